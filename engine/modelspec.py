@@ -1,0 +1,130 @@
+"""A model folder: ONNX decoder + config.json + tokenizer.json (+ tessera.json).
+
+``tessera.json`` declares everything model-specific the engine must know (prompt format, special
+tokens, extra draft inputs and their aligner, skills), so nothing about a bundled model is
+hard-coded in the engine. Folders without it (plain Optimum exports) get defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokenizers import Tokenizer
+
+from .graph import DecoderConfig
+from .tokenizer import load_tokenizer
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+MODELS_DIR = RESOURCES / "models"
+DEFAULT_MODEL_NAMES = ("tessera-edit-mini", "tiny-random")
+
+DEFAULT_SPECIAL = {"file": "<file>", "code": "<code>", "instr": "<instr>", "edit": "<edit>",
+                   "end": "<end>", "pad": "<pad>"}
+
+
+class ModelFolderError(ValueError):
+    """A model folder is missing a file or holds one that cannot be used."""
+
+
+@dataclass
+class Skill:
+    name: str  # e.g. "rename_variable"
+    pattern: re.Pattern  # full, case-insensitive match of the instruction
+    example: str = ""  # an instruction the app can offer
+
+
+@dataclass
+class ModelSpec:
+    folder: Path  # the model folder
+    name: str  # display name
+    onnx_path: Path  # the decoder graph
+    config: DecoderConfig  # shapes
+    tokenizer: Tokenizer  # HF tokenizers object
+    special: dict[str, str]  # role → special token text
+    special_ids: dict[str, int]  # role → token id
+    extra_inputs: list[str] = field(default_factory=list)  # extra int64 graph inputs (drafts)
+    aligner: dict | None = None  # aligner spec for engine.align.make_aligner
+    skills: list[Skill] = field(default_factory=list)  # instructions the model was trained for
+    out_of_scope_notice: str = ""  # shown when an instruction matches no skill
+    file_context: bool = False  # whether the model was trained with a <file> section
+    eos_ids: set[int] = field(default_factory=set)  # tokens that end the output
+
+    @property
+    def context_length(self) -> int:
+        return self.config.max_position_embeddings
+
+    def skill_for(self, instruction: str) -> Skill | None:
+        """The skill an instruction belongs to; None when out of scope (or no skills declared)."""
+        text = " ".join(instruction.split())
+        return next((s for s in self.skills if s.pattern.fullmatch(text)), None)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "context_length": self.context_length,
+                "skills": [{"name": s.name, "example": s.example} for s in self.skills],
+                "layers": self.config.num_hidden_layers, "hidden_size": self.config.hidden_size}
+
+
+def default_model_dir() -> Path:
+    for name in DEFAULT_MODEL_NAMES:
+        d = MODELS_DIR / name
+        if (d / "config.json").is_file():
+            return d
+    raise ModelFolderError(f"no bundled model found under {MODELS_DIR}")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFolderError(f"{path.parent}: missing {path.name}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFolderError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelFolderError(f"{path}: expected a JSON object")
+    return data
+
+
+def load_spec(folder: str | Path) -> ModelSpec:
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise ModelFolderError(f"model folder {folder} does not exist")
+    onnx_files = [folder / "model.onnx"] + sorted(folder.glob("*.onnx"))
+    onnx_path = next((p for p in onnx_files if p.is_file()), None)
+    if onnx_path is None:
+        raise ModelFolderError(f"{folder}: no .onnx file")
+    try:
+        config = DecoderConfig.from_dict(_read_json(folder / "config.json"))
+    except (TypeError, ValueError) as exc:
+        raise ModelFolderError(f"{folder / 'config.json'}: {exc}") from None
+    try:
+        tokenizer = load_tokenizer(folder / "tokenizer.json")
+    except (FileNotFoundError, ValueError) as exc:
+        raise ModelFolderError(str(exc)) from None
+    meta = _read_json(folder / "tessera.json") if (folder / "tessera.json").is_file() else {}
+    special = dict(meta.get("special_tokens") or DEFAULT_SPECIAL)
+    special_ids = {}
+    for role, text in special.items():
+        tid = tokenizer.token_to_id(text)
+        if tid is not None:
+            special_ids[role] = tid
+    eos = {special_ids["end"]} if "end" in special_ids else set()
+    for key in ("eos_token_id",):
+        raw = _read_json(folder / "config.json").get(key)
+        for tid in (raw if isinstance(raw, list) else [raw] if raw is not None else []):
+            eos.add(int(tid))
+    skills = []
+    for s in meta.get("skills", []):
+        try:
+            skills.append(Skill(s["name"], re.compile(s["pattern"], re.IGNORECASE), s.get("example", "")))
+        except (KeyError, re.error) as exc:
+            raise ModelFolderError(f"{folder / 'tessera.json'}: bad skill {s!r}: {exc}") from None
+    return ModelSpec(
+        folder=folder, name=str(meta.get("name") or folder.name), onnx_path=onnx_path, config=config,
+        tokenizer=tokenizer, special=special, special_ids=special_ids,
+        extra_inputs=list(meta.get("extra_inputs", [])), aligner=meta.get("aligner"), skills=skills,
+        out_of_scope_notice=str(meta.get("out_of_scope_notice", "")),
+        file_context=bool(meta.get("file_context", False)), eos_ids=eos,
+    )

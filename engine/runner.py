@@ -1,0 +1,138 @@
+"""The ONNX decoder runner: owns the ORT session and the KV cache.
+
+Works with any decoder-only export in the Hugging Face Optimum layout (``input_ids``,
+``attention_mask``, optional ``position_ids``, ``past_key_values.N.key/value`` → ``logits``,
+``present.N.key/value``) plus the extra int64 inputs a model folder declares. One forward call
+appends any number of tokens: prefill, single-token decode and k-token verification are the same
+operation, and ``rewind`` truncates the cache (speculation, redirect, edited documents).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from .modelspec import ModelSpec, load_spec
+
+
+class ContextOverflow(ValueError):
+    """More tokens than the model's context window."""
+
+
+class Cancelled(Exception):
+    """A prefill was aborted between chunks."""
+
+
+_ORT_FLOAT = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+
+
+def session_options(threads: int = 1) -> ort.SessionOptions:
+    so = ort.SessionOptions()
+    # One intra-op thread is fastest for batch-1 decode on small CPUs (measured on 2 cores).
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return so
+
+
+class OnnxDecoder:
+    """A decoder with a single-sequence KV cache. Not thread-safe: use it from one thread."""
+
+    def __init__(self, model: str | Path | ModelSpec, threads: int = 1):
+        self.spec = model if isinstance(model, ModelSpec) else load_spec(model)
+        try:
+            self.session = ort.InferenceSession(str(self.spec.onnx_path), session_options(threads),
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own exception types for bad graphs
+            raise ValueError(f"{self.spec.onnx_path}: cannot load ONNX model: {exc}") from None
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        for need in ("input_ids", "attention_mask"):
+            if need not in inputs:
+                raise ValueError(f"{self.spec.onnx_path}: graph has no '{need}' input")
+        self._has_positions = "position_ids" in inputs
+        self._past_names = sorted((n for n in inputs if n.startswith("past_key_values.")),
+                                  key=lambda n: (int(n.split(".")[1]), n))
+        self._present_for = {n: n.replace("past_key_values.", "present.") for n in self._past_names}
+        outputs = [o.name for o in self.session.get_outputs()]
+        if "logits" not in outputs or any(p not in outputs for p in self._present_for.values()):
+            raise ValueError(f"{self.spec.onnx_path}: outputs must be logits and present.N.key/value")
+        self._out_names = ["logits", *self._present_for.values()]
+        missing_extra = [n for n in self.spec.extra_inputs if n not in inputs]
+        if missing_extra:
+            raise ValueError(f"tessera.json names extra inputs the graph lacks: {missing_extra}")
+        cfg = self.spec.config
+        self._kv_dtype = _ORT_FLOAT.get(inputs[self._past_names[0]].type, np.float32) if self._past_names else np.float32
+        self._kv_shape = (1, cfg.num_key_value_heads, 0, cfg.head_dim)
+        self.cancel = threading.Event()  # set from any thread to abort a running prefill
+        self.reset()
+
+    @property
+    def context_length(self) -> int:
+        return self.spec.context_length
+
+    def reset(self) -> None:
+        self._past = {n: np.zeros(self._kv_shape, self._kv_dtype) for n in self._past_names}
+        self.tokens: list[int] = []  # token ids currently in the cache, in order
+
+    @property
+    def length(self) -> int:
+        return len(self.tokens)
+
+    def rewind(self, length: int) -> None:
+        """Keep only the first `length` cached tokens."""
+        if length >= self.length:
+            return
+        length = max(0, length)
+        self._past = {n: np.ascontiguousarray(v[:, :, :length]) for n, v in self._past.items()}
+        self.tokens = self.tokens[:length]
+
+    def forward(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Append `ids` to the cache; return their logits [len(ids), vocab] (float32)."""
+        n = len(ids)
+        if n == 0:
+            raise ValueError("forward needs at least one token")
+        start = self.length
+        if start + n > self.context_length:
+            raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
+        feeds: dict[str, np.ndarray] = {
+            "input_ids": np.asarray(ids, dtype=np.int64).reshape(1, n),
+            "attention_mask": np.ones((1, start + n), dtype=np.int64),
+        }
+        if self._has_positions:
+            feeds["position_ids"] = np.arange(start, start + n, dtype=np.int64).reshape(1, n)
+        for name in self.spec.extra_inputs:
+            values = None if extra is None else extra.get(name)
+            if values is None:
+                raise ValueError(f"extra input {name!r} is required by this model")
+            feeds[name] = np.asarray(values, dtype=np.int64).reshape(1, n)
+        feeds.update(self._past)
+        outs = self.session.run(self._out_names, feeds)
+        for name, value in zip(self._past_names, outs[1:]):
+            self._past[name] = value
+        self.tokens.extend(int(t) for t in ids)
+        return outs[0][0].astype(np.float32, copy=False)
+
+    def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
+        """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""
+        logits = None
+        for s in range(0, len(ids), chunk):
+            if self.cancel.is_set():
+                raise Cancelled()
+            part = None if extra is None else {k: v[s:s + chunk] for k, v in extra.items()}
+            logits = self.forward(ids[s:s + chunk], part)
+        if logits is None:
+            raise ValueError("prefill needs at least one token")
+        return logits[-1]
+
+    def common_prefix(self, ids: list[int]) -> int:
+        """How many leading tokens of `ids` the cache already holds."""
+        n = min(len(ids), len(self.tokens))
+        a = np.asarray(self.tokens[:n], dtype=np.int64)
+        b = np.asarray(ids[:n], dtype=np.int64)
+        diff = np.flatnonzero(a != b)
+        return int(diff[0]) if diff.size else n
