@@ -1,0 +1,532 @@
+"""The app's side of the engine: start the engine process, keep one WebSocket to it.
+
+No Qt here. `EngineProcess` owns the child process (random port, random token handed over in the
+environment, never argv); `EngineClient` owns one persistent connection, sends `hello` first and
+dispatches the engine's messages: per request into a `RequestStream` (an async iterator), per
+session into the futures awaiting `ready`, everything else to callbacks. When the connection drops
+mid-stream, every open stream receives what already arrived, then an `error` event with code
+`engine_lost`, so the caller can tell the user without losing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+PROTOCOL_VERSION = 1
+CLIENT_NAME = "tessera-app"
+TOKEN_ENV = "TESSERA_TOKEN"
+# Code documents are large but bounded; this matches the order of the engine's own frame bound.
+MAX_FRAME_BYTES = 16 * 1024 * 1024
+# `done` with these reasons ends a request's stream; `redirect` does not: the continuation with
+# the new instruction follows on the same request.
+TERMINAL_REASONS = frozenset({"eos", "stop", "length", "error"})
+ENGINE_LOST = "engine_lost"
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class EngineError(Exception):
+    """The engine refused something, or could not be reached; `code` is machine-readable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class EngineStartError(EngineError):
+    """The engine process did not come up (bad model folder, crash on start, timeout)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The child process
+
+
+class EngineProcess:
+    """One engine child process: `python -m engine.cli serve --port 0 [--model DIR]`.
+
+    The token is fresh per process and travels only through `TESSERA_TOKEN` in the child's
+    environment. `on_exit(returncode)` is called on the event loop when the process ends, whether
+    asked to or not; `stop()` closes pipes, then terminates, then kills after a timeout.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str] | None = None,
+        extra_args: tuple[str, ...] = (),  # further `serve` options, e.g. ("--profile", "local")
+        python: str = sys.executable,
+        on_exit: Callable[[int], None] | None = None,
+    ) -> None:
+        self.model_dir = Path(model_dir) if model_dir else None
+        self.extra_args = tuple(extra_args)
+        self.python = python
+        self.on_exit = on_exit
+        self.token = secrets.token_urlsafe(32)
+        self.url: str | None = None
+        self.stopping = False  # True once stop() was asked: the exit is then expected
+        self._proc: subprocess.Popen[str] | None = None
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        argv = [self.python, "-m", "engine.cli", "serve", "--port", "0"]
+        if self.model_dir is not None:
+            argv += ["--model", str(self.model_dir)]
+        return argv + list(self.extra_args)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.poll() if self._proc else None
+
+    def stderr_tail(self) -> str:
+        """The engine's last log lines, for an error message when it dies."""
+        return "".join(self._stderr_tail).strip()
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env[TOKEN_ENV] = self.token
+        env["PYTHONUNBUFFERED"] = "1"  # the URL line must arrive before the process idles
+        # Running from a checkout: make `engine` importable without installing.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        return env
+
+    async def start(self, timeout_s: float = 60.0) -> str:
+        """Start the process and return its `ws://` URL (its first stdout line)."""
+        if self._proc is not None:
+            raise RuntimeError("engine process already started")
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._child_env(),
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+            )
+        except OSError as exc:
+            raise EngineStartError("spawn_failed", f"Could not start the engine: {exc}") from exc
+        proc = self._proc
+        threading.Thread(target=self._drain, args=(proc.stderr, True), daemon=True).start()
+        try:
+            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout_s)
+        except asyncio.TimeoutError:
+            await self.stop()
+            raise EngineStartError(
+                "start_timeout", f"The engine did not report its address within {timeout_s:.0f} s."
+            ) from None
+        url = line.strip()
+        if not url.startswith(("ws://", "wss://")):
+            await asyncio.to_thread(self._wait_quietly, 2.0)
+            detail = self.stderr_tail() or url or "no output"
+            await self.stop()
+            raise EngineStartError("start_failed", f"The engine failed to start:\n{detail}")
+        self.url = url
+        threading.Thread(target=self._drain, args=(proc.stdout, False), daemon=True).start()
+        threading.Thread(target=self._watch_exit, daemon=True).start()
+        return url
+
+    def _drain(self, stream: Any, keep: bool) -> None:
+        # A pipe nobody reads fills up and blocks the engine mid-log; keep the tail for errors.
+        try:
+            for line in stream:
+                if keep:
+                    self._stderr_tail.append(line)
+        except (OSError, ValueError):
+            pass
+
+    def _wait_quietly(self, timeout_s: float) -> None:
+        try:
+            if self._proc is not None:
+                self._proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def _watch_exit(self) -> None:
+        assert self._proc is not None
+        returncode = self._proc.wait()
+        if self.on_exit is None or self._loop is None:
+            return
+        try:
+            self._loop.call_soon_threadsafe(self.on_exit, returncode)
+        except RuntimeError:
+            pass  # the loop is already closed: the app is quitting
+
+    async def stop(self, timeout_s: float = 5.0) -> int | None:
+        """Terminate, then kill if it has not exited after `timeout_s`; returns the exit code."""
+        self.stopping = True
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                await asyncio.to_thread(proc.wait, timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                await asyncio.to_thread(proc.wait)
+        for pipe in (proc.stdout, proc.stderr):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass
+        return proc.returncode
+
+    def stop_now(self) -> None:
+        """Synchronous last resort (interpreter exit): no child outlives the app."""
+        self.stopping = True
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def read_token(token_file: str | os.PathLike[str] | None = None) -> str:
+    """The token for an engine started elsewhere: `TESSERA_TOKEN`, else the token file."""
+    if token_file is not None:
+        path = Path(token_file).expanduser()
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise EngineError("bad_token_file", f"Cannot read the token file {path}: {exc}") from exc
+        if not token:
+            raise EngineError("bad_token_file", f"The token file {path} is empty.")
+        return token
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise EngineError(
+            "no_token",
+            f"Connecting to an existing engine needs its token: set {TOKEN_ENV} or pass a token file.",
+        )
+    return token
+
+
+# ---------------------------------------------------------------------------------------------
+# The connection
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine said in its `welcome`."""
+
+    model_name: str  # display name of the loaded model
+    context_length: int  # tokens the model can attend to (prompt + output)
+    skills: tuple[str, ...]  # features the engine offers, e.g. "speculate", "tiles"
+    profiles: tuple[str, ...]  # hardware profile names for `generate`'s `profile`
+    protocol: int  # protocol version the engine speaks
+
+
+def _profile_name(entry: Any) -> str:
+    return str(entry.get("name", entry.get("id", "?"))) if isinstance(entry, dict) else str(entry)
+
+
+def parse_welcome(msg: dict[str, Any]) -> EngineInfo:
+    model = msg.get("model") if isinstance(msg.get("model"), dict) else {}
+    try:
+        context_length = int(model.get("context_length") or 0)
+    except (TypeError, ValueError):
+        context_length = 0
+    return EngineInfo(
+        model_name=str(model.get("name", "unknown model")),
+        context_length=context_length,
+        skills=tuple(str(s) for s in model.get("skills", ()) or ()),
+        profiles=tuple(_profile_name(p) for p in msg.get("profiles", ()) or ()),
+        protocol=int(msg.get("protocol", PROTOCOL_VERSION)),
+    )
+
+
+@dataclass
+class RequestStream:
+    """The engine's messages for one request, in order, as an async iterator of dicts.
+
+    Ends after `done` with a terminal reason, or after an `error` for the request (including the
+    `engine_lost` error the client adds when the connection drops).
+    """
+
+    request_id: str  # client-chosen id, unique per connection
+    sent_at_s: float  # time.perf_counter() when `generate` was sent
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    finished: bool = False  # a terminal message was queued; nothing follows it
+
+    def put(self, msg: dict[str, Any]) -> None:
+        if self.finished:
+            return
+        self.queue.put_nowait(msg)
+        kind = msg.get("type")
+        if kind == "error" or (kind == "done" and msg.get("reason") in TERMINAL_REASONS):
+            self.finished = True
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            msg = await self.queue.get()
+            yield msg
+            kind = msg.get("type")
+            if kind == "error" or (kind == "done" and msg.get("reason") in TERMINAL_REASONS):
+                return
+
+
+class EngineClient:
+    """One persistent WebSocket to an engine; see the module docstring.
+
+    Callbacks (all optional, called on the event loop): `on_ready(msg)` for every `ready`,
+    `on_message(msg)` for messages with no request or session waiting for them (e.g. `error`
+    without a request), `on_closed(reason)` once when the connection is gone.
+    """
+
+    def __init__(
+        self,
+        on_ready: Callable[[dict[str, Any]], None] | None = None,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
+        on_closed: Callable[[str], None] | None = None,
+    ) -> None:
+        self.on_ready = on_ready
+        self.on_message = on_message
+        self.on_closed = on_closed
+        self.info: EngineInfo | None = None
+        self.closed_reason: str | None = None  # set once the connection is gone
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._streams: dict[str, RequestStream] = {}
+        self._ready_waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
+        self._pongs: collections.deque[asyncio.Future[float]] = collections.deque()
+        self._ids = itertools.count(1)
+        self._closing = False
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and self.closed_reason is None
+
+    async def connect(self, url: str, token: str, timeout_s: float = 10.0) -> EngineInfo:
+        """Open the connection, say `hello`, and wait for `welcome`."""
+        try:
+            self._ws = await asyncio.wait_for(
+                connect(url, max_size=MAX_FRAME_BYTES, open_timeout=timeout_s, compression=None),
+                timeout_s,
+            )
+        except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
+            raise EngineError("connect_failed", f"Cannot reach the engine at {url}: {exc}") from exc
+        hello = {"type": "hello", "token": token, "protocol": PROTOCOL_VERSION, "client": CLIENT_NAME}
+        try:
+            await self._ws.send(json.dumps(hello))
+            raw = await asyncio.wait_for(self._ws.recv(), timeout_s)
+        except (ConnectionClosed, asyncio.TimeoutError) as exc:
+            await self._ws.close()
+            raise EngineError("handshake_failed", f"The engine did not answer hello: {exc}") from exc
+        msg = _decode(raw)
+        if msg.get("type") != "welcome":
+            await self._ws.close()
+            raise EngineError(
+                str(msg.get("code", "handshake_failed")),
+                str(msg.get("message", f"unexpected reply to hello: {msg.get('type')!r}")),
+            )
+        self.info = parse_welcome(msg)
+        self._reader = asyncio.create_task(self._read_loop(), name="engine-reader")
+        return self.info
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        if self._ws is None or self.closed_reason is not None:
+            raise EngineError(ENGINE_LOST, self.closed_reason or "not connected to an engine")
+        try:
+            await self._ws.send(json.dumps(msg))
+        except ConnectionClosed as exc:
+            raise EngineError(ENGINE_LOST, f"The engine connection closed: {exc}") from exc
+
+    def new_request_id(self) -> str:
+        return f"r{next(self._ids)}"
+
+    async def open_document(
+        self, session: str, text: str, language: str, path: str | None = None,
+        profile: str | None = None, timeout_s: float = 60.0,
+    ) -> dict[str, Any]:
+        """Send `open` (the engine prefills the document) and return its `ready`."""
+        document: dict[str, Any] = {"text": text, "language": language}
+        if path:
+            document["path"] = path
+        msg: dict[str, Any] = {"type": "open", "session": session, "document": document}
+        if profile:
+            msg["profile"] = profile
+        return await self._await_ready(session, msg, timeout_s)
+
+    async def update_document(self, session: str, text: str, timeout_s: float = 60.0) -> dict[str, Any]:
+        """Send the editor's new text (`update`) and return the engine's `ready`."""
+        return await self._await_ready(session, {"type": "update", "session": session, "text": text}, timeout_s)
+
+    async def _await_ready(self, session: str, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._ready_waiters.setdefault(session, []).append(future)
+        try:
+            await self.send(msg)
+            return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        finally:
+            waiters = self._ready_waiters.get(session, [])
+            if future in waiters:
+                waiters.remove(future)
+
+    async def generate(
+        self, session: str, instruction: str, selection: tuple[int, int], **options: Any
+    ) -> RequestStream:
+        """Send `generate` and return the stream of its events.
+
+        `options` are the protocol's optional fields (max_tokens, temperature, seed, speculate,
+        profile); None values are left out.
+        """
+        request_id = self.new_request_id()
+        stream = RequestStream(request_id, time.perf_counter())
+        self._streams[request_id] = stream
+        msg: dict[str, Any] = {
+            "type": "generate", "session": session, "request": request_id,
+            "instruction": instruction,
+            "selection": {"start": int(selection[0]), "end": int(selection[1])},
+        }
+        msg.update({k: v for k, v in options.items() if v is not None})
+        try:
+            await self.send(msg)
+        except EngineError:
+            self._streams.pop(request_id, None)
+            raise
+        return stream
+
+    async def stop(self, request_id: str) -> None:
+        await self.send({"type": "stop", "request": request_id})
+
+    async def redirect(self, request_id: str, instruction: str) -> RequestStream:
+        """Continue `request_id` with a new instruction; its stream reopens if it had ended."""
+        stream = self._streams.get(request_id)
+        if stream is None or stream.finished:
+            stream = RequestStream(request_id, time.perf_counter())
+            self._streams[request_id] = stream
+        await self.send({"type": "redirect", "request": request_id, "instruction": instruction})
+        return stream
+
+    async def ping(self, timeout_s: float = 5.0) -> float:
+        """Round trip to the engine in milliseconds."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._pongs.append(future)
+        started = time.perf_counter()
+        await self.send({"type": "ping"})
+        await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        return (time.perf_counter() - started) * 1000.0
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        assert self._ws is not None
+        reason = "the engine closed the connection"
+        try:
+            async for raw in self._ws:
+                self._dispatch(_decode(raw))
+        except ConnectionClosed as exc:
+            reason = f"the engine connection was lost ({exc})"
+        except asyncio.CancelledError:
+            reason = "the app closed the connection"
+            raise
+        finally:
+            if self._closing:
+                reason = "the app closed the connection"
+            self._connection_gone(reason)
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        request_id = msg.get("request")
+        if request_id is not None and str(request_id) in self._streams:
+            stream = self._streams[str(request_id)]
+            stream.put(msg)
+            if stream.finished:
+                self._streams.pop(str(request_id), None)
+            return
+        if kind == "ready":
+            for future in self._ready_waiters.pop(str(msg.get("session")), []):
+                if not future.done():
+                    future.set_result(msg)
+            if self.on_ready:
+                self.on_ready(msg)
+            return
+        if kind == "pong":
+            while self._pongs:
+                future = self._pongs.popleft()
+                if not future.done():
+                    future.set_result(time.perf_counter())
+                    break
+            return
+        if kind == "error" and request_id is None:
+            session = msg.get("session")
+            waiters = self._ready_waiters.pop(str(session), []) if session is not None else []
+            if not waiters and len(self._ready_waiters) == 1:
+                # An `open` that failed before the engine knew its session: the only one waiting.
+                waiters = self._ready_waiters.pop(next(iter(self._ready_waiters)))
+            for future in waiters:
+                if not future.done():
+                    future.set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
+            if waiters:
+                return
+        if self.on_message:
+            self.on_message(msg)
+
+    def _connection_gone(self, reason: str) -> None:
+        if self.closed_reason is not None:
+            return
+        self.closed_reason = reason
+        # Whatever arrived stays queued ahead of this; the reader of each stream sees it all.
+        for request_id, stream in list(self._streams.items()):
+            stream.put({"type": "error", "code": ENGINE_LOST, "message": reason, "request": request_id})
+        self._streams.clear()
+        error = EngineError(ENGINE_LOST, reason)
+        for waiters in self._ready_waiters.values():
+            for future in waiters:
+                if not future.done():
+                    future.set_exception(error)
+        self._ready_waiters.clear()
+        while self._pongs:
+            future = self._pongs.popleft()
+            if not future.done():
+                future.set_exception(error)
+        if self.on_closed:
+            self.on_closed(reason)
+
+
+def _decode(raw: str | bytes) -> dict[str, Any]:
+    """One frame → one message; a malformed frame becomes an `error` message, not an exception."""
+    try:
+        msg = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        return {"type": "error", "code": "bad_frame", "message": f"unreadable frame from the engine: {exc}"}
+    if not isinstance(msg, dict):
+        return {"type": "error", "code": "bad_frame", "message": "frame from the engine is not an object"}
+    return msg

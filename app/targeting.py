@@ -1,0 +1,137 @@
+"""Which text an edit targets, and whether the prompt fits the model's context. No Qt.
+
+With a selection, the selection is the target. Without one, the innermost function (or method)
+around the cursor, decorators included, so "add a docstring" with the cursor in a function does
+what the user means; when there is none (or the file does not parse, e.g. mid-edit), the file.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+# A rough bytes-per-token figure for code with BPE tokenizers, used only until the engine has
+# counted the real prompt (its `ready` carries `prompt_tokens`).
+CHARS_PER_TOKEN = 3.5
+# An edit usually rewrites about as much as it targets; leave room for growth (docstrings, tests).
+OUTPUT_GROWTH = 2.0
+MIN_OUTPUT_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class Target:
+    start: int  # character offset of the first targeted character
+    end: int  # character offset just past the target (exclusive)
+    kind: str  # "selection", "function" or "file"
+    label: str  # what the status line says, e.g. "function parse (lines 3–9)"
+
+
+def line_starts(text: str) -> list[int]:
+    """Character offset of the start of each line (1-based line n starts at result[n - 1])."""
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    return starts
+
+
+def line_of(starts: list[int], offset: int) -> int:
+    """1-based line number containing `offset`."""
+    lo, hi = 0, len(starts)
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid
+    return lo + 1
+
+
+def enclosing_function(text: str, offset: int) -> Target | None:
+    """The innermost def/async def whose lines contain `offset`, or None."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    starts = line_starts(text)
+    line = line_of(starts, offset)
+    best: ast.AST | None = None
+    best_first = 0
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        last = node.end_lineno or node.lineno
+        if first <= line <= last and (best is None or first >= best_first):
+            best, best_first = node, first
+    if best is None:
+        return None
+    last = best.end_lineno or best.lineno
+    start = starts[best_first - 1]
+    end = starts[last] if last < len(starts) else len(text)
+    name = getattr(best, "name", "?")
+    return Target(start, end, "function", f"function {name} (lines {best_first}–{last})")
+
+
+def choose_target(text: str, sel_start: int, sel_end: int, language: str = "python") -> Target:
+    """The selection if there is one, else the enclosing function (Python), else the file."""
+    sel_start, sel_end = sorted((max(0, sel_start), max(0, sel_end)))
+    sel_start, sel_end = min(sel_start, len(text)), min(sel_end, len(text))
+    starts = line_starts(text)
+    if sel_end > sel_start:
+        first, last = line_of(starts, sel_start), line_of(starts, max(sel_start, sel_end - 1))
+        span = f"line {first}" if first == last else f"lines {first}–{last}"
+        return Target(sel_start, sel_end, "selection", f"selection ({span})")
+    if language.lower() in ("python", "py", "python3"):
+        function = enclosing_function(text, sel_start)
+        if function is not None:
+            return function
+    return Target(0, len(text), "file", f"whole file ({len(starts)} lines)")
+
+
+def estimate_tokens(text: str) -> int:
+    return int(len(text) / CHARS_PER_TOKEN + 0.999)
+
+
+def output_budget(target_text: str, context_left: int | None = None) -> int:
+    """max_tokens for an edit of `target_text`: room to rewrite it with growth, within context."""
+    budget = max(MIN_OUTPUT_TOKENS, int(estimate_tokens(target_text) * OUTPUT_GROWTH) + 64)
+    if context_left is not None:
+        budget = min(budget, max(0, context_left))
+    return budget
+
+
+@dataclass(frozen=True)
+class ContextFit:
+    prompt_tokens: int  # tokens of the prompt (document/target + instruction)
+    output_tokens: int  # tokens reserved for the edit
+    context_length: int  # tokens the model attends to; 0 when unknown
+
+    @property
+    def used_tokens(self) -> int:
+        return self.prompt_tokens + self.output_tokens
+
+    @property
+    def fits(self) -> bool:
+        return self.context_length <= 0 or self.used_tokens <= self.context_length
+
+    @property
+    def fraction(self) -> float:
+        """Share of the context window the request needs (may exceed 1)."""
+        return self.used_tokens / self.context_length if self.context_length > 0 else 0.0
+
+    def message(self) -> str:
+        if self.fits:
+            return ""
+        return (
+            f"This edit needs about {self.used_tokens:,} tokens ({self.prompt_tokens:,} of prompt + "
+            f"{self.output_tokens:,} for the edit) but the model's context holds "
+            f"{self.context_length:,}. Select a smaller part of the file."
+        )
+
+
+def check_fit(prompt_tokens: int, target_text: str, instruction: str, context_length: int) -> ContextFit:
+    """Does prompt + instruction + room for the edit fit? `prompt_tokens` may be 0 (unknown)."""
+    prompt = max(prompt_tokens, estimate_tokens(target_text)) + estimate_tokens(instruction) + 4
+    output = output_budget(target_text)
+    return ContextFit(prompt, output, max(0, context_length))
