@@ -11,6 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import onnx
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
@@ -44,6 +45,13 @@ def build_tiny_model(out_dir: str | Path, seed: int = 0, config: DecoderConfig =
     end_id = tok.token_to_id(DEFAULT_SPECIAL["end"])
     # A zero <end> row gives it logit 0, so random weights rarely stop early and tests see streams.
     weights["embed_tokens"][end_id] = 0.0
+    # Shrink the rows of non-printable bytes so sampled noise reads as ASCII text in demos.
+    printable = [tok.token_to_id(ch) for ch in map(chr, range(32, 127))]
+    printable = [i for i in printable if i is not None] + [tok.token_to_id("Ċ")]  # Ċ = "\n"
+    mask = np.ones(config.vocab_size, dtype=bool)
+    mask[printable] = False
+    weights["embed_tokens"][mask] *= 0.05
+    weights["embed_tokens"] *= 0.3  # softer logits: sampling gives varied text
     onnx.save(build_decoder_onnx(weights, config), str(out / "model.onnx"))
     config.to_json(out / "config.json")
     meta = {

@@ -1,0 +1,202 @@
+"""``tessera-engine``: serve | generate | bench | emulate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from platformdirs import user_state_dir
+
+from .modelspec import ModelFolderError, default_model_dir
+
+
+def _model_dir(arg: str | None) -> Path:
+    return Path(arg) if arg else default_model_dir()
+
+
+def _read_token(args) -> tuple[str, str | None]:
+    """(token, where it was written) from TESSERA_TOKEN, --token-file, or a fresh one."""
+    env = os.environ.get("TESSERA_TOKEN")
+    if env:
+        return env.strip(), None
+    if args.token_file:
+        path = Path(args.token_file).expanduser()
+        if path.is_file():
+            token = path.read_text(encoding="utf-8").strip()
+            if not token:
+                raise SystemExit(f"tessera-engine: token file {path} is empty")
+            return token, None
+    token = secrets.token_urlsafe(32)
+    path = Path(args.token_file).expanduser() if args.token_file else Path(user_state_dir("tessera")) / "engine-token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token + "\n")
+    return token, str(path)
+
+
+async def _serve(args) -> int:
+    from .server import ServerConfig, server_port, start_server
+    from .session import Engine
+    from .wafer_bridge import make_pacing
+
+    token, written = _read_token(args)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    engine = Engine(_model_dir(args.model), threads=args.threads)
+    engine.warmup()
+    config = ServerConfig(host=args.host, port=args.port, token=token,
+                          max_message_bytes=args.max_message_bytes, allowed_origins=tuple(args.allow_origin))
+    server = await start_server(engine, config, make_pacing)
+    host = args.host if ":" not in args.host else f"[{args.host}]"
+    print(f"ws://{host}:{server_port(server)}", flush=True)
+    if written:
+        print(f"tessera-engine: token written to {written}", file=sys.stderr, flush=True)
+    if args.watch_stdin:  # the parent app holds our stdin: when it goes away, so do we
+        loop.run_in_executor(None, lambda: (sys.stdin.buffer.read(), loop.call_soon_threadsafe(stop.set)))
+    await stop.wait()
+    server.close()
+    await server.wait_closed()
+    engine.close()
+    return 0
+
+
+def _parse_selection(text: str | None, n: int) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        a, b = text.split(":")
+        start = int(a) if a else 0
+        end = int(b) if b else n
+    except ValueError:
+        raise SystemExit(f"tessera-engine: --selection must be START:END, got {text!r}") from None
+    if not 0 <= start <= end <= n:
+        raise SystemExit(f"tessera-engine: selection {start}:{end} is outside the file (0:{n})")
+    return start, end
+
+
+async def _generate(args) -> int:
+    from .sampling import SamplingParams
+    from .session import Document, Engine, RequestError
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"tessera-engine: cannot read {path}: {exc}") from None
+    engine = Engine(_model_dir(args.model), threads=args.threads)
+    engine.warmup()
+    try:
+        engine.open("cli", Document(text, str(path)))
+        job = engine.make_job("cli", "cli-1", args.instruction, _parse_selection(args.selection, len(text)),
+                              args.max_tokens, SamplingParams(args.temperature, args.top_p, args.seed),
+                              speculate=not args.no_speculate)
+        rc = 0
+        async for ev in engine.stream(job):
+            if args.json:
+                msg = ev.to_message()
+                if ev.type == "done":
+                    msg.update({k: ev.stats.get(k) for k in ("ttft_ms", "tokens", "tok_s")})
+                print(json.dumps(msg), flush=True)
+            elif ev.type == "token":
+                sys.stdout.write(ev.text)
+                sys.stdout.flush()
+            elif ev.type == "notice":
+                print(f"tessera-engine: {ev.message}", file=sys.stderr)
+            elif ev.type == "done":
+                s = ev.stats
+                if not ev.text.endswith("\n"):
+                    print()
+                print(f"[{ev.reason}] {s['tokens']} tokens, TTFT {s['ttft_ms']} ms, {s['tok_s']} tok/s",
+                      file=sys.stderr)
+            if ev.type == "done" and ev.reason == "error":
+                print(f"tessera-engine: {ev.stats['error']['message']}", file=sys.stderr)
+                rc = 1
+        return rc
+    except RequestError as exc:
+        print(f"tessera-engine: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tessera-engine", description="Tessera's inference engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_args(p):
+        p.add_argument("--model", help="model folder (default: the bundled model)")
+        p.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads (default 1)")
+
+    s = sub.add_parser("serve", help="serve the WebSocket protocol")
+    model_args(s)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=0, help="0 = a free port")
+    s.add_argument("--token-file", help="read the token from this file (or write a fresh one there)")
+    s.add_argument("--max-message-bytes", type=int, default=8 * 1024 * 1024)
+    s.add_argument("--allow-origin", action="append", default=[], help="a web origin to allow (repeatable)")
+    s.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes (child of the app)")
+
+    g = sub.add_parser("generate", help="stream one edit to stdout")
+    model_args(g)
+    g.add_argument("--file", required=True)
+    g.add_argument("--instruction", required=True)
+    g.add_argument("--selection", help="START:END character offsets (default: whole file)")
+    g.add_argument("--max-tokens", type=int)
+    g.add_argument("--seed", type=int)
+    g.add_argument("--temperature", type=float, default=0.0)
+    g.add_argument("--top-p", type=float, default=1.0)
+    g.add_argument("--no-speculate", action="store_true")
+    g.add_argument("--json", action="store_true", help="one JSON object per event")
+
+    try:
+        from .wafer.cli import add_emulate_parser
+    except ImportError:
+        add_emulate_parser = None
+    if add_emulate_parser is not None:
+        add_emulate_parser(sub)
+    try:
+        from .bench import add_bench_parser
+    except ImportError:
+        add_bench_parser = None
+    if add_bench_parser is not None:
+        add_bench_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return asyncio.run(_serve(args))
+        if args.command == "generate":
+            return asyncio.run(_generate(args))
+        if args.command == "emulate":
+            from .wafer.cli import run_emulate
+
+            return run_emulate(args)
+        if args.command == "bench":
+            from .bench import run_bench
+
+            return run_bench(args)
+    except ModelFolderError as exc:
+        print(f"tessera-engine: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""The engine's WebSocket server.
+
+Security by default: binds 127.0.0.1, the first frame must be ``hello`` with the right token
+(compared in constant time), connections carrying an ``Origin`` header (i.e. opened by a web
+page) are refused unless allowed explicitly, and frames are bounded in size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from .events import DoneEvent
+from .protocol import PROTOCOL_VERSION, ProtocolError, apply_edits, parse_client_message, selection_of
+from .sampling import SamplingParams
+from .session import Document, Engine, RequestError
+
+log = logging.getLogger("tessera.engine")
+
+HELLO_TIMEOUT_S = 10.0
+DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"  # loopback only unless the user asks otherwise
+    port: int = 0  # 0 = any free port
+    token: str = ""  # shared secret every client must present in hello
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES  # larger frames close the connection (1009)
+    allowed_origins: tuple[str, ...] = ()  # web origins allowed besides native clients (no Origin)
+
+
+# A pacing hook: (engine, profile name, job, prompt tokens) → (callable n → awaitable|None, stats)
+PacingFactory = Callable[..., tuple[Callable | None, Callable[[], dict] | None]]
+
+
+class Connection:
+    """One client: its authenticated state and its running streams."""
+
+    def __init__(self, ws: ServerConnection, engine: Engine, config: ServerConfig,
+                 pacing: PacingFactory | None):
+        self.ws = ws
+        self.engine = engine
+        self.config = config
+        self.pacing = pacing
+        self.streams: dict[str, asyncio.Task] = {}
+
+    async def send(self, msg: dict) -> None:
+        try:
+            await self.ws.send(json.dumps(msg, separators=(",", ":")))
+        except ConnectionClosed:
+            pass
+
+    async def error(self, code: str, message: str, request: str | None = None) -> None:
+        await self.send(ProtocolError(code, message, request).to_message())
+
+    async def authenticate(self) -> bool:
+        try:
+            raw = await asyncio.wait_for(self.ws.recv(), HELLO_TIMEOUT_S)
+        except (asyncio.TimeoutError, TimeoutError):
+            await self.error("unauthorized", "no hello received in time")
+            await self.ws.close(1008, "hello expected")
+            return False
+        try:
+            msg = parse_client_message(raw)
+        except ProtocolError as exc:
+            await self.send(exc.to_message())
+            await self.ws.close(1008, "hello expected")
+            return False
+        if msg["type"] != "hello" or not hmac.compare_digest(str(msg.get("token", "")).encode(),
+                                                             self.config.token.encode()):
+            await self.error("unauthorized", "the first message must be hello with the engine's token")
+            await self.ws.close(1008, "unauthorized")
+            return False
+        if msg.get("protocol", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+            await self.error("bad_protocol", f"this engine speaks protocol {PROTOCOL_VERSION}")
+            await self.ws.close(1008, "protocol version")
+            return False
+        from .wafer_bridge import profile_names  # late import: the wafer package is optional here
+
+        await self.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "model": self.engine.spec.describe(),
+                         "profiles": profile_names()})
+        return True
+
+    async def serve(self) -> None:
+        if not await self.authenticate():
+            return
+        try:
+            async for raw in self.ws:
+                try:
+                    msg = parse_client_message(raw)
+                    await self.dispatch(msg)
+                except ProtocolError as exc:
+                    await self.send(exc.to_message())
+                except RequestError as exc:
+                    await self.error(exc.code, str(exc), _request_of(raw))
+        finally:
+            for rid, task in list(self.streams.items()):
+                self.engine.stop(rid)
+                task.cancel()
+            await asyncio.gather(*self.streams.values(), return_exceptions=True)
+
+    async def dispatch(self, msg: dict) -> None:
+        kind = msg["type"]
+        eng = self.engine
+        if kind == "ping":
+            await self.send({"type": "pong", "id": msg.get("id")})
+        elif kind == "hello":
+            await self.error("bad_request", "already authenticated")
+        elif kind == "open":
+            doc = msg["document"]
+            eng.open(msg["session"], Document(doc["text"], doc.get("path"), doc.get("language") or "python"))
+            await self.send((await eng.prewarm(msg["session"])).to_message())
+        elif kind == "update":
+            session = eng.session(msg["session"])
+            if "text" in msg:
+                session.document.text = msg["text"]
+            if "edits" in msg:
+                session.document.text = apply_edits(session.document.text, msg["edits"])
+            sel = selection_of(msg)
+            if sel is not None and sel[1] > len(session.document.text):
+                raise ProtocolError("bad_selection", "selection is outside the document")
+            session.document.selection = sel
+            await self.send((await eng.prewarm(msg["session"])).to_message())
+        elif kind == "close":
+            eng.sessions.pop(msg["session"], None)
+        elif kind == "measure":
+            await self.send(eng.measure(msg["session"], msg["instruction"], selection_of(msg)))
+        elif kind == "generate":
+            rid = msg["request"]
+            if rid in self.streams:
+                raise RequestError("duplicate_request", f"request {rid!r} is already streaming")
+            try:
+                sampling = SamplingParams(float(msg.get("temperature") or 0.0), float(msg.get("top_p") or 1.0),
+                                          msg.get("seed"))
+            except ValueError as exc:
+                raise RequestError("bad_request", str(exc)) from None
+            job = eng.make_job(msg["session"], rid, msg["instruction"], selection_of(msg),
+                               msg.get("max_tokens"), sampling, msg.get("speculate", True))
+            self._start_stream(job, msg.get("profile"))
+        elif kind == "stop":
+            if not eng.stop(msg["request"]) and msg["request"] not in self.streams:
+                await self.error("unknown_request", f"request {msg['request']!r} is not running", msg["request"])
+        elif kind == "redirect":
+            restart = eng.redirect(msg["request"], msg["instruction"])
+            if restart is not None:
+                self._start_stream(restart, None)
+
+    def _start_stream(self, job, profile: str | None) -> None:
+        task = asyncio.create_task(self._run_stream(job, profile))
+        self.streams[job.request_id] = task
+        task.add_done_callback(lambda _t, rid=job.request_id: self.streams.pop(rid, None))
+
+    async def _run_stream(self, job, profile: str | None) -> None:
+        pace, pace_stats = (None, None)
+        if self.pacing is not None and profile:
+            pace, pace_stats = self.pacing(self.engine, profile, job, self.send)
+        try:
+            async for ev in self.engine.stream(job, pace):
+                if isinstance(ev, DoneEvent) and pace_stats is not None:
+                    ev.stats.update(pace_stats())
+                await self.send(ev.to_message())
+        except RequestError as exc:
+            await self.error(exc.code, str(exc), job.request_id)
+
+
+def _request_of(raw) -> str | None:
+    try:
+        rid = json.loads(raw).get("request")
+        return rid if isinstance(rid, str) else None
+    except Exception:
+        return None
+
+
+async def _handler(ws: ServerConnection, engine: Engine, config: ServerConfig, pacing) -> None:
+    await Connection(ws, engine, config, pacing).serve()
+
+
+async def start_server(engine: Engine, config: ServerConfig, pacing: PacingFactory | None = None):
+    """Start serving; returns the websockets Server (its port is in `server_port(server)`)."""
+    if not config.token:
+        raise ValueError("the engine needs a token")
+    origins = [None, *config.allowed_origins]
+    return await serve(
+        functools.partial(_handler, engine=engine, config=config, pacing=pacing),
+        config.host, config.port, origins=origins, max_size=config.max_message_bytes,
+        max_queue=64, ping_interval=20, ping_timeout=60,
+    )
+
+
+def server_port(server) -> int:
+    return server.sockets[0].getsockname()[1]

@@ -1,0 +1,255 @@
+"""Sessions: documents, prefix cache (prewarm), and streaming edits with stop and redirect.
+
+All inference runs on one worker thread (the ORT session and its KV cache are not thread-safe,
+and the event loop must never block on a forward pass). The asyncio side only moves events.
+Stop and redirect are flags the worker checks before every forward pass, so a stopped request
+computes no further token; a long prefill is cut into chunks that check the same flag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+from .decode import EditJob, run_edit_job
+from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
+from .modelspec import ModelSpec, load_spec
+from .prompts import build_prefix
+from .runner import Cancelled, OnnxDecoder
+from .sampling import SamplingParams
+
+
+class RequestError(ValueError):
+    """A request the engine refuses, with a protocol error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Document:
+    text: str  # the whole document
+    path: str | None = None  # where it lives, if saved
+    language: str = "python"  # Pygments language name
+    selection: tuple[int, int] | None = None  # last selection the app told us about (prewarm)
+
+
+@dataclass
+class Session:
+    id: str  # client-chosen session id
+    document: Document  # current document text
+    jobs: dict[str, EditJob] = field(default_factory=dict)  # request id → its (last) job
+
+
+Pacing = Callable[[int], "asyncio.Future | None"]
+
+
+class Engine:
+    """One loaded model, its worker thread, and the client sessions that use it."""
+
+    def __init__(self, model_dir: str | Path, threads: int = 1):
+        self.spec: ModelSpec = load_spec(model_dir)
+        self.decoder = OnnxDecoder(self.spec, threads=threads)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-infer")
+        self.sessions: dict[str, Session] = {}
+        self._active: dict[str, EditJob] = {}  # running jobs by request id
+
+    def warmup(self) -> None:
+        """Run one short edit so first-touch allocation is not charged to the user's first request."""
+        job = EditJob(request_id="warmup", instruction="rename x to y", code="def f(x):\n    return x\n",
+                      max_tokens=8)
+        self._worker.submit(run_edit_job, self.decoder, self.spec, job, lambda ev: None).result()
+        self.decoder.reset()
+
+    def close(self) -> None:
+        for job in self._active.values():
+            job.stop.set()
+        self.decoder.cancel.set()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    # -- sessions ---------------------------------------------------------------------------
+    def open(self, session_id: str, document: Document) -> Session:
+        session = Session(session_id, document)
+        self.sessions[session_id] = session
+        return session
+
+    def session(self, session_id: str) -> Session:
+        try:
+            return self.sessions[session_id]
+        except KeyError:
+            raise RequestError("unknown_session", f"no open session {session_id!r}; send 'open' first") from None
+
+    def _prefix_ids(self, doc: Document) -> list[int]:
+        """Tokens that do not depend on the instruction: file context and/or the selection."""
+        file_context = doc.text if self.spec.file_context else None
+        code = doc.text[doc.selection[0]:doc.selection[1]] if doc.selection else ""
+        ids, _, _ = build_prefix(self.spec.tokenizer, self.spec.special, code, file_context)
+        return ids
+
+    async def prewarm(self, session_id: str) -> ReadyEvent:
+        """Prefill the session's instruction-independent prefix on the worker thread."""
+        doc = self.session(session_id).document
+        ids = self._prefix_ids(doc)
+        ctx = self.spec.context_length
+        if len(ids) >= ctx:
+            # Too long to prewarm: still ready; generate reports the overflow with figures.
+            return ReadyEvent(session_id, len(ids), 0.0, ctx)
+
+        def work() -> float:
+            t0 = time.perf_counter()
+            dec = self.decoder
+            if self.spec.extra_inputs:  # drafts depend on the instruction: nothing reusable yet
+                return 0.0
+            keep = dec.common_prefix(ids)
+            dec.rewind(keep)
+            if keep < len(ids):
+                dec.cancel.clear()
+                try:
+                    dec.prefill(ids[keep:])
+                except Cancelled:
+                    dec.rewind(keep)
+            return (time.perf_counter() - t0) * 1e3
+
+        ms = await asyncio.get_running_loop().run_in_executor(self._worker, work)
+        return ReadyEvent(session_id, len(ids), round(ms, 3), ctx)
+
+    def measure(self, session_id: str, instruction: str, selection: tuple[int, int] | None) -> dict:
+        """Prompt size of a would-be request, for the app's context meter."""
+        from .prompts import build_edit_prompt
+
+        text = self.session(session_id).document.text
+        start, end = selection if selection is not None else (0, len(text))
+        if end > len(text):
+            raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
+        prompt = build_edit_prompt(self.spec.tokenizer, self.spec.special, instruction, text[start:end],
+                                   text if self.spec.file_context else None)
+        n = len(prompt.ids)
+        return {"type": "measured", "session": session_id, "prompt_tokens": n,
+                "source_tokens": len(prompt.source_ids), "context_length": self.spec.context_length,
+                "fits": n + len(prompt.source_ids) < self.spec.context_length}
+
+    # -- requests ---------------------------------------------------------------------------
+    def make_job(
+        self,
+        session_id: str,
+        request_id: str,
+        instruction: str,
+        selection: tuple[int, int] | None,
+        max_tokens: int | None = None,
+        sampling: SamplingParams | None = None,
+        speculate: bool = True,
+    ) -> EditJob:
+        session = self.session(session_id)
+        if request_id in self._active:
+            raise RequestError("duplicate_request", f"request {request_id!r} is already running")
+        text = session.document.text
+        start, end = selection if selection is not None else (0, len(text))
+        if not (0 <= start <= end <= len(text)):
+            raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
+        if not instruction.strip():
+            raise RequestError("bad_request", "the instruction is empty")
+        job = EditJob(
+            request_id=request_id, instruction=instruction.strip(), code=text[start:end],
+            file_context=text if self.spec.file_context else None,
+            max_tokens=max_tokens, sampling=sampling or SamplingParams(), speculate=speculate,
+        )
+        session.jobs[request_id] = job
+        return job
+
+    def find_job(self, request_id: str) -> EditJob | None:
+        if request_id in self._active:
+            return self._active[request_id]
+        for s in self.sessions.values():
+            if request_id in s.jobs:
+                return s.jobs[request_id]
+        return None
+
+    def stop(self, request_id: str) -> bool:
+        """Stop a running request before its next token; False if it is not running."""
+        job = self._active.get(request_id)
+        if job is None:
+            return False
+        job.stop.set()
+        self.decoder.cancel.set()  # also cuts a prefill short
+        return True
+
+    def redirect(self, request_id: str, instruction: str) -> EditJob | None:
+        """Steer a running request; returns the finished job to restart when it already ended."""
+        if not instruction.strip():
+            raise RequestError("bad_request", "the new instruction is empty")
+        job = self._active.get(request_id)
+        if job is not None:
+            job.request_redirect(instruction.strip())
+            return None
+        job = self.find_job(request_id)
+        if job is None:
+            raise RequestError("unknown_request", f"no request {request_id!r} to redirect")
+        job.restart_with(instruction.strip())
+        return job
+
+    async def stream(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
+        """Run `job` on the worker thread and yield its events as they come.
+
+        Tokens that pile up while the consumer is busy are merged into one event (count > 1).
+        `pacing(n)` may return an awaitable that delays the release of the n-th token (the wafer
+        emulation's pacer); the worker never waits for it.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        post = lambda ev: loop.call_soon_threadsafe(queue.put_nowait, ev)  # noqa: E731
+        if job.request_id in self._active:
+            raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
+        self._active[job.request_id] = job
+        job.stop.clear()
+        self.decoder.cancel.clear()
+        notice = self._scope_notice(job)
+        if notice is not None:
+            yield notice
+        future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, post)
+        try:
+            while True:
+                ev = await queue.get()
+                if isinstance(ev, TokenEvent):
+                    while not queue.empty() and isinstance(queue._queue[0], TokenEvent):  # type: ignore[attr-defined]
+                        nxt = queue.get_nowait()
+                        ev = TokenEvent(ev.request, ev.index, ev.text + nxt.text, ev.count + nxt.count,
+                                        nxt.t_compute_ms, nxt.t_emit_ms, ev.draft + nxt.draft)
+                    if pacing is not None:
+                        waiter = pacing(ev.index + ev.count)
+                        if waiter is not None:
+                            await waiter
+                    ev.t_emit_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
+                if isinstance(ev, DoneEvent):
+                    # Finish bookkeeping before the client can see `done` and act on it.
+                    await asyncio.shield(future)
+                    self._active.pop(job.request_id, None)
+                    yield ev
+                    break
+                yield ev
+        finally:
+            if not future.done():
+                job.stop.set()
+                self.decoder.cancel.set()
+            await asyncio.shield(future)
+            self._active.pop(job.request_id, None)
+
+    def _scope_notice(self, job: EditJob) -> NoticeEvent | None:
+        if not self.spec.skills or self.spec.skill_for(job.instruction) is not None:
+            job.out_of_scope = False
+            return None
+        job.out_of_scope = True
+        msg = self.spec.out_of_scope_notice or (
+            f"'{job.instruction}' is outside what {self.spec.name} was trained for; "
+            "it will return the code unchanged. Load a larger model for this edit.")
+        return NoticeEvent(job.request_id, "out_of_scope", msg)
+
+
+__all__ = ["Engine", "Document", "Session", "RequestError", "TokenEvent", "DoneEvent",
+           "RedirectEvent", "NoticeEvent", "ReadyEvent"]

@@ -1,0 +1,58 @@
+"""Fixtures shared by all test folders: the tiny model and a real engine process."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_MODEL = ROOT / "resources" / "models" / "tiny-random"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir() -> Path:
+    assert (TINY_MODEL / "model.onnx").is_file(), "run: python -m engine.tinymodel resources/models/tiny-random"
+    return TINY_MODEL
+
+
+class EngineProcess:
+    """`tessera-engine serve` in a child process, as the app starts it."""
+
+    def __init__(self, model_dir: Path, extra_args: tuple[str, ...] = ()):
+        self.token = secrets.token_urlsafe(16)
+        env = {**os.environ, "TESSERA_TOKEN": self.token, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--model", str(model_dir), *extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True,
+        )
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("ws://"):
+            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+            self.close()
+            raise RuntimeError(f"engine did not start: {self.url!r} {err}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+
+
+@pytest.fixture(scope="module")
+def engine_process(tiny_model_dir):
+    eng = EngineProcess(tiny_model_dir)
+    yield eng
+    eng.close()

@@ -1,0 +1,36 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.tinymodel import byte_tokenizer
+from engine.tokenizer import StreamDecoder, token_byte_table
+
+TOK = byte_tokenizer()
+TABLE = token_byte_table(TOK)
+
+
+def stream(ids, table=TABLE):
+    dec = StreamDecoder(TOK, table)
+    pieces = [dec.push(i) for i in ids]
+    return pieces, "".join(pieces) + dec.flush()
+
+
+def test_multibyte_character_is_never_split():
+    ids = TOK.encode("é€😀", add_special_tokens=False).ids
+    assert len(ids) == 2 + 3 + 4  # one token per byte
+    pieces, text = stream(ids)
+    assert text == "é€😀"
+    assert all("\ufffd" not in p for p in pieces)
+    assert [p for p in pieces if p] == ["é", "€", "😀"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=80))
+def test_streamed_text_equals_the_decoded_text(text):
+    ids = TOK.encode(text, add_special_tokens=False).ids
+    assert stream(ids)[1] == text
+    assert stream(ids, table=None)[1] == text  # the generic fallback path too
+
+
+def test_special_tokens_produce_no_text():
+    end = TOK.token_to_id("<end>")
+    assert stream([end])[1] == ""
