@@ -85,7 +85,8 @@ class EngineProcess:
 
     @property
     def argv(self) -> list[str]:
-        argv = [self.python, "-m", "engine.cli", "serve", "--port", "0"]
+        # --watch-stdin: the engine exits when our end of its stdin closes, even if we crash.
+        argv = [self.python, "-m", "engine.cli", "serve", "--port", "0", "--watch-stdin"]
         if self.model_dir is not None:
             argv += ["--model", str(self.model_dir)]
         return argv + list(self.extra_args)
@@ -120,7 +121,7 @@ class EngineProcess:
         try:
             self._proc = subprocess.Popen(
                 self.argv,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=self._child_env(),
@@ -178,18 +179,19 @@ class EngineProcess:
             pass  # the loop is already closed: the app is quitting
 
     async def stop(self, timeout_s: float = 5.0) -> int | None:
-        """Terminate, then kill if it has not exited after `timeout_s`; returns the exit code."""
+        """Close its stdin (it exits cleanly), then terminate, then kill; returns the exit code."""
         self.stopping = True
         proc = self._proc
         if proc is None:
             return None
-        if proc.poll() is None:
-            proc.terminate()
+        for ask in (self._close_stdin, proc.terminate, proc.kill):
+            if proc.poll() is not None:
+                break
+            ask()
             try:
                 await asyncio.to_thread(proc.wait, timeout_s)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                await asyncio.to_thread(proc.wait)
+                continue
         for pipe in (proc.stdout, proc.stderr):
             try:
                 if pipe is not None:
@@ -197,6 +199,13 @@ class EngineProcess:
             except OSError:
                 pass
         return proc.returncode
+
+    def _close_stdin(self) -> None:
+        try:
+            if self._proc is not None and self._proc.stdin is not None:
+                self._proc.stdin.close()
+        except OSError:
+            pass
 
     def stop_now(self) -> None:
         """Synchronous last resort (interpreter exit): no child outlives the app."""
@@ -218,12 +227,23 @@ def read_token(token_file: str | os.PathLike[str] | None = None) -> str:
             raise EngineError("bad_token_file", f"The token file {path} is empty.")
         return token
     token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise EngineError(
-            "no_token",
-            f"Connecting to an existing engine needs its token: set {TOKEN_ENV} or pass a token file.",
-        )
-    return token
+    if token:
+        return token
+    default = default_token_file()
+    if default.is_file():
+        return read_token(default)
+    raise EngineError(
+        "no_token",
+        f"Connecting to an existing engine needs its token: set {TOKEN_ENV} or pass a token file "
+        f"(a local `tessera-engine serve` writes one to {default}).",
+    )
+
+
+def default_token_file() -> Path:
+    """Where `tessera-engine serve` writes a fresh token when it was given none."""
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("tessera")) / "engine-token"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,10 +292,13 @@ class RequestStream:
     sent_at_s: float  # time.perf_counter() when `generate` was sent
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     finished: bool = False  # a terminal message was queued; nothing follows it
+    stop_sent: bool = False  # a `stop` went out; the engine may answer it after the end
 
     def put(self, msg: dict[str, Any]) -> None:
         if self.finished:
             return
+        if msg.get("type") == "error" and msg.get("code") == "unknown_request" and self.stop_sent:
+            return  # the stop crossed the request's own end: nothing was lost
         self.queue.put_nowait(msg)
         kind = msg.get("type")
         if kind == "error" or (kind == "done" and msg.get("reason") in TERMINAL_REASONS):
@@ -394,6 +417,8 @@ class EngineClient:
         try:
             await self.send(msg)
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        except asyncio.TimeoutError:
+            raise EngineError("timeout", f"The engine did not answer {msg['type']} within {timeout_s:g} s.") from None
         finally:
             waiters = self._ready_waiters.get(session, [])
             if future in waiters:
@@ -424,6 +449,12 @@ class EngineClient:
         return stream
 
     async def stop(self, request_id: str) -> None:
+        """Ask the engine to compute no further token for `request_id` (sent once per run)."""
+        stream = self._streams.get(request_id)
+        if stream is not None:
+            if stream.stop_sent:
+                return
+            stream.stop_sent = True
         await self.send({"type": "stop", "request": request_id})
 
     async def redirect(self, request_id: str, instruction: str) -> RequestStream:

@@ -1,0 +1,445 @@
+"""The one controller between the engine client and the passive views (Mu's logic/view split).
+
+`EditController` decides what an instruction does (a new edit, or a redirect of the running or
+stopped one), streams the engine's events into the view, and applies accepted hunks to the
+editor through the view. It never touches a widget: everything goes through the `EditView`
+protocol below, so tests drive it with a fake view and a real engine.
+
+States: idle → streaming → (stopped | reviewing); Enter while streaming or stopped redirects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Protocol
+
+from .client import ENGINE_LOST, EngineClient, EngineError, RequestStream
+from .diffstream import Hunk, StreamingDiff
+from .history import InstructionHistory
+from .relocate import Relocator
+from .targeting import Target, check_fit, choose_target, output_budget
+
+
+class EditView(Protocol):
+    """What the controller needs from the window; the window (or a test's fake) provides it."""
+
+    def document_text(self) -> str: ...
+    def selection(self) -> tuple[int, int]: ...  # (start, end) char offsets, start <= end
+    def language(self) -> str: ...
+    def document_path(self) -> str | None: ...
+    def show_target(self, start: int, end: int, label: str) -> None: ...
+    def clear_target(self) -> None: ...
+    def diff_begin(self, original: str) -> StreamingDiff: ...  # returns the diff it shows
+    def diff_feed(self, text: str, draft_tokens: int) -> None: ...
+    def diff_mark_redirect(self, instruction: str) -> None: ...
+    def diff_finish(self, stopped: bool) -> None: ...
+    def set_hunk_state(self, index: int, state: str) -> None: ...  # accepted/rejected/conflict
+    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None: ...  # one undo step
+    def set_mode(self, mode: str) -> None: ...  # idle/streaming/stopped/reviewing
+    def show_status(self, text: str, level: str = "info") -> None: ...  # info/ok/warn/error
+    def show_context(self, used_tokens: int, context_length: int, fits: bool) -> None: ...
+    def metrics_start(self, t_s: float) -> None: ...
+    def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: ...
+    def metrics_done(self, stats: dict[str, Any]) -> None: ...
+    def after_paint(self, callback: Callable[[], None]) -> None: ...  # once the diff repainted
+    def feed_tiles(self, msg: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class EditRun:
+    """One edit request as the app sees it, across redirects."""
+
+    request_id: str  # the engine request id (kept across redirects)
+    instruction: str  # the latest instruction
+    target: Target  # the targeted range in `snapshot`
+    snapshot: str  # the whole document when the request started
+    started_s: float  # perf_counter() at Enter
+    output: str = ""  # everything streamed so far (all segments)
+    tokens: int = 0  # tokens received so far
+    first_token_s: float | None = None  # perf_counter() when the first token was painted
+    resolved: dict[tuple[int, int, str], str] = field(default_factory=dict)  # hunk key → state
+    redirect_enter_s: float | None = None  # perf_counter() at the redirect's Enter, until painted
+    stopped: bool = False  # the user pressed Stop (or the stream ended on `stop`)
+    finished: bool = False  # the engine sent a terminal `done` or `error`
+
+
+def hunk_key(hunk: Hunk) -> tuple[int, int, str]:
+    """Identity of a hunk that survives rebuilding the diff after a redirect."""
+    return (hunk.orig_start_char, hunk.orig_end_char, hunk.new_text)
+
+
+class EditController:
+    """Drives an `EditView` from an `EngineClient`; see the module docstring."""
+
+    def __init__(self, view: EditView, client: EngineClient | None = None, profile: str | None = None):
+        self.view = view
+        self.client = client
+        self.profile = profile  # hardware profile passed with `generate`
+        self.session = "doc1"  # engine session of the current document
+        self.history = InstructionHistory()
+        self.run: EditRun | None = None
+        self.diff: StreamingDiff | None = None
+        self.mode = "idle"
+        self.context_length = 0  # the model's context window in tokens, 0 until known
+        self.prompt_tokens = 0  # the engine's latest count for this document's prompt
+        self.redirect_latencies_ms: list[float] = []  # Enter → first redirected token painted
+        self.ttft_ms: list[float] = []  # Enter → first token painted, per request
+        self.seed: int | None = None  # fixed sampling seed (tests, demos); None = engine default
+        self.temperature: float | None = None
+        self.ensure_engine: Callable[[], Awaitable[EngineClient]] | None = None  # restarts a lost engine
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._session_opened = False
+        self._document_dirty = False  # the editor changed since the engine last saw the text
+        self._sessions = 0  # sessions opened so far (ids doc1, doc2, ...)
+
+    # -- engine attach -------------------------------------------------------------------------
+
+    def attach(self, client: EngineClient) -> None:
+        self.client = client
+        self._session_opened = False
+        if client.info is not None:
+            self.context_length = client.info.context_length
+
+    async def open_document(self) -> None:
+        """Tell the engine about the current document (prewarms its prefix)."""
+        if self.client is None or not self.client.connected:
+            return
+        self._sessions += 1
+        self.session = f"doc{self._sessions}"
+        self._document_dirty = False
+        try:
+            ready = await self.client.open_document(
+                self.session, self.view.document_text(), self.view.language(),
+                self.view.document_path(), self.profile)
+        except EngineError as exc:
+            self.view.show_status(f"The engine could not open the document: {exc.message}", "error")
+            return
+        self._session_opened = True
+        self.on_ready(ready)
+
+    async def sync_document(self) -> None:
+        """Send the editor's text (after edits); the engine re-prefills what changed."""
+        if self.client is None or not self.client.connected or self.mode == "streaming":
+            return
+        if not self._session_opened:
+            await self.open_document()
+            return
+        self._document_dirty = False
+        try:
+            self.on_ready(await self.client.update_document(self.session, self.view.document_text()))
+        except EngineError as exc:
+            self.view.show_status(f"The engine could not update the document: {exc.message}", "warn")
+
+    def on_ready(self, msg: dict[str, Any]) -> None:
+        self.prompt_tokens = int(msg.get("prompt_tokens") or 0)
+        self.context_length = int(msg.get("context_length") or self.context_length)
+        self.refresh_context("")
+
+    def document_changed(self) -> None:
+        """The editor's text changed (the window debounces and then calls `sync_document`)."""
+        self._document_dirty = True
+
+    def refresh_context(self, instruction: str) -> bool:
+        """Update the context meter for the current target; False if the prompt cannot fit."""
+        text = self.view.document_text()
+        target = choose_target(text, *self.view.selection(), self.view.language())
+        fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
+        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
+        return fit.fits
+
+    # -- the user's actions --------------------------------------------------------------------
+
+    def submit(self, instruction: str) -> bool:
+        """Enter in the instruction bar: redirect the current edit, or start a new one."""
+        instruction = instruction.strip()
+        if not instruction:
+            self.view.show_status("Type an instruction first (Ctrl+K).", "warn")
+            return False
+        self.history.add(instruction)
+        run = self.run
+        if run is not None and (self.mode == "streaming" or (self.mode == "stopped" and run.stopped)):
+            self._spawn(self._redirect(run, instruction))
+        else:
+            self._spawn(self._generate(instruction))
+        return True
+
+    def stop(self) -> None:
+        """Stop button / Esc: the engine computes no further token for this request."""
+        run = self.run
+        if run is None or self.mode != "streaming" or self.client is None:
+            return
+        run.stopped = True
+        self.view.show_status("Stopping…")
+        self._spawn(self.client.stop(run.request_id))
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+            self.view.show_status(f"Something went wrong: {message}", "error")
+            self._set_mode("reviewing" if self.run is not None else "idle")
+
+    async def wait_idle(self) -> None:
+        """Wait for every task this controller started (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def cancel_tasks(self) -> list[asyncio.Task[Any]]:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+    def _set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.view.set_mode(mode)
+
+    async def _client_ready(self) -> EngineClient | None:
+        if self.client is not None and self.client.connected:
+            return self.client
+        if self.ensure_engine is None:
+            self.view.show_status("No engine is connected.", "error")
+            return None
+        self.view.show_status("Starting the engine…")
+        try:
+            self.attach(await self.ensure_engine())
+        except EngineError as exc:
+            self.view.show_status(f"The engine could not start: {exc.message}", "error")
+            return None
+        await self.open_document()
+        return self.client
+
+    async def _generate(self, instruction: str) -> None:
+        started_s = time.perf_counter()
+        client = await self._client_ready()
+        if client is None:
+            return
+        text = self.view.document_text()
+        target = choose_target(text, *self.view.selection(), self.view.language())
+        target_text = text[target.start:target.end]
+        fit = check_fit(self.prompt_tokens, target_text, instruction, self.context_length)
+        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
+        if not fit.fits:
+            self.view.show_status(fit.message(), "error")
+            return
+        if self._document_dirty or not self._session_opened:
+            await self.sync_document()  # the engine must edit the text the user sees now
+        left = self.context_length - fit.prompt_tokens if self.context_length else None
+        stream = await client.generate(
+            self.session, instruction, (target.start, target.end),
+            max_tokens=output_budget(target_text, left), profile=self.profile,
+            seed=self.seed, temperature=self.temperature,
+        )
+        self.run = EditRun(stream.request_id, instruction, target, text, started_s)
+        self.diff = self.view.diff_begin(target_text)
+        self.view.show_target(target.start, target.end, target.label)
+        self.view.metrics_start(started_s)
+        self._set_mode("streaming")
+        self.view.show_status(f"Editing {target.label}: {instruction}")
+        await self._consume(self.run, stream)
+
+    async def _redirect(self, run: EditRun, instruction: str) -> None:
+        client = self.client
+        if client is None or not client.connected:
+            self.view.show_status("The engine is gone; press Enter again to start a new edit.", "error")
+            return
+        run.redirect_enter_s = time.perf_counter()
+        run.instruction = instruction
+        was_running = self.mode == "streaming"
+        stream = await client.redirect(run.request_id, instruction)
+        if not was_running:
+            # The stopped diff was settled for review; rebuild it to keep streaming into it.
+            self.diff = self.view.diff_begin(run.snapshot[run.target.start:run.target.end])
+            if run.output:
+                self.view.diff_feed(run.output, 0)
+            self.view.diff_mark_redirect(instruction)
+            self._restore_resolved(run)
+            run.stopped = run.finished = False
+            self._set_mode("streaming")
+            self.view.show_status(f"Redirected: {instruction}")
+            await self._consume(run, stream)
+        else:
+            self.view.show_status(f"Redirecting: {instruction}")
+
+    async def _consume(self, run: EditRun, stream: RequestStream) -> None:
+        async for msg in stream:
+            if run is not self.run:
+                return  # a newer edit replaced this one
+            kind = msg.get("type")
+            if kind == "token":
+                self._on_token(run, msg)
+            elif kind == "redirected":
+                self.view.diff_mark_redirect(str(msg.get("instruction", run.instruction)))
+            elif kind == "tiles":
+                self.view.feed_tiles(msg)
+            elif kind == "notice":
+                self.view.show_status(str(msg.get("message", "")), "warn")
+            elif kind == "done":
+                self._on_done(run, msg)
+            elif kind == "error":
+                self._on_error(run, msg)
+
+    def _on_token(self, run: EditRun, msg: dict[str, Any]) -> None:
+        text = str(msg.get("text", ""))
+        count = int(msg.get("count") or 1)
+        draft = int(msg.get("draft") or 0)
+        run.output += text
+        run.tokens += count
+        now = time.perf_counter()
+        self.view.diff_feed(text, draft)
+        self.view.metrics_tokens(count, now, draft)
+        if run.first_token_s is None:
+            run.first_token_s = now  # replaced by the paint time below
+            self.view.after_paint(lambda: self._first_paint(run))
+        if run.redirect_enter_s is not None:
+            enter_s = run.redirect_enter_s
+            run.redirect_enter_s = None
+            self.view.after_paint(lambda: self._redirect_paint(enter_s))
+
+    def _first_paint(self, run: EditRun) -> None:
+        run.first_token_s = time.perf_counter()
+        self.ttft_ms.append((run.first_token_s - run.started_s) * 1000.0)
+
+    def _redirect_paint(self, enter_s: float) -> None:
+        latency_ms = (time.perf_counter() - enter_s) * 1000.0
+        self.redirect_latencies_ms.append(latency_ms)
+        self.view.show_status(f"Redirected — first new token painted {latency_ms:.0f} ms after Enter")
+
+    def _on_done(self, run: EditRun, msg: dict[str, Any]) -> None:
+        reason = str(msg.get("reason", "eos"))
+        if reason == "redirect":
+            return  # the continuation follows on the same request
+        stats = msg.get("stats") if isinstance(msg.get("stats"), dict) else {}
+        run.finished = True
+        run.stopped = run.stopped or reason == "stop"
+        self.view.metrics_done(stats)
+        self.view.diff_finish(run.stopped)
+        self._restore_resolved(run)
+        if isinstance(stats.get("prompt_tokens"), int):
+            self.prompt_tokens = stats["prompt_tokens"]
+        tok_s = float(stats.get("tok_s") or 0.0)
+        summary = f"{run.tokens} tokens, {tok_s:,.0f} tok/s" if tok_s else f"{run.tokens} tokens"
+        if run.stopped:
+            self._set_mode("stopped")
+            self.view.show_status(
+                f"Stopped after {summary}. Review the partial edit, or type a new instruction and "
+                "press Enter to redirect.", "warn")
+        else:
+            self._set_mode("reviewing")
+            hint = " (output hit the length limit)" if reason == "length" else ""
+            hunks = len(self.diff.hunks) if self.diff else 0
+            self.view.show_status(f"Done: {summary}{hint}; {hunks} change(s) to review.", "ok")
+        self.view.clear_target()
+
+    def _on_error(self, run: EditRun, msg: dict[str, Any]) -> None:
+        run.finished = True
+        code = str(msg.get("code", "error"))
+        self.view.diff_finish(True)
+        self._restore_resolved(run)
+        self._set_mode("stopped" if run.output else "idle")
+        self.view.clear_target()
+        if code == ENGINE_LOST:
+            self.view.show_status(
+                "The engine stopped unexpectedly. Your text is untouched; the partial edit stays "
+                "reviewable, and the next instruction restarts the engine.", "error")
+        else:
+            self.view.show_status(f"The engine refused the edit: {msg.get('message', code)}", "error")
+
+    # -- review ----------------------------------------------------------------------------------
+
+    def _restore_resolved(self, run: EditRun) -> None:
+        if self.diff is None:
+            return
+        for hunk in self.diff.final_hunks:
+            state = run.resolved.get(hunk_key(hunk))
+            if state:
+                self.view.set_hunk_state(hunk.index, state)
+
+    def _final_hunk(self, index: int) -> Hunk | None:
+        if self.diff is None:
+            return None
+        finals = self.diff.final_hunks
+        return finals[index] if 0 <= index < len(finals) else None
+
+    def accept_hunks(self, indices: list[int]) -> int:
+        """Apply these final hunks to the editor as one undo step; returns how many applied."""
+        run = self.run
+        if run is None or self.diff is None:
+            return 0
+        relocator = Relocator(run.snapshot, self.view.document_text())
+        edits: list[tuple[int, int, str]] = []
+        applied: list[Hunk] = []
+        conflicts: list[Hunk] = []
+        for index in sorted(set(indices)):
+            hunk = self._final_hunk(index)
+            if hunk is None:
+                self.view.show_status(f"Change {index + 1} is still streaming; wait for it to settle.", "warn")
+                continue
+            if run.resolved.get(hunk_key(hunk)):
+                continue
+            base = run.target.start
+            span = relocator.map_range(base + hunk.orig_start_char, base + hunk.orig_end_char)
+            if span is None:
+                conflicts.append(hunk)
+                continue
+            edits.append((span[0], span[1], hunk.new_text))
+            applied.append(hunk)
+        if edits:
+            self.view.replace_ranges(edits)
+        for hunk in applied:
+            run.resolved[hunk_key(hunk)] = "accepted"
+            self.view.set_hunk_state(hunk.index, "accepted")
+        for hunk in conflicts:
+            self.view.set_hunk_state(hunk.index, "conflict")
+        if conflicts:
+            lines = ", ".join(f"{h.orig_start + 1}–{max(h.orig_end, h.orig_start + 1)}" for h in conflicts)
+            self.view.show_status(
+                f"Not applied: you changed that text (original lines {lines}) after the edit "
+                "started. Your version is kept.", "error")
+        elif applied:
+            self.view.show_status(f"Applied {len(applied)} change(s). Ctrl+Z undoes.", "ok")
+        self._check_all_resolved()
+        return len(applied)
+
+    def reject_hunks(self, indices: list[int]) -> None:
+        run = self.run
+        if run is None:
+            return
+        for index in indices:
+            hunk = self._final_hunk(index)
+            if hunk is not None and not run.resolved.get(hunk_key(hunk)):
+                run.resolved[hunk_key(hunk)] = "rejected"
+                self.view.set_hunk_state(index, "rejected")
+        self._check_all_resolved()
+
+    def unresolved_final(self) -> list[int]:
+        if self.run is None or self.diff is None:
+            return []
+        return [h.index for h in self.diff.final_hunks if not self.run.resolved.get(hunk_key(h))]
+
+    def accept_all(self) -> int:
+        return self.accept_hunks(self.unresolved_final())
+
+    def reject_all(self) -> None:
+        self.reject_hunks(self.unresolved_final())
+
+    def _check_all_resolved(self) -> None:
+        if self.mode in ("reviewing", "stopped") and self.diff is not None and self.diff.done \
+                and not self.unresolved_final():
+            self._set_mode("idle")
+            self.view.show_status("All changes reviewed.", "ok")
+
+    def engine_lost(self, reason: str) -> None:
+        """The client reports the connection gone (streams get their own error event)."""
+        self._session_opened = False
+        if self.mode != "streaming":
+            self.view.show_status(f"The engine is not running ({reason}); the next instruction restarts it.", "warn")
