@@ -22,6 +22,7 @@ from .modelspec import ModelSpec
 from .prompts import build_edit_prompt
 from .runner import Cancelled, ContextOverflow, OnnxDecoder
 from .sampling import SamplingParams, sample
+from .speculative import AdaptiveK, PromptLookup, SpeculationStats
 from .tokenizer import StreamDecoder, token_byte_table
 
 _BYTE_TABLES: dict[int, list | None] = {}
@@ -99,14 +100,37 @@ class _Drafts:
         return self.aligner.prompt_features(n) if self.aligner else None
 
     def push(self, tok: int) -> dict[str, np.ndarray] | None:
+        """Record an emitted token; return the features to feed with it."""
         if not self.aligner:
             return None
         self.aligner.push(tok)
         return {k: np.asarray([v], dtype=np.int64) for k, v in self.aligner.next_features().items()}
 
+    def for_feed(self, pending: int, proposal: list[int]) -> dict[str, np.ndarray] | None:
+        """Features for [pending] + proposal: pending is pushed for real, proposals on a clone."""
+        first = self.push(pending)
+        if first is None or not proposal:
+            return first
+        ghost = self.aligner.clone()
+        rows = {k: [int(v[0])] for k, v in first.items()}
+        for tok in proposal:
+            ghost.push(tok)
+            for k, v in ghost.next_features().items():
+                rows[k].append(v)
+        return {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}
 
-def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarray, _Drafts, int, int]:
-    """Build the prompt (+ partial output), reuse the cache, prefill; return last logits etc."""
+    def accept(self, tokens: list[int]) -> None:
+        if self.aligner:
+            for tok in tokens:
+                self.aligner.push(tok)
+
+
+def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarray, _Drafts, list[int], int]:
+    """Build the prompt (+ partial output), reuse the cache, prefill.
+
+    Returns the logits for the next output token, the draft features, the source ids, and how
+    many prompt tokens were already cached.
+    """
     prompt = build_edit_prompt(spec.tokenizer, spec.special, job.instruction, job.code, job.file_context)
     drafts = _Drafts(spec, prompt.source_ids, prompt.instruction_ids)
     ids = prompt.ids + job.output_ids
@@ -119,16 +143,21 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
         for tok in job.output_ids:  # features for the partial output's positions
             step = drafts.push(tok)
             extra = {k: np.concatenate([v, step[k]]) for k, v in extra.items()}
+    # Draft features depend on the instruction, so only instruction-free models reuse the cache.
     keep = dec.common_prefix(ids) if extra is None else 0
     keep = min(keep, len(ids) - 1)  # the last position must run to give fresh logits
     dec.rewind(keep)
     tail_extra = None if extra is None else {k: v[keep:] for k, v in extra.items()}
     logits = dec.prefill(ids[keep:], tail_extra)
-    return logits, drafts, len(prompt.ids), keep
+    return logits, drafts, prompt.source_ids, keep
 
 
 def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable[[object], None]) -> None:
-    """Run (or continue) `job` to its end, posting TokenEvent/RedirectEvent and one DoneEvent."""
+    """Run (or continue) `job` to its end, posting TokenEvent/RedirectEvent and one DoneEvent.
+
+    Loop state: `pending` is the last emitted token, not yet in the KV cache; each forward pass
+    feeds it plus any speculative proposal (see engine/speculative.py).
+    """
     t0 = job.t_arrival
     ms = lambda: round((time.monotonic() - t0) * 1e3, 3)  # noqa: E731
     job.segments += 1
@@ -137,18 +166,38 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     rng = np.random.default_rng(job.sampling.seed)
     ban = _ban_bias(spec)
     start_tokens = len(job.output_ids)
+    spec_stats = SpeculationStats()
     stats: dict = {"prompt_tokens": 0, "cached_tokens": 0, "prefill_ms": 0.0, "ttft_ms": None,
-                   "accepted_draft": 0, "proposed_draft": 0, "redirects": 0,
-                   "out_of_scope": job.out_of_scope, "context_length": spec.context_length}
+                   "redirects": 0, "out_of_scope": job.out_of_scope, "context_length": spec.context_length,
+                   "speculate": job.speculate}
     t_first = t_last = None
     reason = "eos"
+    produced = 0
+
+    def emit(tok: int, from_draft: bool) -> None:
+        nonlocal t_first, t_last, produced
+        t_last = time.monotonic()
+        if t_first is None:
+            t_first = t_last
+            stats["ttft_ms"] = ms()
+        text = job._stream.push(tok)
+        job.output_ids.append(tok)
+        job.output_text += text
+        produced += 1
+        post(TokenEvent(job.request_id, len(job.output_ids) - 1, text, 1, ms(), ms(), int(from_draft)))
+
     try:
         t_p = time.monotonic()
-        logits, drafts, n_prompt, keep = _prepare(dec, spec, job)
-        stats.update(prompt_tokens=n_prompt, cached_tokens=keep, prefill_ms=round((time.monotonic() - t_p) * 1e3, 3))
+        logits, drafts, source_ids, keep = _prepare(dec, spec, job)
+        stats.update(prompt_tokens=dec.length - len(job.output_ids), cached_tokens=keep,
+                     prefill_ms=round((time.monotonic() - t_p) * 1e3, 3))
+        lookup = PromptLookup([source_ids, list(job.output_ids)]) if job.speculate else None
+        if lookup is not None:
+            for i in range(1, len(job.output_ids) + 1):
+                lookup.observe(job.output_ids[:i])
+        k_sched = AdaptiveK()
         budget = job.max_tokens if job.max_tokens is not None else spec.context_length
-        budget = min(budget, spec.context_length - dec.length)
-        produced = 0
+        pending: int | None = None
         while True:
             if job.stop.is_set():
                 reason = "stop"
@@ -158,32 +207,56 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 job.instruction = new_instruction
                 stats["redirects"] += 1
                 post(RedirectEvent(job.request_id, len(job.output_ids), len(job.output_text), new_instruction))
-                logits, drafts, n_prompt, keep = _prepare(dec, spec, job)
-                budget = min(budget, produced + spec.context_length - dec.length)
+                logits, drafts, source_ids, keep = _prepare(dec, spec, job)
+                lookup = PromptLookup([source_ids, list(job.output_ids)]) if job.speculate else None
+                if lookup is not None:
+                    lookup.observe(job.output_ids)
+                pending = None
                 continue
             if produced >= budget:
                 reason = "length"
                 break
-            tok = sample(logits + ban, job.sampling, rng)
-            if tok in spec.eos_ids:
-                reason = "eos"
-                break
-            t_last = time.monotonic()
-            if t_first is None:
-                t_first = t_last
-                stats["ttft_ms"] = ms()
-            text = job._stream.push(tok)
-            job.output_ids.append(tok)
-            job.output_text += text
-            produced += 1
-            post(TokenEvent(job.request_id, len(job.output_ids) - 1, text, 1, ms(), ms()))
-            if job.stop.is_set():  # checked again so a stop never costs one more forward pass
-                reason = "stop"
-                break
-            if produced >= budget or dec.length + 1 > spec.context_length:
+            if pending is None:  # logits for the next token are at hand (after a prefill)
+                tok = sample(logits + ban, job.sampling, rng)
+                if tok in spec.eos_ids:
+                    break
+                emit(tok, False)
+                if lookup is not None:
+                    lookup.observe(job.output_ids)
+                pending = tok
+                continue
+            room = min(budget - produced, spec.context_length - dec.length) - 1
+            if room < 0:
                 reason = "length"
                 break
-            logits = dec.forward([tok], drafts.push(tok))[-1]
+            proposal = lookup.propose(min(k_sched.k, room)) if lookup is not None else []
+            base = dec.length
+            out = dec.forward([pending, *proposal], drafts.for_feed(pending, proposal))
+            if proposal:
+                spec_stats.proposed += len(proposal)
+                spec_stats.verify_passes += 1
+            accepted = 0
+            ended = False
+            for i, row in enumerate(out):
+                tok = sample(row + ban, job.sampling, rng)
+                if tok in spec.eos_ids:
+                    ended = True
+                    break
+                hit = i < len(proposal) and tok == proposal[i]
+                emit(tok, hit)
+                if lookup is not None:
+                    lookup.observe(job.output_ids)
+                if not hit or produced >= budget:
+                    break
+                accepted += 1
+            spec_stats.accepted += accepted
+            k_sched.update(len(proposal), accepted)
+            dec.rewind(base + 1 + accepted)  # drop rejected proposals from the cache
+            drafts.accept(proposal[:accepted])
+            pending = job.output_ids[-1]
+            if ended:
+                reason = "eos"
+                break
     except Cancelled:
         reason = "stop"
     except ContextOverflow as exc:
@@ -204,5 +277,9 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         tok_s=round((n - 1) / decode_s, 1) if decode_s > 0 else 0.0,
         e2e_tok_s=round(n / (t_last - t0), 1) if t_last and n else 0.0,
         total_ms=ms(),
+        accepted_draft=spec_stats.accepted,
+        proposed_draft=spec_stats.proposed,
+        verify_passes=spec_stats.verify_passes,
+        acceptance_rate=round(spec_stats.acceptance_rate, 4),
     )
     post(DoneEvent(job.request_id, reason, stats, job.output_text))

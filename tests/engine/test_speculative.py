@@ -1,0 +1,89 @@
+import asyncio
+
+import pytest
+
+from engine.sampling import SamplingParams
+from engine.session import Document, Engine
+from engine.speculative import AdaptiveK, PromptLookup
+
+
+def test_lookup_follows_a_copy_and_reanchors_after_an_edit():
+    src = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    look = PromptLookup([src])
+    assert look.propose(3) == [1, 2, 3]
+    out = []
+    for tok in [1, 2, 3]:
+        out.append(tok)
+        look.observe(out)
+    assert look.propose(2) == [4, 5]
+    out += [42]  # the edit: a token not in the draft
+    look.observe(out)
+    assert look.propose(2) == []  # unaligned: nothing to propose
+    out += [6]  # back in the draft, past the replaced 4, 5
+    look.observe(out)
+    assert look.propose(3) == [7, 8, 9]
+
+
+def test_lookup_prefers_the_nearest_occurrence_ahead():
+    src = [7, 1, 2, 9, 1, 2, 5]
+    look = PromptLookup([src])
+    out = [7, 1, 2, 9]
+    for i in range(1, len(out) + 1):
+        look.observe(out[:i])
+    out += [3, 1, 2]  # "1 2" occurs at 1..2 (behind) and 4..5 (ahead)
+    for i in range(5, len(out) + 1):
+        look.observe(out[:i])
+    assert look.propose(1) == [5]
+
+
+def test_adaptive_k_grows_on_full_runs_and_shrinks_on_misses():
+    k = AdaptiveK(k_min=2, k_max=16, k0=8)
+    k.update(8, 8)
+    assert k.k == 16
+    k.update(16, 3)
+    assert k.k == 4
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir):
+    eng = Engine(tiny_model_dir)
+    yield eng
+    eng.close()
+
+
+def run(engine, code, instruction, speculate, temperature=0.0, seed=None, max_tokens=150):
+    async def go():
+        engine.open("s", Document(code))
+        rid = f"{speculate}-{temperature}-{seed}-{hash(code)}-{instruction}"
+        job = engine.make_job("s", rid, instruction, None, max_tokens,
+                              SamplingParams(temperature, 1.0, seed), speculate=speculate)
+        events = [ev async for ev in engine.stream(job)]
+        return events[-1], [e for e in events if e.type == "token"]
+    return asyncio.run(go())
+
+
+CASES = [
+    ("def f(x):\n    return x\n", "remove prints"),
+    ("Y" * 90, "rename x to y"),
+    ("dddYYYYYY^YY^^^^^^5YYYYYYYYY" * 3, "add a docstring"),
+    ("%" * 40 + "\nVVVVVVVT=VVVVVVVVV", "convert to f-strings"),
+    ("for i in range(10):\n    print(i)\n" * 3, "anything"),
+]
+
+
+@pytest.mark.parametrize("code, instruction", CASES)
+@pytest.mark.parametrize("temperature, seed", [(0.0, None), (1.0, 11)])
+def test_speculative_output_equals_plain_decoding(engine, code, instruction, temperature, seed):
+    plain, _ = run(engine, code, instruction, False, temperature, seed)
+    fast, tokens = run(engine, code, instruction, True, temperature, seed)
+    assert fast.text == plain.text
+    assert fast.reason == plain.reason
+    assert fast.stats["accepted_draft"] <= fast.stats["proposed_draft"]
+    assert sum(t.draft for t in tokens) == fast.stats["accepted_draft"]
+
+
+def test_copyable_source_is_mostly_accepted(engine):
+    # The random model greedily repeats "Y"; a source of Ys is a draft it agrees with.
+    done, tokens = run(engine, "Y" * 90, "x", True, max_tokens=80)
+    assert done.stats["accepted_draft"] >= 60
+    assert done.stats["verify_passes"] < 30  # many tokens per forward pass
