@@ -143,8 +143,7 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
         for tok in job.output_ids:  # features for the partial output's positions
             step = drafts.push(tok)
             extra = {k: np.concatenate([v, step[k]]) for k, v in extra.items()}
-    # Draft features depend on the instruction, so only instruction-free models reuse the cache.
-    keep = dec.common_prefix(ids) if extra is None else 0
+    keep = dec.common_prefix(ids, extra)  # tokens and draft features must both match
     keep = min(keep, len(ids) - 1)  # the last position must run to give fresh logits
     dec.rewind(keep)
     tail_extra = None if extra is None else {k: v[keep:] for k, v in extra.items()}

@@ -61,6 +61,7 @@ class ReadyEvent:
     prompt_tokens: int  # tokens now held in the prefix cache for this session
     prewarm_ms: float  # time spent prefilling
     context_length: int  # the model's context window in tokens
+    reused_tokens: int = 0  # of prompt_tokens, how many were already cached (not recomputed)
     type: str = "ready"
 
     def to_message(self) -> dict:

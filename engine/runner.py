@@ -78,6 +78,7 @@ class OnnxDecoder:
     def reset(self) -> None:
         self._past = {n: np.zeros(self._kv_shape, self._kv_dtype) for n in self._past_names}
         self.tokens: list[int] = []  # token ids currently in the cache, in order
+        self.features: dict[str, list[int]] = {n: [] for n in self.spec.extra_inputs}  # extra inputs per cached position
 
     @property
     def length(self) -> int:
@@ -90,6 +91,8 @@ class OnnxDecoder:
         length = max(0, length)
         self._past = {n: np.ascontiguousarray(v[:, :, :length]) for n, v in self._past.items()}
         self.tokens = self.tokens[:length]
+        for rows in self.features.values():
+            del rows[length:]
 
     def forward(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Append `ids` to the cache; return their logits [len(ids), vocab] (float32)."""
@@ -115,6 +118,8 @@ class OnnxDecoder:
         for name, value in zip(self._past_names, outs[1:]):
             self._past[name] = value
         self.tokens.extend(int(t) for t in ids)
+        for name, rows in self.features.items():
+            rows.extend(int(v) for v in feeds[name].ravel())
         return outs[0][0].astype(np.float32, copy=False)
 
     def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
@@ -129,10 +134,20 @@ class OnnxDecoder:
             raise ValueError("prefill needs at least one token")
         return logits[-1]
 
-    def common_prefix(self, ids: list[int]) -> int:
-        """How many leading tokens of `ids` the cache already holds."""
-        n = min(len(ids), len(self.tokens))
-        a = np.asarray(self.tokens[:n], dtype=np.int64)
-        b = np.asarray(ids[:n], dtype=np.int64)
-        diff = np.flatnonzero(a != b)
-        return int(diff[0]) if diff.size else n
+    def common_prefix(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> int:
+        """How many leading positions of `ids` (with their extra inputs) the cache already holds."""
+        return cached_prefix(self.tokens, self.features, ids, extra)
+
+
+def cached_prefix(tokens: list[int], features: dict[str, list[int]], ids: list[int],
+                  extra: dict[str, np.ndarray] | None = None) -> int:
+    """Length of the common prefix of a cache and a new input, comparing tokens and extra inputs."""
+    n = min(len(ids), len(tokens))
+    diff = np.asarray(tokens[:n], dtype=np.int64) != np.asarray(ids[:n], dtype=np.int64)
+    for name, rows in features.items():
+        want = None if extra is None else extra.get(name)
+        if want is None:
+            return 0
+        diff |= np.asarray(rows[:n], dtype=np.int64) != np.asarray(want[:n], dtype=np.int64)
+    hits = np.flatnonzero(diff)
+    return int(hits[0]) if hits.size else n

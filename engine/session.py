@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+import numpy as np
+
 from .decode import EditJob, run_edit_job
 from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
 from .modelspec import ModelSpec, load_spec
@@ -93,6 +95,17 @@ class Engine:
         ids, _, _ = build_prefix(self.spec.tokenizer, self.spec.special, code, file_context)
         return ids
 
+    def _prefix_features(self, doc: Document, n: int) -> dict[str, np.ndarray] | None:
+        """Draft inputs of prefix positions: the aligner's prompt markers (instruction-free)."""
+        if not self.spec.extra_inputs:
+            return None
+        from .align import make_aligner
+
+        code = doc.text[doc.selection[0]:doc.selection[1]] if doc.selection else ""
+        src = self.spec.tokenizer.encode(code, add_special_tokens=False).ids if code else []
+        feats = make_aligner(self.spec.aligner or {}, src, []).prompt_features(n + 1)
+        return {k: np.asarray(v[:n], dtype=np.int64) for k, v in feats.items()}
+
     async def prewarm(self, session_id: str) -> ReadyEvent:
         """Prefill the session's instruction-independent prefix on the worker thread."""
         doc = self.session(session_id).document
@@ -102,23 +115,22 @@ class Engine:
             # Too long to prewarm: still ready; generate reports the overflow with figures.
             return ReadyEvent(session_id, len(ids), 0.0, ctx)
 
-        def work() -> float:
+        def work() -> tuple[float, int]:
             t0 = time.perf_counter()
             dec = self.decoder
-            if self.spec.extra_inputs:  # drafts depend on the instruction: nothing reusable yet
-                return 0.0
-            keep = dec.common_prefix(ids)
+            extra = self._prefix_features(doc, len(ids))
+            keep = dec.common_prefix(ids, extra)
             dec.rewind(keep)
             if keep < len(ids):
                 dec.cancel.clear()
                 try:
-                    dec.prefill(ids[keep:])
+                    dec.prefill(ids[keep:], None if extra is None else {k: v[keep:] for k, v in extra.items()})
                 except Cancelled:
                     dec.rewind(keep)
-            return (time.perf_counter() - t0) * 1e3
+            return (time.perf_counter() - t0) * 1e3, keep
 
-        ms = await asyncio.get_running_loop().run_in_executor(self._worker, work)
-        return ReadyEvent(session_id, len(ids), round(ms, 3), ctx)
+        ms, keep = await asyncio.get_running_loop().run_in_executor(self._worker, work)
+        return ReadyEvent(session_id, len(ids), round(ms, 3), ctx, keep)
 
     def measure(self, session_id: str, instruction: str, selection: tuple[int, int] | None) -> dict:
         """Prompt size of a would-be request, for the app's context meter."""

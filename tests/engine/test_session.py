@@ -1,0 +1,53 @@
+import asyncio
+
+import pytest
+
+from engine.session import Document, Engine, RequestError
+
+CODE = "import os\n\n\ndef total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n" * 20
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir):
+    eng = Engine(tiny_model_dir)
+    yield eng
+    eng.close()
+
+
+def generate(engine, rid, selection, instruction="rename s to acc", max_tokens=5):
+    async def go():
+        job = engine.make_job("doc", rid, instruction, selection, max_tokens)
+        return [ev async for ev in engine.stream(job)][-1]
+    return asyncio.run(go())
+
+
+def test_prewarmed_prefix_is_reused_by_generate(engine):
+    engine.open("doc", Document(CODE))
+    engine.session("doc").document.selection = (10, 200)
+    ready = asyncio.run(engine.prewarm("doc"))
+    assert ready.prompt_tokens > 100 and ready.prewarm_ms > 0
+    done = generate(engine, "warm", (10, 200))
+    assert done.stats["cached_tokens"] >= ready.prompt_tokens
+    # A new instruction on the same selection re-uses the prefix too.
+    again = generate(engine, "warm2", (10, 200), instruction="add a docstring")
+    assert again.stats["cached_tokens"] >= ready.prompt_tokens
+
+
+def test_cache_follows_an_edit_at_the_end_of_the_file(engine):
+    engine.open("doc", Document(CODE))
+    asyncio.run(engine.prewarm("doc"))
+    engine.session("doc").document.text = CODE + "# one more line\n"
+    ready = asyncio.run(engine.prewarm("doc"))
+    # tiny-random takes file context: everything before the edit stays cached (one token per byte).
+    assert ready.reused_tokens >= len(CODE)
+    assert ready.prompt_tokens == ready.reused_tokens + len("# one more line\n") + 1
+
+
+def test_bad_requests_raise_clear_errors(engine):
+    engine.open("doc", Document("x = 1\n"))
+    with pytest.raises(RequestError, match="outside the document"):
+        engine.make_job("doc", "bad", "x", (0, 99))
+    with pytest.raises(RequestError, match="empty"):
+        engine.make_job("doc", "bad2", "   ", None)
+    with pytest.raises(RequestError, match="no open session"):
+        engine.make_job("nope", "bad3", "x", None)
