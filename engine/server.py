@@ -145,7 +145,7 @@ class Connection:
                 raise RequestError("bad_request", str(exc)) from None
             job = eng.make_job(msg["session"], rid, msg["instruction"], selection_of(msg),
                                msg.get("max_tokens"), sampling, msg.get("speculate", True))
-            self._start_stream(job, msg.get("profile"))
+            self._start_stream(job, msg.get("profile"), msg.get("emulate"))
         elif kind == "stop":
             if not eng.stop(msg["request"]) and msg["request"] not in self.streams:
                 await self.error("unknown_request", f"request {msg['request']!r} is not running", msg["request"])
@@ -154,15 +154,19 @@ class Connection:
             if restart is not None:
                 self._start_stream(restart, None)
 
-    def _start_stream(self, job, profile: str | None) -> None:
-        task = asyncio.create_task(self._run_stream(job, profile))
+    def _start_stream(self, job, profile: str | None, emulate: str | None = None) -> None:
+        task = asyncio.create_task(self._run_stream(job, profile, emulate))
         self.streams[job.request_id] = task
         task.add_done_callback(lambda _t, rid=job.request_id: self.streams.pop(rid, None))
 
-    async def _run_stream(self, job, profile: str | None) -> None:
+    async def _run_stream(self, job, profile: str | None, emulate: str | None) -> None:
         pace, pace_stats = (None, None)
         if self.pacing is not None and profile:
-            pace, pace_stats = self.pacing(self.engine, profile, job, self.send)
+            try:
+                pace, pace_stats = self.pacing(self.engine, profile, job, self.send, emulate)
+            except (ValueError, KeyError) as exc:
+                await self.error("bad_profile", f"cannot emulate {profile!r}: {exc}", job.request_id)
+                return
         try:
             async for ev in self.engine.stream(job, pace):
                 if isinstance(ev, DoneEvent) and pace_stats is not None:

@@ -1,22 +1,57 @@
-"""Connects the wafer emulation's pacer to the session stream (kept apart so the server stays small)."""
+"""Connects the wafer emulation's pacer and activity trace to a request's stream.
+
+The engine's tokens are real; the emulation decides when the client sees them. Kept apart from
+the server so that the server knows nothing of hardware models.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from .prompts import build_edit_prompt
 
 LOCAL = "local"
 
 
 def profile_names() -> list[str]:
     """Hardware profiles a client may pass as ``profile``; ``local`` means no pacing."""
-    try:
-        from .wafer.profiles import PROFILES  # type: ignore[attr-defined]
-    except ImportError:
-        return [LOCAL]
+    from .wafer.profiles import PROFILES
+
     names = list(PROFILES)
     return names if LOCAL in names else [*names, LOCAL]
 
 
-def make_pacing(engine, profile: str, job, send):
-    """(pace(n) → awaitable | None, stats() → dict) for a request, or (None, None) without pacing."""
+def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None]],
+                emulate_model: str | None = None):
+    """(pace(n) → awaitable, stats() → dict) for one request, or (None, None) without pacing.
+
+    `emulate_model` names the model shape to emulate (a preset such as ``llama-3.1-70b`` or a
+    config.json path); by default the loaded model's own shape.
+    """
     if not profile or profile == LOCAL:
         return None, None
-    return None, None
+    from .wafer.emulation import emulation
+    from .wafer.pacer import Pacer
+    from .wafer.trace import ActivityTrace
+
+    spec = engine.spec
+    prompt = build_edit_prompt(spec.tokenizer, spec.special, job.instruction, job.code, job.file_context)
+    shape = emulate_model or str(spec.folder / "config.json")
+    emu = emulation(profile, shape, prompt_tokens=len(prompt.ids))
+    pacer = Pacer(emu)
+    pacer.start(job.t_arrival)
+    trace = ActivityTrace(emu)
+    rid = job.request_id
+    sent_layout = False
+
+    async def pace(n_tokens: int) -> None:
+        nonlocal sent_layout
+        if not sent_layout:
+            sent_layout = True
+            await send({"type": "tiles", "request": rid, "layout": trace.layout(), "emulation": emu.summary()})
+        await pacer.wait_release(n_tokens)
+        frame = trace.next_frame(pacer.emulated_now_ms())
+        if frame is not None:
+            await send({"type": "tiles", "request": rid, "frame": frame})
+
+    return pace, pacer.stats

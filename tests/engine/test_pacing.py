@@ -1,0 +1,50 @@
+"""Paced streams through the real server: same tokens, emulated timing, lag never hidden."""
+
+import asyncio
+import json
+
+from engine.wafer.emulation import emulation
+from tests.engine.test_server import opened, recv_until
+
+
+def paced_run(engine, rid, profile, emulate, max_tokens=24):
+    async def go():
+        ws = await opened(engine)
+        msg = {"type": "generate", "session": "s", "request": rid, "instruction": "remove prints",
+               "max_tokens": max_tokens, "temperature": 1.0, "seed": 9, "profile": profile}
+        if emulate:
+            msg["emulate"] = emulate
+        await ws.send(json.dumps(msg))
+        msgs = await recv_until(ws, lambda m: m["type"] == "done")
+        await ws.close()
+        return msgs
+    return asyncio.run(go())
+
+
+def test_two_profiles_give_the_same_tokens_with_their_own_timing(engine_process):
+    gpu = paced_run(engine_process, "gpu", "h100x8", "llama-3.1-70b")
+    wafer = paced_run(engine_process, "wafer", "wse-3", "llama-3.1-70b")
+    text = lambda msgs: "".join(m["text"] for m in msgs if m["type"] == "token")  # noqa: E731
+    assert text(gpu) == text(wafer) == gpu[-1]["text"]
+    emu_gpu = emulation("h100x8", "llama-3.1-70b", prompt_tokens=gpu[-1]["stats"]["prompt_tokens"])
+    # No token is released before the emulated hardware would have produced it.
+    for m in (m for m in gpu if m["type"] == "token" and m["count"]):
+        last = m["index"] + m["count"] - 1
+        assert m["t_emit_ms"] >= emu_gpu.release_ms(last) - 1.0
+    g, w = gpu[-1]["stats"], wafer[-1]["stats"]
+    assert g["profile"] == "h100x8" and w["profile"] == "wse-3"
+    assert w["emulated_tok_s"] > 3 * g["emulated_tok_s"]
+    # The last token reaches the client no earlier than the emulated cluster would produce it.
+    last_gpu = [m for m in gpu if m["type"] == "token"][-1]
+    assert last_gpu["t_emit_ms"] >= emu_gpu.release_ms(23) - 1.0
+    tiles = [m for m in wafer if m["type"] == "tiles"]
+    assert "layout" in tiles[0] and any("frame" in m for m in tiles)
+
+
+def test_lag_is_reported_when_compute_is_slower_than_the_emulation(engine_process):
+    # A 4-layer toy shape on a whole wafer is emulated far faster than this CPU computes it.
+    msgs = paced_run(engine_process, "lag", "wse-3", None)
+    stats = msgs[-1]["stats"]
+    assert stats["paced"] is True
+    assert stats["lag_ms"] > 0 and stats["late_tokens"] > 0
+    assert msgs[-1]["text"]  # tokens still went out, as soon as they existed
