@@ -1,0 +1,195 @@
+"""The fast decoder: the fused graph of :mod:`engine.fastgraph`, run with IOBinding.
+
+Same interface as :class:`engine.runner.OnnxDecoder` (forward / rewind / reset / tokens / length
+/ common_prefix / prefill / cancel / spec / context_length), so the session and the decode loop
+use either. What makes it fast, per forward call:
+
+- the KV cache is one preallocated buffer per layer, bound once as both past and present: a step
+  writes only its own positions (no O(T) concatenation), and ``rewind`` only moves the length;
+- every input and output is a preallocated array bound once per call shape ("slot"), so a decode
+  step writes a few integers into numpy arrays and calls ``run_with_iobinding`` — no dict of feeds,
+  no output allocation;
+- prefill asks the graph for the last position's logits only (the vocabulary projection of the
+  other positions is never computed).
+
+The fused graph is built in memory at load time from the folder's ``model.onnx`` initializers,
+so a model folder ships one graph. Folders whose initializers lack the names of
+:func:`engine.graph.weight_names` (foreign exports) are not supported: use ``OnnxDecoder``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_onnx
+from .modelspec import ModelSpec, load_spec
+from .runner import Cancelled, ContextOverflow, session_options
+
+MAX_SLOTS = 24  # call shapes kept bound at once (1-token steps, k-token verifies, prefill chunks)
+
+
+@dataclass
+class _Slot:
+    """Preallocated inputs and outputs for one call shape, bound once to an IOBinding."""
+
+    binding: ort.IOBinding  # inputs, outputs and the shared KV buffers, all bound
+    ids: np.ndarray  # int64 [1, new tokens, 1 + extras]: token id, then offset extra ids
+    seqlens_k: np.ndarray  # int32 [1]: tokens in the cache after this call - 1
+    total: np.ndarray  # int32 scalar: tokens in the cache after this call
+    logits: np.ndarray  # float32 [1, rows, vocab], written by the session
+
+
+def _read_model(spec: ModelSpec) -> onnx.ModelProto:
+    return onnx.load(str(spec.onnx_path), load_external_data=True)
+
+
+class FastDecoder:
+    """A single-sequence decoder on the fused graph. Not thread-safe: use it from one thread."""
+
+    def __init__(self, model: str | Path | ModelSpec, threads: int = 1, quant_bits: int = 0):
+        self.spec = model if isinstance(model, ModelSpec) else load_spec(model)
+        cfg = self.spec.config
+        if cfg.head_dim % 16 or cfg.num_attention_heads % cfg.num_key_value_heads:
+            raise ValueError(f"{self.spec.name}: the fused attention needs head_dim % 16 == 0 and whole "
+                             f"query groups (head_dim {cfg.head_dim}); use OnnxDecoder")
+        try:
+            weights = weights_from_onnx(_read_model(self.spec), cfg, self.spec.extra_inputs)
+        except KeyError as exc:
+            raise ValueError(f"{self.spec.onnx_path}: no initializer {exc}; not a Tessera-built graph") from None
+        self._extra_rows = {n: weights[f"embed_extra.{n}"].shape[0] for n in self.spec.extra_inputs}
+        self.quant_bits = quant_bits  # 0 = float32 weights; 4/8 = MatMulNBits
+        graph = build_fast_decoder_onnx(weights, cfg, self.spec.extra_inputs,
+                                        FastGraphOptions(max_length=self.context_length, quant_bits=quant_bits))
+        del weights
+        try:
+            self.session = ort.InferenceSession(graph.SerializeToString(), session_options(threads),
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # ORT raises its own exception types for bad graphs
+            raise ValueError(f"{self.spec.onnx_path}: cannot build the fused graph: {exc}") from None
+        shape = (1, cfg.num_key_value_heads, self.context_length, cfg.head_dim)
+        self._kv: dict[str, ort.OrtValue] = {}  # past name → shared past/present buffer
+        self._kv_arrays: list[np.ndarray] = []  # keeps the buffers' memory alive
+        for i in range(cfg.num_hidden_layers):
+            for kind in ("key", "value"):
+                arr = np.zeros(shape, np.float32)
+                self._kv_arrays.append(arr)
+                self._kv[f"past_key_values.{i}.{kind}"] = ort.OrtValue.ortvalue_from_numpy(arr)
+        # Row offset of each extra table in the graph's stacked embedding table.
+        sizes = [cfg.vocab_size] + [self._extra_rows[n] for n in self.spec.extra_inputs]
+        self._extra_offsets = np.cumsum(sizes)[:-1].tolist()
+        self._slots: OrderedDict[tuple[int, int], _Slot] = OrderedDict()
+        self._run = self.session._sess.run_with_iobinding  # skips the Python wrapper per call
+        self.cancel = threading.Event()  # set from any thread to abort a running prefill
+        self.tokens: list[int] = []  # token ids currently in the cache, in order
+
+    @staticmethod
+    def supports(spec: ModelSpec) -> bool:
+        """Whether the folder's graph carries the named weights the fused graph is built from."""
+        try:
+            weights_from_onnx(_read_model(spec), spec.config, spec.extra_inputs)
+        except Exception:  # missing names, wrong shapes, unreadable file: fall back to OnnxDecoder
+            return False
+        cfg = spec.config
+        # GroupQueryAttention's CPU kernel requires head_size % 16 == 0 (ORT 1.31).
+        return cfg.num_attention_heads % cfg.num_key_value_heads == 0 and cfg.head_dim % 16 == 0
+
+    @property
+    def context_length(self) -> int:
+        return self.spec.context_length
+
+    @property
+    def length(self) -> int:
+        return len(self.tokens)
+
+    def reset(self) -> None:
+        # The buffers keep stale entries; attention never reads past the current length.
+        self.tokens = []
+
+    def rewind(self, length: int) -> None:
+        """Keep only the first `length` cached tokens (the buffer itself is left as it is)."""
+        if length < len(self.tokens):
+            del self.tokens[max(0, length):]
+
+    def _slot(self, n: int, rows: int) -> _Slot:
+        key = (n, rows)
+        slot = self._slots.get(key)
+        if slot is not None:
+            self._slots.move_to_end(key)
+            return slot
+        b = self.session.io_binding()
+        ids = np.zeros((1, n, 1 + len(self.spec.extra_inputs)), np.int64)
+        seqlens = np.zeros(1, np.int32)
+        total = np.zeros((), np.int32)
+        logits = np.zeros((1, rows, self.spec.config.vocab_size), np.float32)
+        id_input = ("embed_rows", ids) if self.spec.extra_inputs else ("input_ids", ids.reshape(1, n))
+        feeds = {id_input[0]: id_input[1],
+                 "seqlens_k": seqlens, "total_sequence_length": total,
+                 "logits_start": np.array([-rows], np.int64)}
+        keep = []  # OrtValues wrap the arrays' memory; the arrays outlive them through the slot
+        for name, arr in feeds.items():
+            ov = ort.OrtValue.ortvalue_from_numpy(arr)
+            keep.append(ov)
+            b.bind_ortvalue_input(name, ov)
+        b.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(logits))
+        for past, ov in self._kv.items():
+            b.bind_ortvalue_input(past, ov)
+            b.bind_ortvalue_output(past.replace("past_key_values.", "present."), ov)
+        slot = _Slot(b, ids, seqlens, total, logits)
+        slot._keep = keep  # type: ignore[attr-defined]
+        self._slots[key] = slot
+        if len(self._slots) > MAX_SLOTS:
+            self._slots.popitem(last=False)
+        return slot
+
+    def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int) -> np.ndarray:
+        n = len(ids)
+        if n == 0:
+            raise ValueError("forward needs at least one token")
+        start = len(self.tokens)
+        if start + n > self.context_length:
+            raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
+        slot = self._slot(n, rows)
+        rows = slot.ids[0]
+        rows[:, 0] = ids
+        for j, name in enumerate(self.spec.extra_inputs, start=1):
+            values = None if extra is None else extra.get(name)
+            if values is None:
+                raise ValueError(f"extra input {name!r} is required by this model")
+            rows[:, j] = values
+            rows[:, j] += self._extra_offsets[j - 1]
+        slot.seqlens_k[0] = start + n - 1
+        slot.total[...] = start + n
+        self._run(slot.binding._iobinding, None)
+        self.tokens.extend(int(t) for t in ids)
+        return slot.logits[0]
+
+    def forward(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Append `ids` to the cache; return their logits [len(ids), vocab] (float32, a fresh array)."""
+        return self._forward(ids, extra, len(ids)).copy()
+
+    def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
+        """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""
+        if not ids:
+            raise ValueError("prefill needs at least one token")
+        logits = None
+        for s in range(0, len(ids), chunk):
+            if self.cancel.is_set():
+                raise Cancelled()
+            part = None if extra is None else {k: v[s:s + chunk] for k, v in extra.items()}
+            logits = self._forward(ids[s:s + chunk], part, 1)
+        return logits[-1].copy()
+
+    def common_prefix(self, ids: list[int]) -> int:
+        """How many leading tokens of `ids` the cache already holds."""
+        n = min(len(ids), len(self.tokens))
+        a = np.asarray(self.tokens[:n], dtype=np.int64)
+        b = np.asarray(ids[:n], dtype=np.int64)
+        diff = np.flatnonzero(a != b)
+        return int(diff[0]) if diff.size else n

@@ -1,0 +1,167 @@
+"""The fused-graph decoder gives the plain runner's logits in every way the engine calls it."""
+
+import json
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+
+from engine.fastgraph import quantize_blockwise
+from engine.fastrunner import FastDecoder
+from engine.graph import DecoderConfig, build_decoder_onnx, random_weights
+from engine.modelspec import load_spec
+from engine.runner import Cancelled, ContextOverflow, OnnxDecoder
+
+EXTRAS = ["draft", "source"]
+
+
+def _random_folder(root, tiny_model_dir, extras, head_dim=16):
+    cfg = DecoderConfig(vocab_size=264, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                        num_attention_heads=6, num_key_value_heads=2, head_dim=head_dim, max_position_embeddings=256)
+    weights = random_weights(cfg, {name: 40 + 10 * i for i, name in enumerate(extras)}, seed=3)
+    onnx.save(build_decoder_onnx(weights, cfg, extras), str(root / "model.onnx"))
+    cfg.to_json(root / "config.json")
+    shutil.copy(tiny_model_dir / "tokenizer.json", root / "tokenizer.json")
+    meta = json.loads((tiny_model_dir / "tessera.json").read_text())
+    (root / "tessera.json").write_text(json.dumps({**meta, "extra_inputs": extras, "name": "random-extra"}))
+    return root
+
+
+@pytest.fixture(scope="module", params=["tiny-random", "with-extras"])
+def pair(request, tiny_model_dir, tmp_path_factory):
+    if request.param == "tiny-random":
+        folder = tiny_model_dir
+    else:
+        folder = _random_folder(tmp_path_factory.mktemp("extra"), tiny_model_dir, EXTRAS)
+    spec = load_spec(folder)
+    return OnnxDecoder(spec), FastDecoder(spec)
+
+
+def _inputs(spec, n, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = [int(t) for t in rng.integers(0, 256, n)]
+    extra = {name: rng.integers(0, 40, n) for name in spec.extra_inputs} or None
+    return ids, extra
+
+
+def _part(extra, a, b):
+    return None if extra is None else {k: v[a:b] for k, v in extra.items()}
+
+
+def test_prefill_step_and_k_token_forward_match_the_plain_runner(pair):
+    plain, fast = pair
+    ids, extra = _inputs(fast.spec, 48)
+    plain.reset()
+    full = plain.forward(ids, extra)
+    fast.reset()
+    got = [fast.forward(ids[:20], _part(extra, 0, 20))]
+    got += [fast.forward(ids[i:i + 1], _part(extra, i, i + 1)) for i in range(20, 30)]
+    got.append(fast.forward(ids[30:35], _part(extra, 30, 35)))  # a k-token verification
+    got.append(fast.forward(ids[35:48], _part(extra, 35, 48)))
+    np.testing.assert_allclose(np.concatenate(got), full, atol=2e-4, rtol=1e-4)
+    assert fast.tokens == ids and fast.length == 48
+
+
+def test_rewind_then_continue_matches_the_plain_runner(pair):
+    plain, fast = pair
+    ids, extra = _inputs(fast.spec, 40, seed=1)
+    plain.reset()
+    full = plain.forward(ids, extra)
+    fast.reset()
+    fast.forward(ids[:30], _part(extra, 0, 30))
+    fast.rewind(17)  # e.g. drafts rejected: the buffer keeps stale entries past the length
+    assert fast.length == 17 and fast.tokens == ids[:17]
+    other, other_extra = _inputs(fast.spec, 6, seed=9)
+    fast.forward(other, other_extra)  # a different continuation overwrites them...
+    fast.rewind(17)
+    np.testing.assert_allclose(fast.forward(ids[17:], _part(extra, 17, 40)), full[17:], atol=2e-4, rtol=1e-4)
+    assert fast.common_prefix(ids[:25] + [1, 2]) == 25
+
+
+def test_chunked_prefill_returns_the_last_logits(pair):
+    plain, fast = pair
+    ids, extra = _inputs(fast.spec, 70, seed=2)
+    plain.reset()
+    want = plain.forward(ids, extra)[-1]
+    fast.reset()
+    got = fast.prefill(ids, extra, chunk=16)
+    np.testing.assert_allclose(got, want, atol=2e-4, rtol=1e-4)
+    assert fast.length == 70
+
+
+def test_returned_logits_are_not_overwritten_by_the_next_call(pair):
+    _, fast = pair
+    ids, extra = _inputs(fast.spec, 3, seed=4)
+    fast.reset()
+    first = fast.forward(ids[:1], _part(extra, 0, 1))
+    kept = first.copy()
+    fast.forward(ids[1:2], _part(extra, 1, 2))
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_context_overflow_and_missing_extra_are_clear_errors(pair):
+    _, fast = pair
+    fast.reset()
+    with pytest.raises(ContextOverflow, match="context"):
+        fast.forward([1] * (fast.context_length + 1))
+    assert fast.length == 0
+    if fast.spec.extra_inputs:
+        with pytest.raises(ValueError, match="extra input"):
+            fast.forward([1, 2])
+        assert fast.length == 0
+
+
+def test_prefill_can_be_cancelled_between_chunks(pair):
+    _, fast = pair
+    ids, extra = _inputs(fast.spec, 50, seed=5)
+    fast.reset()
+    fast.cancel.set()
+    try:
+        with pytest.raises(Cancelled):
+            fast.prefill(ids, extra, chunk=8)
+    finally:
+        fast.cancel.clear()
+    assert fast.length == 0
+
+
+def test_supports_only_graphs_with_the_named_weights(tiny_model_dir, tmp_path):
+    assert FastDecoder.supports(load_spec(tiny_model_dir))
+    foreign = tmp_path / "foreign"
+    shutil.copytree(tiny_model_dir, foreign)
+    model = onnx.load(str(foreign / "model.onnx"))
+    for init in model.graph.initializer:  # an export that names its weights differently
+        if init.name.startswith("layers.0."):
+            init.name = "model." + init.name
+            for node in model.graph.node:
+                node.input[:] = ["model." + i if i == init.name[6:] else i for i in node.input]
+    onnx.save(model, str(foreign / "model.onnx"))
+    spec = load_spec(foreign)
+    assert not FastDecoder.supports(spec)
+    with pytest.raises(ValueError, match="not a Tessera-built graph"):
+        FastDecoder(spec)
+
+
+def test_heads_the_fused_attention_cannot_run_are_not_supported(tiny_model_dir, tmp_path):
+    spec = load_spec(_random_folder(tmp_path, tiny_model_dir, [], head_dim=8))  # kernel needs % 16
+    assert not FastDecoder.supports(spec)
+    with pytest.raises(ValueError, match="head_dim"):
+        FastDecoder(spec)
+
+
+def test_quantized_weights_stay_close_and_keep_greedy_choices(tiny_model_dir):
+    spec = load_spec(tiny_model_dir)
+    ids, _ = _inputs(spec, 40, seed=6)
+    want = OnnxDecoder(spec).forward(ids)
+    got = FastDecoder(spec, quant_bits=8).forward(ids)
+    assert np.abs(got - want).max() < 0.05 * np.abs(want).max()
+    assert (got.argmax(-1) == want.argmax(-1)).mean() >= 0.9
+
+
+def test_blockwise_quantization_round_trips_within_one_step():
+    w = np.random.default_rng(7).standard_normal((40, 5)).astype(np.float32)
+    q, scales, zp = quantize_blockwise(w, 8, 16)
+    assert q.shape == (5, 3, 16) and scales.shape == (5, 3) and zp.shape == (5, 3)
+    deq = (q.astype(np.float32) - zp[..., None]) * scales[..., None]
+    back = deq.reshape(5, 48)[:, :40].T
+    assert np.abs(back - w).max() <= scales.max() * 0.51
