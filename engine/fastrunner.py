@@ -30,7 +30,7 @@ import onnxruntime as ort
 
 from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_onnx
 from .modelspec import ModelSpec, load_spec
-from .runner import Cancelled, ContextOverflow, session_options
+from .runner import Cancelled, ContextOverflow, cached_prefix, session_options
 
 MAX_SLOTS = 24  # call shapes kept bound at once (1-token steps, k-token verifies, prefill chunks)
 
@@ -88,6 +88,8 @@ class FastDecoder:
         self._run = self.session._sess.run_with_iobinding  # skips the Python wrapper per call
         self.cancel = threading.Event()  # set from any thread to abort a running prefill
         self.tokens: list[int] = []  # token ids currently in the cache, in order
+        # Extra inputs per cached position (the prefix cache compares them too), one column each.
+        self._features = np.zeros((self.context_length, len(self.spec.extra_inputs)), np.int64)
 
     @staticmethod
     def supports(spec: ModelSpec) -> bool:
@@ -107,6 +109,12 @@ class FastDecoder:
     @property
     def length(self) -> int:
         return len(self.tokens)
+
+    @property
+    def features(self) -> dict[str, np.ndarray]:
+        """Extra inputs of the cached positions, by name (views, valid until the next call)."""
+        n = len(self.tokens)
+        return {name: self._features[:n, j] for j, name in enumerate(self.spec.extra_inputs)}
 
     def reset(self) -> None:
         # The buffers keep stale entries; attention never reads past the current length.
@@ -163,6 +171,7 @@ class FastDecoder:
             if values is None:
                 raise ValueError(f"extra input {name!r} is required by this model")
             rows[:, j] = values
+            self._features[start:start + n, j - 1] = rows[:, j]
             rows[:, j] += self._extra_offsets[j - 1]
         slot.seqlens_k[0] = start + n - 1
         slot.total[...] = start + n
@@ -186,10 +195,6 @@ class FastDecoder:
             logits = self._forward(ids[s:s + chunk], part, 1)
         return logits[-1].copy()
 
-    def common_prefix(self, ids: list[int]) -> int:
-        """How many leading tokens of `ids` the cache already holds."""
-        n = min(len(ids), len(self.tokens))
-        a = np.asarray(self.tokens[:n], dtype=np.int64)
-        b = np.asarray(ids[:n], dtype=np.int64)
-        diff = np.flatnonzero(a != b)
-        return int(diff[0]) if diff.size else n
+    def common_prefix(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> int:
+        """How many leading positions of `ids` (with their extra inputs) the cache already holds."""
+        return cached_prefix(self.tokens, self.features, ids, extra)

@@ -76,7 +76,13 @@ def test_rewind_then_continue_matches_the_plain_runner(pair):
     fast.forward(other, other_extra)  # a different continuation overwrites them...
     fast.rewind(17)
     np.testing.assert_allclose(fast.forward(ids[17:], _part(extra, 17, 40)), full[17:], atol=2e-4, rtol=1e-4)
-    assert fast.common_prefix(ids[:25] + [1, 2]) == 25
+    assert fast.common_prefix(ids[:25] + [1, 2], _part(extra, 0, 27)) == 25
+    assert fast.common_prefix(ids[:25] + [1, 2], _part(extra, 0, 27)) == plain.common_prefix(
+        ids[:25] + [1, 2], _part(extra, 0, 27))
+    if extra is not None:  # same tokens, different draft inputs: not the same cache entries
+        changed = {k: v.copy() for k, v in extra.items()}
+        changed[EXTRAS[0]][10] += 1
+        assert fast.common_prefix(ids, changed) == 10
 
 
 def test_chunked_prefill_returns_the_last_logits(pair):
