@@ -3,6 +3,11 @@
 `layout()` describes the grid once (downsampled to a few dozen cells per side, regions as
 rectangles of cells); `frame_at(t_ms)` says which regions are active then; `next_frame(t_ms)`
 throttles to at most `max_fps` frames per second of emulated time. All plain JSON-able dicts.
+
+A token crosses a wafer in well under a millisecond, far faster than any display. Frames are
+therefore true snapshots taken stroboscopically: their times are spaced so that each catches the
+current token a little further along its path than the last one, and the wave is seen flowing
+in slow motion. Each frame's `t_ms` is the exact emulated instant it shows.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from .profiles import get_profile
 
 DEFAULT_CELLS = 48  # cells along a wafer's longer side
 DEFAULT_MAX_FPS = 30.0  # frames per second of emulated time
+SWEEP_FRAMES = 24  # decode frames per slow-motion pass of one step along the layers
 TRAIL_LEVELS = (1.0, 0.55, 0.3, 0.15)  # brightness of the current layer and the ones just left
 _GPU_COLS = 4  # GPUs of a node drawn 4 per row
+ZOOM_BELOW = 0.05  # a one-wafer model using less than this share of the wafer is shown zoomed in
 
 
 class ActivityTrace:
@@ -52,13 +59,16 @@ class ActivityTrace:
         p = emu.placement
         if isinstance(p, WaferPlacement):
             profile = get_profile(emu.profile)
-            scale = self.cells / max(profile.tile_cols, profile.tile_rows)
-            cols = max(1, round(profile.tile_cols * scale))
-            rows = max(1, round(profile.tile_rows * scale))
+            view_x, view_y, view_w, view_h = self._view_window(p, profile)
+            scale = self.cells / max(view_w, view_h)
+            cols = max(1, round(view_w * scale))
+            rows = max(1, round(view_h * scale))
             regions = []
             for r in p.regions:
-                x0, y0 = min(cols - 1, round(r.x * scale)), min(rows - 1, round(r.y * scale))
-                x1, y1 = max(x0 + 1, round((r.x + r.w) * scale)), max(y0 + 1, round((r.y + r.h) * scale))
+                x0 = min(cols - 1, round((r.x - view_x) * scale))
+                y0 = min(rows - 1, round((r.y - view_y) * scale))
+                x1 = max(x0 + 1, round((r.x + r.w - view_x) * scale))
+                y1 = max(y0 + 1, round((r.y + r.h - view_y) * scale))
                 regions.append(
                     {"id": r.id, "kind": r.kind, "wafer": r.wafer, "first_layer": r.first_layer,
                      "last_layer": r.last_layer, "x": x0, "y": y0, "w": min(x1, cols) - x0, "h": min(y1, rows) - y0}
@@ -66,6 +76,8 @@ class ActivityTrace:
             return base | {
                 "kind": "wafer", "wafers": p.wafers, "grid": {"cols": cols, "rows": rows},
                 "tiles": {"cols": profile.tile_cols, "rows": profile.tile_rows},
+                "view_tiles": {"x": view_x, "y": view_y, "w": view_w, "h": view_h},
+                "view_fraction": round(view_w * view_h / profile.tiles, 6),
                 "tiles_per_layer": p.tiles_per_layer, "sram_utilization": round(p.sram_utilization, 4),
                 "regions": regions,
             }
@@ -83,6 +95,24 @@ class ActivityTrace:
                 "tiles_per_layer": None, "memory_utilization": round(p.memory_utilization, 4), "regions": regions,
             }
         return base | {"kind": "local", "wafers": 0, "grid": {"cols": 0, "rows": 0}, "tiles": None, "regions": []}
+
+    @staticmethod
+    def _view_window(p: WaferPlacement, profile) -> tuple[int, int, int, int]:
+        """Tiles shown: the whole wafer, or (a small model on one wafer) just the corner it uses,
+        so its regions stay visible instead of shrinking to a dot."""
+        whole = (0, 0, profile.tile_cols, profile.tile_rows)
+        if p.wafers != 1:
+            return whole
+        right = max(r.x + r.w for r in p.regions)
+        bottom = max(r.y + r.h for r in p.regions)
+        left = min(r.x for r in p.regions)
+        top = min(r.y for r in p.regions)
+        if (right - left) * (bottom - top) > ZOOM_BELOW * profile.tiles:
+            return whole
+        side = max(right - left, bottom - top) * 1.15  # a square window with a small margin
+        w = min(profile.tile_cols, max(1, round(side)))
+        h = min(profile.tile_rows, max(1, round(side)))
+        return (max(0, left - (w - (right - left)) // 2), max(0, top - (h - (bottom - top)) // 2), w, h)
 
     def _map_layers(self) -> dict[int, list[int]]:
         """Region ids working on each layer (several GPUs share one; wafer-wide: the square)."""
@@ -152,11 +182,32 @@ class ActivityTrace:
             frame["active"], frame["levels"] = ids, [1.0] * len(ids)
         return frame
 
+    def _decode_interval_ms(self) -> float:
+        """Emulated time between decode frames: at least the throttle interval, and a whole number
+        of steps plus 1/SWEEP_FRAMES of a step, so successive true snapshots catch the token a bit
+        further along its path: the wave is shown in slow motion instead of a random flicker."""
+        step = self.emulation.step_ms
+        base = self.min_interval_ms
+        if step <= 0 or step >= base:
+            return base
+        advance = step / SWEEP_FRAMES
+        return step * math.ceil((base - advance) / step) + advance
+
+    def frame_time(self, t_ms: float) -> float:
+        """The latest scheduled frame time at or before `t_ms`."""
+        ttft = self.emulation.ttft_ms
+        if t_ms < ttft:
+            return math.floor(t_ms / self.min_interval_ms) * self.min_interval_ms
+        interval = self._decode_interval_ms()
+        return ttft + math.floor((t_ms - ttft) / interval) * interval
+
     def next_frame(self, t_ms: float) -> dict | None:
-        """A frame for `t_ms` if the throttle allows one now, else None."""
+        """The newest scheduled frame due by `t_ms` if none was sent for it and the throttle
+        allows (at most `max_fps` frames per second of emulated time), else None."""
         if not self.emulation.paced:
             return None
-        if self._last_ms is not None and t_ms - self._last_ms < self.min_interval_ms:
+        at = self.frame_time(max(0.0, float(t_ms)))
+        if self._last_ms is not None and at - self._last_ms < self.min_interval_ms - 1e-9:
             return None
-        self._last_ms = float(t_ms)
-        return self.frame_at(t_ms)
+        self._last_ms = at
+        return self.frame_at(at)

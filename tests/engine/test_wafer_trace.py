@@ -68,3 +68,19 @@ def test_local_profile_has_no_regions_and_no_frames():
     trace = ActivityTrace(emulation("local", "tessera-edit-mini", 10))
     assert trace.layout()["regions"] == [] and trace.next_frame(5.0) is None
     assert trace.frame_at(5.0)["phase"] == "idle"
+
+
+def test_successive_decode_frames_show_the_token_further_along_its_path():
+    emu = emulation("wse-3", "llama-3.1-70b", 100)
+    trace = ActivityTrace(emu)
+    frames, t = [], emu.ttft_ms
+    while len(frames) < 12:
+        if (f := trace.next_frame(t)) is not None and f["phase"] != "prefill":
+            frames.append(f)
+        t += emu.per_token_ms  # polled once per released token, as the session loop does
+    step_us = emu.step_ms * 1000
+    offsets = [((f["t_ms"] - emu.ttft_ms) * 1000) % step_us for f in frames]
+    advances = [(b - a) % step_us for a, b in zip(offsets, offsets[1:])]
+    assert all(0 < a < step_us / 10 for a in advances)  # forward, a small slice of a step each time
+    layers = [f["layer"] for f in frames if f["layer"] is not None]
+    assert len(set(layers)) >= 5
