@@ -59,8 +59,14 @@ def _format_text(s: dict) -> str:
         lines.append(f"  SRAM use      {100 * s['sram_utilization']:.1f}% (KV for {s['context_tokens']} tokens)")
     else:
         lines.append(f"  GPUs          {s['gpus']} ({s['nodes']} node(s)), HBM use {100 * s['memory_utilization']:.1f}%")
-    parts = " · ".join(f"{k.removesuffix('_us')} {v:,.1f} us" for k, v in s["breakdown_us"].items())
-    lines.append(f"  per step      {parts}")
+    b = dict(s["breakdown_us"])
+    inner = [(name, b.pop(f"layer_{name}_us", None)) for name in ("compute", "collectives", "handoff")]
+    inner_text = ", ".join(f"{name} {v:,.1f}" for name, v in inner if v is not None)
+    parts = []
+    for key, value in b.items():
+        label = key.removesuffix("_us").replace("_", "-")
+        parts.append(f"{label} {value:,.1f} us" + (f" ({inner_text})" if key == "layers_us" and inner_text else ""))
+    lines.append(f"  per step      {'; '.join(parts)}")
     if s["tokens_per_step"] > 1:
         lines.append(f"  speculation   {s['tokens_per_step']:.2f} tokens per verify step")
     return "\n".join(lines)

@@ -189,7 +189,7 @@ def _choose_strategy(shape, profile, context, sequences, wafers, workload, strat
         except ValueError as exc:
             errors.append(str(exc))
     if not options:
-        raise ValueError("; ".join(errors))
+        raise ValueError("; ".join(dict.fromkeys(errors)))
     step_us = {
         name: sum(d for _, _, d in _wafer_step(shape, profile, p, decode_ctx, tokens)[0]) for name, p in options.items()
     }
@@ -253,9 +253,19 @@ def emulation(
     if wafers is not None and not isinstance(profile, WaferProfile):
         raise ValueError(f"--wafers applies to wafer profiles, not {profile.name}")
 
-    context = context_tokens or default_context(shape)
-    if context <= 0:
-        raise ValueError("context_tokens must be positive")
+    if prompt_tokens > shape.max_context:
+        raise ValueError(f"prompt of {prompt_tokens} tokens exceeds {shape.name}'s context of {shape.max_context}")
+    if context_tokens is None:
+        context = min(shape.max_context, max(default_context(shape), prompt_tokens))
+    elif not isinstance(context_tokens, int) or not prompt_tokens <= context_tokens <= shape.max_context:
+        raise ValueError(
+            f"context_tokens must be between the prompt ({prompt_tokens}) and {shape.name}'s context "
+            f"({shape.max_context}), got {context_tokens!r}"
+        )
+    else:
+        context = context_tokens
+    if wafers is not None and (not isinstance(wafers, int) or not 1 <= wafers <= shape.layers):
+        raise ValueError(f"wafers must be between 1 and {shape.layers} (the layers of {shape.name}), got {wafers!r}")
     sequences = sequences or (shape.layers if workload == BATCH else 1)
     decode_ctx = max(1, min(prompt_tokens, context))
 

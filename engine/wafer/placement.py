@@ -12,6 +12,7 @@ Two strategies:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -256,6 +257,7 @@ def _place_wafer_wide(shape, profile, wafers, context_tokens, sequences):
     )
 
 
+@functools.lru_cache(maxsize=64)  # pure; the engine asks again for every request
 def place(
     shape: ModelShape,
     profile: WaferProfile,
@@ -295,5 +297,11 @@ def place(
             None,
         )
     if placement is None:
-        raise ValueError(f"{shape.name} cannot be placed on {profile.name} with {strategy}: one layer is larger than a wafer")
+        layer_gb = _layer_bytes(shape, context_tokens, sequences) / 1e9
+        wafer_gb = profile.tiles * _usable_tile_bytes(profile) / 1e9
+        raise ValueError(
+            f"{shape.name} cannot be placed on {profile.name} ({strategy}): one layer with the KV cache of "
+            f"{sequences} sequence(s) x {context_tokens} tokens needs {layer_gb:.1f} GB, more than a wafer's "
+            f"usable {wafer_gb:.1f} GB of SRAM"
+        )
     return placement

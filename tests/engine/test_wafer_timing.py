@@ -98,3 +98,20 @@ def test_local_profile_is_not_paced():
 def test_unknown_profile_lists_the_known_ones():
     with pytest.raises(ValueError, match="wse-3"):
         emulation("tpu-v9", "llama-3.1-8b", 100)
+
+
+def test_prompt_longer_than_the_model_context_is_refused():
+    with pytest.raises(ValueError, match="exceeds"):
+        emulation("wse-3", "llama-3.1-8b", 200_000)
+
+
+def test_kv_cache_grows_with_a_long_prompt_and_a_bad_context_is_refused():
+    long = emulation("wse-3", "llama-3.1-8b", 20_000)
+    assert long.placement.context_tokens >= 20_000
+    with pytest.raises(ValueError, match="context_tokens"):
+        emulation("wse-3", "llama-3.1-8b", 100, context_tokens=0)
+
+
+def test_a_layer_larger_than_a_wafer_says_how_large():
+    with pytest.raises(ValueError, match=r"needs \d+\.\d GB"):
+        emulation("wse-3", "llama-3.1-70b", 100, workload="batch", context_tokens=131072)
