@@ -1,0 +1,165 @@
+"""Streaming diff: stable, chunking-independent, exact, and equal to difflib where alignment is unambiguous."""
+
+import difflib
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from app.diffstream import Hunk, HunkConflict, StreamingDiff, apply_hunk, hunk_span, split_lines
+
+# Small alphabet: repeated lines make alignment ambiguous, which is where streaming diffs break.
+LINE = st.sampled_from(["a\n", "b\n", "c\n", "\n", "    pass\n", "return x\n", "d", "e"])
+TEXT = st.lists(LINE, max_size=14).map("".join)
+
+
+def chunked(text: str, cuts: list[int]) -> list[str]:
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    bounds = [0, *points, len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def stream(original: str, chunks: list[str]) -> tuple[StreamingDiff, dict[int, Hunk]]:
+    """Feed every chunk; return the diff and every hunk as first reported final."""
+    diff = StreamingDiff(original)
+    seen: dict[int, Hunk] = {}
+    for chunk in chunks:
+        for hunk in diff.feed(chunk).new_final_hunks:
+            seen[hunk.index] = hunk
+        assert all(h == seen[h.index] for h in diff.hunks if h.final)
+    for hunk in diff.finish().new_final_hunks:
+        seen[hunk.index] = hunk
+    return diff, seen
+
+
+def difflib_hunks(original: str, output: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    a, b = split_lines(original), split_lines(output)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return [(i1, i2, tuple(b[j1:j2])) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def as_tuples(hunks: list[Hunk]) -> list[tuple[int, int, tuple[str, ...]]]:
+    return [(h.orig_start, h.orig_end, h.new_lines) for h in hunks]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(TEXT, TEXT, st.lists(st.integers(0, 200), max_size=12))
+def test_any_chunking_gives_exact_stable_chunking_independent_hunks(original, output, cuts):
+    diff, first_seen = stream(original, chunked(output, cuts))
+    assert all(h.final for h in diff.hunks)
+    # final hunks never change once reported
+    assert diff.hunks == [first_seen[i] for i in range(len(first_seen))]
+    # accepting everything gives exactly the output; rejecting everything the original
+    assert diff.apply(range(len(diff.hunks))) == output
+    assert diff.apply([]) == original
+    # the result depends on the texts alone, not on how the output was chunked
+    whole, _ = stream(original, [output])
+    assert as_tuples(diff.hunks) == as_tuples(whole.hunks)
+
+
+@st.composite
+def edited_code(draw):
+    """An original of distinct lines and an output made by editing it with fresh lines."""
+    n = draw(st.integers(0, 30))
+    original = [f"line {i}\n" for i in range(n)]
+    output: list[str] = []
+    fresh = iter(f"new {k}\n" for k in range(10_000))
+    for line in original:
+        op = draw(st.sampled_from(["keep", "keep", "keep", "drop", "change", "insert"]))
+        if op in ("insert",):
+            output.extend(next(fresh) for _ in range(draw(st.integers(1, 3))))
+        if op in ("keep", "insert"):
+            output.append(line)
+        if op == "change":
+            output.extend(next(fresh) for _ in range(draw(st.integers(1, 3))))
+    if draw(st.booleans()):
+        output.append(next(fresh))
+    return "".join(original), "".join(output)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(edited_code(), st.lists(st.integers(0, 2000), max_size=20))
+def test_final_hunks_equal_plain_difflib_diff(texts, cuts):
+    original, output = texts
+    diff, _ = stream(original, chunked(output, cuts))
+    assert as_tuples(diff.hunks) == difflib_hunks(original, output)
+
+
+def test_hunk_before_a_matched_line_is_final_while_streaming():
+    diff = StreamingDiff("def f():\n    return 1\n\nprint(f())\n")
+    update = diff.feed("def f():\n    return 2\n")
+    # the changed line shows as a tentative insertion: nothing after it is matched yet
+    assert [(h.kind, h.new_text, h.final) for h in diff.hunks] == [("insert", "    return 2\n", False)]
+    assert update.pending_start == 1  # "def f():" reached, the rest still pending
+    update = diff.feed("\nprint(f())\n")
+    assert [(h.orig_start, h.orig_end, h.new_text, h.final) for h in update.new_final_hunks] == [
+        (1, 2, "    return 2\n", True)
+    ]
+    assert diff.apply([0]) == "def f():\n    return 2\n\nprint(f())\n"
+
+
+def test_partial_line_is_held_back_and_pending_original_shown():
+    diff = StreamingDiff("a = 1\nb = 2\nc = 3\n")
+    update = diff.feed("a = 1\nb =")
+    assert update.partial_line == "b ="
+    assert diff.output_lines == ["a = 1\n"]
+    assert update.pending_start == 1
+    assert update.lines_added == 1
+
+
+def test_blank_line_alone_never_settles_an_insertion():
+    original = "def a():\n    pass\n\n\ndef b():\n    pass\n"
+    diff = StreamingDiff(original)
+    diff.feed("def new():\n    return 0\n\n")
+    # the blank line matches the original's blank, but that may just be part of the insertion
+    assert not any(h.final for h in diff.hunks)
+    diff.feed(original)
+    diff.finish()
+    assert [(h.kind, h.orig_start) for h in diff.hunks] == [("insert", 0)]
+
+
+def test_stopped_stream_keeps_the_unreached_original():
+    original = "one\ntwo\nthree\nfour\n"
+    diff = StreamingDiff(original)
+    diff.feed("one\nTWO\nthree\nfo")
+    diff.finish(stopped=True)
+    assert diff.apply(range(len(diff.hunks))) == "one\nTWO\nthree\nfour\n"
+
+
+def test_redirect_and_draft_spans_are_recorded_in_output_coordinates():
+    diff = StreamingDiff("x\n")
+    diff.feed("ab\nc", draft_tokens=2)
+    redirect = diff.mark_redirect("use y")
+    update = diff.feed("d\n")
+    assert (redirect.out_char, redirect.out_line, redirect.instruction) == (4, 1, "use y")
+    assert [(s.out_start_char, s.out_end_char, s.draft_tokens) for s in diff.draft_spans] == [(0, 4, 2)]
+    assert update.new_redirects == [redirect]  # reported once, by the next update
+    assert diff.feed("e\n").new_redirects == []
+
+
+def test_apply_hunk_into_a_document_tracks_earlier_accepts_and_detects_user_edits():
+    original = "a\nb\nc\nd\ne\nf\n"
+    diff = StreamingDiff(original)
+    diff.feed("a\nB\nc\nd\ne\nF\n")
+    diff.finish()
+    first, second = diff.hunks
+    document = "# header\n" + original
+    base = len("# header\n")
+    document = apply_hunk(document, second, base)
+    document = apply_hunk(document, first, base, accepted=[second])
+    assert document == "# header\na\nB\nc\nd\ne\nF\n"
+    assert hunk_span(second, base, accepted=[first]) == (base + 10, base + 12)
+    with pytest.raises(HunkConflict, match="changed"):
+        apply_hunk("# header\nA\nX\n", first, base)
+
+
+def test_bad_input_gets_clear_errors():
+    with pytest.raises(TypeError, match="original must be str"):
+        StreamingDiff(None)  # type: ignore[arg-type]
+    diff = StreamingDiff("a\n")
+    with pytest.raises(TypeError, match="chunk must be str"):
+        diff.feed(b"x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not final"):
+        diff.apply([0])
+    diff.finish()
+    with pytest.raises(RuntimeError, match="after finish"):
+        diff.feed("more")
