@@ -32,6 +32,9 @@ from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_o
 from .modelspec import ModelSpec, load_spec
 from .runner import Cancelled, ContextOverflow, cached_prefix, session_options
 
+# Weight format of the default fused graph: 0 = float32 (logits equal the plain graph's), 8/4 =
+# MatMulNBits int8/int4 (faster, approximate); chosen from `tessera-engine bench` figures.
+DEFAULT_QUANT_BITS = 0
 MAX_SLOTS = 24  # call shapes kept bound at once (1-token steps, k-token verifies, prefill chunks)
 
 
@@ -53,7 +56,7 @@ def _read_model(spec: ModelSpec) -> onnx.ModelProto:
 class FastDecoder:
     """A single-sequence decoder on the fused graph. Not thread-safe: use it from one thread."""
 
-    def __init__(self, model: str | Path | ModelSpec, threads: int = 1, quant_bits: int = 0):
+    def __init__(self, model: str | Path | ModelSpec, threads: int = 1, quant_bits: int = DEFAULT_QUANT_BITS):
         self.spec = model if isinstance(model, ModelSpec) else load_spec(model)
         cfg = self.spec.config
         if cfg.head_dim % 16 or cfg.num_attention_heads % cfg.num_key_value_heads:

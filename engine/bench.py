@@ -1,0 +1,354 @@
+"""``tessera-engine bench``: the engine's speed figures, side by side with the peers, in one run.
+
+Six measurements, each a median over repeats (this is a shared 2-core machine: expect noise, read
+ratios taken in the same run rather than absolute figures from different runs):
+
+1. decode tok/s: our fast loop vs onnxruntime-genai's ``Generator`` loop vs Optimum's
+   ``ORTModelForCausalLM.generate``, on the same weights (peers run the twin without draft inputs);
+2. an edit suite (held-out stdlib functions × the bundled model's instruction kinds): effective
+   tok/s with predicted-output speculation on vs off, acceptance rate, identical output check;
+3. TTFT for a ~2,000-token file, cold vs prewarmed (on a model whose context holds it);
+4. round trip of a small request: persistent WebSocket to a real engine vs new HTTP connection;
+5. per-token time: fast loop vs a naive ``session.run`` loop on the plain Optimum-layout graph;
+6. stop latency (stop sent → ``done``) during decode and during a long prefill.
+
+``--json`` prints one object; every key names its unit (``_ms``, ``_tok_s``, ratios unitless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import benchpeers as peers
+from .benchsuite import edit_cases, long_file
+from .fastrunner import DEFAULT_QUANT_BITS, FastDecoder
+from .modelspec import MODELS_DIR, ModelSpec, default_model_dir, load_spec
+
+
+@dataclass
+class BenchSizes:
+    prompt_tokens: int  # tokens prefilled before a decode measurement
+    decode_steps: int  # single-token steps per decode measurement
+    repeats: int  # measurements per figure; figures are their medians
+    edits_per_kind: int  # edit-suite examples per instruction kind
+    edit_max_tokens: int  # output budget per edit, tokens
+    ttft_file_tokens: int  # size of the file for the TTFT figure, tokens
+    round_trips: int  # requests per transport measurement
+    stop_trials: int  # stops per stop-latency figure
+
+
+FULL = BenchSizes(prompt_tokens=64, decode_steps=256, repeats=5, edits_per_kind=4, edit_max_tokens=400,
+                  ttft_file_tokens=2000, round_trips=200, stop_trials=5)
+QUICK = BenchSizes(prompt_tokens=16, decode_steps=12, repeats=2, edits_per_kind=1, edit_max_tokens=12,
+                   ttft_file_tokens=200, round_trips=8, stop_trials=1)
+WEIGHTS = {0: "float32", 8: "int8", 4: "int4"}
+
+
+def _ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1e3, 4)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+# -- 1 and 5: decode loops ------------------------------------------------------------------
+
+def fast_step_seconds(dec: FastDecoder, prompt: list[int], steps: int, repeats: int) -> tuple[list[float], list[int]]:
+    """Seconds per greedy step of the fast loop (one median per repeat) and the tokens it chose."""
+    zeros = {n: np.zeros(len(prompt), np.int64) for n in dec.spec.extra_inputs} or None
+    step_extra = {n: np.zeros(1, np.int64) for n in dec.spec.extra_inputs} or None
+    out, tokens = [], []
+    for _ in range(repeats + 1):  # the first run warms up
+        dec.reset()
+        logits = dec.prefill(prompt, zeros)
+        tokens = []
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            tok = int(np.argmax(logits))
+            tokens.append(tok)
+            logits = dec.forward([tok], step_extra)[-1]
+        out.append((time.perf_counter() - t0) / steps)
+    return out[1:], tokens
+
+
+def naive_step_seconds(spec: ModelSpec, prompt: list[int], steps: int, repeats: int) -> list[float]:
+    """Seconds per greedy step of a plain ``session.run`` loop on the Optimum-layout graph."""
+    import onnxruntime as ort
+
+    from .runner import session_options
+
+    sess = ort.InferenceSession(str(spec.onnx_path), session_options(1), providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    past_names = [n for n in names if n.startswith("past_key_values.")]
+    cfg = spec.config
+    out = []
+    for _ in range(repeats + 1):
+        past = {n: np.zeros((1, cfg.num_key_value_heads, 0, cfg.head_dim), np.float32) for n in past_names}
+        ids, t0 = list(prompt), None
+        n_in = len(ids)
+        for step in range(steps + 1):
+            if step == 1:
+                t0 = time.perf_counter()
+            total = len(ids)
+            feeds = {"input_ids": np.asarray([ids[total - n_in:]], np.int64),
+                     "attention_mask": np.ones((1, total), np.int64),
+                     "position_ids": np.arange(total - n_in, total, dtype=np.int64)[None],
+                     **{n: np.zeros((1, n_in), np.int64) for n in spec.extra_inputs}, **past}
+            outs = sess.run(None, {k: v for k, v in feeds.items() if k in names})
+            past = {n: o for n, o in zip(past_names, outs[1:])}
+            ids.append(int(np.argmax(outs[0][0, -1])))
+            n_in = 1
+        out.append((time.perf_counter() - t0) / steps)
+    return out[1:]
+
+
+def decode_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
+    prompt = [int(t) for t in np.random.default_rng(0).integers(0, min(spec.config.vocab_size, 256), s.prompt_tokens)]
+    fig: dict = {"model": spec.name, "weights": WEIGHTS[DEFAULT_QUANT_BITS]}
+    for bits in ([DEFAULT_QUANT_BITS] if quick else WEIGHTS):
+        per, _ = fast_step_seconds(FastDecoder(spec, quant_bits=bits), prompt, s.decode_steps, s.repeats)
+        fig[f"plain_tok_s_{WEIGHTS[bits]}"] = round(1 / statistics.median(per), 1)
+        if bits == DEFAULT_QUANT_BITS:
+            fig["per_token_ms"] = _ms(per)
+            fig["plain_tok_s"] = fig[f"plain_tok_s_{WEIGHTS[bits]}"]
+    fig["naive_per_token_ms"] = _ms(naive_step_seconds(spec, prompt, s.decode_steps, s.repeats))
+    fig["per_token_reduction"] = round(1 - fig["per_token_ms"] / fig["naive_per_token_ms"], 3)
+    return fig
+
+
+def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
+    """Ours vs genai vs Optimum on the twin without draft inputs (same weights)."""
+    twin = load_spec(peers.plain_twin(spec, tmp / "plain")) if spec.extra_inputs else spec
+    prompt = [int(t) for t in np.random.default_rng(1).integers(0, min(spec.config.vocab_size, 256), s.prompt_tokens)]
+    per, tokens = fast_step_seconds(FastDecoder(twin), prompt, s.decode_steps, s.repeats)
+    ours = statistics.median(per)
+    fig: dict = {"ours_twin_tok_s": round(1 / ours, 1), "genai_tok_s": None, "genai_ratio": None,
+                 "optimum_tok_s": None, "optimum_ratio": None}
+    try:
+        # An end token our greedy run never chose keeps genai from stopping early: same work.
+        eos = next(i for i in range(twin.config.vocab_size) if i not in set(tokens))
+        folder = peers.genai_folder(twin, tmp / "genai", eos, quant_bits=DEFAULT_QUANT_BITS)
+        g_per, g_tokens = peers.genai_decode(folder, prompt, s.decode_steps, s.repeats)
+        fig.update(genai_tok_s=round(1 / statistics.median(g_per), 1), genai_ratio=_ratio(statistics.median(g_per), ours),
+                   genai_same_tokens=g_tokens == tokens)
+    except peers.PeerMissing as exc:
+        fig["genai_status"] = f"not installed: {exc}"
+    except Exception as exc:  # a peer's failure is a finding, not a crash
+        fig["genai_status"] = f"failed: {type(exc).__name__}: {exc}"
+    try:
+        o_per = peers.optimum_decode(twin.folder, prompt, max(4, s.decode_steps // 2), s.repeats)
+        fig.update(optimum_tok_s=round(1 / statistics.median(o_per), 1),
+                   optimum_ratio=_ratio(statistics.median(o_per), ours))
+    except peers.PeerMissing as exc:
+        fig["optimum_status"] = f"not installed: {exc}"
+    except Exception as exc:
+        fig["optimum_status"] = f"failed: {type(exc).__name__}: {exc}"
+    return fig
+
+
+# -- 2, 3 and 6: through the engine's session API -------------------------------------------
+
+def _engine(model_dir: Path):
+    from .session import Engine
+
+    eng = Engine(model_dir)
+    if not isinstance(eng.decoder, FastDecoder) and FastDecoder.supports(eng.spec):
+        eng.decoder = FastDecoder(eng.spec)  # the engine's own choice when it makes one
+    return eng
+
+
+async def _run(eng, sid: str, rid: str, instruction: str, selection, max_tokens: int, speculate: bool,
+               stop_after_tokens: int | None = None, stop_after_s: float | None = None):
+    """Stream one job; returns (done event, seconds from stop to done or None)."""
+    job = eng.make_job(sid, rid, instruction, selection, max_tokens, speculate=speculate)
+    t_stop, seen = None, 0
+    stopper = None
+    if stop_after_s is not None:
+        async def stop_later():
+            nonlocal t_stop
+            await asyncio.sleep(stop_after_s)
+            t_stop = time.perf_counter()
+            eng.stop(rid)
+        stopper = asyncio.ensure_future(stop_later())
+    async for ev in eng.stream(job):
+        if ev.type == "token":
+            seen += ev.count
+            if stop_after_tokens is not None and t_stop is None and seen >= stop_after_tokens:
+                t_stop = time.perf_counter()
+                eng.stop(rid)
+        elif ev.type == "done":
+            t_done = time.perf_counter()
+            if stopper is not None:
+                stopper.cancel()
+            return ev, (t_done - t_stop if t_stop is not None else None)
+    raise RuntimeError("stream ended without done")
+
+
+async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
+    from .session import Document
+
+    eng = _engine(spec.folder)
+    try:
+        cases = edit_cases(spec, s.edits_per_kind, quick)
+        tok = {True: 0, False: 0}
+        secs = {True: 0.0, False: 0.0}
+        accepted = proposed = 0
+        same = True
+        for i, (instruction, code) in enumerate(cases):
+            eng.open(f"edit{i}", Document(code))
+            texts = {}
+            for speculate in (False, True):
+                eng.decoder.reset()
+                done, _ = await _run(eng, f"edit{i}", f"e{i}{speculate}", instruction, (0, len(code)),
+                                     s.edit_max_tokens, speculate)
+                st = done.stats
+                texts[speculate] = done.text
+                if st.get("tokens", 0) > 1 and st.get("tok_s"):
+                    tok[speculate] += st["tokens"] - 1
+                    secs[speculate] += (st["tokens"] - 1) / st["tok_s"]
+                if speculate:
+                    accepted += st.get("accepted_draft", 0)
+                    proposed += st.get("proposed_draft", 0)
+            same &= texts[True] == texts[False]
+        on = tok[True] / secs[True] if secs[True] else None
+        off = tok[False] / secs[False] if secs[False] else None
+        return {"edit_cases": len(cases), "edit_tokens": tok[False], "speculative_tok_s": on and round(on, 1),
+                "plain_edit_tok_s": off and round(off, 1), "speculative_speedup": _ratio(on, off),
+                "acceptance_rate": round(accepted / proposed, 3) if proposed else 0.0,
+                "accepted_draft": accepted, "proposed_draft": proposed, "speculative_output_identical": same,
+                "engine_decoder": type(eng.decoder).__name__}
+    finally:
+        eng.close()
+
+
+def _long_context_model(spec: ModelSpec, file_tokens: int) -> ModelSpec:
+    if spec.file_context and spec.context_length >= file_tokens + 256:
+        return spec
+    return load_spec(MODELS_DIR / "tiny-random")
+
+
+async def ttft_and_stop_figures(spec: ModelSpec, s: BenchSizes) -> dict:
+    from .session import Document
+
+    mspec = _long_context_model(spec, s.ttft_file_tokens)
+    text, selection = long_file(mspec, s.ttft_file_tokens)
+    eng = _engine(mspec.folder)
+    instruction = "add a docstring"
+    try:
+        cold, warm, prefill_ms = [], [], []
+        for r in range(s.repeats + 1):  # the first round warms up
+            eng.decoder.reset()
+            eng.open("cold", Document(text))
+            done, _ = await _run(eng, "cold", f"c{r}", instruction, selection, 1, False)
+            cold.append(done.stats["ttft_ms"])
+            prefill_ms.append(done.stats["prefill_ms"])
+            eng.decoder.reset()
+            eng.open("warm", Document(text, selection=selection))
+            await eng.prewarm("warm")  # happens while the user types the instruction
+            done, _ = await _run(eng, "warm", f"w{r}", instruction, selection, 1, False)
+            warm.append(done.stats["ttft_ms"])
+        prompt_tokens = done.stats["prompt_tokens"]
+        fig = {"ttft_model": mspec.name, "ttft_prompt_tokens": prompt_tokens,
+               "ttft_cold_ms": round(statistics.median(cold[1:]), 3),
+               "ttft_prewarmed_ms": round(statistics.median(warm[1:]), 3)}
+        fig["ttft_prewarmed_ratio"] = _ratio(fig["ttft_prewarmed_ms"], fig["ttft_cold_ms"])
+        chunks = -(-prompt_tokens // 128)
+        fig["prefill_chunk_ms"] = round(statistics.median(prefill_ms[1:]) / chunks, 3)
+
+        decode_stop, prefill_stop, after = [], [], []
+        eng.open("stop", Document(text))
+        for r in range(s.stop_trials):
+            eng.decoder.reset()
+            done, lat = await _run(eng, "stop", f"sd{r}", instruction, selection, mspec.context_length, False,
+                                   stop_after_tokens=8)
+            if lat is not None:
+                decode_stop.append(lat)
+                after.append(done.stats["tokens"] - 8)
+            eng.decoder.reset()
+            done, lat = await _run(eng, "stop", f"sp{r}", instruction, selection, 4, False,
+                                   stop_after_s=fig["prefill_chunk_ms"] * 1.5e-3)
+            if lat is not None and done.stats.get("ttft_ms") is None:  # stopped inside the prefill
+                prefill_stop.append(lat)
+        fig.update(stop_latency_ms=_ms(decode_stop) if decode_stop else None,
+                   stop_tokens_after=max(after) if after else None,
+                   stop_latency_prefill_ms=_ms(prefill_stop) if prefill_stop else None)
+        return fig
+    finally:
+        eng.close()
+
+
+def transport_figures(model_dir: Path, s: BenchSizes) -> dict:
+    ws = peers.ws_round_trips(model_dir, s.round_trips)
+    http = peers.http_round_trips(s.round_trips)
+    fig = {"ws_overhead_ms": _ms(ws), "http_overhead_ms": _ms(http)}
+    fig["ws_overhead_reduction"] = round(1 - fig["ws_overhead_ms"] / fig["http_overhead_ms"], 3)
+    return fig
+
+
+# -- command line ---------------------------------------------------------------------------
+
+def add_bench_parser(sub) -> None:
+    p = sub.add_parser("bench", help="speed figures side by side with onnxruntime-genai and Optimum")
+    p.add_argument("--model", help="model folder (default: the bundled model)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a measurement)")
+    p.add_argument("--skip-peers", action="store_true", help="leave out onnxruntime-genai and Optimum")
+
+
+def _section(results: dict, name: str, fn, *args) -> None:
+    t0 = time.perf_counter()
+    try:
+        out = fn(*args)
+        if asyncio.iscoroutine(out):
+            out = asyncio.run(out)
+        results.update(out)
+    except Exception as exc:  # one failing section must not hide the others' figures
+        results[f"{name}_error"] = f"{type(exc).__name__}: {exc}"
+    results.setdefault("section_s", {})[name] = round(time.perf_counter() - t0, 1)
+
+
+KEYS = ("plain_tok_s", "per_token_ms", "naive_per_token_ms", "per_token_reduction", "genai_tok_s", "genai_ratio",
+        "optimum_tok_s", "optimum_ratio", "speculative_speedup", "acceptance_rate", "ttft_cold_ms",
+        "ttft_prewarmed_ms", "ws_overhead_ms", "http_overhead_ms", "ws_overhead_reduction", "stop_latency_ms",
+        "stop_latency_prefill_ms")
+
+
+def run_bench(args) -> int:
+    import onnxruntime as ort
+
+    model_dir = Path(args.model) if args.model else default_model_dir()
+    spec = load_spec(model_dir)
+    if not FastDecoder.supports(spec):
+        print(f"tessera-engine: {spec.name} is not a Tessera-built graph; the fast path needs one", file=sys.stderr)
+        return 2
+    s = QUICK if args.quick else FULL
+    results: dict = {key: None for key in KEYS}
+    results.update(date_utc=time.strftime("%Y-%m-%d %H:%M", time.gmtime()), quick=bool(args.quick),
+                   machine=f"{platform.processor() or platform.machine()}, {ort.__version__}, 1 intra-op thread")
+    with tempfile.TemporaryDirectory(prefix="tessera-bench-") as tmp:
+        _section(results, "decode", decode_figures, spec, s, args.quick)
+        if args.skip_peers:
+            results.update(genai_status="skipped", optimum_status="skipped")
+        else:
+            _section(results, "peers", peer_figures, spec, s, Path(tmp))
+        _section(results, "edit_suite", edit_suite_figures, spec, s, args.quick)
+        _section(results, "ttft_stop", ttft_and_stop_figures, spec, s)
+        _section(results, "transport", transport_figures, model_dir, s)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        width = max(map(len, results))
+        for key, value in results.items():
+            print(f"{key:<{width}}  {value}")
+    return 0

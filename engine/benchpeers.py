@@ -1,0 +1,233 @@
+"""What a user would pick instead, set up on the same weights for ``tessera-engine bench``.
+
+- onnxruntime-genai: a genai model folder (``genai_config.json`` + our fused graph in genai's input
+  convention) driven by its own ``Generator`` loop (``append_tokens``, ``generate_next_token``);
+- Optimum: ``ORTModelForCausalLM.generate`` on the plain Optimum-layout graph;
+- transport: a persistent WebSocket to a real ``tessera-engine serve`` vs a new HTTP connection per
+  request to a real local HTTP server (both separate processes).
+
+Every peer is optional: a missing package is reported as ``"not installed"``, never a failure.
+Peers cannot feed draft ids, so they run a twin of the model without extra inputs (same weights,
+extra embedding tables left out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_onnx
+from .graph import build_decoder_onnx
+from .modelspec import ModelSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class PeerMissing(Exception):
+    """A comparison peer is not installed."""
+
+
+def plain_twin(spec: ModelSpec, out: Path) -> Path:
+    """A model folder with the same weights and no extra inputs, in the plain Optimum layout."""
+    cfg = spec.config
+    weights = weights_from_onnx(onnx.load(str(spec.onnx_path)), cfg, spec.extra_inputs)
+    out.mkdir(parents=True, exist_ok=True)
+    onnx.save(build_decoder_onnx(weights, cfg, []), str(out / "model.onnx"))
+    cfg.to_json(out / "config.json")
+    shutil.copy(spec.folder / "tokenizer.json", out / "tokenizer.json")
+    meta_path = spec.folder / "tessera.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    meta.update(extra_inputs=[], aligner=None, name=f"{spec.name}-plain")
+    (out / "tessera.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return out
+
+
+def genai_folder(spec: ModelSpec, out: Path, eos_id: int, threads: int = 1, quant_bits: int = 0) -> Path:
+    """A onnxruntime-genai model folder: our fused graph (genai inputs) + genai_config.json."""
+    cfg = spec.config
+    weights = weights_from_onnx(onnx.load(str(spec.onnx_path)), cfg, spec.extra_inputs)
+    out.mkdir(parents=True, exist_ok=True)
+    graph = build_fast_decoder_onnx(weights, cfg, [], FastGraphOptions(max_length=spec.context_length,
+                                                                       quant_bits=quant_bits, interface="genai"))
+    onnx.save(graph, str(out / "model.onnx"))
+    length = spec.context_length
+    config = {
+        "model": {
+            "bos_token_id": 0, "context_length": length, "eos_token_id": eos_id, "pad_token_id": eos_id,
+            "type": "llama", "vocab_size": cfg.vocab_size,
+            "decoder": {
+                "session_options": {"log_id": "tessera-bench", "intra_op_num_threads": threads,
+                                    "inter_op_num_threads": 1, "provider_options": []},
+                "filename": "model.onnx", "head_size": cfg.head_dim, "hidden_size": cfg.hidden_size,
+                "num_attention_heads": cfg.num_attention_heads, "num_hidden_layers": cfg.num_hidden_layers,
+                "num_key_value_heads": cfg.num_key_value_heads,
+                "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask",
+                           "past_key_names": "past_key_values.%d.key", "past_value_names": "past_key_values.%d.value"},
+                "outputs": {"logits": "logits", "present_key_names": "present.%d.key",
+                            "present_value_names": "present.%d.value"},
+            },
+        },
+        "search": {"do_sample": False, "max_length": length, "min_length": 0, "num_beams": 1,
+                   "num_return_sequences": 1, "past_present_share_buffer": True, "top_k": 1, "top_p": 1.0,
+                   "temperature": 1.0, "repetition_penalty": 1.0, "early_stopping": True},
+    }
+    (out / "genai_config.json").write_text(json.dumps(config, indent=1) + "\n")
+    return out
+
+
+def genai_decode(folder: Path, prompt: list[int], steps: int, repeats: int) -> tuple[list[float], list[int]]:
+    """Per-token seconds of genai's own loop (median of each repeat) and its greedy tokens."""
+    try:
+        import onnxruntime_genai as og
+    except ImportError:
+        raise PeerMissing("onnxruntime-genai") from None
+    model = og.Model(str(folder))
+    per_token, tokens = [], []
+    for _ in range(repeats + 1):  # the first run warms up
+        params = og.GeneratorParams(model)
+        params.set_search_options(max_length=len(prompt) + steps + 1, do_sample=False)
+        gen = og.Generator(model, params)
+        gen.append_tokens(np.asarray([prompt], dtype=np.int32))
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            gen.generate_next_token()
+        per_token.append((time.perf_counter() - t0) / steps)
+        tokens = [int(t) for t in gen.get_sequence(0)[len(prompt):]]
+        del gen
+    return per_token[1:], tokens
+
+
+def optimum_decode(folder: Path, prompt: list[int], steps: int, repeats: int, threads: int = 1) -> list[float]:
+    """Per-token seconds of ``ORTModelForCausalLM.generate``: (t(prompt+2n) - t(prompt+n)) / n."""
+    try:
+        import onnxruntime as ort
+        import torch
+        from optimum.onnxruntime import ORTModelForCausalLM
+        from transformers import GenerationConfig
+    except ImportError:
+        raise PeerMissing("optimum[onnxruntime]") from None
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    torch.set_num_threads(threads)
+    model = ORTModelForCausalLM.from_pretrained(str(folder), provider="CPUExecutionProvider", session_options=so,
+                                                use_cache=True, use_io_binding=False)
+    ids = torch.tensor([prompt], dtype=torch.long)
+
+    def timed(n: int) -> float:
+        gc = GenerationConfig(max_new_tokens=n, min_new_tokens=n, do_sample=False, num_beams=1,
+                              pad_token_id=0, eos_token_id=None, bos_token_id=None)
+        t0 = time.perf_counter()
+        model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=gc)
+        return time.perf_counter() - t0
+
+    timed(4)
+    out = []
+    for _ in range(repeats):
+        short, long = timed(steps), timed(2 * steps)
+        out.append(max(long - short, 1e-9) / steps)
+    return out
+
+
+# -- transport ------------------------------------------------------------------------------
+
+_HTTP_SERVER = r"""
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        out = json.dumps({"type": "pong", "id": json.loads(body).get("id")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *a):
+        pass
+s = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"""
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()
+
+
+def http_round_trips(n: int) -> list[float]:
+    """Seconds per small JSON request, each on a new connection to a local HTTP server process."""
+    proc = subprocess.Popen([sys.executable, "-c", _HTTP_SERVER], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        out = []
+        for i in range(n + 3):
+            body = json.dumps({"type": "ping", "id": i})
+            t0 = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port)
+            conn.request("POST", "/", body, {"Content-Type": "application/json", "Connection": "close"})
+            resp = conn.getresponse()
+            json.loads(resp.read())
+            conn.close()
+            out.append(time.perf_counter() - t0)
+        return out[3:]
+    finally:
+        _stop(proc)
+
+
+def ws_round_trips(model_dir: Path, n: int) -> list[float]:
+    """Seconds per ping → pong over one persistent WebSocket to a real ``tessera-engine serve``."""
+    from websockets.asyncio.client import connect
+
+    token = secrets.token_urlsafe(16)
+    env = {**os.environ, "TESSERA_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--model", str(model_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        if not url.startswith("ws://"):
+            raise RuntimeError("the engine did not start")
+
+        async def run() -> list[float]:
+            async with connect(url, max_size=None) as ws:
+                await ws.send(json.dumps({"type": "hello", "token": token, "protocol": 1, "client": "bench"}))
+                await ws.recv()
+                out = []
+                for i in range(n + 3):
+                    t0 = time.perf_counter()
+                    await ws.send(json.dumps({"type": "ping", "id": i}))
+                    while json.loads(await ws.recv()).get("type") != "pong":
+                        pass
+                    out.append(time.perf_counter() - t0)
+                return out[3:]
+
+        return asyncio.run(run())
+    finally:
+        _stop(proc)
+
+
+def median_ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1e3, 4)

@@ -1,0 +1,43 @@
+"""`tessera-engine bench --quick --json` runs end to end and names every figure (no timing asserts)."""
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+FIGURES = ("plain_tok_s", "per_token_ms", "naive_per_token_ms", "per_token_reduction", "genai_tok_s", "genai_ratio",
+           "optimum_tok_s", "optimum_ratio", "speculative_speedup", "acceptance_rate", "ttft_cold_ms",
+           "ttft_prewarmed_ms", "ws_overhead_ms", "http_overhead_ms", "ws_overhead_reduction", "stop_latency_ms",
+           "stop_latency_prefill_ms")
+
+
+def test_quick_bench_prints_one_json_object_with_every_figure(tiny_model_dir):
+    # Peers are optional packages; --skip-peers keeps the smoke test to what CI installs.
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "bench", "--quick", "--json", "--skip-peers",
+                           "--model", str(tiny_model_dir)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert set(FIGURES) <= set(out)
+    assert not [k for k in out if k.endswith("_error")], {k: v for k, v in out.items() if k.endswith("_error")}
+    for key in ("plain_tok_s", "per_token_ms", "naive_per_token_ms", "ttft_cold_ms", "ttft_prewarmed_ms",
+                "ws_overhead_ms", "http_overhead_ms", "stop_latency_ms"):
+        assert out[key] is not None and out[key] > 0, key
+    assert out["genai_status"] == "skipped" and out["optimum_status"] == "skipped"
+    assert out["engine_decoder"] == "FastDecoder"
+    assert out["speculative_output_identical"] is True
+
+
+def test_a_missing_peer_is_reported_not_fatal(tiny_model_dir, tmp_path, monkeypatch):
+    from engine import bench, benchpeers
+    from engine.modelspec import load_spec
+
+    def missing(*args, **kwargs):
+        raise benchpeers.PeerMissing("onnxruntime-genai")
+
+    monkeypatch.setattr(benchpeers, "genai_decode", missing)
+    monkeypatch.setattr(benchpeers, "optimum_decode", missing)
+    fig = bench.peer_figures(load_spec(tiny_model_dir), bench.QUICK, tmp_path)
+    assert fig["genai_ratio"] is None and fig["genai_status"].startswith("not installed")
+    assert fig["optimum_ratio"] is None and fig["optimum_status"].startswith("not installed")
+    assert fig["ours_twin_tok_s"] > 0
