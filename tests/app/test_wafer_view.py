@@ -1,8 +1,5 @@
 """The wafer view paints the emulated layout and lights the layer a token is in."""
 
-import ctypes
-import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor
@@ -10,20 +7,6 @@ from PySide6.QtGui import QColor
 from app.widgets.wafer_view import ACTIVE, WaferView
 from engine.wafer import ActivityTrace, emulation
 
-SCREENSHOT = Path("/tmp/wafer_view.png")
-
-
-def _keep_none_alive() -> None:
-    """PySide6 6.12.0 on Python 3.11 drops a reference to None on every call of a void method
-    (update, setPen, fillRect, ...) and the interpreter aborts ("none_dealloc") once None's count
-    reaches zero; 6.11.3 does not. Painting this view makes thousands of such calls, so until the
-    binding is pinned below 6.12, give None references that are never released (Python 3.12+
-    makes None immortal, which is why the binding's bug does not show there)."""
-    if sys.version_info < (3, 12):
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
-
-_keep_none_alive()
 
 
 @pytest.fixture
@@ -67,7 +50,7 @@ def test_the_layer_a_token_is_in_lights_up_and_the_others_stay_dark(view):
     assert f"layer {frame['layer'] + 1}/80" in view.status_text()
 
 
-def test_a_simulated_stream_moves_the_light_and_leaves_a_screenshot(view, qtbot):
+def test_a_simulated_stream_moves_the_light_and_leaves_a_screenshot(view, qtbot, tmp_path):
     emu = emulation("wse-3", "llama-3.1-70b", 300)
     trace = ActivityTrace(emu)
     view.set_layout(trace.layout())
@@ -83,8 +66,9 @@ def test_a_simulated_stream_moves_the_light_and_leaves_a_screenshot(view, qtbot)
         t += emu.per_token_ms  # the session loop asks after every released token
     qtbot.waitUntil(lambda: view.status_text().startswith("token"))
     assert len(lit_regions) > 3  # the light moved across the wafer
-    view.grab().save(str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 5_000
+    shot = tmp_path / "wafer_view.png"
+    view.grab().save(str(shot))
+    assert shot.stat().st_size > 5_000
 
 
 def test_prefill_lights_every_layer(view):
