@@ -64,12 +64,12 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 # -- 1 and 5: decode loops ------------------------------------------------------------------
 
-def fast_step_seconds(dec: FastDecoder, prompt: list[int], steps: int, repeats: int) -> tuple[list[float], list[int]]:
-    """Seconds per greedy step of the fast loop (one median per repeat) and the tokens it chose."""
+def fast_loop(dec: FastDecoder, prompt: list[int], steps: int):
+    """A callable timing one greedy run of the fast loop: (seconds per step, tokens chosen)."""
     zeros = {n: np.zeros(len(prompt), np.int64) for n in dec.spec.extra_inputs} or None
     step_extra = {n: np.zeros(1, np.int64) for n in dec.spec.extra_inputs} or None
-    out, tokens = [], []
-    for _ in range(repeats + 1):  # the first run warms up
+
+    def run() -> tuple[float, list[int]]:
         dec.reset()
         logits = dec.prefill(prompt, zeros)
         tokens = []
@@ -78,12 +78,13 @@ def fast_step_seconds(dec: FastDecoder, prompt: list[int], steps: int, repeats: 
             tok = int(np.argmax(logits))
             tokens.append(tok)
             logits = dec.forward([tok], step_extra)[-1]
-        out.append((time.perf_counter() - t0) / steps)
-    return out[1:], tokens
+        return (time.perf_counter() - t0) / steps, tokens
+
+    return run
 
 
-def naive_step_seconds(spec: ModelSpec, prompt: list[int], steps: int, repeats: int) -> list[float]:
-    """Seconds per greedy step of a plain ``session.run`` loop on the Optimum-layout graph."""
+def naive_loop(spec: ModelSpec, prompt: list[int], steps: int):
+    """A callable timing one greedy run of a plain ``session.run`` loop on the Optimum-layout graph."""
     import onnxruntime as ort
 
     from .runner import session_options
@@ -92,11 +93,10 @@ def naive_step_seconds(spec: ModelSpec, prompt: list[int], steps: int, repeats: 
     names = [i.name for i in sess.get_inputs()]
     past_names = [n for n in names if n.startswith("past_key_values.")]
     cfg = spec.config
-    out = []
-    for _ in range(repeats + 1):
+
+    def run() -> float:
         past = {n: np.zeros((1, cfg.num_key_value_heads, 0, cfg.head_dim), np.float32) for n in past_names}
-        ids, t0 = list(prompt), None
-        n_in = len(ids)
+        ids, t0, n_in = list(prompt), 0.0, len(prompt)
         for step in range(steps + 1):
             if step == 1:
                 t0 = time.perf_counter()
@@ -109,51 +109,86 @@ def naive_step_seconds(spec: ModelSpec, prompt: list[int], steps: int, repeats: 
             past = {n: o for n, o in zip(past_names, outs[1:])}
             ids.append(int(np.argmax(outs[0][0, -1])))
             n_in = 1
-        out.append((time.perf_counter() - t0) / steps)
-    return out[1:]
+        return (time.perf_counter() - t0) / steps
+
+    return run
+
+
+def interleaved(runs: dict, repeats: int) -> dict[str, list]:
+    """Run each callable once per round, round after round, so load changes hit all alike.
+
+    The first round warms up and is dropped. Returns name → results of the kept rounds.
+    """
+    out: dict[str, list] = {name: [] for name in runs}
+    for r in range(repeats + 1):
+        for name, fn in runs.items():
+            value = fn()
+            if r:
+                out[name].append(value)
+    return out
+
+
+def _prompt(spec: ModelSpec, n: int, seed: int) -> list[int]:
+    return [int(t) for t in np.random.default_rng(seed).integers(0, min(spec.config.vocab_size, 256), n)]
 
 
 def decode_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
-    prompt = [int(t) for t in np.random.default_rng(0).integers(0, min(spec.config.vocab_size, 256), s.prompt_tokens)]
+    """Fast loop (each weight format) and the naive loop, interleaved; same prompt and steps."""
+    prompt = _prompt(spec, s.prompt_tokens, 0)
+    runs = {WEIGHTS[b]: fast_loop(FastDecoder(spec, quant_bits=b), prompt, s.decode_steps)
+            for b in ([DEFAULT_QUANT_BITS] if quick else WEIGHTS)}
+    runs["naive"] = naive_loop(spec, prompt, s.decode_steps)
+    res = interleaved(runs, s.repeats)
     fig: dict = {"model": spec.name, "weights": WEIGHTS[DEFAULT_QUANT_BITS]}
-    for bits in ([DEFAULT_QUANT_BITS] if quick else WEIGHTS):
-        per, _ = fast_step_seconds(FastDecoder(spec, quant_bits=bits), prompt, s.decode_steps, s.repeats)
-        fig[f"plain_tok_s_{WEIGHTS[bits]}"] = round(1 / statistics.median(per), 1)
-        if bits == DEFAULT_QUANT_BITS:
-            fig["per_token_ms"] = _ms(per)
-            fig["plain_tok_s"] = fig[f"plain_tok_s_{WEIGHTS[bits]}"]
-    fig["naive_per_token_ms"] = _ms(naive_step_seconds(spec, prompt, s.decode_steps, s.repeats))
+    for name in runs:
+        if name != "naive":
+            fig[f"plain_tok_s_{name}"] = round(1 / statistics.median(x[0] for x in res[name]), 1)
+    default = [x[0] for x in res[WEIGHTS[DEFAULT_QUANT_BITS]]]
+    fig.update(plain_tok_s=round(1 / statistics.median(default), 1), per_token_ms=_ms(default),
+               naive_per_token_ms=_ms(res["naive"]))
     fig["per_token_reduction"] = round(1 - fig["per_token_ms"] / fig["naive_per_token_ms"], 3)
+    if not quick:  # does the approximate format change greedy choices on this prompt?
+        ref = res["float32"][-1][1]
+        for name in ("int8", "int4"):
+            toks = res[name][-1][1]
+            fig[f"greedy_agreement_{name}"] = round(float(np.mean(np.asarray(toks) == np.asarray(ref))), 3)
     return fig
 
 
 def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
-    """Ours vs genai vs Optimum on the twin without draft inputs (same weights)."""
+    """Ours vs genai vs Optimum on the twin without draft inputs (same weights), interleaved."""
     twin = load_spec(peers.plain_twin(spec, tmp / "plain")) if spec.extra_inputs else spec
-    prompt = [int(t) for t in np.random.default_rng(1).integers(0, min(spec.config.vocab_size, 256), s.prompt_tokens)]
-    per, tokens = fast_step_seconds(FastDecoder(twin), prompt, s.decode_steps, s.repeats)
-    ours = statistics.median(per)
-    fig: dict = {"ours_twin_tok_s": round(1 / ours, 1), "genai_tok_s": None, "genai_ratio": None,
+    prompt = _prompt(spec, s.prompt_tokens, 1)
+    ours = fast_loop(FastDecoder(twin), prompt, s.decode_steps)
+    _, tokens = ours()
+    runs = {"ours": ours}
+    fig: dict = {"ours_twin_tok_s": None, "genai_tok_s": None, "genai_ratio": None,
                  "optimum_tok_s": None, "optimum_ratio": None}
     try:
         # An end token our greedy run never chose keeps genai from stopping early: same work.
         eos = next(i for i in range(twin.config.vocab_size) if i not in set(tokens))
-        folder = peers.genai_folder(twin, tmp / "genai", eos, quant_bits=DEFAULT_QUANT_BITS)
-        g_per, g_tokens = peers.genai_decode(folder, prompt, s.decode_steps, s.repeats)
-        fig.update(genai_tok_s=round(1 / statistics.median(g_per), 1), genai_ratio=_ratio(statistics.median(g_per), ours),
-                   genai_same_tokens=g_tokens == tokens)
+        runs["genai"] = peers.genai_runner(peers.genai_folder(twin, tmp / "genai", eos, quant_bits=DEFAULT_QUANT_BITS),
+                                           prompt, s.decode_steps)
     except peers.PeerMissing as exc:
         fig["genai_status"] = f"not installed: {exc}"
     except Exception as exc:  # a peer's failure is a finding, not a crash
         fig["genai_status"] = f"failed: {type(exc).__name__}: {exc}"
     try:
-        o_per = peers.optimum_decode(twin.folder, prompt, max(4, s.decode_steps // 2), s.repeats)
-        fig.update(optimum_tok_s=round(1 / statistics.median(o_per), 1),
-                   optimum_ratio=_ratio(statistics.median(o_per), ours))
+        runs["optimum"] = peers.optimum_runner(twin.folder, prompt, max(4, s.decode_steps // 2))
     except peers.PeerMissing as exc:
         fig["optimum_status"] = f"not installed: {exc}"
     except Exception as exc:
         fig["optimum_status"] = f"failed: {type(exc).__name__}: {exc}"
+    res = interleaved(runs, s.repeats)
+    mine = statistics.median(x[0] for x in res["ours"])
+    fig["ours_twin_tok_s"] = round(1 / mine, 1)
+    if "genai" in res:
+        theirs = statistics.median(x[0] for x in res["genai"])
+        fig.update(genai_tok_s=round(1 / theirs, 1), genai_ratio=_ratio(theirs, mine),
+                   genai_same_tokens=res["genai"][-1][1] == res["ours"][-1][1])
+    if "optimum" in res:
+        theirs = statistics.median(res["optimum"])
+        fig.update(optimum_tok_s=round(1 / theirs, 1), optimum_ratio=_ratio(theirs, mine))
     return fig
 
 

@@ -87,15 +87,15 @@ def genai_folder(spec: ModelSpec, out: Path, eos_id: int, threads: int = 1, quan
     return out
 
 
-def genai_decode(folder: Path, prompt: list[int], steps: int, repeats: int) -> tuple[list[float], list[int]]:
-    """Per-token seconds of genai's own loop (median of each repeat) and its greedy tokens."""
+def genai_runner(folder: Path, prompt: list[int], steps: int):
+    """A callable timing one run of genai's own loop: (seconds per token, greedy tokens)."""
     try:
         import onnxruntime_genai as og
     except ImportError:
         raise PeerMissing("onnxruntime-genai") from None
     model = og.Model(str(folder))
-    per_token, tokens = [], []
-    for _ in range(repeats + 1):  # the first run warms up
+
+    def run() -> tuple[float, list[int]]:
         params = og.GeneratorParams(model)
         params.set_search_options(max_length=len(prompt) + steps + 1, do_sample=False)
         gen = og.Generator(model, params)
@@ -103,21 +103,23 @@ def genai_decode(folder: Path, prompt: list[int], steps: int, repeats: int) -> t
         t0 = time.perf_counter()
         for _ in range(steps):
             gen.generate_next_token()
-        per_token.append((time.perf_counter() - t0) / steps)
-        tokens = [int(t) for t in gen.get_sequence(0)[len(prompt):]]
-        del gen
-    return per_token[1:], tokens
+        seconds = (time.perf_counter() - t0) / steps
+        return seconds, [int(t) for t in gen.get_sequence(0)[len(prompt):]]
+
+    return run
 
 
-def optimum_decode(folder: Path, prompt: list[int], steps: int, repeats: int, threads: int = 1) -> list[float]:
-    """Per-token seconds of ``ORTModelForCausalLM.generate``: (t(prompt+2n) - t(prompt+n)) / n."""
+def optimum_runner(folder: Path, prompt: list[int], steps: int, threads: int = 1):
+    """A callable timing ``ORTModelForCausalLM.generate``: (t(prompt+2n) - t(prompt+n)) / n seconds."""
     try:
         import onnxruntime as ort
         import torch
         from optimum.onnxruntime import ORTModelForCausalLM
         from transformers import GenerationConfig
+        from transformers.utils import logging as hf_logging
     except ImportError:
         raise PeerMissing("optimum[onnxruntime]") from None
+    hf_logging.set_verbosity_error()
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
@@ -133,12 +135,11 @@ def optimum_decode(folder: Path, prompt: list[int], steps: int, repeats: int, th
         model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=gc)
         return time.perf_counter() - t0
 
-    timed(4)
-    out = []
-    for _ in range(repeats):
+    def run() -> float:
         short, long = timed(steps), timed(2 * steps)
-        out.append(max(long - short, 1e-9) / steps)
-    return out
+        return max(long - short, 1e-9) / steps
+
+    return run
 
 
 # -- transport ------------------------------------------------------------------------------

@@ -35,8 +35,8 @@ def test_a_missing_peer_is_reported_not_fatal(tiny_model_dir, tmp_path, monkeypa
     def missing(*args, **kwargs):
         raise benchpeers.PeerMissing("onnxruntime-genai")
 
-    monkeypatch.setattr(benchpeers, "genai_decode", missing)
-    monkeypatch.setattr(benchpeers, "optimum_decode", missing)
+    monkeypatch.setattr(benchpeers, "genai_runner", missing)
+    monkeypatch.setattr(benchpeers, "optimum_runner", missing)
     fig = bench.peer_figures(load_spec(tiny_model_dir), bench.QUICK, tmp_path)
     assert fig["genai_ratio"] is None and fig["genai_status"].startswith("not installed")
     assert fig["optimum_ratio"] is None and fig["optimum_status"].startswith("not installed")
