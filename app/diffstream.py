@@ -121,7 +121,8 @@ class DiffUpdate:
     tentative_segments: list[Segment] = field(default_factory=list)  # whole unsettled region now
     tentative_hunks: list[Hunk] = field(default_factory=list)  # unsettled hunks (may change)
     partial_line: str = ""  # the held-back unfinished output line (chars)
-    pending_start: int = 0  # first original line the output has not reached (line number)
+    pending_start: int = 0  # first original line the output has not reached (line number);
+    # after finish(stopped=True) the original from here on is kept unchanged
     new_redirects: list[Redirect] = field(default_factory=list)  # redirects since last call
     new_draft_spans: list[DraftSpan] = field(default_factory=list)  # draft chunks since last call
     lines_added: int = 0  # complete output lines that arrived since last call (count)
@@ -207,6 +208,7 @@ class StreamingDiff:
         self._draft_spans: list[DraftSpan] = []
         self._update = DiffUpdate()
         self._tentative_cache: tuple[list[Segment], list[Hunk], int] | None = None
+        self._kept_from = 0  # after finish(): first original line left as it was (line number)
         self._done = False
 
     # ---- read access for views -------------------------------------------------------
@@ -302,6 +304,7 @@ class StreamingDiff:
             self._commit(tag, a0 + i1, a0 + i2, b0 + j1, b0 + j2)
         self._a0, self._b0 = a_end, len(self._out)
         self._blocks = []
+        self._kept_from = a_end
         self._done = True
         self._tentative_cache = None
         return self._take_update()
@@ -394,8 +397,8 @@ class StreamingDiff:
         segments: list[Segment] = []
         hunks: list[Hunk] = []
         a, b = self._a0, self._b0
-        if self._done:
-            return segments, hunks, len(self._orig)
+        if self._done:  # only a stopped stream leaves original lines unreached (kept as they are)
+            return segments, hunks, self._kept_from
 
         def gap(i: int, j: int) -> None:
             if i > a or j > b:

@@ -1,0 +1,151 @@
+"""LiveDiffView: grows without rewriting, repaints per frame, reviews hunks while streaming."""
+
+from PySide6.QtCore import Qt
+
+from app.widgets.diffview import ACCEPTED, REJECTED, LiveDiffView
+
+ORIGINAL = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(6))
+
+
+def make_view(qtbot) -> LiveDiffView:
+    view = LiveDiffView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def settle(qtbot, view: LiveDiffView) -> None:
+    """Wait for the frame timer to paint everything fed so far."""
+    qtbot.waitUntil(lambda: not view._dirty and not view._timer.isActive(), timeout=2000)
+
+
+def kinds(view: LiveDiffView) -> list[tuple[str, str]]:
+    return [(row.kind, row.text) for row in view.rows()]
+
+
+def test_stream_shows_output_partial_line_and_pending_original(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    view.feed("def f0(x):\n    return x * 0\n\ndef f1(x):\n    ret")
+    settle(qtbot, view)
+    rows = kinds(view)
+    assert rows[0] == ("context", "def f0(x):")
+    assert ("removed", "    return x + 0") in rows and ("added", "    return x * 0") in rows
+    assert ("partial", "    ret") in rows  # the unfinished line is held back, not diffed
+    pending = [text for kind, text in rows if kind == "pending"]
+    assert pending[0] == "    return x + 1" and pending[-1] == "" and len(pending) == 14
+
+
+def test_final_rows_are_never_rewritten_and_repaints_are_per_frame(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    output = ORIGINAL.replace("x + 1", "x - 1").replace("x + 4", "x - 4")
+    chunks = [output[i:i + 3] for i in range(0, len(output), 3)]
+    shown_final: list = []
+    for k, chunk in enumerate(chunks):
+        view.feed(chunk)
+        if k % 10 == 0:
+            settle(qtbot, view)
+            final = [row for row in view.rows() if row.final]
+            assert final[:len(shown_final)] == shown_final  # only ever appended
+            shown_final = final
+    view.finish()
+    settle(qtbot, view)
+    assert view.paint_count < len(chunks)  # frames, not tokens
+    assert view.rows()[:len(shown_final)] == shown_final
+    assert view.diff.apply(range(len(view.diff.hunks))) == output
+
+
+def test_accept_button_works_while_still_streaming(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    view.feed("def f0(x):\n    return x * 0\n\ndef f1(x):\n    return x + 1\n")
+    settle(qtbot, view)
+    assert not view.diff.done
+    rect = view.button_rect(0, "accept")
+    assert rect is not None
+    with qtbot.waitSignal(view.hunkAccepted) as signal:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert signal.args == [0]
+    assert view.hunk_state(0) == ACCEPTED
+    assert view.diff.apply([0]).startswith("def f0(x):\n    return x * 0\n")
+
+
+def test_keys_accept_reject_and_accept_all(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    view.feed(ORIGINAL.replace("x + 1", "x - 1").replace("x + 3", "x - 3").replace("x + 5", "x - 5"))
+    view.finish()
+    settle(qtbot, view)
+    view.setFocus()
+    assert view.current_hunk == 0
+    with qtbot.waitSignal(view.hunkRejected) as rejected:
+        qtbot.keyClick(view, Qt.Key.Key_R)
+    assert rejected.args == [0] and view.hunk_state(0) == REJECTED
+    assert view.current_hunk == 1
+    with qtbot.waitSignal(view.hunkAccepted) as accepted:
+        qtbot.keyClick(view, Qt.Key.Key_A)
+    assert accepted.args == [1]
+    with qtbot.waitSignal(view.acceptAllRequested):
+        qtbot.keyClick(view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert [view.hunk_state(i) for i in range(3)] == [REJECTED, ACCEPTED, ACCEPTED]
+    view.set_hunk_state(2, None)  # e.g. the controller found the user had edited that text
+    assert view.current_hunk == 2
+
+
+def test_tentative_hunk_has_no_buttons(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    view.feed("def f0(x):\n    return x * 0\n")
+    settle(qtbot, view)
+    headers = [row for row in view.rows() if row.kind == "header"]
+    assert headers and not headers[0].final
+    assert view.button_rect(0, "accept") is None
+    view.accept(0)  # ignored: not final yet
+    assert view.hunk_state(0) is None
+
+
+def test_redirect_marker_sits_where_the_output_changed_course(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    view.feed("def f0(x):\n    return x + 0\n\n")
+    view.mark_redirect("use multiplication")
+    view.feed("def f1(x):\n    return x * 1\n")
+    view.finish(stopped=True)
+    settle(qtbot, view)
+    rows = kinds(view)
+    marker = rows.index(("redirect", "use multiplication"))
+    assert rows[marker - 1] == ("context", "") and rows[marker + 1] == ("context", "def f1(x):")
+    # stopped: the unreached original is kept (shown greyed), not deleted
+    assert rows[-1] == ("pending", "") and ("pending", "def f5(x):") in rows
+
+
+def test_first_paint_reports_token_to_paint_latency(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    with qtbot.waitSignal(view.framePainted, timeout=2000) as painted:
+        view.feed("def f0(x):\n")
+    assert painted.args[0] >= 0.0
+
+
+def test_draft_tokens_are_remembered_for_tinting(qtbot):
+    view = make_view(qtbot)
+    view.begin("a\n")
+    view.feed("b = 1\n", draft_tokens=3)
+    settle(qtbot, view)
+    assert [(s.out_start_char, s.out_end_char) for s in view.diff.draft_spans] == [(0, 6)]
+
+
+def test_clear_and_misuse(qtbot):
+    view = make_view(qtbot)
+    try:
+        view.feed("x")
+    except RuntimeError as error:
+        assert "before begin" in str(error)
+    view.begin("a\n")
+    view.feed("b\n")
+    view.clear()
+    settle(qtbot, view)
+    assert view.rows() == [] and view.diff is None
