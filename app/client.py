@@ -16,9 +16,8 @@ import itertools
 import json
 import os
 import secrets
-import subprocess
+import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,13 +61,15 @@ class EngineProcess:
 
     The token is fresh per process and travels only through `TESSERA_TOKEN` in the child's
     environment. `on_exit(returncode)` is called on the event loop when the process ends, whether
-    asked to or not; `stop()` closes pipes, then terminates, then kills after a timeout.
+    asked to or not; `stop()` closes its stdin (the engine then exits by itself), then
+    terminates, then kills. Its pipes are read by the event loop itself: no reader threads, so no
+    Python code runs off the GUI thread (PySide objects must never be collected there).
     """
 
     def __init__(
         self,
         model_dir: str | os.PathLike[str] | None = None,
-        extra_args: tuple[str, ...] = (),  # further `serve` options, e.g. ("--profile", "local")
+        extra_args: tuple[str, ...] = (),  # further `serve` options, e.g. ("--threads", "2")
         python: str = sys.executable,
         on_exit: Callable[[int], None] | None = None,
     ) -> None:
@@ -79,9 +80,9 @@ class EngineProcess:
         self.token = secrets.token_urlsafe(32)
         self.url: str | None = None
         self.stopping = False  # True once stop() was asked: the exit is then expected
-        self._proc: subprocess.Popen[str] | None = None
+        self._proc: asyncio.subprocess.Process | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pumps: list[asyncio.Task[None]] = []
 
     @property
     def argv(self) -> list[str]:
@@ -97,7 +98,7 @@ class EngineProcess:
 
     @property
     def returncode(self) -> int | None:
-        return self._proc.poll() if self._proc else None
+        return self._proc.returncode if self._proc else None
 
     def stderr_tail(self) -> str:
         """The engine's last log lines, for an error message when it dies."""
@@ -117,25 +118,17 @@ class EngineProcess:
         """Start the process and return its `ws://` URL (its first stdout line)."""
         if self._proc is not None:
             raise RuntimeError("engine process already started")
-        self._loop = asyncio.get_running_loop()
         try:
-            self._proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=self._child_env(),
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                bufsize=1,
+            self._proc = proc = await asyncio.create_subprocess_exec(
+                *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=self._child_env(),
             )
         except OSError as exc:
             raise EngineStartError("spawn_failed", f"Could not start the engine: {exc}") from exc
-        proc = self._proc
-        threading.Thread(target=self._drain, args=(proc.stderr, True), daemon=True).start()
+        assert proc.stdout is not None and proc.stderr is not None
+        self._pumps.append(asyncio.create_task(self._pump(proc.stderr, keep=True)))
         try:
-            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout_s)
+            line = (await asyncio.wait_for(proc.stdout.readline(), timeout_s)).decode("utf-8", "replace")
         except asyncio.TimeoutError:
             await self.stop()
             raise EngineStartError(
@@ -143,40 +136,32 @@ class EngineProcess:
             ) from None
         url = line.strip()
         if not url.startswith(("ws://", "wss://")):
-            await asyncio.to_thread(self._wait_quietly, 2.0)
+            try:
+                await asyncio.wait_for(proc.wait(), 5.0)
+                await asyncio.wait_for(asyncio.gather(*self._pumps), 1.0)
+            except asyncio.TimeoutError:
+                pass
             detail = self.stderr_tail() or url or "no output"
             await self.stop()
             raise EngineStartError("start_failed", f"The engine failed to start:\n{detail}")
         self.url = url
-        threading.Thread(target=self._drain, args=(proc.stdout, False), daemon=True).start()
-        threading.Thread(target=self._watch_exit, daemon=True).start()
+        self._pumps.append(asyncio.create_task(self._pump(proc.stdout, keep=False)))
+        self._pumps.append(asyncio.create_task(self._watch_exit(proc)))
         return url
 
-    def _drain(self, stream: Any, keep: bool) -> None:
+    async def _pump(self, stream: asyncio.StreamReader, keep: bool) -> None:
         # A pipe nobody reads fills up and blocks the engine mid-log; keep the tail for errors.
         try:
-            for line in stream:
+            while line := await stream.readline():
                 if keep:
-                    self._stderr_tail.append(line)
+                    self._stderr_tail.append(line.decode("utf-8", "replace"))
         except (OSError, ValueError):
             pass
 
-    def _wait_quietly(self, timeout_s: float) -> None:
-        try:
-            if self._proc is not None:
-                self._proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            pass
-
-    def _watch_exit(self) -> None:
-        assert self._proc is not None
-        returncode = self._proc.wait()
-        if self.on_exit is None or self._loop is None:
-            return
-        try:
-            self._loop.call_soon_threadsafe(self.on_exit, returncode)
-        except RuntimeError:
-            pass  # the loop is already closed: the app is quitting
+    async def _watch_exit(self, proc: asyncio.subprocess.Process) -> None:
+        returncode = await proc.wait()
+        if self.on_exit is not None:
+            self.on_exit(returncode)
 
     async def stop(self, timeout_s: float = 5.0) -> int | None:
         """Close its stdin (it exits cleanly), then terminate, then kill; returns the exit code."""
@@ -185,34 +170,31 @@ class EngineProcess:
         if proc is None:
             return None
         for ask in (self._close_stdin, proc.terminate, proc.kill):
-            if proc.poll() is not None:
+            if proc.returncode is not None:
                 break
-            ask()
             try:
-                await asyncio.to_thread(proc.wait, timeout_s)
-            except subprocess.TimeoutExpired:
-                continue
-        for pipe in (proc.stdout, proc.stderr):
-            try:
-                if pipe is not None:
-                    pipe.close()
-            except OSError:
+                ask()
+            except ProcessLookupError:
                 pass
+            try:
+                await asyncio.wait_for(proc.wait(), timeout_s)
+            except asyncio.TimeoutError:
+                continue
+        await asyncio.gather(*self._pumps, return_exceptions=True)
         return proc.returncode
 
     def _close_stdin(self) -> None:
-        try:
-            if self._proc is not None and self._proc.stdin is not None:
-                self._proc.stdin.close()
-        except OSError:
-            pass
+        if self._proc is not None and self._proc.stdin is not None:
+            self._proc.stdin.close()
 
     def stop_now(self) -> None:
         """Synchronous last resort (interpreter exit): no child outlives the app."""
         self.stopping = True
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
+        if self._proc is not None and self._proc.returncode is None:
+            try:
+                os.kill(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def read_token(token_file: str | os.PathLike[str] | None = None) -> str:

@@ -42,6 +42,7 @@ class EditView(Protocol):
     def show_context(self, used_tokens: int, context_length: int, fits: bool) -> None: ...
     def metrics_start(self, t_s: float) -> None: ...
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: ...
+    def metrics_first_paint(self, t_s: float) -> None: ...
     def metrics_done(self, stats: dict[str, Any]) -> None: ...
     def after_paint(self, callback: Callable[[], None]) -> None: ...  # once the diff repainted
     def feed_tiles(self, msg: dict[str, Any]) -> None: ...
@@ -61,6 +62,7 @@ class EditRun:
     first_token_s: float | None = None  # perf_counter() when the first token was painted
     resolved: dict[tuple[int, int, str], str] = field(default_factory=dict)  # hunk key → state
     redirect_enter_s: float | None = None  # perf_counter() at the redirect's Enter, until painted
+    redirect_armed: bool = False  # tokens now follow the new instruction (timing the redirect)
     stopped: bool = False  # the user pressed Stop (or the stream ended on `stop`)
     finished: bool = False  # the engine sent a terminal `done` or `error`
 
@@ -88,6 +90,7 @@ class EditController:
         self.ttft_ms: list[float] = []  # Enter → first token painted, per request
         self.seed: int | None = None  # fixed sampling seed (tests, demos); None = engine default
         self.temperature: float | None = None
+        self.max_tokens: int | None = None  # fixed output budget; None = sized from the target
         self.ensure_engine: Callable[[], Awaitable[EngineClient]] | None = None  # restarts a lost engine
         self._tasks: set[asyncio.Task[Any]] = set()
         self._session_opened = False
@@ -160,9 +163,9 @@ class EditController:
         self.history.add(instruction)
         run = self.run
         if run is not None and (self.mode == "streaming" or (self.mode == "stopped" and run.stopped)):
-            self._spawn(self._redirect(run, instruction))
+            self.spawn(self._redirect(run, instruction))
         else:
-            self._spawn(self._generate(instruction))
+            self.spawn(self._generate(instruction))
         return True
 
     def stop(self) -> None:
@@ -172,9 +175,9 @@ class EditController:
             return
         run.stopped = True
         self.view.show_status("Stopping…")
-        self._spawn(self.client.stop(run.request_id))
+        self.spawn(self.client.stop(run.request_id))
 
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -236,7 +239,7 @@ class EditController:
         left = self.context_length - fit.prompt_tokens if self.context_length else None
         stream = await client.generate(
             self.session, instruction, (target.start, target.end),
-            max_tokens=output_budget(target_text, left), profile=self.profile,
+            max_tokens=self.max_tokens or output_budget(target_text, left), profile=self.profile,
             seed=self.seed, temperature=self.temperature,
         )
         self.run = EditRun(stream.request_id, instruction, target, text, started_s)
@@ -255,6 +258,8 @@ class EditController:
         run.redirect_enter_s = time.perf_counter()
         run.instruction = instruction
         was_running = self.mode == "streaming"
+        # Mid-stream, tokens of the old instruction may still be in flight until `redirected`.
+        run.redirect_armed = not was_running
         stream = await client.redirect(run.request_id, instruction)
         if not was_running:
             # The stopped diff was settled for review; rebuild it to keep streaming into it.
@@ -279,6 +284,7 @@ class EditController:
                 self._on_token(run, msg)
             elif kind == "redirected":
                 self.view.diff_mark_redirect(str(msg.get("instruction", run.instruction)))
+                run.redirect_armed = True
             elif kind == "tiles":
                 self.view.feed_tiles(msg)
             elif kind == "notice":
@@ -300,13 +306,14 @@ class EditController:
         if run.first_token_s is None:
             run.first_token_s = now  # replaced by the paint time below
             self.view.after_paint(lambda: self._first_paint(run))
-        if run.redirect_enter_s is not None:
+        if run.redirect_enter_s is not None and run.redirect_armed:
             enter_s = run.redirect_enter_s
             run.redirect_enter_s = None
             self.view.after_paint(lambda: self._redirect_paint(enter_s))
 
     def _first_paint(self, run: EditRun) -> None:
         run.first_token_s = time.perf_counter()
+        self.view.metrics_first_paint(run.first_token_s)
         self.ttft_ms.append((run.first_token_s - run.started_s) * 1000.0)
 
     def _redirect_paint(self, enter_s: float) -> None:

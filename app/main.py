@@ -1,0 +1,165 @@
+"""`tessera [FILE] [--engine URL] [--model DIR]`: the desktop app's entry point.
+
+Starts the engine as a child process (or connects to `--engine`), shows the window, and on quit
+closes the connection, stops the engine (close stdin → terminate → kill) and cancels and gathers
+every remaining task.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import functools
+import sys
+from pathlib import Path
+
+from .client import EngineClient, EngineError, EngineProcess, read_token
+
+
+class EngineLink:
+    """The engine the window talks to: a child process we own, or one started elsewhere."""
+
+    def __init__(self, window, engine_url: str | None = None, token_file: str | None = None,
+                 model_dir: str | None = None) -> None:
+        self.window = window
+        self.engine_url = engine_url
+        self.token_file = token_file
+        self.model_dir = model_dir
+        self.process: EngineProcess | None = None
+        self.client: EngineClient | None = None
+
+    async def connect(self) -> EngineClient:
+        """(Re)start the engine if it is ours, connect, and hand the client to the controller."""
+        await self.close()
+        if self.engine_url:
+            url, token = self.engine_url, read_token(self.token_file)
+        else:
+            self.process = EngineProcess(self.model_dir, on_exit=self._engine_exited)
+            atexit.register(self.process.stop_now)
+            url = await self.process.start()
+            token = self.process.token
+        controller = self.window.controller
+        client = EngineClient(on_ready=controller.on_ready, on_closed=controller.engine_lost,
+                              on_message=self._unrouted)
+        info = await client.connect(url, token)
+        self.client = client
+        self.window.set_engine_info(info, url.removeprefix("ws://"))
+        return client
+
+    def _engine_exited(self, returncode: int) -> None:
+        process = self.process
+        if process is None or process.stopping:
+            return
+        tail = process.stderr_tail().splitlines()[-1:] or [f"exit code {returncode}"]
+        self.window.set_engine_info(None, "stopped")
+        self.window.show_status(
+            f"The engine stopped unexpectedly ({tail[0]}). Your text is untouched; the next "
+            "instruction restarts it.", "error")
+
+    def _unrouted(self, msg: dict) -> None:
+        if msg.get("type") == "error":
+            self.window.show_status(f"Engine: {msg.get('message', msg.get('code'))}", "error")
+
+    async def start(self) -> None:
+        """Connect and open the window's document in the engine."""
+        controller = self.window.controller
+        controller.attach(await self.connect())
+        await controller.open_document()
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+        if self.process is not None:
+            await self.process.stop()
+            atexit.unregister(self.process.stop_now)
+            self.process = None
+
+    async def switch_model(self, model_dir: str) -> None:
+        if self.engine_url:
+            self.window.show_status("The model of a remote engine is chosen where it runs.", "warn")
+            return
+        self.model_dir = model_dir
+        self.window.show_status(f"Loading the model in {model_dir}…")
+        try:
+            await self.start()
+        except EngineError as exc:
+            self.window.show_status(f"Could not load that model: {exc.message}", "error")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tessera", description="Real-time AI pair programming")
+    parser.add_argument("file", nargs="?", help="a file to open")
+    parser.add_argument("--engine", metavar="URL", help="connect to a running engine (ws://host:port); "
+                        "token from TESSERA_TOKEN or --token-file")
+    parser.add_argument("--token-file", metavar="PATH", help="the running engine's token file")
+    parser.add_argument("--model", metavar="DIR", help="model folder for the engine (default: bundled)")
+    parser.add_argument("--presentation", action="store_true", help="start in presentation mode")
+    return parser
+
+
+async def amain(args: argparse.Namespace) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from .mainwindow import MainWindow
+
+    app = QApplication.instance()
+    window = MainWindow()
+    link = EngineLink(window, args.engine, args.token_file, args.model)
+    controller = window.controller
+    controller.ensure_engine = link.connect
+    window.modelFolderChosen.connect(lambda d: controller.spawn(link.switch_model(d)))
+    closed = asyncio.Event()
+    window.closing.connect(closed.set)
+    if args.file:
+        if Path(args.file).exists():
+            window.open_path(args.file)
+        else:
+            window.path = str(Path(args.file).resolve())  # a new file: saved there on Ctrl+S
+            window._update_title()
+    window.show()
+    if args.presentation:
+        window.presentation_action.setChecked(True)
+    window.show_status("Starting the engine…")
+    try:
+        await link.start()
+        window.show_status("Ready. Select code (or put the cursor in a function), press Ctrl+K, "
+                           "describe the edit, press Enter.", "ok")
+    except EngineError as exc:
+        window.set_engine_info(None, "not running")
+        window.show_status(f"The engine did not start: {exc.message}", "error")
+    app.lastWindowClosed.connect(closed.set)
+    await closed.wait()
+    await shutdown(controller, link)
+    return 0
+
+
+async def shutdown(controller, link: EngineLink) -> None:
+    """Cancel the controller's tasks, close the connection, stop the engine, gather the rest."""
+    tasks = controller.cancel_tasks()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await link.close()
+    current = asyncio.current_task()
+    rest = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    args = build_parser().parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Tessera")
+    app.setQuitOnLastWindowClosed(False)  # amain decides when to stop, after the engine is down
+    try:
+        return asyncio.run(amain(args), loop_factory=functools.partial(qasync.QEventLoop, app))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,463 @@
+"""The main window: toolbar · editor | live diff | gauges · instruction bar · status line.
+
+A passive view for `EditController` (it implements `controller.EditView`); the window only turns
+clicks and keys into controller calls and controller calls into widget updates. Signals:
+`modelFolderChosen(str)` when the user picks another model folder, `closing()` once the window
+really closes (after any unsaved-changes question).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QTimer, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit, QSplitter,
+    QToolButton, QVBoxLayout, QWidget, QMenu,
+)
+
+from .client import EngineInfo
+from .controller import EditController
+from .diffstream import StreamingDiff
+from .fileio import FileError, atomic_write_text, read_text
+from .instruction_bar import InstructionBar
+from .testrun import TestRunResult, guess_test_file, run_pytest
+from .view_parts import GaugeColumn, language_for_path
+from .widgets.diffview import LiveDiffView
+from .widgets.editor import CodeEditor
+
+APP_NAME = "Tessera"
+PROFILE_LABELS = {"wse-3": "WSE-3", "wse-2": "WSE-2", "h100": "1×H100", "h100x8": "8×H100",
+                  "h200x8": "8×H200", "b200x8": "8×B200", "local": "this machine"}
+STATUS_COLORS = {"info": "#c9d1e0", "ok": "#7ee787", "warn": "#f2cc60", "error": "#ff7b72"}
+SYNC_DELAY_MS = 500  # after the last keystroke, tell the engine (prewarm) and re-measure context
+
+STYLE = """
+QMainWindow, QWidget#central { background: #161b22; color: #e6edf3; }
+QToolBar { background: #1f2630; border: none; spacing: 6px; padding: 3px; }
+QToolBar QToolButton, QToolBar QComboBox { color: #e6edf3; font-size: 13px; padding: 3px 8px; }
+QWidget#instructionBar { background: #1f2630; }
+QLineEdit#instruction { font-size: 15px; padding: 6px; background: #0d1117; color: #e6edf3;
+    border: 1px solid #3d4756; border-radius: 4px; }
+QLineEdit#instruction:focus { border: 1px solid #58a6ff; }
+QPushButton { padding: 5px 12px; font-size: 13px; }
+QPushButton#stop:enabled { background: #b62324; color: white; font-weight: bold; }
+QToolButton { color: #c9d1e0; }
+QLabel#quickCaption { color: #8b949e; }
+QProgressBar#contextMeter { color: #e6edf3; border: 1px solid #3d4756; border-radius: 3px;
+    background: #0d1117; text-align: center; }
+QProgressBar#contextMeter::chunk { background: #2f81f7; }
+QProgressBar#contextMeter[overflow="true"]::chunk { background: #da3633; }
+QStatusBar { background: #1f2630; color: #c9d1e0; }
+QStatusBar QLabel { font-size: 13px; padding: 0 6px; }
+"""
+
+
+class MainWindow(QMainWindow):
+    modelFolderChosen = Signal(str)
+    closing = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path: str | None = None
+        self.presentation = False
+        self.last_test_result: TestRunResult | None = None
+        self._allow_close = False
+        self._font_scale = 1.0
+        self._paint_callbacks: list[Callable[[], None]] = []  # waiting for the next diff frame
+
+        self.editor = CodeEditor(self)
+        self.diff_view = LiveDiffView(self)
+        self.gauges = GaugeColumn(self)
+        self.bar = InstructionBar(self)
+        self.controller = EditController(self)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.editor)
+        splitter.addWidget(self.diff_view)
+        splitter.addWidget(self.gauges)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 5)
+        splitter.setStretchFactor(2, 2)
+        splitter.setSizes([520, 520, 300])
+        self.splitter = splitter
+        central = QWidget(self)
+        central.setObjectName("central")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.bar)
+        self.setCentralWidget(central)
+        self.setStyleSheet(STYLE)
+
+        self._build_toolbar()
+        self._build_status()
+        self._connect()
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setSingleShot(True)
+        self._sync_timer.setInterval(SYNC_DELAY_MS)
+        self._sync_timer.timeout.connect(self._sync_now)
+        self.resize(1400, 860)
+        self._update_title()
+        self.set_mode("idle")
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setMovable(False)
+        tb.setObjectName("mainToolbar")
+        self.open_action = QAction("Open…", self, shortcut=QKeySequence.StandardKey.Open,
+                                   triggered=self.ask_open)
+        self.save_action = QAction("Save", self, shortcut=QKeySequence.StandardKey.Save,
+                                   triggered=self.save)
+        self.save_as_action = QAction("Save as…", self, shortcut=QKeySequence("Ctrl+Shift+S"),
+                                      triggered=self.ask_save_as)
+        for action in (self.open_action, self.save_action, self.save_as_action):
+            tb.addAction(action)
+        tb.addSeparator()
+        self.model_button = QToolButton(self)
+        self.model_button.setText("Model: starting…")
+        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.model_button)
+        menu.addAction("Load a model folder…", self.ask_model_folder)
+        self.model_button.setMenu(menu)
+        tb.addWidget(self.model_button)
+        tb.addWidget(QLabel(" Hardware: ", self))
+        self.profile_combo = QComboBox(self)
+        self.profile_combo.setToolTip("Which hardware the stream's pacing emulates")
+        self.profile_combo.addItem(PROFILE_LABELS["local"], "local")
+        self.profile_combo.currentIndexChanged.connect(self._profile_changed)
+        tb.addWidget(self.profile_combo)
+        tb.addSeparator()
+        self.run_tests_action = QAction("Run tests", self, shortcut=QKeySequence("Ctrl+Shift+T"),
+                                        triggered=self.ask_run_tests)
+        tb.addAction(self.run_tests_action)
+        self.presentation_action = QAction("Presentation", self, shortcut=QKeySequence("F11"),
+                                           checkable=True, toggled=self.set_presentation)
+        tb.addAction(self.presentation_action)
+
+    def _build_status(self) -> None:
+        self.status_label = QLabel("Starting the engine…", self)
+        self.status_label.setObjectName("statusText")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.mode_label = QLabel("", self)
+        self.engine_label = QLabel("engine: –", self)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.mode_label)
+        self.statusBar().addPermanentWidget(self.engine_label)
+
+    def _connect(self) -> None:
+        bar, c = self.bar, self.controller
+        bar.submitted.connect(self._submitted)
+        bar.stopRequested.connect(c.stop)
+        bar.acceptAllRequested.connect(c.accept_all)
+        bar.rejectAllRequested.connect(c.reject_all)
+        bar.historyPrevious.connect(lambda: bar.field.setText(c.history.previous(bar.field.text())))
+        bar.historyNext.connect(lambda: bar.field.setText(c.history.next(bar.field.text())))
+        self.diff_view.hunkAccepted.connect(lambda i: c.accept_hunks([i]))
+        self.diff_view.hunkRejected.connect(lambda i: c.reject_hunks([i]))
+        self.diff_view.acceptAllRequested.connect(c.accept_all)
+        self.diff_view.rejectAllRequested.connect(c.reject_all)
+        self.diff_view.framePainted.connect(self._frame_painted)
+        doc = self.editor.document()
+        doc.modificationChanged.connect(lambda _m: self._update_title())
+        doc.contentsChanged.connect(self._text_changed)
+        self.editor.selectionChanged.connect(self._sync_timer_restart)
+        shortcuts: list[tuple[str, Callable[[], Any]]] = [
+            ("Ctrl+K", self.focus_instruction), ("Esc", c.stop),
+            ("Ctrl+Return", c.accept_all), ("Ctrl+Enter", c.accept_all),
+            ("Ctrl+Shift+Backspace", c.reject_all),
+        ]
+        for keys, slot in shortcuts:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+
+    # -- user actions ----------------------------------------------------------------------------
+
+    def focus_instruction(self) -> None:
+        self.bar.field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.bar.field.selectAll()
+
+    def _submitted(self, text: str) -> None:
+        if self.controller.submit(text):
+            self.bar.field.clear()
+
+    def _profile_changed(self, _index: int) -> None:
+        self.controller.profile = self.profile_combo.currentData()
+        self.gauges.set_profile(self.profile_combo.currentText())
+
+    def _text_changed(self) -> None:
+        self.controller.document_changed()
+        self._sync_timer_restart()
+
+    def _sync_timer_restart(self) -> None:
+        self._sync_timer.start()
+
+    def _sync_now(self) -> None:
+        self.controller.refresh_context(self.bar.field.text())
+        if self.controller.mode != "streaming" and self.controller._document_dirty:
+            self.controller.spawn(self.controller.sync_document())
+
+    def set_presentation(self, on: bool) -> None:
+        """Large type for a projector: every font ×1.5, the window full screen."""
+        self.presentation = on
+        scale = 1.5 if on else 1.0
+        for widget in (self.editor, self.diff_view, self.bar.field, self.status_label):
+            font = QFont(widget.font())
+            base = widget.property("basePointSize") or font.pointSizeF()
+            widget.setProperty("basePointSize", base)
+            font.setPointSizeF(base * scale)
+            widget.setFont(font)
+        self.gauges.set_scale(scale)
+        if self.isVisible():
+            self.showFullScreen() if on else self.showNormal()
+
+    # -- files -------------------------------------------------------------------------------------
+
+    def ask_open(self) -> None:
+        dialog = QFileDialog(self, "Open a file")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.open_path)
+        dialog.open()
+
+    def open_path(self, path: str) -> bool:
+        if self.controller.mode == "streaming":
+            self.show_status("Stop the running edit before opening another file.", "warn")
+            return False
+        try:
+            text = read_text(path)
+        except FileError as exc:
+            self.show_status(str(exc), "error")
+            return False
+        self.path = str(Path(path).resolve())
+        self.editor.setPlainText(text)
+        self.editor.document().setModified(False)
+        self.editor.set_language_for(self.path)
+        self.diff_view.set_language_for(self.path)
+        self.diff_view.clear()
+        self.controller.run = None
+        self._update_title()
+        self.set_mode("idle")
+        self.show_status(f"Opened {self.path}")
+        self.controller.spawn(self.controller.open_document())
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            self.ask_save_as()
+            return False
+        return self.save_to(self.path)
+
+    def ask_save_as(self) -> None:
+        dialog = QFileDialog(self, "Save as")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.fileSelected.connect(self.save_to)
+        dialog.open()
+
+    def save_to(self, path: str) -> bool:
+        try:
+            atomic_write_text(path, self.editor.toPlainText())
+        except FileError as exc:
+            self.show_status(str(exc), "error")
+            return False
+        self.path = str(Path(path).resolve())
+        self.editor.set_language_for(self.path)
+        self.editor.document().setModified(False)
+        self._update_title()
+        self.show_status(f"Saved {self.path}", "ok")
+        return True
+
+    def _update_title(self) -> None:
+        name = Path(self.path).name if self.path else "untitled"
+        self.setWindowTitle(f"{name}[*] — {APP_NAME}")
+        self.setWindowModified(self.editor.document().isModified())
+
+    def ask_model_folder(self) -> None:
+        dialog = QFileDialog(self, "Choose a model folder")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.fileSelected.connect(self.modelFolderChosen)
+        dialog.open()
+
+    # -- run tests (only when asked) ----------------------------------------------------------------
+
+    def ask_run_tests(self) -> None:
+        guess = guess_test_file(self.path)
+        if guess is not None:
+            self.run_tests(str(guess))
+            return
+        dialog = QFileDialog(self, "Choose a test file to run", str(Path(self.path).parent) if self.path else "")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilter("Python tests (test_*.py *_test.py);;All files (*)")
+        dialog.fileSelected.connect(self.run_tests)
+        dialog.open()
+
+    def run_tests(self, test_file: str) -> asyncio.Task[Any]:
+        self.run_tests_action.setEnabled(False)
+        self.show_status(f"Running pytest on {Path(test_file).name}…")
+        return self.controller.spawn(self._run_tests(test_file))
+
+    async def _run_tests(self, test_file: str) -> None:
+        try:
+            result = await run_pytest(test_file)
+        finally:
+            self.run_tests_action.setEnabled(True)
+        self.last_test_result = result
+        level = "ok" if result.passed else "error"
+        self.show_status(f"Tests {Path(test_file).name}: {result.summary} ({result.duration_s:.1f} s)", level)
+        self._show_test_output(result)
+
+    def _show_test_output(self, result: TestRunResult) -> None:
+        dialog = getattr(self, "_test_dialog", None)
+        if dialog is None:
+            dialog = self._test_dialog = QDialog(self)
+            dialog.setWindowTitle("Test results")
+            dialog.resize(760, 480)
+            self._test_output = QPlainTextEdit(dialog)
+            self._test_output.setReadOnly(True)
+            self._test_output.setFont(QFont("monospace", 11))
+            QVBoxLayout(dialog).addWidget(self._test_output)
+        self._test_output.setPlainText(result.output or result.summary)
+        dialog.show()
+
+    # -- closing ---------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        if self._allow_close or not self.editor.document().isModified():
+            self.closing.emit()
+            event.accept()
+            return
+        event.ignore()
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, "Save your changes before closing?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.finished.connect(lambda _r: self._close_answer(box.standardButton(box.clickedButton())))
+        box.open()  # never a nested exec(): the engine's events keep flowing
+
+    def _close_answer(self, answer: QMessageBox.StandardButton) -> None:
+        if answer == QMessageBox.StandardButton.Save and not self.save():
+            return
+        if answer in (QMessageBox.StandardButton.Save, QMessageBox.StandardButton.Discard):
+            self._allow_close = True
+            self.close()
+
+    # -- engine info (from main) ---------------------------------------------------------------------
+
+    def set_engine_info(self, info: EngineInfo | None, where: str = "") -> None:
+        if info is None:
+            self.model_button.setText("Model: none")
+            self.engine_label.setText(f"engine: {where or 'not running'}")
+            return
+        self.model_button.setText(f"Model: {info.model_name} ▾")
+        self.engine_label.setText(f"engine: {where}  ·  context {info.context_length:,}")
+        current = self.profile_combo.currentData()
+        self.profile_combo.blockSignals(True)
+        self.profile_combo.clear()
+        for name in info.profiles or ("local",):
+            self.profile_combo.addItem(PROFILE_LABELS.get(name, name), name)
+        index = self.profile_combo.findData(current)
+        self.profile_combo.setCurrentIndex(max(index, 0))
+        self.profile_combo.blockSignals(False)
+        self._profile_changed(self.profile_combo.currentIndex())
+        self.controller.context_length = info.context_length
+
+    # -- EditView: what the controller calls ----------------------------------------------------------
+
+    def document_text(self) -> str:
+        return self.editor.toPlainText()
+
+    def selection(self) -> tuple[int, int]:
+        cursor = self.editor.textCursor()
+        return cursor.selectionStart(), cursor.selectionEnd()
+
+    def language(self) -> str:
+        return language_for_path(self.path)
+
+    def document_path(self) -> str | None:
+        return self.path
+
+    def show_target(self, start: int, end: int, label: str) -> None:
+        self.editor.show_target(start, end)
+        self.gauges.set_target(label)
+
+    def clear_target(self) -> None:
+        self.editor.clear_target()
+
+    def diff_begin(self, original: str) -> StreamingDiff:
+        result = self.diff_view.begin(original)
+        diff = result if isinstance(result, StreamingDiff) else getattr(self.diff_view, "diff", None)
+        if diff is None:
+            raise RuntimeError("the diff view did not expose its StreamingDiff")
+        return diff
+
+    def diff_feed(self, text: str, draft_tokens: int) -> None:
+        self.diff_view.feed(text, draft_tokens)
+
+    def diff_mark_redirect(self, instruction: str) -> None:
+        self.diff_view.mark_redirect(instruction)
+
+    def diff_finish(self, stopped: bool) -> None:
+        self.diff_view.finish(stopped)
+
+    def set_hunk_state(self, index: int, state: str) -> None:
+        # A conflict leaves the hunk undecided in the view: the status line says why.
+        self.diff_view.set_hunk_state(index, state if state in ("accepted", "rejected") else None)
+
+    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None:
+        """Apply edits (current-text offsets) as one undo step, back to front so offsets hold."""
+        cursor = QTextCursor(self.editor.document())
+        cursor.beginEditBlock()
+        try:
+            for start, end, text in sorted(edits, key=lambda e: e[0], reverse=True):
+                cursor.setPosition(start)
+                cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+                cursor.insertText(text)
+        finally:
+            cursor.endEditBlock()
+
+    def set_mode(self, mode: str) -> None:
+        can_review = mode in ("reviewing", "stopped")
+        self.bar.set_mode(mode, can_review)
+        self.mode_label.setText({"idle": "ready", "streaming": "● streaming", "stopped": "■ stopped",
+                                 "reviewing": "reviewing"}.get(mode, mode))
+
+    def show_status(self, text: str, level: str = "info") -> None:
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet(f"color: {STATUS_COLORS.get(level, STATUS_COLORS['info'])};")
+        self.status_label.setToolTip(text)
+
+    def show_context(self, used_tokens: int, context_length: int, fits: bool) -> None:
+        self.bar.set_context(used_tokens, context_length, fits)
+
+    def metrics_start(self, t_s: float) -> None:
+        self.gauges.request_start(t_s)
+
+    def metrics_tokens(self, count: int, t_s: float, draft: int) -> None:
+        self.gauges.tokens(count, t_s, draft)
+
+    def metrics_done(self, stats: dict[str, Any]) -> None:
+        self.gauges.done(stats)
+
+    def after_paint(self, callback: Callable[[], None]) -> None:
+        """Call back once the diff pane has painted the output fed so far."""
+        if not self.diff_view.isVisible():
+            callback()  # nothing will paint; the arrival time is the best there is
+            return
+        self._paint_callbacks.append(callback)
+
+    def _frame_painted(self, _latency_ms: float) -> None:
+        callbacks, self._paint_callbacks = self._paint_callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def metrics_first_paint(self, t_s: float) -> None:
+        self.gauges.first_paint(t_s)
+
+    def feed_tiles(self, msg: dict[str, Any]) -> None:
+        self.gauges.feed_tiles(msg)

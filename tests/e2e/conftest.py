@@ -1,0 +1,69 @@
+"""Fixtures for end-to-end tests: one qasync loop driven by pytest-qt, and a window on a real engine.
+
+pytest-qt spins Qt's event loop (`qtbot.waitUntil`, `waitSignal`); a qasync loop created with
+`already_running=True` runs its asyncio callbacks whenever Qt processes events, so coroutines
+started by the app make progress while a test waits, with no nested asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+import qasync
+
+from app.main import EngineLink, shutdown
+from app.mainwindow import MainWindow
+
+WAIT_MS = 30_000  # generous: the machine is shared; these waits end as soon as the condition holds
+
+
+@pytest.fixture
+def qloop(qapp):
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    leftover = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in leftover:
+        task.cancel()
+    # Leave the "running" state so the loop can finish the cancelled tasks and close.
+    loop._QEventLoop__is_running = False  # noqa: SLF001 (qasync has no public way back)
+    asyncio.events._set_running_loop(None)
+    if leftover:
+        loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
+    loop.close()
+    asyncio.set_event_loop(None)
+    del loop
+    # Collect this test's Qt garbage now, on the GUI thread; a collection that happens to run on
+    # another thread (asyncio's child watcher) would destroy Qt objects there and crash.
+    gc.collect()
+
+
+@pytest.fixture
+def run_async(qtbot, qloop):
+    """Run a coroutine on the qasync loop while Qt keeps processing events; return its result."""
+
+    def run(coro, timeout_ms: int = WAIT_MS):
+        task = asyncio.ensure_future(coro)
+        qtbot.waitUntil(task.done, timeout=timeout_ms)
+        return task.result()
+
+    return run
+
+
+@pytest.fixture
+def window(qtbot, run_async):
+    """The main window on a fresh engine child process (the bundled default model)."""
+    win = MainWindow()
+    qtbot.addWidget(win)
+    link = EngineLink(win)
+    win.controller.ensure_engine = link.connect
+    win.controller.seed = 1234
+    win.controller.temperature = 1.0  # the test model's greedy output repeats one token
+    win.link = link
+    win.show()
+    run_async(link.start())
+    yield win
+    run_async(shutdown(win.controller, link))
+    assert link.process is None

@@ -1,0 +1,214 @@
+"""The app as a user drives it, against a real engine process over a real WebSocket.
+
+The test model has random weights: its output is gibberish, so these tests assert what the user
+sees happen (streaming, stopping, redirecting, applying, undoing), never the content.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+
+WAIT_MS = 30_000  # waits end as soon as their condition holds
+
+SOURCE = '''import math
+
+
+def area(radius):
+    return math.pi * radius ** 2
+
+
+def describe(shape, size):
+    print("debug", shape)
+    return "%s of size %d" % (shape, size)
+'''
+
+
+def load(window, text: str = SOURCE) -> None:
+    window.editor.setPlainText(text)
+    window.editor.document().setModified(False)
+
+
+def select(window, start: int, end: int) -> None:
+    cursor = window.editor.textCursor()
+    cursor.setPosition(start)
+    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+    window.editor.setTextCursor(cursor)
+
+
+def send(qtbot, window, instruction: str) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert window.bar.field.hasFocus()
+    qtbot.keyClicks(window.bar.field, instruction)
+    qtbot.keyClick(window.bar.field, Qt.Key.Key_Return)
+
+
+def diff_output(window) -> str:
+    diff = window.controller.diff
+    return diff.output_text if diff is not None else ""
+
+
+def wait_mode(qtbot, window, *modes: str) -> None:
+    qtbot.waitUntil(lambda: window.controller.mode in modes, timeout=WAIT_MS)
+
+
+def wait_done(qtbot, window, previous_run=None) -> None:
+    """Until the engine ended the current request (done or error) and the window settled."""
+    def settled():
+        run = window.controller.run
+        return (run is not None and run is not previous_run and run.finished
+                and window.controller.mode != "streaming")
+    qtbot.waitUntil(settled, timeout=WAIT_MS)
+
+
+def test_tokens_stream_into_the_diff_pane_and_the_editor_stays_untouched(qtbot, window):
+    load(window)
+    cursor_in_area = SOURCE.index("math.pi")
+    select(window, cursor_in_area, cursor_in_area)
+    window.controller.max_tokens = 60
+    send(qtbot, window, "add a docstring")
+    qtbot.waitUntil(lambda: diff_output(window) != "", timeout=WAIT_MS)
+    wait_done(qtbot, window)
+    run = window.controller.run
+    assert run.target.kind == "function" and "area" in run.target.label
+    assert run.tokens == 60
+    assert window.editor.toPlainText() == SOURCE  # nothing applied until the user accepts
+    assert diff_output(window) == run.output
+    assert window.controller.ttft_ms and window.controller.ttft_ms[0] > 0
+    assert "Done" in window.status_label.text()
+    assert window.bar.field.text() == ""  # sent: the field is free for the next instruction
+
+
+def test_stop_ends_the_stream_and_the_partial_edit_stays_reviewable(qtbot, window):
+    load(window)
+    window.controller.max_tokens = 100_000
+    send(qtbot, window, "add type hints")
+    qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
+                    timeout=WAIT_MS)
+    assert window.bar.stop_button.isEnabled()
+    qtbot.keyClick(window.bar.field, Qt.Key.Key_Escape)
+    wait_mode(qtbot, window, "stopped")
+    run = window.controller.run
+    tokens_at_stop = run.tokens
+    assert 0 < tokens_at_stop < 100_000
+    assert run.finished and window.controller.diff.done
+    assert not window.bar.stop_button.isEnabled()
+    assert window.bar.accept_all_button.isEnabled()
+    assert "Stopped" in window.status_label.text()
+    assert window.editor.toPlainText() == SOURCE
+
+
+def test_redirect_mid_stream_continues_and_marks_the_diff(qtbot, window):
+    load(window)
+    window.controller.max_tokens = 3000
+    send(qtbot, window, "add type hints")
+    qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
+                    timeout=WAIT_MS)
+    send(qtbot, window, "rename radius to r")
+    wait_done(qtbot, window)
+    run = window.controller.run
+    diff = window.controller.diff
+    assert run.instruction == "rename radius to r"
+    assert [r.instruction for r in diff.redirects] == ["rename radius to r"]
+    assert len(run.output) > diff.redirects[0].out_char  # tokens came after the redirect
+    assert window.controller.redirect_latencies_ms
+    assert window.controller.history.entries[-2:] == ["add type hints", "rename radius to r"]
+
+
+def test_redirect_after_stop_continues_the_partial_edit(qtbot, window):
+    load(window)
+    window.controller.max_tokens = 100_000
+    send(qtbot, window, "add type hints")
+    qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
+                    timeout=WAIT_MS)
+    window.bar.stop_button.click()
+    wait_mode(qtbot, window, "stopped")
+    partial = window.controller.run.output
+    assert window.bar.send_button.text().startswith("Redirect")
+    send(qtbot, window, "and a docstring")
+    wait_mode(qtbot, window, "streaming")
+    qtbot.waitUntil(lambda: len(window.controller.run.output) > len(partial), timeout=WAIT_MS)
+    window.bar.stop_button.click()
+    wait_mode(qtbot, window, "stopped")
+    run = window.controller.run
+    assert run.output.startswith(partial)
+    assert [r.instruction for r in window.controller.diff.redirects] == ["and a docstring"]
+
+
+def test_accepting_a_hunk_is_one_undo_step(qtbot, window):
+    load(window)
+    select(window, SOURCE.index("def area"), SOURCE.index("def describe"))
+    window.controller.max_tokens = 40
+    send(qtbot, window, "add a docstring")
+    wait_done(qtbot, window)
+    diff = window.controller.diff
+    assert diff.final_hunks
+    window.diff_view.hunkAccepted.emit(0)
+    start = SOURCE.index("def area")
+    expected = SOURCE[:start] + diff.apply([0]) + SOURCE[SOURCE.index("def describe"):]
+    assert window.editor.toPlainText() == expected
+    assert window.isWindowModified()
+    window.editor.undo()
+    assert window.editor.toPlainText() == SOURCE
+
+
+def test_edits_typed_during_a_generation_are_kept(qtbot, window):
+    load(window)
+    select(window, SOURCE.index("def describe"), len(SOURCE))
+    window.controller.max_tokens = 300
+    send(qtbot, window, "remove debug prints")
+    qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
+                    timeout=WAIT_MS)
+    # The user keeps working above the target while the edit streams.
+    cursor = window.editor.textCursor()
+    cursor.setPosition(0)
+    window.editor.setTextCursor(cursor)
+    qtbot.keyClicks(window.editor, "# typed while streaming")
+    qtbot.keyClick(window.editor, Qt.Key.Key_Return)
+    wait_done(qtbot, window)
+    diff = window.controller.diff
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # accept all
+    text = window.editor.toPlainText()
+    assert text.startswith("# typed while streaming\nimport math\n")
+    target_now = text[len("# typed while streaming\n") + SOURCE.index("def describe"):]
+    assert target_now == diff.apply(range(len(diff.final_hunks)))
+
+
+def test_a_hunk_whose_text_the_user_changed_is_refused(qtbot, window):
+    load(window)
+    select(window, SOURCE.index("def describe"), len(SOURCE))
+    window.controller.max_tokens = 40
+    send(qtbot, window, "use f-strings")
+    wait_done(qtbot, window)
+    # The user rewrites the targeted function before accepting.
+    edited = SOURCE.replace('print("debug", shape)', 'log.info("shape %s", shape)')
+    cursor = window.editor.textCursor()
+    cursor.select(QTextCursor.SelectionType.Document)
+    cursor.insertText(edited)
+    window.controller.accept_all()
+    assert window.editor.toPlainText() == edited
+    assert "you changed that text" in window.status_label.text()
+
+
+def test_engine_killed_mid_stream_keeps_the_text_and_restarts_on_the_next_instruction(qtbot, window):
+    load(window)
+    window.controller.max_tokens = 100_000
+    send(qtbot, window, "add type hints")
+    qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
+                    timeout=WAIT_MS)
+    first_pid = window.link.process.pid
+    os.kill(first_pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: "stopped unexpectedly" in window.status_label.text(), timeout=WAIT_MS)
+    assert window.controller.mode in ("stopped", "idle")
+    assert window.editor.toPlainText() == SOURCE
+    assert not window.bar.stop_button.isEnabled()
+    # The next instruction starts a fresh engine and streams again.
+    window.controller.max_tokens = 20
+    killed_run = window.controller.run
+    send(qtbot, window, "add a docstring")
+    wait_done(qtbot, window, previous_run=killed_run)
+    assert window.link.process.pid != first_pid
+    assert window.controller.run.tokens == 20
