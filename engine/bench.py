@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import benchpeers as peers
+from .benchloops import fast_loop, interleaved, naive_loop
 from .benchsuite import edit_cases, long_file
 from .fastrunner import DEFAULT_QUANT_BITS, FastDecoder
 from .modelspec import MODELS_DIR, ModelSpec, default_model_dir, load_spec
@@ -63,70 +64,6 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 # -- 1 and 5: decode loops ------------------------------------------------------------------
-
-def fast_loop(dec: FastDecoder, prompt: list[int], steps: int):
-    """A callable timing one greedy run of the fast loop: (seconds per step, tokens chosen)."""
-    zeros = {n: np.zeros(len(prompt), np.int64) for n in dec.spec.extra_inputs} or None
-    step_extra = {n: np.zeros(1, np.int64) for n in dec.spec.extra_inputs} or None
-
-    def run() -> tuple[float, list[int]]:
-        dec.reset()
-        logits = dec.prefill(prompt, zeros)
-        tokens = []
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            tok = int(np.argmax(logits))
-            tokens.append(tok)
-            logits = dec.forward([tok], step_extra)[-1]
-        return (time.perf_counter() - t0) / steps, tokens
-
-    return run
-
-
-def naive_loop(spec: ModelSpec, prompt: list[int], steps: int):
-    """A callable timing one greedy run of a plain ``session.run`` loop on the Optimum-layout graph."""
-    import onnxruntime as ort
-
-    from .runner import session_options
-
-    sess = ort.InferenceSession(str(spec.onnx_path), session_options(1), providers=["CPUExecutionProvider"])
-    names = [i.name for i in sess.get_inputs()]
-    past_names = [n for n in names if n.startswith("past_key_values.")]
-    cfg = spec.config
-
-    def run() -> float:
-        past = {n: np.zeros((1, cfg.num_key_value_heads, 0, cfg.head_dim), np.float32) for n in past_names}
-        ids, t0, n_in = list(prompt), 0.0, len(prompt)
-        for step in range(steps + 1):
-            if step == 1:
-                t0 = time.perf_counter()
-            total = len(ids)
-            feeds = {"input_ids": np.asarray([ids[total - n_in:]], np.int64),
-                     "attention_mask": np.ones((1, total), np.int64),
-                     "position_ids": np.arange(total - n_in, total, dtype=np.int64)[None],
-                     **{n: np.zeros((1, n_in), np.int64) for n in spec.extra_inputs}, **past}
-            outs = sess.run(None, {k: v for k, v in feeds.items() if k in names})
-            past = {n: o for n, o in zip(past_names, outs[1:])}
-            ids.append(int(np.argmax(outs[0][0, -1])))
-            n_in = 1
-        return (time.perf_counter() - t0) / steps
-
-    return run
-
-
-def interleaved(runs: dict, repeats: int) -> dict[str, list]:
-    """Run each callable once per round, round after round, so load changes hit all alike.
-
-    The first round warms up and is dropped. Returns name → results of the kept rounds.
-    """
-    out: dict[str, list] = {name: [] for name in runs}
-    for r in range(repeats + 1):
-        for name, fn in runs.items():
-            value = fn()
-            if r:
-                out[name].append(value)
-    return out
-
 
 def _prompt(spec: ModelSpec, n: int, seed: int) -> list[int]:
     return [int(t) for t in np.random.default_rng(seed).integers(0, min(spec.config.vocab_size, 256), n)]
@@ -205,28 +142,38 @@ def _engine(model_dir: Path):
 
 async def _run(eng, sid: str, rid: str, instruction: str, selection, max_tokens: int, speculate: bool,
                stop_after_tokens: int | None = None, stop_after_s: float | None = None):
-    """Stream one job; returns (done event, seconds from stop to done or None)."""
+    """Stream one job; returns (done event, seconds from stop to done, tokens computed after stop).
+
+    "Computed after stop" counts output tokens the worker appended after the stop was sent (a
+    forward pass already running finishes; no new one may start), not tokens merely in flight.
+    """
     job = eng.make_job(sid, rid, instruction, selection, max_tokens, speculate=speculate)
-    t_stop, seen = None, 0
+    t_stop, seen, at_stop = None, 0, None
     stopper = None
+
+    def stop_now() -> None:
+        nonlocal t_stop, at_stop
+        t_stop = time.perf_counter()
+        at_stop = len(job.output_ids)
+        eng.stop(rid)
+
     if stop_after_s is not None:
         async def stop_later():
-            nonlocal t_stop
             await asyncio.sleep(stop_after_s)
-            t_stop = time.perf_counter()
-            eng.stop(rid)
+            stop_now()
         stopper = asyncio.ensure_future(stop_later())
     async for ev in eng.stream(job):
         if ev.type == "token":
             seen += ev.count
             if stop_after_tokens is not None and t_stop is None and seen >= stop_after_tokens:
-                t_stop = time.perf_counter()
-                eng.stop(rid)
+                stop_now()
         elif ev.type == "done":
             t_done = time.perf_counter()
             if stopper is not None:
                 stopper.cancel()
-            return ev, (t_done - t_stop if t_stop is not None else None)
+            if t_stop is None:
+                return ev, None, None
+            return ev, t_done - t_stop, len(job.output_ids) - at_stop
     raise RuntimeError("stream ended without done")
 
 
@@ -234,19 +181,24 @@ async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dic
     from .session import Document
 
     eng = _engine(spec.folder)
+    # Other weight formats run the same edits without speculation: do they change the output?
+    others = {} if quick or not isinstance(eng.decoder, FastDecoder) else {
+        WEIGHTS[b]: FastDecoder(spec, quant_bits=b) for b in WEIGHTS if b != DEFAULT_QUANT_BITS}
+    main = eng.decoder
     try:
         cases = edit_cases(spec, s.edits_per_kind, quick)
         tok = {True: 0, False: 0}
         secs = {True: 0.0, False: 0.0}
         accepted = proposed = 0
         same = True
+        same_as_default = {name: 0 for name in others}
         for i, (instruction, code) in enumerate(cases):
             eng.open(f"edit{i}", Document(code))
             texts = {}
             for speculate in (False, True):
-                eng.decoder.reset()
-                done, _ = await _run(eng, f"edit{i}", f"e{i}{speculate}", instruction, (0, len(code)),
-                                     s.edit_max_tokens, speculate)
+                main.reset()
+                done, _, _ = await _run(eng, f"edit{i}", f"e{i}{speculate}", instruction, (0, len(code)),
+                                        s.edit_max_tokens, speculate)
                 st = done.stats
                 texts[speculate] = done.text
                 if st.get("tokens", 0) > 1 and st.get("tok_s"):
@@ -256,14 +208,25 @@ async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dic
                     accepted += st.get("accepted_draft", 0)
                     proposed += st.get("proposed_draft", 0)
             same &= texts[True] == texts[False]
+            for name, dec in others.items():
+                eng.decoder = dec
+                dec.reset()
+                done, _, _ = await _run(eng, f"edit{i}", f"q{i}{name}", instruction, (0, len(code)),
+                                        s.edit_max_tokens, False)
+                same_as_default[name] += done.text == texts[False]
+                eng.decoder = main
         on = tok[True] / secs[True] if secs[True] else None
         off = tok[False] / secs[False] if secs[False] else None
-        return {"edit_cases": len(cases), "edit_tokens": tok[False], "speculative_tok_s": on and round(on, 1),
-                "plain_edit_tok_s": off and round(off, 1), "speculative_speedup": _ratio(on, off),
-                "acceptance_rate": round(accepted / proposed, 3) if proposed else 0.0,
-                "accepted_draft": accepted, "proposed_draft": proposed, "speculative_output_identical": same,
-                "engine_decoder": type(eng.decoder).__name__}
+        fig = {"edit_cases": len(cases), "edit_tokens": tok[False], "speculative_tok_s": on and round(on, 1),
+               "plain_edit_tok_s": off and round(off, 1), "speculative_speedup": _ratio(on, off),
+               "acceptance_rate": round(accepted / proposed, 3) if proposed else 0.0,
+               "accepted_draft": accepted, "proposed_draft": proposed, "speculative_output_identical": same,
+               "engine_decoder": type(main).__name__}
+        for name, n in same_as_default.items():
+            fig[f"edit_output_same_{name}"] = round(n / len(cases), 3) if cases else None
+        return fig
     finally:
+        eng.decoder = main
         eng.close()
 
 
@@ -285,13 +248,13 @@ async def ttft_and_stop_figures(spec: ModelSpec, s: BenchSizes) -> dict:
         for r in range(s.repeats + 1):  # the first round warms up
             eng.decoder.reset()
             eng.open("cold", Document(text))
-            done, _ = await _run(eng, "cold", f"c{r}", instruction, selection, 1, False)
+            done, _, _ = await _run(eng, "cold", f"c{r}", instruction, selection, 1, False)
             cold.append(done.stats["ttft_ms"])
             prefill_ms.append(done.stats["prefill_ms"])
             eng.decoder.reset()
             eng.open("warm", Document(text, selection=selection))
             await eng.prewarm("warm")  # happens while the user types the instruction
-            done, _ = await _run(eng, "warm", f"w{r}", instruction, selection, 1, False)
+            done, _, _ = await _run(eng, "warm", f"w{r}", instruction, selection, 1, False)
             warm.append(done.stats["ttft_ms"])
         prompt_tokens = done.stats["prompt_tokens"]
         fig = {"ttft_model": mspec.name, "ttft_prompt_tokens": prompt_tokens,
@@ -301,21 +264,23 @@ async def ttft_and_stop_figures(spec: ModelSpec, s: BenchSizes) -> dict:
         chunks = -(-prompt_tokens // 128)
         fig["prefill_chunk_ms"] = round(statistics.median(prefill_ms[1:]) / chunks, 3)
 
-        decode_stop, prefill_stop, after = [], [], []
+        decode_stop, prefill_stop, after, done_tok_s = [], [], [], None
         eng.open("stop", Document(text))
         for r in range(s.stop_trials):
             eng.decoder.reset()
-            done, lat = await _run(eng, "stop", f"sd{r}", instruction, selection, mspec.context_length, False,
-                                   stop_after_tokens=8)
+            done, lat, extra = await _run(eng, "stop", f"sd{r}", instruction, selection, mspec.context_length,
+                                          False, stop_after_tokens=8)
             if lat is not None:
                 decode_stop.append(lat)
-                after.append(done.stats["tokens"] - 8)
+                after.append(extra)
+                done_tok_s = done.stats.get("tok_s") or done_tok_s
             eng.decoder.reset()
-            done, lat = await _run(eng, "stop", f"sp{r}", instruction, selection, 4, False,
+            done, lat, _ = await _run(eng, "stop", f"sp{r}", instruction, selection, 4, False,
                                    stop_after_s=fig["prefill_chunk_ms"] * 1.5e-3)
             if lat is not None and done.stats.get("ttft_ms") is None:  # stopped inside the prefill
                 prefill_stop.append(lat)
-        fig.update(stop_latency_ms=_ms(decode_stop) if decode_stop else None,
+        fig.update(stop_model=mspec.name, stop_decode_step_ms=round(1e3 / done_tok_s, 4) if done_tok_s else None,
+                   stop_latency_ms=_ms(decode_stop) if decode_stop else None,
                    stop_tokens_after=max(after) if after else None,
                    stop_latency_prefill_ms=_ms(prefill_stop) if prefill_stop else None)
         return fig
