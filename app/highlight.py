@@ -43,7 +43,7 @@ class Theme:
     removed: str  # background of removed lines in the diff
     pending: str  # foreground of original text the output has not reached
     redirect: str  # redirect marker line
-    draft: str  # background of text from accepted speculation
+    draft: str  # underline of text from accepted speculation
     accent: str  # buttons, focus, gauge arcs
     tokens: dict  # Pygments token type -> TextStyle
 
@@ -61,7 +61,7 @@ DARK = Theme(
     removed="#4a1a1e",
     pending="#7b8491",
     redirect="#c678dd",
-    draft="#1d3550",
+    draft="#3d7bd9",
     accent="#4fc1ff",
     tokens={
         Token: TextStyle("#e8ecf1"),

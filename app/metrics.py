@@ -125,9 +125,19 @@ class StreamMetrics:
             return None
         return (self._tokens - self._first_count) / (self._last_s - self._first_s)
 
-    def timeline(self) -> list[tuple[float, float]]:
-        """(bin start since the request started in s, tok/s in that bin) for every bin so far."""
-        return [(i * self.bin_s, n / self.bin_s) for i, n in enumerate(self._bins)]
+    def timeline(self, now_s: float | None = None) -> list[tuple[float, float]]:
+        """(bin start since the request started in s, tok/s in that bin) for every bin so far.
+
+        With ``now_s`` inside the last bin while streaming, that bin's rate is over the part of
+        it that has elapsed, so the line does not dip at the stream front.
+        """
+        series = [(i * self.bin_s, n / self.bin_s) for i, n in enumerate(self._bins)]
+        if series and now_s is not None and self._streaming and self._start_s is not None:
+            start_s, _ = series[-1]
+            elapsed_s = now_s - self._start_s - start_s
+            if 0 < elapsed_s < self.bin_s:
+                series[-1] = (start_s, self._bins[-1] / elapsed_s)
+        return series
 
     def _ms_since_start(self, t_s: float | None) -> float | None:
         if t_s is None or self._start_s is None:

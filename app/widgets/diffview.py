@@ -262,7 +262,8 @@ class LiveDiffView(QAbstractScrollArea):
         return self.fontMetrics().height() + 4
 
     def _gutter_width(self) -> int:
-        return self.fontMetrics().horizontalAdvance("9") * 11 + 12
+        # old and new line numbers (6 columns each), a sign column, padding
+        return self.fontMetrics().horizontalAdvance("9") * 14 + 14
 
     def _update_scrollbars(self) -> None:
         visible = max(1, self.viewport().height() // self.row_height())
@@ -353,12 +354,20 @@ class LiveDiffView(QAbstractScrollArea):
             self._paint_draft(painter, row, top, x0, char_w)
         if not row.final and row.kind in ("added", "removed"):
             painter.fillRect(0, top, 3, height, QColor(theme.accent))  # still settling
-        painter.fillRect(0, top, gutter - 4, height, QColor(theme.gutter_background))
+        digit_w = metrics.horizontalAdvance("9")
+        painter.fillRect(0, top, digit_w * 12 + 8, height, QColor(theme.gutter_background))
         painter.setPen(QColor(theme.gutter_foreground))
-        numbers = f"{row.orig_line + 1 if row.orig_line >= 0 else '':>5}"
-        numbers += f"{row.out_line + 1 if row.out_line >= 0 and row.kind != 'partial' else '':>5}"
-        sign = {"added": "+", "removed": "-", "partial": "+"}.get(row.kind, " ")
-        painter.drawText(4, top, gutter, height, Qt.AlignmentFlag.AlignVCenter, numbers + " " + sign)
+        right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+        if row.orig_line >= 0:
+            painter.drawText(0, top, digit_w * 6, height, right, str(row.orig_line + 1))
+        if row.out_line >= 0 and row.kind != "partial":
+            painter.drawText(digit_w * 6, top, digit_w * 6, height, right, str(row.out_line + 1))
+        sign = {"added": "+", "removed": "−", "partial": "+"}.get(row.kind, "")
+        if sign:
+            painter.setPen(QColor("#7ee787" if sign == "+" else "#ffa198"))
+            painter.setFont(self._bold)
+            painter.drawText(digit_w * 12 + 8, top, digit_w * 2, height, Qt.AlignmentFlag.AlignCenter, sign)
+            painter.setFont(self._font)
         painter.setClipRect(gutter, top, width - gutter, height)
         baseline = top + (height + metrics.ascent() - metrics.descent()) // 2
         if row.kind == "pending":
@@ -387,9 +396,9 @@ class LiveDiffView(QAbstractScrollArea):
             if span.out_start_char >= end:
                 break
             a, b = max(start, span.out_start_char), min(end, span.out_end_char)
-            if a < b:
-                painter.fillRect(x0 + (a - start) * char_w, top + 2, (b - a) * char_w,
-                                 self.row_height() - 4, QColor(self.theme.draft))
+            if a < b:  # an underline: visible, yet quieter than a second background
+                painter.fillRect(x0 + (a - start) * char_w, top + self.row_height() - 4,
+                                 (b - a) * char_w, 3, QColor(self.theme.draft))
 
     def _paint_header(self, painter: QPainter, row: DiffRow, top: int) -> None:
         theme, height, width = self.theme, self.row_height(), self.viewport().width()

@@ -165,6 +165,7 @@ class CodeEditor(QPlainTextEdit):
         if self._target is not None:
             target = QTextEdit.ExtraSelection()
             target.format.setBackground(QColor(self.theme.target))
+            target.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
             target.cursor = QTextCursor(self.document())
             target.cursor.setPosition(self._target[0])
             target.cursor.setPosition(self._target[1], QTextCursor.MoveMode.KeepAnchor)

@@ -50,6 +50,18 @@ def _font(pixel_size: float, bold: bool = False) -> QFont:
     return font
 
 
+def _draw_fitted(painter: QPainter, rect: QRectF, text: str, pixel_size: float,
+                 align=Qt.AlignmentFlag.AlignCenter, bold: bool = True) -> None:
+    """Draw ``text`` as large as ``pixel_size`` allows while still fitting ``rect``'s width."""
+    font = _font(pixel_size, bold)
+    painter.setFont(font)
+    width = painter.fontMetrics().horizontalAdvance(text)
+    if width > rect.width() and width > 0:
+        font = _font(pixel_size * rect.width() / width * 0.97, bold)
+        painter.setFont(font)
+    painter.drawText(rect, align, text)
+
+
 class _Gauge(QWidget):
     def __init__(self, parent: QWidget | None, theme: Theme):
         super().__init__(parent)
@@ -75,7 +87,9 @@ class SpeedGauge(_Gauge):
         self.average_tok_s: float | None = None  # latest request average (tok/s)
         self.lag_ms = 0.0  # pacing lag reported by the engine (ms)
         self.scale_tok_s = SCALES_TOK_S[3]  # dial full scale (tok/s); only grows within a request
+        self.streaming = True  # False once the request ended: the big number is then the average
         self.instant_text = format_rate(0.0)  # the big number as drawn
+        self.caption_text = "tok/s"  # the unit line under it
         self.average_text = "avg " + format_rate(None)  # the small line as drawn
         self._text_at_s = -math.inf
 
@@ -87,17 +101,28 @@ class SpeedGauge(_Gauge):
         self.update()
 
     def set_rates(self, instant_tok_s: float, average_tok_s: float | None,
-                  now_s: float | None = None) -> None:
+                  now_s: float | None = None, streaming: bool = True) -> None:
+        """Show the latest rates; after the request (``streaming=False``) the average is the headline."""
         now_s = time.perf_counter() if now_s is None else now_s
-        changed = (instant_tok_s, average_tok_s) != (self.instant_tok_s, self.average_tok_s)
+        changed = (instant_tok_s, average_tok_s, streaming) != (
+            self.instant_tok_s, self.average_tok_s, self.streaming)
+        if streaming != self.streaming or (self.instant_text == format_rate(0.0) and instant_tok_s):
+            self._text_at_s = -math.inf  # a change of state, or the first tokens, show at once
+        self.streaming = streaming
         self.instant_tok_s, self.average_tok_s = max(0.0, instant_tok_s), average_tok_s
         peak = max(self.instant_tok_s, average_tok_s or 0.0)
         while peak > self.scale_tok_s and self.scale_tok_s < SCALES_TOK_S[-1]:
             self.scale_tok_s = next(s for s in SCALES_TOK_S if s > self.scale_tok_s)
         if now_s - self._text_at_s >= self.text_interval_s:
             self._text_at_s = now_s
-            self.instant_text = format_rate(self.instant_tok_s)
-            self.average_text = "avg " + format_rate(average_tok_s)
+            if streaming:
+                self.instant_text = format_rate(self.instant_tok_s)
+                self.caption_text = "tok/s"
+                self.average_text = "avg " + format_rate(average_tok_s)
+            else:
+                self.instant_text = format_rate(average_tok_s)
+                self.caption_text = "tok/s average"
+                self.average_text = "done"
         if changed:
             self.update()
 
@@ -131,17 +156,15 @@ class SpeedGauge(_Gauge):
             painter.drawLine(QPointF(centre.x() + inner * math.cos(angle), centre.y() - inner * math.sin(angle)),
                              QPointF(centre.x() + outer * math.cos(angle), centre.y() - outer * math.sin(angle)))
         painter.setPen(QColor(theme.foreground))
-        painter.setFont(_font(radius * 0.55, bold=True))
-        number_box = QRectF(centre.x() - radius, centre.y() - radius * 0.55, 2 * radius, radius * 0.7)
-        painter.drawText(number_box, Qt.AlignmentFlag.AlignCenter, self.instant_text)
-        painter.setFont(_font(radius * 0.2, bold=True))
+        inner_w = 2 * (radius - pen_w)
+        number_box = QRectF(centre.x() - inner_w / 2, centre.y() - radius * 0.55, inner_w, radius * 0.7)
+        _draw_fitted(painter, number_box, self.instant_text, radius * 0.55)
         painter.setPen(QColor(theme.gutter_foreground))
-        painter.drawText(QRectF(centre.x() - radius, centre.y() + radius * 0.12, 2 * radius,
-                                radius * 0.3), Qt.AlignmentFlag.AlignCenter, "tok/s")
+        _draw_fitted(painter, QRectF(centre.x() - inner_w / 2, centre.y() + radius * 0.12, inner_w,
+                                     radius * 0.3), self.caption_text, radius * 0.2)
         painter.setPen(QColor(theme.target_bar))
-        painter.setFont(_font(radius * 0.22, bold=True))
-        painter.drawText(QRectF(centre.x() - radius, centre.y() + radius * 0.42, 2 * radius,
-                                radius * 0.34), Qt.AlignmentFlag.AlignCenter, self.average_text)
+        _draw_fitted(painter, QRectF(centre.x() - inner_w / 2, centre.y() + radius * 0.42, inner_w,
+                                     radius * 0.34), self.average_text, radius * 0.22)
         if self.lag_ms > 0:
             painter.setPen(QColor("#ff6b6b"))
             painter.setFont(_font(max(14.0, radius * 0.16), bold=True))
@@ -185,13 +208,9 @@ class TtftGauge(_Gauge):
         painter.setFont(_font(h * 0.15, bold=True))
         painter.drawText(QRectF(10, 4, w - 20, h * 0.2), Qt.AlignmentFlag.AlignLeft, "TTFT")
         painter.setPen(QColor(theme.foreground))
-        painter.setFont(_font(h * 0.36, bold=True))
-        painter.drawText(QRectF(10, h * 0.2, w - 20, h * 0.45), Qt.AlignmentFlag.AlignCenter,
-                         self.client_text)
+        _draw_fitted(painter, QRectF(10, h * 0.2, w - 20, h * 0.45), self.client_text, h * 0.36)
         painter.setPen(QColor(theme.accent))
-        painter.setFont(_font(h * 0.17, bold=True))
-        painter.drawText(QRectF(10, h * 0.66, w - 20, h * 0.28), Qt.AlignmentFlag.AlignCenter,
-                         self.engine_text)
+        _draw_fitted(painter, QRectF(10, h * 0.66, w - 20, h * 0.28), self.engine_text, h * 0.17)
         painter.end()
 
 
@@ -220,11 +239,10 @@ class RateTimeline(_Gauge):
         theme, w, h = self.theme, self.width(), self.height()
         label_h = max(16.0, h * 0.2)
         painter.setPen(QColor(theme.gutter_foreground))
-        painter.setFont(_font(label_h * 0.85, bold=True))
-        painter.drawText(QRectF(10, 2, w - 20, label_h), Qt.AlignmentFlag.AlignLeft, "tok/s over time")
         peak = self.peak_tok_s
-        painter.drawText(QRectF(10, 2, w - 20, label_h), Qt.AlignmentFlag.AlignRight,
-                         f"peak {format_rate(peak)}" if peak else "")
+        label = "tok/s timeline" + (f" · peak {format_rate(peak)}" if peak else "")
+        _draw_fitted(painter, QRectF(10, 2, w - 20, label_h), label, label_h * 0.85,
+                     Qt.AlignmentFlag.AlignLeft)
         if len(self.series) >= 2 and peak > 0:
             top, bottom, left, right = label_h + 6, h - 6, 10.0, w - 10.0
             span_s = max(self.series[-1][0], 1e-9)
@@ -276,8 +294,9 @@ class MetricsPanel(QWidget):
             return None
         now_s = self._clock() if now_s is None else now_s
         snap = self._metrics.snapshot(now_s)
-        self.speed.set_rates(snap.instant_tok_s, snap.average_tok_s or snap.engine_tok_s, now_s)
+        self.speed.set_rates(snap.instant_tok_s, snap.average_tok_s or snap.engine_tok_s, now_s,
+                             streaming=snap.streaming or not snap.tokens)
         self.speed.set_lag(snap.lag_ms)
         self.ttft.set_ttft(snap.ttft_ms, snap.engine_ttft_ms)
-        self.timeline.set_series(self._metrics.timeline())
+        self.timeline.set_series(self._metrics.timeline(now_s))
         return snap

@@ -42,7 +42,8 @@ def test_panel_reads_a_known_stream(qtbot):
     metrics.on_done({"ttft_ms": 96.4, "tok_s": 1187.0, "lag_ms": 40.0})
     panel.tick(clock.now_s + 1.0)
     assert panel.ttft.engine_text == "engine 96 ms"
-    assert panel.speed.instant_tok_s == 0.0  # stream over
+    assert panel.speed.instant_tok_s == 0.0  # stream over: the headline is now the average
+    assert (panel.speed.instant_text, panel.speed.caption_text) == ("1,200", "tok/s average")
     assert panel.speed.lag_ms == 40.0
     assert panel.timeline.peak_tok_s == pytest.approx(1200, rel=0.05)
     panel.bind(None)

@@ -46,6 +46,9 @@ def test_rate_change_shows_within_one_window_and_stop_decays_to_zero():
     timeline = metrics.timeline()
     assert timeline[2][1] == pytest.approx(500.0, rel=0.05)  # 0.2-0.3 s bin
     assert timeline[-2][1] == pytest.approx(2000.0, rel=0.05)
+    # the unfinished last bin is scaled by its elapsed part, not shown as a dip
+    front = metrics.timeline(now_s=t)
+    assert front[-1][1] == pytest.approx(2000.0, rel=0.1)
 
 
 def test_ttft_client_and_engine_and_done():
