@@ -50,6 +50,7 @@ OPSET = 17
 class FastGraphOptions:
     max_length: int  # KV buffer length in tokens (the model's context length)
     quant_bits: int = 0  # 0 = float32 matmuls; 4 or 8 = MatMulNBits weight-only quantization
+    lm_head_bits: int | None = None  # the vocabulary projection's format; None = quant_bits
     quant_block: int = 32  # MatMulNBits block size along the input dimension, elements
     quant_accuracy: int = 4  # MatMulNBits accuracy_level (4 = int8 activations, fastest on CPU)
     interface: str = "direct"  # "direct" (seqlens_k/total inputs) or "genai" (attention_mask)
@@ -128,9 +129,9 @@ class _Graph:
                                            domain=domain or None, **attrs))
         return outs[0] if len(outs) == 1 else outs
 
-    def linear(self, x: str, w: np.ndarray, name: str, out: str | None = None) -> str:
+    def linear(self, x: str, w: np.ndarray, name: str, out: str | None = None, bits: int | None = None) -> str:
         """x @ w for w [in, out]: a MatMul, or MatMulNBits when quantizing."""
-        bits = self.opts.quant_bits
+        bits = self.opts.quant_bits if bits is None else bits
         outputs = [out] if out else None
         if not bits:
             return self.op("MatMul", [x, self.const(name, w.astype(np.float32))], name, outputs=outputs)
@@ -236,7 +237,7 @@ def build_fast_decoder_onnx(weights: dict[str, np.ndarray], cfg: DecoderConfig, 
         hn = g.op("Slice", [hn, "logits_start", g.const("slice_end", np.array([1 << 62], np.int64)),
                             g.const("slice_axis", np.array([1], np.int64))], "last_rows")
     lm = weights["embed_tokens"].T if cfg.tie_word_embeddings else weights["lm_head"]
-    g.linear(hn, np.ascontiguousarray(f32(lm)), "lm_head_t", out="logits")
+    g.linear(hn, np.ascontiguousarray(f32(lm)), "lm_head_t", out="logits", bits=opts.lm_head_bits)
     graph = helper.make_graph(g.nodes, "tessera_decoder_fused", inputs, outputs, g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)],
                               producer_name="tessera")

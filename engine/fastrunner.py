@@ -132,7 +132,8 @@ class FastDecoder:
         key = (n, rows)
         slot = self._slots.get(key)
         if slot is not None:
-            self._slots.move_to_end(key)
+            if key != (1, 1):  # the step slot is used every token: skip the LRU bookkeeping
+                self._slots.move_to_end(key)
             return slot
         b = self.session.io_binding()
         ids = np.zeros((1, n, 1 + len(self.spec.extra_inputs)), np.int64)
@@ -155,8 +156,12 @@ class FastDecoder:
         slot = _Slot(b, ids, seqlens, total, logits)
         slot._keep = keep  # type: ignore[attr-defined]
         self._slots[key] = slot
-        if len(self._slots) > MAX_SLOTS:
-            self._slots.popitem(last=False)
+        while len(self._slots) > MAX_SLOTS:
+            oldest = next(iter(self._slots))
+            if oldest == (1, 1):
+                self._slots.move_to_end(oldest)
+                continue
+            del self._slots[oldest]
         return slot
 
     def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int) -> np.ndarray:
@@ -167,15 +172,30 @@ class FastDecoder:
         if start + n > self.context_length:
             raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
         slot = self._slot(n, rows)
-        rows = slot.ids[0]
-        rows[:, 0] = ids
+        if n == 1:  # the decode step: scalar writes, no temporary arrays
+            tok = int(ids[0])
+            slot.ids[0, 0, 0] = tok
+            for j, name in enumerate(self.spec.extra_inputs):
+                values = None if extra is None else extra.get(name)
+                if values is None:
+                    raise ValueError(f"extra input {name!r} is required by this model")
+                value = int(values[0])
+                self._features[start, j] = value
+                slot.ids[0, 0, j + 1] = value + self._extra_offsets[j]
+            slot.seqlens_k[0] = start
+            slot.total[...] = start + 1
+            self._run(slot.binding._iobinding, None)
+            self.tokens.append(tok)
+            return slot.logits[0]
+        buf = slot.ids[0]
+        buf[:, 0] = ids
         for j, name in enumerate(self.spec.extra_inputs, start=1):
             values = None if extra is None else extra.get(name)
             if values is None:
                 raise ValueError(f"extra input {name!r} is required by this model")
-            rows[:, j] = values
-            self._features[start:start + n, j - 1] = rows[:, j]
-            rows[:, j] += self._extra_offsets[j - 1]
+            buf[:, j] = values
+            self._features[start:start + n, j - 1] = buf[:, j]
+            buf[:, j] += self._extra_offsets[j - 1]
         slot.seqlens_k[0] = start + n - 1
         slot.total[...] = start + n
         self._run(slot.binding._iobinding, None)

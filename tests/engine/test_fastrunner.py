@@ -18,7 +18,7 @@ EXTRAS = ["draft", "source"]
 
 def _random_folder(root, tiny_model_dir, extras, head_dim=16):
     cfg = DecoderConfig(vocab_size=264, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
-                        num_attention_heads=6, num_key_value_heads=2, head_dim=head_dim, max_position_embeddings=256)
+                        num_attention_heads=6, num_key_value_heads=2, head_dim=head_dim, max_position_embeddings=512)
     weights = random_weights(cfg, {name: 40 + 10 * i for i, name in enumerate(extras)}, seed=3)
     onnx.save(build_decoder_onnx(weights, cfg, extras), str(root / "model.onnx"))
     cfg.to_json(root / "config.json")
@@ -94,6 +94,22 @@ def test_chunked_prefill_returns_the_last_logits(pair):
     got = fast.prefill(ids, extra, chunk=16)
     np.testing.assert_allclose(got, want, atol=2e-4, rtol=1e-4)
     assert fast.length == 70
+
+
+def test_more_call_shapes_than_kept_bindings_stay_exact(pair):
+    from engine.fastrunner import MAX_SLOTS
+
+    plain, fast = pair
+    sizes = list(range(1, MAX_SLOTS + 4))
+    ids, extra = _inputs(fast.spec, sum(sizes), seed=8)
+    plain.reset()
+    full = plain.forward(ids, extra)
+    fast.reset()
+    got, at = [], 0
+    for n in sizes:
+        got.append(fast.forward(ids[at:at + n], _part(extra, at, at + n)))
+        at += n
+    np.testing.assert_allclose(np.concatenate(got), full, atol=3e-4, rtol=1e-4)
 
 
 def test_returned_logits_are_not_overwritten_by_the_next_call(pair):
