@@ -24,6 +24,7 @@ Everything here is pure Python on small integer lists: the common step is two co
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,14 +46,18 @@ class Vocabulary:
     end: int  # draft past the end of the predicted output
     words: frozenset  # ids of tokens made only of identifier characters
     newlines: frozenset  # ids of tokens that start a line (newline + indentation)
+    triggers: dict  # skill → groups of token runs; every group must occur in the instruction
     rename_separator: tuple  # instruction tokens between the old and the new name (" to ")
-    rename_triggers: tuple  # token runs, any of which in the instruction enables renaming
     print_head: tuple  # source tokens that open a print statement ("print", "(")
-    print_triggers: tuple  # (verbs, objects): one run of each enables print removal
-    docstring_triggers: tuple  # token runs enabling docstring insertion
     def_ids: frozenset  # tokens of the ``def`` keyword
-    quote: int  # the triple-quote token
-    skip_words: frozenset  # signature tokens left out of the docstring draft (self, cls, underscores)
+    skip_words: frozenset  # parameter names left out of a docstring (self, cls)
+    punct: dict  # token id → the punctuation character it spells (spaces stripped)
+    bare: dict  # character or role → its token: quotes, braces, "!", ":", "f", '"""', " ", " given ", ...
+    word_text: dict  # token id → its text (every ordinary token)
+    by_text: dict  # text → token id, the inverse of word_text
+    pretoken: object  # compiled pre-tokenizer pattern (re.Pattern) or None
+    heads: dict  # first word of a function name (token run) → its docstring verb ("parse" → "Parse")
+    default_head: tuple  # docstring verb when the name does not start with a known one ("Return")
 
 
 def _ids(value, what: str) -> tuple:
@@ -61,10 +66,10 @@ def _ids(value, what: str) -> tuple:
     return tuple(value)
 
 
-def _runs(value, what: str) -> tuple:
-    if not isinstance(value, list):
-        raise AlignerSpecError(f"aligner.{what} must be a list of token-id lists")
-    return tuple(_ids(v, what) for v in value)
+def _groups(value, what: str) -> tuple:
+    if not isinstance(value, list) or not all(isinstance(g, list) for g in value):
+        raise AlignerSpecError(f"aligner.{what} must be a list of groups of token-id lists")
+    return tuple(tuple(_ids(r, what) for r in g) for g in value)
 
 
 def vocabulary_from_spec(spec: dict) -> Vocabulary:
@@ -72,21 +77,26 @@ def vocabulary_from_spec(spec: dict) -> Vocabulary:
         raise AlignerSpecError(f"unknown aligner kind {spec.get('kind') if isinstance(spec, dict) else spec!r}; "
                                "expected 'edit-draft-v1'")
     try:
-        triggers = spec["print_triggers"]
         return Vocabulary(
             pad=int(spec["pad"]), end=int(spec["end"]),
             words=frozenset(_ids(spec["word_ids"], "word_ids")),
             newlines=frozenset(_ids(spec["newline_ids"], "newline_ids")),
+            triggers={k: _groups(v, f"triggers.{k}") for k, v in spec["triggers"].items()},
             rename_separator=_ids(spec["rename_separator"], "rename_separator"),
-            rename_triggers=_runs(spec["rename_triggers"], "rename_triggers"),
             print_head=_ids(spec["print_head"], "print_head"),
-            print_triggers=(_runs(triggers[0], "print_triggers"), _runs(triggers[1], "print_triggers")),
-            docstring_triggers=_runs(spec["docstring_triggers"], "docstring_triggers"),
             def_ids=frozenset(_ids(spec["def_ids"], "def_ids")),
-            quote=int(spec["quote"]),
             skip_words=frozenset(_ids(spec["skip_words"], "skip_words")),
+            punct={int(i): c for c, ids in spec["punct"].items() for i in ids},
+            bare={c: int(i) for c, i in spec["bare"].items()},
+            word_text={int(i): str(t) for i, t in spec["token_text"].items()},
+            by_text={str(t): int(i) for i, t in spec["token_text"].items()},
+            pretoken=re.compile(spec["pretoken_pattern"]) if spec.get("pretoken_pattern") else None,
+            heads={_ids(k, "heads"): _ids(v, "heads") for k, v in spec["heads"]},
+            default_head=_ids(spec["default_head"], "default_head"),
         )
-    except (KeyError, IndexError, TypeError) as exc:
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, AlignerSpecError):
+            raise
         raise AlignerSpecError(f"aligner spec is incomplete: {exc!r}") from None
 
 
@@ -102,9 +112,14 @@ def _has_any(seq: list[int], runs: tuple) -> bool:
     return any(_find(seq, r) >= 0 for r in runs)
 
 
+def triggered(vocab: Vocabulary, skill: str, instruction: list[int]) -> bool:
+    groups = vocab.triggers.get(skill)
+    return bool(groups) and all(_has_any(instruction, g) for g in groups)
+
+
 def rename_pair(vocab: Vocabulary, instruction: list[int]) -> tuple[tuple, tuple] | None:
     """(old, new) token runs of 'rename OLD to NEW', or None."""
-    if not _has_any(instruction, vocab.rename_triggers):
+    if not triggered(vocab, "rename", instruction):
         return None
     at = _find(instruction, vocab.rename_separator)
     if at < 0:
@@ -122,53 +137,344 @@ def rename_pair(vocab: Vocabulary, instruction: list[int]) -> tuple[tuple, tuple
     return (old, new) if old and new else None
 
 
-def predicted_output(vocab: Vocabulary, source: list[int], instruction: list[int]) -> tuple[list[int], list[int]]:
-    """The predicted output and, per predicted token, the index of the source token it stands for."""
-    pred, origin = list(source), list(range(len(source)))
-    w = vocab.words
-    pair = rename_pair(vocab, instruction)
-    if pair:
-        old, new = pair
-        n = len(old)
-        out, org = [], []
-        i = 0
-        while i < len(source):
-            if (tuple(source[i:i + n]) == old and (i == 0 or source[i - 1] not in w)
-                    and (i + n >= len(source) or source[i + n] not in w)):
-                out += new
-                org += [i] * len(new)
-                i += n
-            else:
-                out.append(source[i])
-                org.append(i)
-                i += 1
-        pred, origin = out, org
-    verbs, objects = vocab.print_triggers
-    if _has_any(instruction, verbs) and _has_any(instruction, objects):
-        head, nl = vocab.print_head, vocab.newlines
-        out, org = [], []
-        i = 0
-        while i < len(pred):
-            if pred[i] in nl and tuple(pred[i + 1:i + 1 + len(head)]) == head:
-                j = i + 1
-                while j < len(pred) and pred[j] not in nl:
-                    j += 1
-                i = j  # drop the line: its leading newline and the statement
-                continue
+def _string_mask(vocab: Vocabulary, seq: list[int]) -> list[bool]:
+    """True on the tokens of plain (not f-) string literals, where a rename does not apply."""
+    punct, b = vocab.punct, vocab.bare
+    triple = {b.get('"""'), b.get("'''")}
+    mask = [False] * len(seq)
+    i = 0
+    while i < len(seq):
+        t = seq[i]
+        q = '"""' if t in triple else punct.get(t)
+        prefix = vocab.word_text.get(seq[i - 1], "").lower() if i > 0 and seq[i - 1] in vocab.words else ""
+        if q not in ("'", '"', '"""') or "f" in prefix:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(seq) and (seq[j] != t if q == '"""' else (punct.get(seq[j]) != q and seq[j] not in vocab.newlines)):
+            j += 1
+        if j >= len(seq):
+            break
+        for k in range(i, j + 1):
+            mask[k] = True
+        i = j + 1
+    return mask
+
+
+def _rename(vocab: Vocabulary, pred: list[int], origin: list[int], old: tuple, new: tuple):
+    w, n = vocab.words, len(old)
+    in_string = _string_mask(vocab, pred)
+    out, org, i = [], [], 0
+    while i < len(pred):
+        if (tuple(pred[i:i + n]) == old and not in_string[i] and (i == 0 or pred[i - 1] not in w)
+                and (i + n >= len(pred) or pred[i + n] not in w)):
+            out += new
+            org += [origin[i]] * len(new)
+            i += n
+        else:
             out.append(pred[i])
             org.append(origin[i])
             i += 1
-        pred, origin = out, org
-    if _has_any(instruction, vocab.docstring_triggers):
+    return out, org
+
+
+def _drop_prints(vocab: Vocabulary, pred: list[int], origin: list[int]):
+    head, nl = vocab.print_head, vocab.newlines
+    out, org, i = [], [], 0
+    while i < len(pred):
+        if pred[i] in nl and tuple(pred[i + 1:i + 1 + len(head)]) == head:
+            j = i + 1
+            while j < len(pred) and pred[j] not in nl:
+                j += 1
+            i = j  # drop the line: its leading newline and the statement
+            continue
+        out.append(pred[i])
+        org.append(origin[i])
+        i += 1
+    return out, org
+
+
+def _docstring(vocab: Vocabulary, sig: list[int]) -> list[int]:
+    """The docstring run (Parse header given line and strict.) for the tokens of the def line after
+    ``def ``: parse_header(self, line, strict=False):"""
+    w, b, punct = vocab.words, vocab.bare, vocab.punct
+    k = 0
+    while k < len(sig) and sig[k] in w:
+        k += 1
+    name_words, cur = [], []
+    for t in sig[:k]:
+        if set(vocab.word_text.get(t, "x")) == {"_"}:
+            if cur:
+                name_words.append(cur)
+            cur = []
+        else:
+            cur.append(t)
+    if cur:
+        name_words.append(cur)
+    params, depth, seg_start = [], 0, True
+    for i in range(k, len(sig)):
+        c = punct.get(sig[i], "")
+        if c in _OPEN:
+            depth += 1
+            seg_start = depth == 1
+            continue
+        if c in _CLOSE:
+            depth -= 1
+            continue
+        if depth == 1 and c == ",":
+            seg_start = True
+            continue
+        if depth == 1 and seg_start and sig[i] in w:
+            j = i
+            while j < len(sig) and sig[j] in w:
+                j += 1
+            run = sig[i:j]
+            if not (len(run) == 1 and run[0] in vocab.skip_words):
+                params.append(run)
+            seg_start = False
+        elif depth == 1 and c not in ("*",):
+            seg_start = False
+    if not name_words:
+        return []
+    first, rest = name_words[0], name_words[1:]
+    head = list(vocab.heads[tuple(first)]) if tuple(first) in vocab.heads else [*vocab.default_head, b[" "], *first]
+    for run in rest:
+        head += [b[" "], *run]
+    if params:
+        head.append(b[" given "])
+        for i, run in enumerate(params):
+            if i:
+                head.append(b[" and "] if i == len(params) - 1 else b[", "])
+            head += run
+    return respace(vocab, [b['"""'], *head, b["."], b['"""']])
+
+
+def respace(vocab: Vocabulary, run: list[int]) -> list[int]:
+    """Re-split a predicted token run the way the tokenizer would split its text.
+
+    Spaces attach to neighbouring punctuation and keywords depending on context (``'} '``,
+    ``' {'``, ``' from '``), so a run assembled from pieces may be spelled with other tokens than
+    the tokenizer gives the same text. Pre-tokens that are one vocabulary token are looked up;
+    others (long words) keep the tokens they were assembled from, which BPE would give again
+    because it works inside one pre-token."""
+    if vocab.pretoken is None:
+        return run
+    texts = [vocab.word_text.get(t) for t in run]
+    if any(t is None for t in texts):
+        return run
+    starts, pos = [], 0
+    for t in texts:
+        starts.append(pos)
+        pos += len(t)
+    text = "".join(texts)
+    out, k = [], 0
+    for m in vocab.pretoken.finditer(text):
+        a, z = m.span()
+        tid = vocab.by_text.get(text[a:z])
+        while k < len(run) and starts[k] < a:
+            k += 1
+        if tid is not None:
+            out.append(tid)
+            continue
+        j = k
+        while j < len(run) and starts[j] < z:
+            out.append(run[j])
+            j += 1
+        k = j
+    return out
+
+
+def predicted_output(vocab: Vocabulary, source: list[int], instruction: list[int]) -> tuple[list[int], list[int]]:
+    """The predicted output and, per predicted token, the index of the source token it stands for."""
+    pred, origin = list(source), list(range(len(source)))
+    pair = rename_pair(vocab, instruction)
+    if pair:
+        pred, origin = _rename(vocab, pred, origin, *pair)
+    if triggered(vocab, "remove_prints", instruction):
+        pred, origin = _drop_prints(vocab, pred, origin)
+    if triggered(vocab, "fstring", instruction):
+        pred, origin = fstring_prediction(vocab, pred, origin)
+    if triggered(vocab, "add_docstring", instruction):
         d = next((i for i, t in enumerate(pred) if t in vocab.def_ids), -1)
         q = next((i for i in range(d + 1, len(pred)) if pred[i] in vocab.newlines), -1) if d >= 0 else -1
         if q > 0:
-            words = [t for t in pred[d + 1:q] if t in w and t not in vocab.skip_words]
-            insert = [vocab.quote, *words, vocab.quote, pred[q]]
-            at = origin[q + 1] if q + 1 < len(origin) else len(source)
-            pred = pred[:q + 1] + insert + pred[q + 1:]
-            origin = origin[:q + 1] + [at] * len(insert) + origin[q + 1:]
+            insert = _docstring(vocab, pred[d + 1:q])
+            if insert:
+                insert.append(pred[q])
+                at = origin[q + 1] if q + 1 < len(origin) else len(source)
+                pred = pred[:q + 1] + insert + pred[q + 1:]
+                origin = origin[:q + 1] + [at] * len(insert) + origin[q + 1:]
     return pred, origin
+
+
+_OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
+
+
+def _split_args(vocab: Vocabulary, seq: list[int], start: int) -> tuple[list[list[int]], int] | None:
+    """Arguments of a call whose '(' is at seq[start-1]: (token runs, index after ')')."""
+    punct = vocab.punct
+    args, cur, depth, i = [], [], 0, start
+    while i < len(seq):
+        c = punct.get(seq[i], "")
+        if seq[i] in vocab.newlines:
+            return None
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            if depth == 0:
+                if cur:
+                    args.append(cur)
+                return args, i + 1
+            depth -= 1
+        if c == "," and depth == 0:
+            args.append(cur)
+            cur = []
+        else:
+            cur.append(seq[i])
+        i += 1
+    return None
+
+
+def _single_arg(vocab: Vocabulary, seq: list[int], start: int) -> tuple[list[list[int]], int]:
+    """The operand right of '%' when it is not a tuple: up to a ',', an unmatched closer or a newline."""
+    punct = vocab.punct
+    depth, i = 0, start
+    while i < len(seq) and seq[i] not in vocab.newlines:
+        c = punct.get(seq[i], "")
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            if depth == 0:
+                break
+            depth -= 1
+        elif c == "," and depth == 0:
+            break
+        i += 1
+    return [list(seq[start:i])], i
+
+
+def _field(vocab: Vocabulary, arg: list[int], spec_toks: list[int], opener: int) -> list[int]:
+    """``{arg<spec>}``, keeping the space the source's opening token (``' {'``, ``' %'``) carried."""
+    b = vocab.bare
+    lead = [b[" "]] if vocab.word_text.get(opener, "").startswith(" ") else []
+    return [*lead, b["{"], *arg, *spec_toks, b["}"]]
+
+
+def _format_fields(vocab: Vocabulary, lit: list[int], args: list[list[int]]) -> list[int] | None:
+    """Literal of a ``.format`` call with each ``{...}`` field filled by its argument."""
+    punct, words = vocab.punct, vocab.word_text
+    out, i, auto = [], 0, 0
+    while i < len(lit):
+        c = punct.get(lit[i])
+        if c == "{" and i + 1 < len(lit) and punct.get(lit[i + 1]) == "{":
+            out += lit[i:i + 2]
+            i += 2
+            continue
+        if c != "{":
+            out.append(lit[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lit) and punct.get(lit[j]) != "}":
+            j += 1
+        if j >= len(lit):
+            return None
+        inner = lit[i + 1:j]
+        index = words.get(inner[0], "") if inner else ""
+        if index.isdigit():
+            k, inner = int(index), inner[1:]
+        else:
+            k, auto = auto, auto + 1
+        if k >= len(args):
+            return None
+        out += _field(vocab, args[k], inner, lit[i])
+        i = j + 1
+    return out
+
+
+def _percent_fields(vocab: Vocabulary, lit: list[int], args: list[list[int]]) -> list[int] | None:
+    """Literal of a ``%`` format with each conversion replaced by an f-string field."""
+    punct, words, b = vocab.punct, vocab.word_text, vocab.bare
+    out, i, k = [], 0, 0
+    while i < len(lit):
+        if punct.get(lit[i]) != "%":
+            out.append(lit[i])
+            i += 1
+            continue
+        nxt = lit[i + 1] if i + 1 < len(lit) else None
+        if punct.get(nxt) == "%":
+            out.append(lit[i])
+            i += 2
+            continue
+        spec: list[int] = []
+        j = i + 1
+        if punct.get(nxt) == ".":
+            spec.append(nxt)
+            j += 1
+        w = words.get(lit[j], "") if j < len(lit) else ""
+        if k >= len(args) or not w:
+            return None
+        if w in ("s", "r", "a") and not spec:
+            conv = [] if w == "s" else [b["!"], lit[j]]
+            out += _field(vocab, args[k], conv, lit[i])
+        elif len(w) >= 1 and w[-1] in "dfegxXo" and (w[:-1].isdigit() or w[:-1] == ""):
+            out += _field(vocab, args[k], [b[":"], *spec, lit[j]], lit[i])
+        else:
+            return None
+        k += 1
+        i = j + 1
+    return out if k == len(args) else None
+
+
+def fstring_prediction(vocab: Vocabulary, seq: list[int], origin: list[int]) -> tuple[list[int], list[int]]:
+    """Rewrite ``'..'.format(..)`` and ``'..' % ..`` string literals into f-string token runs.
+
+    Token-level and approximate (spacing inside merged punctuation may differ from what the
+    tokenizer gives the real f-string); the pointer's suffix lookup absorbs such differences."""
+    punct, words = vocab.punct, vocab.word_text
+    out, org, i = [], [], 0
+    while i < len(seq):
+        q = punct.get(seq[i])
+        prev_word = words.get(seq[i - 1], "") if i > 0 else ""
+        if q not in ("'", '"') or (i > 0 and seq[i - 1] in vocab.words and prev_word.lower() in ("f", "b", "r", "rb", "br", "u", "fr", "rf")):
+            out.append(seq[i])
+            org.append(origin[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(seq) and punct.get(seq[j]) != q and seq[j] not in vocab.newlines:
+            j += 1
+        if j >= len(seq) or punct.get(seq[j]) != q:
+            out.append(seq[i])
+            org.append(origin[i])
+            i += 1
+            continue
+        lit = seq[i + 1:j]
+        new, end = None, j + 1
+        if (j + 3 < len(seq) and punct.get(seq[j + 1]) == "." and words.get(seq[j + 2]) == "format"
+                and punct.get(seq[j + 3]) == "("):
+            parsed = _split_args(vocab, seq, j + 4)
+            if parsed:
+                args, end = parsed
+                new = _format_fields(vocab, lit, args)
+        elif j + 2 < len(seq) and punct.get(seq[j + 1]) == "%":
+            if punct.get(seq[j + 2]) == "(":
+                parsed = _split_args(vocab, seq, j + 3)
+            else:
+                parsed = _single_arg(vocab, seq, j + 2)
+            if parsed:
+                args, end = parsed
+                new = _percent_fields(vocab, lit, args)
+        if new is None:
+            out += seq[i:j + 1]
+            org += origin[i:j + 1]
+            i = j + 1
+            continue
+        piece = respace(vocab, [vocab.bare["f"], seq[i], *new, vocab.bare[q]])
+        out += piece
+        org += [origin[i]] * len(piece)
+        i = end
+    return out, org
 
 
 class _Track:
