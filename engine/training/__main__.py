@@ -1,0 +1,113 @@
+"""``python -m engine.training <step>``: data → tokenizer → train → export → evaluate → card, or all.
+
+Intermediate files live in ``.cache/`` at the repository root (ignored by git); the shipped model
+folder is ``resources/models/tessera-edit-mini``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".cache"
+MODEL_DIR = ROOT / "resources" / "models" / "tessera-edit-mini"
+CONTEXT_LENGTH = 512  # tokens: prompt + output of the longest training function
+
+STEPS = ("data", "tokenizer", "train", "export", "evaluate", "card")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def step_data(args) -> None:
+    from . import data
+
+    manifest = data.run(args.cache, seed=args.seed)
+    log(f"pairs: {json.dumps(manifest['pairs'])}; functions {manifest['functions']}")
+
+
+def step_tokenizer(args) -> None:
+    from . import spec, tokenizer
+    from .data import read_jsonl
+
+    pairs = read_jsonl(args.cache / "train.jsonl")
+    texts = [p.source for p in pairs[::3]] + [p.target for p in pairs[1::3]] + [p.instruction for p in pairs]
+    tok = tokenizer.train_tokenizer(texts)
+    tokenizer.save(tok, args.cache / "tokenizer.json")
+    spec.write(args.cache / "tessera.json", tok, CONTEXT_LENGTH)
+    chars = sum(len(p.source) for p in pairs[:2000])
+    toks = sum(len(tok.encode(p.source, add_special_tokens=False).ids) for p in pairs[:2000])
+    log(f"tokenizer: {tok.get_vocab_size()} tokens, {chars / toks:.2f} characters/token on sources")
+
+
+def _encoded(args):
+    from tokenizers import Tokenizer
+
+    from ..align import vocabulary_from_spec
+    from .data import read_jsonl
+    from .encode import Encoded, encode_pairs
+
+    path = args.cache / "train_encoded.npz"
+    tok = Tokenizer.from_file(str(args.cache / "tokenizer.json"))
+    if path.is_file():
+        return Encoded.load(path), tok
+    vocab = vocabulary_from_spec(json.loads((args.cache / "tessera.json").read_text())["aligner"])
+    t = time.monotonic()
+    enc = encode_pairs(tok, vocab, read_jsonl(args.cache / "train.jsonl"), args.seed, CONTEXT_LENGTH)
+    enc.save(path)
+    log(f"encoded {len(enc.kinds)} sequences, {len(enc.ids) / 1e6:.1f}M tokens in {time.monotonic() - t:.0f} s")
+    return enc, tok
+
+
+def step_train(args) -> None:
+    from . import train
+
+    enc, tok = _encoded(args)
+    cfg = train.TrainConfig(minutes=args.minutes, threads=args.threads, seed=args.seed)
+    train.run(args.cache, enc, tok.get_vocab_size(), CONTEXT_LENGTH, cfg, log=log)
+
+
+def step_export(args) -> None:
+    from . import export
+
+    export.run(args.cache, args.model_dir, log=log)
+
+
+def step_evaluate(args) -> None:
+    from . import evaluate
+
+    evaluate.run(args.cache, args.model_dir, per_kind=args.per_kind, log=log)
+
+
+def step_card(args) -> None:
+    from . import card
+
+    card.run(args.cache, args.model_dir)
+    log(f"wrote {args.model_dir / 'MODEL_CARD.md'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m engine.training", description=__doc__.splitlines()[0])
+    ap.add_argument("step", choices=[*STEPS, "all"])
+    ap.add_argument("--cache", type=Path, default=CACHE, help="intermediate files (default .cache/)")
+    ap.add_argument("--model-dir", type=Path, default=MODEL_DIR, help="the model folder to write")
+    ap.add_argument("--minutes", type=float, default=60.0, help="training budget, whole run")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for training")
+    ap.add_argument("--per-kind", type=int, default=200, help="evaluation pairs per kind")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    steps = STEPS if args.step == "all" else (args.step,)
+    for name in steps:
+        log(f"step {name}")
+        globals()[f"step_{name}"](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

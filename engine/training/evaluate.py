@@ -1,0 +1,101 @@
+"""Step ``evaluate``: greedy edits of held-out functions through the engine's own runner
+(``engine.runner.OnnxDecoder`` + ``engine.align`` + ``engine.prompts``), scored per kind.
+
+exact: the output is AST-equal to the expected edit (for out-of-scope: to the unchanged source);
+parses: ``ast.parse`` accepts the output; routed: the skills in tessera.json send the instruction
+to the right skill (None for out-of-scope). Decode speed is tokens after the first divided by the
+time of the single-token steps (prefill excluded), median over examples, one thread.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ..align import make_aligner
+from ..modelspec import load_spec
+from ..prompts import build_edit_prompt
+from ..runner import OnnxDecoder
+from .data import read_jsonl
+from .pairs import KINDS
+
+
+def ast_equal(a: str, b: str) -> bool:
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return False
+
+
+def parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+        return True
+    except SyntaxError:
+        return False
+
+
+def greedy_edit(dec: OnnxDecoder, instruction: str, code: str, max_new: int = 400) -> tuple[str, int, float]:
+    """(output text, tokens generated, seconds spent in single-token steps)."""
+    spec = dec.spec
+    prompt = build_edit_prompt(spec.tokenizer, spec.special, instruction, code)
+    al = make_aligner(spec.aligner or {}, prompt.source_ids, prompt.instruction_ids)
+    dec.reset()
+    logits = dec.prefill(prompt.ids, al.prompt_features(len(prompt.ids)))
+    out: list[int] = []
+    room = min(max_new, spec.context_length - len(prompt.ids))
+    t_steps = 0.0
+    while len(out) < room:
+        tok = int(np.argmax(logits))
+        if tok in spec.eos_ids:
+            break
+        out.append(tok)
+        if len(out) >= room:
+            break
+        t = time.perf_counter()
+        al.push(tok)
+        feats = {k: np.asarray([v], np.int64) for k, v in al.next_features().items()}
+        logits = dec.forward([tok], feats)[-1]
+        t_steps += time.perf_counter() - t
+    return spec.tokenizer.decode(out), len(out), t_steps
+
+
+def run(cache: Path, model_dir: Path, per_kind: int = 200, log=print, write: bool = True) -> dict:
+    spec = load_spec(model_dir)
+    dec = OnnxDecoder(spec, threads=1)
+    pairs = read_jsonl(cache / "eval.jsonl")
+    by_kind = defaultdict(list)
+    for p in pairs:
+        if len(by_kind[p.kind]) < per_kind:
+            by_kind[p.kind].append(p)
+    results, rates, failures = {}, [], []
+    for kind in KINDS:
+        n = exact = ok = routed = 0
+        for p in by_kind[kind]:
+            text, n_tok, t_steps = greedy_edit(dec, p.instruction, p.source)
+            n += 1
+            good = ast_equal(text, p.target)
+            exact += good
+            ok += parses(text)
+            skill = spec.skill_for(p.instruction)
+            routed += (skill is None) if kind == "out_of_scope" else (skill is not None and skill.name == kind)
+            if n_tok > 20 and t_steps > 0:
+                rates.append((n_tok - 1) / t_steps)
+            if not good and len(failures) < 60:
+                failures.append({"kind": kind, "instruction": p.instruction, "source": p.source,
+                                 "expected": p.target, "got": text})
+        results[kind] = {"n": n, "exact": exact / max(n, 1), "parses": ok / max(n, 1), "routed": routed / max(n, 1)}
+        log(f"{kind:16s} n={n:4d} exact {100 * exact / max(n, 1):5.1f}%  parses {100 * ok / max(n, 1):5.1f}%")
+    tok_s = statistics.median(rates) if rates else 0.0
+    report = {"per_kind": results, "decode_tok_s_median": round(tok_s), "threads": 1}
+    log(f"decode: median {tok_s:.0f} tok/s (single-token steps, 1 thread)")
+    if write:
+        (cache / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
+        (cache / "eval_failures.json").write_text(json.dumps(failures, indent=1) + "\n")
+    return report
