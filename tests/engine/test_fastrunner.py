@@ -35,7 +35,7 @@ def pair(request, tiny_model_dir, tmp_path_factory):
     else:
         folder = _random_folder(tmp_path_factory.mktemp("extra"), tiny_model_dir, EXTRAS)
     spec = load_spec(folder)
-    return OnnxDecoder(spec), FastDecoder(spec)
+    return OnnxDecoder(spec), FastDecoder(spec, quant_bits=0)  # float32: the exact format
 
 
 def _inputs(spec, n, seed=0):
