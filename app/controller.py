@@ -160,13 +160,20 @@ class EditController:
         if not instruction:
             self.view.show_status("Type an instruction first (Ctrl+K).", "warn")
             return False
+        enter_s = time.perf_counter()  # the user's Enter: what TTFT and redirect latency count from
         self.history.add(instruction)
         run = self.run
-        if run is not None and (self.mode == "streaming" or (self.mode == "stopped" and run.stopped)):
-            self.spawn(self._redirect(run, instruction))
+        if run is not None and (self.mode == "streaming" or (
+                self.mode == "stopped" and run.stopped and not self._new_target_selected(run))):
+            self.spawn(self._redirect(run, instruction, enter_s))
         else:
-            self.spawn(self._generate(instruction))
+            self.spawn(self._generate(instruction, enter_s))
         return True
+
+    def _new_target_selected(self, run: EditRun) -> bool:
+        """After a stop, selecting other code means a new edit rather than a redirect."""
+        start, end = self.view.selection()
+        return end > start and (start, end) != (run.target.start, run.target.end)
 
     def stop(self) -> None:
         """Stop button / Esc: the engine computes no further token for this request."""
@@ -221,8 +228,7 @@ class EditController:
         await self.open_document()
         return self.client
 
-    async def _generate(self, instruction: str) -> None:
-        started_s = time.perf_counter()
+    async def _generate(self, instruction: str, started_s: float) -> None:
         client = await self._client_ready()
         if client is None:
             return
@@ -250,12 +256,12 @@ class EditController:
         self.view.show_status(f"Editing {target.label}: {instruction}")
         await self._consume(self.run, stream)
 
-    async def _redirect(self, run: EditRun, instruction: str) -> None:
+    async def _redirect(self, run: EditRun, instruction: str, enter_s: float) -> None:
         client = self.client
         if client is None or not client.connected:
             self.view.show_status("The engine is gone; press Enter again to start a new edit.", "error")
             return
-        run.redirect_enter_s = time.perf_counter()
+        run.redirect_enter_s = enter_s
         run.instruction = instruction
         was_running = self.mode == "streaming"
         # Mid-stream, tokens of the old instruction may still be in flight until `redirected`.

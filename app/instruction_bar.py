@@ -20,7 +20,7 @@ from .quick_actions import QUICK_ACTIONS, QuickAction
 PLACEHOLDERS = {
     "idle": "Describe an edit for the selection or the function at the cursor — Enter sends",
     "streaming": "Type a new instruction and press Enter to redirect mid-stream · Esc stops",
-    "stopped": "Enter continues from the partial edit with a new instruction (redirect)",
+    "stopped": "Enter continues the partial edit with a new instruction · select other code for a new edit",
     "reviewing": "Review the changes (✓ / ✗, Ctrl+Enter accepts all), or describe a new edit",
 }
 _PLACEHOLDER_TOKEN = re.compile(r"`([^`]+)`")
@@ -56,6 +56,7 @@ class InstructionBar(QWidget):
         self.historyNext = self.field.historyNext
 
         self.send_button = QPushButton("Send ⏎", self)
+        self.send_button.setObjectName("send")
         self.send_button.clicked.connect(self._submit)
         self.stop_button = QPushButton("Stop ⎋", self)
         self.stop_button.setObjectName("stop")

@@ -156,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Tessera")
     app.setQuitOnLastWindowClosed(False)  # amain decides when to stop, after the engine is down
     try:
-        return asyncio.run(amain(args), loop_factory=functools.partial(qasync.QEventLoop, app))
+        # asyncio.run(..., loop_factory=...) needs 3.12; asyncio.Runner takes it on 3.11 too.
+        with asyncio.Runner(loop_factory=functools.partial(qasync.QEventLoop, app)) as runner:
+            return runner.run(amain(args))
     except KeyboardInterrupt:
         return 130
 

@@ -34,26 +34,46 @@ APP_NAME = "Tessera"
 PROFILE_LABELS = {"wse-3": "WSE-3", "wse-2": "WSE-2", "h100": "1×H100", "h100x8": "8×H100",
                   "h200x8": "8×H200", "b200x8": "8×B200", "local": "this machine"}
 STATUS_COLORS = {"info": "#c9d1e0", "ok": "#7ee787", "warn": "#f2cc60", "error": "#ff7b72"}
+PRESENTATION_SCALE = 1.3  # 14 pt code becomes ~18 pt: legible at the back, still ~60 columns a pane
 SYNC_DELAY_MS = 500  # after the last keystroke, tell the engine (prewarm) and re-measure context
 
 STYLE = """
 QMainWindow, QWidget#central { background: #161b22; color: #e6edf3; }
-QToolBar { background: #1f2630; border: none; spacing: 6px; padding: 3px; }
-QToolBar QToolButton, QToolBar QComboBox { color: #e6edf3; font-size: 13px; padding: 3px 8px; }
-QWidget#instructionBar { background: #1f2630; }
-QLineEdit#instruction { font-size: 15px; padding: 6px; background: #0d1117; color: #e6edf3;
+QToolBar { background: #1f2630; border: none; spacing: 6px; padding: 4px; }
+QToolBar::separator { background: #3d4756; width: 1px; margin: 6px 6px; }
+QToolBar QLabel { color: #8b949e; font-size: 14px; }
+QToolButton { color: #e6edf3; background: transparent; border: 1px solid transparent;
+    border-radius: 4px; padding: 4px 10px; font-size: 14px; }
+QToolButton:hover { background: #2d3643; border-color: #3d4756; }
+QToolButton:pressed, QToolButton:checked { background: #1f6feb; border-color: #1f6feb; }
+QComboBox { color: #e6edf3; background: #0d1117; border: 1px solid #3d4756; border-radius: 4px;
+    padding: 3px 10px; font-size: 14px; min-width: 130px; }
+QComboBox QAbstractItemView { color: #e6edf3; background: #0d1117; selection-background-color: #1f6feb; }
+QMenu { color: #e6edf3; background: #1f2630; }
+QMenu::item:selected { background: #1f6feb; }
+QWidget#instructionBar { background: #1f2630; border-top: 1px solid #30363d; }
+QWidget#instructionBar QToolButton { background: #2d3643; border: 1px solid #3d4756;
+    padding: 3px 10px; font-size: 13px; }
+QWidget#instructionBar QToolButton:hover { background: #3d4756; }
+QLineEdit#instruction { font-size: 16px; padding: 7px; background: #0d1117; color: #e6edf3;
     border: 1px solid #3d4756; border-radius: 4px; }
 QLineEdit#instruction:focus { border: 1px solid #58a6ff; }
-QPushButton { padding: 5px 12px; font-size: 13px; }
-QPushButton#stop:enabled { background: #b62324; color: white; font-weight: bold; }
-QToolButton { color: #c9d1e0; }
-QLabel#quickCaption { color: #8b949e; }
-QProgressBar#contextMeter { color: #e6edf3; border: 1px solid #3d4756; border-radius: 3px;
-    background: #0d1117; text-align: center; }
-QProgressBar#contextMeter::chunk { background: #2f81f7; }
+QPushButton { color: #e6edf3; background: #2d3643; border: 1px solid #3d4756; border-radius: 4px;
+    padding: 6px 14px; font-size: 14px; }
+QPushButton:hover { background: #3d4756; }
+QPushButton:disabled { color: #6e7681; background: #1f2630; border-color: #30363d; }
+QPushButton#send { background: #238636; border-color: #2ea043; font-weight: bold; }
+QPushButton#stop:enabled { background: #da3633; border-color: #f85149; color: white; font-weight: bold; }
+QLabel#quickCaption { color: #8b949e; font-size: 13px; }
+QLabel#gaugeCaption { color: #c9d1e0; font-size: 15px; }
+QProgressBar#contextMeter { color: #e6edf3; border: 1px solid #3d4756; border-radius: 4px;
+    background: #0d1117; text-align: center; font-size: 13px; min-height: 28px; }
+QProgressBar#contextMeter::chunk { background: #1f6feb; }
 QProgressBar#contextMeter[overflow="true"]::chunk { background: #da3633; }
-QStatusBar { background: #1f2630; color: #c9d1e0; }
-QStatusBar QLabel { font-size: 13px; padding: 0 6px; }
+QStatusBar { background: #1f2630; color: #c9d1e0; border-top: 1px solid #30363d; }
+QStatusBar QLabel { font-size: 14px; padding: 2px 8px; }
+QSplitter::handle { background: #30363d; }
+QDialog, QPlainTextEdit { background: #0d1117; color: #e6edf3; }
 """
 
 
@@ -105,6 +125,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self._update_title()
         self.set_mode("idle")
+        self._profile_changed(self.profile_combo.currentIndex())
 
     # -- construction --------------------------------------------------------------------------
 
@@ -191,7 +212,7 @@ class MainWindow(QMainWindow):
 
     def _profile_changed(self, _index: int) -> None:
         self.controller.profile = self.profile_combo.currentData()
-        self.gauges.set_profile(self.profile_combo.currentText())
+        self.gauges.set_profile(self.profile_combo.currentText(), self.profile_combo.currentData() or "local")
 
     def _text_changed(self) -> None:
         self.controller.document_changed()
@@ -206,9 +227,9 @@ class MainWindow(QMainWindow):
             self.controller.spawn(self.controller.sync_document())
 
     def set_presentation(self, on: bool) -> None:
-        """Large type for a projector: every font ×1.5, the window full screen."""
+        """Large type for a projector: code and instruction fonts ×1.3, the window full screen."""
         self.presentation = on
-        scale = 1.5 if on else 1.0
+        scale = PRESENTATION_SCALE if on else 1.0
         for widget in (self.editor, self.diff_view, self.bar.field, self.status_label):
             font = QFont(widget.font())
             base = widget.property("basePointSize") or font.pointSizeF()
@@ -354,7 +375,7 @@ class MainWindow(QMainWindow):
             self.model_button.setText("Model: none")
             self.engine_label.setText(f"engine: {where or 'not running'}")
             return
-        self.model_button.setText(f"Model: {info.model_name} ▾")
+        self.model_button.setText(f"Model: {info.model_name}")
         self.engine_label.setText(f"engine: {where}  ·  context {info.context_length:,}")
         current = self.profile_combo.currentData()
         self.profile_combo.blockSignals(True)
