@@ -1,0 +1,131 @@
+"""Window interactions that need no engine: keys, history, quick actions, files, context, tests."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.mainwindow import MainWindow
+from app.quick_actions import QUICK_ACTIONS
+
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def win(qtbot, qloop):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    for task in window.controller.cancel_tasks():
+        task.cancel()
+
+
+def test_ctrl_k_focuses_the_instruction_bar(qtbot, win):
+    win.editor.setFocus()
+    qtbot.keyClick(win, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert win.bar.field.hasFocus()
+
+
+def test_up_and_down_walk_the_history_without_losing_the_draft(qtbot, win):
+    for text in ("add a docstring", "rename x to count"):
+        win.controller.history.add(text)
+    field = win.bar.field
+    qtbot.keyClicks(field, "half typed")
+    qtbot.keyClick(field, Qt.Key.Key_Up)
+    assert field.text() == "rename x to count"
+    qtbot.keyClick(field, Qt.Key.Key_Up)
+    assert field.text() == "add a docstring"
+    qtbot.keyClick(field, Qt.Key.Key_Down)
+    qtbot.keyClick(field, Qt.Key.Key_Down)
+    assert field.text() == "half typed"
+
+
+def test_quick_actions_fill_the_field_for_the_user_to_edit(qtbot, win):
+    for button, action in zip(win.bar.quick_buttons, QUICK_ACTIONS):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert win.bar.field.text() == action.instruction
+        assert win.controller.run is None  # filled, not sent
+    rename = win.bar.quick_buttons[0]
+    qtbot.mouseClick(rename, Qt.MouseButton.LeftButton)
+    assert win.bar.field.selectedText() == "old_name"  # typing replaces the placeholder
+
+
+def test_an_empty_instruction_is_not_sent(qtbot, win):
+    qtbot.keyClick(win.bar.field, Qt.Key.Key_Return)
+    assert "Type an instruction" in win.status_label.text()
+
+
+def test_sending_without_an_engine_says_so(qtbot, win):
+    win.editor.setPlainText("x = 1\n")
+    win.bar.field.setText("add a comment")
+    qtbot.keyClick(win.bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "No engine" in win.status_label.text(), timeout=WAIT_MS)
+    assert win.editor.toPlainText() == "x = 1\n"
+
+
+def test_a_prompt_that_cannot_fit_is_refused_with_a_clear_message(qtbot, win):
+    win.controller.context_length = 512
+    win.controller.ensure_engine = None
+    big = "".join(f"value_{i} = compute(value_{i - 1})\n" for i in range(1, 400))
+    win.editor.setPlainText(big)
+    assert not win.controller.refresh_context("add type hints")
+    assert win.bar.context_meter.property("overflow") is True
+    assert "512" in win.bar.context_meter.format()
+
+
+def test_save_is_atomic_keeps_permissions_and_clears_the_dirty_marker(qtbot, win, tmp_path):
+    path = tmp_path / "demo.py"
+    path.write_text("a = 1\n")
+    os.chmod(path, 0o640)
+    assert win.open_path(str(path))
+    assert win.windowTitle().startswith("demo.py") and not win.isWindowModified()
+    win.editor.moveCursor(win.editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(win.editor, "b = 2")
+    assert win.isWindowModified()
+    assert win.save()
+    assert path.read_text() == "a = 1\nb = 2"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert not win.isWindowModified()
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.py"]  # no temporary file left behind
+
+
+def test_opening_a_binary_or_missing_file_is_a_clear_error_and_keeps_the_text(qtbot, win, tmp_path):
+    win.editor.setPlainText("keep me\n")
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x00\x01\x02binary")
+    assert not win.open_path(str(blob))
+    assert "binary" in win.status_label.text()
+    assert not win.open_path(str(tmp_path / "missing.py"))
+    assert "Cannot open" in win.status_label.text()
+    assert win.editor.toPlainText() == "keep me\n"
+
+
+def test_run_tests_runs_pytest_only_when_asked_and_shows_the_result(qtbot, win, tmp_path):
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    test_file = tmp_path / "test_calc.py"
+    test_file.write_text("from calc import add\n\ndef test_add():\n    assert add(2, 2) == 4\n\n"
+                         "def test_wrong():\n    assert add(2, 2) == 5\n")
+    win.open_path(str(tmp_path / "calc.py"))
+    assert win.last_test_result is None  # nothing ran on open
+    win.ask_run_tests()  # finds tests next to the file
+    qtbot.waitUntil(lambda: win.last_test_result is not None, timeout=WAIT_MS)
+    result = win.last_test_result
+    assert result.returncode == 1 and "1 failed, 1 passed" in result.summary
+    assert "1 failed, 1 passed" in win.status_label.text()
+    assert win.run_tests_action.isEnabled()
+
+
+def test_pure_modules_import_no_qt():
+    modules = ["app.client", "app.controller", "app.targeting", "app.history", "app.relocate",
+               "app.fileio", "app.testrun", "app.quick_actions", "app.diffstream"]
+    code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
+            "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'qasync')))\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
