@@ -221,3 +221,15 @@ class FastDecoder:
     def common_prefix(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> int:
         """How many leading positions of `ids` (with their extra inputs) the cache already holds."""
         return cached_prefix(self.tokens, self.features, ids, extra)
+
+
+def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True):
+    """The fastest decoder this model folder supports: FastDecoder, else the plain OnnxDecoder."""
+    from .runner import OnnxDecoder
+
+    if fast and FastDecoder.supports(spec):
+        try:
+            return FastDecoder(spec, threads=threads)
+        except ValueError:  # e.g. an ONNX Runtime without the contrib kernels
+            pass
+    return OnnxDecoder(spec, threads=threads)

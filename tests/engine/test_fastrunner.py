@@ -165,10 +165,14 @@ def test_supports_only_graphs_with_the_named_weights(tiny_model_dir, tmp_path):
 
 
 def test_heads_the_fused_attention_cannot_run_are_not_supported(tiny_model_dir, tmp_path):
+    from engine.fastrunner import make_decoder
+
     spec = load_spec(_random_folder(tmp_path, tiny_model_dir, [], head_dim=8))  # kernel needs % 16
     assert not FastDecoder.supports(spec)
     with pytest.raises(ValueError, match="head_dim"):
         FastDecoder(spec)
+    assert isinstance(make_decoder(spec), OnnxDecoder)  # the engine falls back to the plain runner
+    assert isinstance(make_decoder(load_spec(tiny_model_dir)), FastDecoder)
 
 
 def test_quantized_weights_stay_close_and_keep_greedy_choices(tiny_model_dir):
