@@ -48,7 +48,7 @@ class BenchSizes:
     stop_trials: int  # stops per stop-latency figure
 
 
-FULL = BenchSizes(prompt_tokens=64, decode_steps=256, repeats=5, edits_per_kind=4, edit_max_tokens=400,
+FULL = BenchSizes(prompt_tokens=64, decode_steps=128, repeats=9, edits_per_kind=4, edit_max_tokens=400,
                   ttft_file_tokens=2000, round_trips=200, stop_trials=5)
 QUICK = BenchSizes(prompt_tokens=16, decode_steps=12, repeats=2, edits_per_kind=1, edit_max_tokens=12,
                    ttft_file_tokens=200, round_trips=8, stop_trials=1)
