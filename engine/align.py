@@ -565,9 +565,20 @@ class Aligner:
         return list(self._pred.seq)
 
 
+_PARSED: dict[int, tuple[dict, Vocabulary]] = {}  # id(spec) → (spec, parsed), a few entries
+
+
 def make_aligner(spec: dict, source_ids: list[int], instruction_ids: list[int]) -> Aligner:
-    """The engine's entry point: `spec` is the "aligner" object of tessera.json."""
-    return aligner_for(vocabulary_from_spec(spec), source_ids, instruction_ids)
+    """The engine's entry point: `spec` is the "aligner" object of tessera.json.
+
+    Parsing a spec takes milliseconds (vocabulary tables, the pre-token pattern), so the parsed
+    form is kept per spec object: a model's requests after the first start at once."""
+    hit = _PARSED.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        if len(_PARSED) > 8:
+            _PARSED.clear()
+        hit = _PARSED[id(spec)] = (spec, vocabulary_from_spec(spec))
+    return aligner_for(hit[1], source_ids, instruction_ids)
 
 
 def aligner_for(vocab: Vocabulary, source_ids: list[int], instruction_ids: list[int]) -> Aligner:

@@ -1,5 +1,6 @@
-"""Step ``evaluate``: greedy edits of held-out functions through the engine's own runner
-(``engine.runner.OnnxDecoder`` + ``engine.align`` + ``engine.prompts``), scored per kind.
+"""Step ``evaluate``: greedy edits of held-out functions through the decoder the engine picks
+(``engine.fastrunner.FastDecoder``, float32, else ``engine.runner.OnnxDecoder``) with ``engine.align``
+and ``engine.prompts``, scored per kind.
 
 exact: the output is AST-equal to the expected edit (for out-of-scope: to the unchanged source);
 parses: ``ast.parse`` accepts the output; routed: the skills in tessera.json send the instruction
@@ -66,9 +67,27 @@ def greedy_edit(dec: OnnxDecoder, instruction: str, code: str, max_new: int = 40
     return spec.tokenizer.decode(out), len(out), t_steps
 
 
+def engine_decoder(spec):
+    """The decoder the engine picks for this folder: the fused graph when it supports it."""
+    from ..fastrunner import FastDecoder
+
+    return FastDecoder(spec, threads=1) if FastDecoder.supports(spec) else OnnxDecoder(spec, threads=1)
+
+
+def plain_speed(spec, pairs, n: int = 30) -> float:
+    """Median single-token decode rate of the plain graph (engine.runner.OnnxDecoder)."""
+    dec = OnnxDecoder(spec, threads=1)
+    rates = []
+    for p in pairs[:n]:
+        _, n_tok, t_steps = greedy_edit(dec, p.instruction, p.source)
+        if n_tok > 20 and t_steps > 0:
+            rates.append((n_tok - 1) / t_steps)
+    return statistics.median(rates) if rates else 0.0
+
+
 def run(cache: Path, model_dir: Path, per_kind: int = 200, log=print, write: bool = True) -> dict:
     spec = load_spec(model_dir)
-    dec = OnnxDecoder(spec, threads=1)
+    dec = engine_decoder(spec)
     pairs = read_jsonl(cache / "eval.jsonl")
     by_kind = defaultdict(list)
     for p in pairs:
@@ -93,8 +112,11 @@ def run(cache: Path, model_dir: Path, per_kind: int = 200, log=print, write: boo
         results[kind] = {"n": n, "exact": exact / max(n, 1), "parses": ok / max(n, 1), "routed": routed / max(n, 1)}
         log(f"{kind:16s} n={n:4d} exact {100 * exact / max(n, 1):5.1f}%  parses {100 * ok / max(n, 1):5.1f}%")
     tok_s = statistics.median(rates) if rates else 0.0
-    report = {"per_kind": results, "decode_tok_s_median": round(tok_s), "threads": 1}
-    log(f"decode: median {tok_s:.0f} tok/s (single-token steps, 1 thread)")
+    plain = plain_speed(spec, pairs)
+    report = {"per_kind": results, "decoder": type(dec).__name__, "decode_tok_s_median": round(tok_s),
+              "plain_graph_tok_s_median": round(plain), "threads": 1}
+    log(f"decode: median {tok_s:.0f} tok/s with {type(dec).__name__}, {plain:.0f} tok/s plain graph "
+        "(single-token steps, 1 thread)")
     if write:
         (cache / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
         (cache / "eval_failures.json").write_text(json.dumps(failures, indent=1) + "\n")
