@@ -238,6 +238,11 @@ class StreamingDiff:
         return list(self._draft_spans)
 
     @property
+    def draft_spans_view(self) -> Sequence[DraftSpan]:
+        """The draft spans without a copy (read only; in output order)."""
+        return self._draft_spans
+
+    @property
     def final_segments(self) -> list[Segment]:
         return list(self._final_segments)
 

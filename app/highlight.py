@@ -8,12 +8,16 @@ a line's end state changed (a newly opened triple-quoted string, say).
 
 from __future__ import annotations
 
+import fnmatch
+import functools
+import importlib
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from pygments.lexer import ExtendedRegexLexer, Lexer, RegexLexer
-from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+from pygments.lexers import get_lexer_by_name
+from pygments.lexers._mapping import LEXERS
 from pygments.token import Error, Token, Whitespace, _TokenType
-from pygments.util import ClassNotFound
 
 ROOT_STATE = 0  # the state id of a fresh ('root',) stack
 
@@ -103,14 +107,27 @@ def style_for(theme: Theme, ttype: _TokenType) -> TextStyle:
 
 def lexer_for(path_or_name: str | None) -> Lexer:
     """Pygments lexer for a file path, a file name or a language name; Python if unknown."""
-    if path_or_name:
-        text = str(path_or_name)
-        for find in (get_lexer_for_filename, get_lexer_by_name):
-            try:
-                return find(text.lower() if find is get_lexer_by_name else text)
-            except ClassNotFound:
-                continue
-    return get_lexer_by_name("python")
+    cls = _lexer_class(str(path_or_name)) if path_or_name else None
+    return (cls or get_lexer_by_name("python").__class__)()
+
+
+@functools.lru_cache(maxsize=256)
+def _lexer_class(path_or_name: str) -> type[Lexer] | None:
+    # Pygments' built-in table only: its own lookups also scan installed plugins (entry
+    # points) whenever a name is not an alias, which can take seconds.
+    alias = path_or_name.lower()
+    for class_name, (module, _name, aliases, _patterns, _mimes) in LEXERS.items():
+        if alias in aliases:
+            return getattr(importlib.import_module(module), class_name)
+    name = PurePath(path_or_name).name
+    candidates = []
+    for class_name, (module, _name, _aliases, patterns, _mimes) in LEXERS.items():
+        for pattern in patterns:
+            if fnmatch.fnmatch(name, pattern):
+                cls = getattr(importlib.import_module(module), class_name)
+                # Pygments' own ranking: priority, and an exact name beats a wildcard.
+                candidates.append((cls.priority + (0.5 if "*" not in pattern else 0), class_name, cls))
+    return max(candidates)[2] if candidates else None
 
 
 class LineLexer:

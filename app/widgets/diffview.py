@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from app.diffstream import DiffUpdate, Redirect, Segment, StreamingDiff
@@ -30,6 +31,8 @@ from app.widgets.editor import DEFAULT_POINT_SIZE, monospace_font
 
 FRAME_MS = 16  # frame timer period (ms): ~60 Hz
 ACCEPTED, REJECTED = "accepted", "rejected"
+HIGHLIGHT_BUDGET_S = 0.004  # time a frame may spend colouring new lines (s)
+PIXMAP_CACHE_ROWS = 1200  # rendered lines and numbers kept (a few screens' worth; ~40 KB each)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,52 @@ class DiffRow:
     out_line: int  # 0-based output line number, -1 if none
     hunk: int  # hunk index for header/removed/added rows, -1 otherwise
     final: bool  # settled: this row is never rewritten
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive rows of one kind, kept as line ranges so a long run costs O(1)."""
+
+    kind: str  # row kind, as in DiffRow
+    count: int  # rows in the run
+    orig_start: int  # original line of the first row, -1 if the rows have none
+    out_start: int  # output line of the first row, -1 if the rows have none
+    hunk: int  # hunk index, -1 if none
+    final: bool  # settled
+    text: str = ""  # the text of a single header/redirect/partial row
+
+
+class _Runs:
+    """A list of runs indexed by row."""
+
+    def __init__(self):
+        self._runs: list[_Run] = []
+        self._starts: list[int] = []  # first row index of each run
+        self._rows = 0  # total rows (count)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def add(self, run: _Run) -> None:
+        if run.count > 0:
+            self._runs.append(run)
+            self._starts.append(self._rows)
+            self._rows += run.count
+
+    def row(self, index: int, diff: StreamingDiff) -> DiffRow:
+        k = bisect.bisect_right(self._starts, index) - 1
+        run, offset = self._runs[k], index - self._starts[k]
+        orig = run.orig_start + offset if run.orig_start >= 0 else -1
+        out = run.out_start + offset if run.out_start >= 0 and run.kind != "removed" else -1
+        if run.kind in ("header", "redirect"):
+            orig, out = run.orig_start, run.out_start
+        if run.kind in ("context", "added"):
+            text = diff.output_lines[out].rstrip("\n")
+        elif run.kind == "removed":
+            text = diff.original_lines[orig].rstrip("\n")
+        else:
+            text = run.text
+        return DiffRow(run.kind, text, orig, out, run.hunk, run.final)
 
 
 class LiveDiffView(QAbstractScrollArea):
@@ -64,7 +113,13 @@ class LiveDiffView(QAbstractScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setAutoFillBackground(False)
         self._lexer = LineLexer(lexer_for("python"))
-        self._token_cache: dict[str, list] = {}
+        self._pixmaps: OrderedDict[tuple[str, str | None], QPixmap] = OrderedDict()  # LRU images
+        self._colours: dict[str, QColor] = {}
+        self._highlight_deadline_s = 0.0  # this frame's highlighting budget ends (perf_counter s)
+        self._frame_incomplete = False  # some rows were drawn plain and need another frame
+        self._full_repaint = False  # the next frame repaints every visible row
+        self._last_layout = (0, 0, 0)  # _layout() at the last frame
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # lets scroll() blit
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(FRAME_MS)
@@ -78,6 +133,7 @@ class LiveDiffView(QAbstractScrollArea):
         """Start showing an edit of ``original`` (forgets any previous one)."""
         self.clear()
         self._diff = StreamingDiff(original)
+        self._max_chars = max((len(line) for line in self._diff.original_lines), default=0)
         self._apply(DiffUpdate(pending_start=0))
 
     def feed(self, chunk: str, draft_tokens: int = 0) -> None:
@@ -103,25 +159,28 @@ class LiveDiffView(QAbstractScrollArea):
 
     def clear(self) -> None:
         self._diff: StreamingDiff | None = None
-        self._final_rows: list[DiffRow] = []
-        self._tail_rows: list[DiffRow] = []
+        self._final_rows = _Runs()  # settled rows: only ever appended
+        self._tail_rows = _Runs()  # unsettled rows, rebuilt each frame
         self._pending_start = 0  # first original line not reached yet
         self._redirects_unplaced: list[Redirect] = []
         self._states: dict[int, str] = {}  # hunk index -> ACCEPTED / REJECTED
         self._header_rows: dict[int, int] = {}  # final hunk index -> row index of its header
         self._current: int | None = None  # hunk the keys act on
         self._out_starts: list[int] = [0]  # char offset of each output line start
+        self._draft_starts: list[int] = []  # start char of each draft span, for bisect
         self._max_chars = 0  # longest row seen (chars), for the horizontal scroll range
         self._unpainted_since: float | None = None  # oldest chunk not yet in a frame (s)
         self._frame_since: float | None = None  # oldest chunk in the frame awaiting paint (s)
         self._dirty = False
         self._latest = DiffUpdate()
+        self._last_layout = (0, 0, 0)
+        self._full_repaint = True
         self.follow = True
         self._mark_dirty()
 
     def set_language_for(self, path_or_name: str | None) -> str:
         self._lexer = LineLexer(lexer_for(path_or_name))
-        self._token_cache.clear()
+        self._pixmaps.clear()
         self.viewport().update()
         return self._lexer.name
 
@@ -176,10 +235,10 @@ class LiveDiffView(QAbstractScrollArea):
 
     def _row(self, index: int) -> DiffRow:
         if index < len(self._final_rows):
-            return self._final_rows[index]
+            return self._final_rows.row(index, self._diff)
         index -= len(self._final_rows)
         if index < len(self._tail_rows):
-            return self._tail_rows[index]
+            return self._tail_rows.row(index, self._diff)
         line = self._pending_start + index - len(self._tail_rows)
         return DiffRow("pending", self._diff.original_lines[line].rstrip("\n"), line, -1, -1, False)
 
@@ -187,53 +246,58 @@ class LiveDiffView(QAbstractScrollArea):
         out = self._diff.output_lines
         for line in out[len(self._out_starts) - 1:]:
             self._out_starts.append(self._out_starts[-1] + len(line))
+            self._max_chars = max(self._max_chars, len(line))
         for segment in update.final_segments:
-            self._final_rows.extend(self._segment_rows(segment, True, self._redirects_unplaced))
-        for hunk in update.new_final_hunks:
+            self._add_segment(self._final_rows, segment, True, self._redirects_unplaced)
+        for _hunk in update.new_final_hunks:
             self._advance_current()
+        self._draft_starts += [span.out_start_char for span in update.new_draft_spans]
         self._latest = update
         self._mark_dirty()
 
-    def _segment_rows(self, segment: Segment, final: bool, redirects: list[Redirect]):
-        orig, out = self._diff.original_lines, self._diff.output_lines
-        rows: list[DiffRow] = []
+    def _add_segment(self, runs: _Runs, segment: Segment, final: bool,
+                     redirects: list[Redirect]) -> None:
         if segment.kind != "equal":
             if final:
-                self._header_rows[segment.hunk] = len(self._final_rows)
-            rows.append(DiffRow("header", "", segment.orig_start, segment.out_start, segment.hunk, final))
-            rows += [DiffRow("removed", orig[i].rstrip("\n"), i, -1, segment.hunk, final)
-                     for i in range(segment.orig_start, segment.orig_end)]
-        for j in range(segment.out_start, segment.out_end):
+                self._header_rows[segment.hunk] = len(runs)
+            runs.add(_Run("header", 1, segment.orig_start, segment.out_start, segment.hunk, final))
+            runs.add(_Run("removed", segment.orig_end - segment.orig_start, segment.orig_start, -1,
+                          segment.hunk, final))
+        kind = "context" if segment.kind == "equal" else "added"
+        j = segment.out_start
+        while j < segment.out_end:
             while redirects and redirects[0].out_line <= j:
-                rows.append(self._redirect_row(redirects.pop(0), final))
-            if segment.kind == "equal":
-                i = segment.orig_start + j - segment.out_start
-                rows.append(DiffRow("context", out[j].rstrip("\n"), i, j, -1, final))
-            else:
-                rows.append(DiffRow("added", out[j].rstrip("\n"), -1, j, segment.hunk, final))
-        self._max_chars = max([self._max_chars, *(len(r.text) for r in rows)])
-        return rows
+                runs.add(self._redirect_run(redirects.pop(0), final))
+            stop = segment.out_end
+            if redirects and redirects[0].out_line < stop:
+                stop = redirects[0].out_line
+            orig_start = segment.orig_start + j - segment.out_start if kind == "context" else -1
+            runs.add(_Run(kind, stop - j, orig_start, j, segment.hunk, final))
+            j = stop
 
     @staticmethod
-    def _redirect_row(redirect: Redirect, final: bool) -> DiffRow:
-        return DiffRow("redirect", redirect.instruction, -1, redirect.out_line, -1, final)
+    def _redirect_run(redirect: Redirect, final: bool) -> _Run:
+        return _Run("redirect", 1, -1, redirect.out_line, -1, final, redirect.instruction)
 
     def _append_redirects(self, before_line: int | None) -> None:
         while self._redirects_unplaced and (before_line is None
                                             or self._redirects_unplaced[0].out_line < before_line):
-            self._final_rows.append(self._redirect_row(self._redirects_unplaced.pop(0), True))
+            self._final_rows.add(self._redirect_run(self._redirects_unplaced.pop(0), True))
 
     def _rebuild_tail(self) -> None:
+        """The unsettled rows: a handful of runs however many lines they span."""
         update = self._latest
         redirects = list(self._redirects_unplaced)
-        rows: list[DiffRow] = []
+        runs = _Runs()
         for segment in update.tentative_segments:
-            rows += self._segment_rows(segment, False, redirects)
-        rows += [self._redirect_row(r, False) for r in redirects]
+            self._add_segment(runs, segment, False, redirects)
+        for redirect in redirects:
+            runs.add(self._redirect_run(redirect, False))
         if update.partial_line:
-            rows.append(DiffRow("partial", update.partial_line, -1, len(self._diff.output_lines),
-                                -1, False))
-        self._tail_rows = rows
+            runs.add(_Run("partial", 1, -1, len(self._diff.output_lines), -1, False,
+                          update.partial_line))
+            self._max_chars = max(self._max_chars, len(update.partial_line))
+        self._tail_rows = runs
         self._pending_start = update.pending_start
 
     # ---- frames ----------------------------------------------------------------------------------
@@ -251,12 +315,40 @@ class LiveDiffView(QAbstractScrollArea):
             if self._frame_since is None:
                 self._frame_since = self._unpainted_since
             self._unpainted_since = None
+        before = self._last_layout  # rows appended by feed() since then need painting too
         if self._diff is not None:
             self._rebuild_tail()
         else:
-            self._tail_rows, self._pending_start = [], 0
-        self._update_scrollbars()
-        self.viewport().update()
+            self._tail_rows, self._pending_start = _Runs(), 0
+        after = self._last_layout = self._layout()
+        self._update_scrollbars()  # may scroll: the viewport blits the rows that only moved
+        if self._full_repaint:
+            self._full_repaint = False
+            self.viewport().update()
+            return
+        # Settled rows never change, so only rows from the old settled end can differ; the pending
+        # original below keeps its row positions when output and original advance together.
+        first_changed = min(before[0], after[0])
+        if before[0] + before[1] - before[2] != after[0] + after[1] - after[2]:
+            last_changed = self.row_count() + 1
+        else:
+            last_changed = max(before[0] + before[1], after[0] + after[1]) + 1
+        height, top_row = self.row_height(), self.verticalScrollBar().value()
+        top = max(0, (first_changed - top_row) * height)
+        bottom = min(self.viewport().height(), (last_changed - top_row) * height)
+        if bottom > top:
+            self.viewport().update(QRect(0, top, self.viewport().width(), bottom - top))
+
+    def _layout(self) -> tuple[int, int, int]:
+        """(settled rows, unsettled rows, first pending original line)."""
+        return len(self._final_rows), len(self._tail_rows), self._pending_start
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
+        viewport = self.viewport()
+        if dx or abs(dy) * self.row_height() >= viewport.height():
+            viewport.update()
+        elif dy:
+            viewport.scroll(0, dy * self.row_height())  # blit; Qt repaints only the exposed strip
 
     def row_height(self) -> int:
         return self.fontMetrics().height() + 4
@@ -314,13 +406,27 @@ class LiveDiffView(QAbstractScrollArea):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self.viewport())
-        theme, height = self.theme, self.row_height()
-        painter.fillRect(event.rect(), QColor(theme.background))
+        height = self.row_height()
         first = self.verticalScrollBar().value()
-        last = min(self.row_count(), first + self.viewport().height() // height + 2)
-        for index in range(first, last):
-            self._paint_row(painter, self._row(index), (index - first) * height)
+        rows: set[int] = set()
+        for rect in event.region():
+            painter.fillRect(rect, self._colour(self.theme.background))
+            rows.update(range(first + rect.top() // height,
+                              min(self.row_count(), first + rect.bottom() // height + 1)))
+        metrics = self.fontMetrics()
+        geometry = (height, self.viewport().width(), self._gutter_width(),
+                    metrics.horizontalAdvance("x"), metrics.horizontalAdvance("9"),
+                    self._gutter_width() - self.horizontalScrollBar().value())
+        # Highlighting new lines has a per-frame budget; lines past it are drawn plain this frame
+        # and coloured by the next one, so a burst of new rows never stalls the event loop.
+        self._highlight_deadline_s = time.perf_counter() + HIGHLIGHT_BUDGET_S
+        self._frame_incomplete = False
+        for index in sorted(rows):
+            self._paint_row(painter, self._row(index), (index - first) * height, geometry)
         painter.end()
+        if self._frame_incomplete:
+            self._full_repaint = True
+            self._mark_dirty()
         self.paint_count += 1
         if self._frame_since is not None:
             latency_ms = (time.perf_counter() - self._frame_since) * 1000.0
@@ -328,19 +434,23 @@ class LiveDiffView(QAbstractScrollArea):
             self.framePainted.emit(latency_ms)
 
     _BACKGROUNDS = {"added": "added", "removed": "removed", "partial": "added"}
+    _SIGNS = {"added": ("+", "#7ee787"), "removed": ("−", "#ffa198"), "partial": ("+", "#7ee787")}
 
-    def _paint_row(self, painter: QPainter, row: DiffRow, top: int) -> None:
-        theme, height, metrics = self.theme, self.row_height(), self.fontMetrics()
-        width = self.viewport().width()
-        gutter = self._gutter_width()
-        char_w = metrics.horizontalAdvance("x")
-        x0 = gutter - self.horizontalScrollBar().value()
+    def _colour(self, name: str) -> QColor:
+        colour = self._colours.get(name)
+        if colour is None:
+            colour = self._colours[name] = QColor(name)
+        return colour
+
+    def _paint_row(self, painter: QPainter, row: DiffRow, top: int, geometry: tuple) -> None:
+        theme = self.theme
+        height, width, gutter, char_w, digit_w, x0 = geometry
         if row.kind == "header":
             self._paint_header(painter, row, top)
             return
         if row.kind == "redirect":
-            painter.fillRect(0, top, width, height, QColor(theme.current_line))
-            painter.setPen(QColor(theme.redirect))
+            painter.fillRect(0, top, width, height, self._colour(theme.current_line))
+            painter.setPen(self._colour(theme.redirect))
             painter.setFont(self._bold)
             painter.drawLine(0, top + height // 2, 12, top + height // 2)
             label = f"↪ redirected: {row.text}" if row.text else "↪ redirected"
@@ -349,56 +459,56 @@ class LiveDiffView(QAbstractScrollArea):
             return
         background = self._BACKGROUNDS.get(row.kind)
         if background:
-            painter.fillRect(0, top, width, height, QColor(getattr(theme, background)))
-        if row.kind in ("added", "partial", "context") and row.out_line >= 0:
+            painter.fillRect(0, top, width, height, self._colour(getattr(theme, background)))
+        if self._draft_starts and row.out_line >= 0:
             self._paint_draft(painter, row, top, x0, char_w)
+        painter.fillRect(0, top, digit_w * 12 + 8, height, self._colour(theme.gutter_background))
         if not row.final and row.kind in ("added", "removed"):
-            painter.fillRect(0, top, 3, height, QColor(theme.accent))  # still settling
-        digit_w = metrics.horizontalAdvance("9")
-        painter.fillRect(0, top, digit_w * 12 + 8, height, QColor(theme.gutter_background))
-        painter.setPen(QColor(theme.gutter_foreground))
-        right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+            painter.fillRect(0, top, 3, height, self._colour(theme.accent))  # still settling
+        # Line numbers are right-aligned cached images: drawText per row is a frame's main cost.
         if row.orig_line >= 0:
-            painter.drawText(0, top, digit_w * 6, height, right, str(row.orig_line + 1))
+            number = self._text_pixmap(str(row.orig_line + 1), theme.gutter_foreground)
+            painter.drawPixmap(digit_w * 6 - self._pixmap_width(number), top, number)
         if row.out_line >= 0 and row.kind != "partial":
-            painter.drawText(digit_w * 6, top, digit_w * 6, height, right, str(row.out_line + 1))
-        sign = {"added": "+", "removed": "−", "partial": "+"}.get(row.kind, "")
+            number = self._text_pixmap(str(row.out_line + 1), theme.gutter_foreground)
+            painter.drawPixmap(digit_w * 12 - self._pixmap_width(number), top, number)
+        sign = self._SIGNS.get(row.kind)
         if sign:
-            painter.setPen(QColor("#7ee787" if sign == "+" else "#ffa198"))
-            painter.setFont(self._bold)
-            painter.drawText(digit_w * 12 + 8, top, digit_w * 2, height, Qt.AlignmentFlag.AlignCenter, sign)
-            painter.setFont(self._font)
+            painter.drawPixmap(digit_w * 12 + 8 + digit_w // 2, top, self._text_pixmap(*sign))
         painter.setClipRect(gutter, top, width - gutter, height)
-        baseline = top + (height + metrics.ascent() - metrics.descent()) // 2
-        if row.kind == "pending":
-            painter.setPen(QColor(theme.pending))
-            painter.drawText(x0, baseline, row.text)
-        else:
-            x = x0
-            for start, length, ttype in self._tokens(row.text):
-                part = row.text[start:start + length]
-                style = style_for(theme, ttype)
-                painter.setPen(QColor(style.color))
-                painter.drawText(x, baseline, part)
-                x += char_w * len(part)
-            if row.kind == "partial":  # the stream's cursor
-                painter.fillRect(x + 1, top + 3, max(2, char_w // 2), height - 6, QColor(theme.accent))
+        x = x0
+        if row.text:
+            pixmap = self._text_pixmap(row.text, theme.pending if row.kind == "pending" else None)
+            if pixmap is None:  # over this frame's highlighting budget
+                self._frame_incomplete = True
+                painter.setPen(self._colour(theme.foreground))
+                metrics = self.fontMetrics()
+                text = row.text.expandtabs(4)
+                painter.drawText(x0, top + (height + metrics.ascent() - metrics.descent()) // 2, text)
+                x += metrics.horizontalAdvance(text)
+            else:
+                painter.drawPixmap(x0, top, pixmap)
+                x += self._pixmap_width(pixmap)
+        if row.kind == "partial":  # the stream's cursor
+            painter.fillRect(x + 1, top + 3, max(2, char_w // 2), height - 6, self._colour(theme.accent))
         painter.setClipping(False)
 
+    @staticmethod
+    def _pixmap_width(pixmap: QPixmap) -> int:
+        return round(pixmap.width() / pixmap.devicePixelRatio())
+
     def _paint_draft(self, painter: QPainter, row: DiffRow, top: int, x0: int, char_w: int) -> None:
-        spans = self._diff.draft_spans if self._diff else []
-        if not spans:
-            return
         start = self._out_starts[row.out_line] if row.out_line < len(self._out_starts) else 0
         end = start + len(row.text)
-        starts = [s.out_start_char for s in spans]
-        for span in spans[max(0, bisect.bisect_right(starts, start) - 1):]:
+        spans = self._diff.draft_spans_view
+        for k in range(max(0, bisect.bisect_right(self._draft_starts, start) - 1), len(spans)):
+            span = spans[k]
             if span.out_start_char >= end:
                 break
             a, b = max(start, span.out_start_char), min(end, span.out_end_char)
             if a < b:  # an underline: visible, yet quieter than a second background
                 painter.fillRect(x0 + (a - start) * char_w, top + self.row_height() - 4,
-                                 (b - a) * char_w, 3, QColor(self.theme.draft))
+                                 (b - a) * char_w, 3, self._colour(self.theme.draft))
 
     def _paint_header(self, painter: QPainter, row: DiffRow, top: int) -> None:
         theme, height, width = self.theme, self.row_height(), self.viewport().width()
@@ -426,20 +536,50 @@ class LiveDiffView(QAbstractScrollArea):
             painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setFont(self._font)
 
-    def _tokens(self, text: str):
-        tokens = self._token_cache.get(text)
-        if tokens is None:
-            if len(self._token_cache) > 20_000:
-                self._token_cache.clear()
-            tokens = self._token_cache[text] = self._lexer.lex(text)[0]
-        return tokens
+    def _text_pixmap(self, text: str, colour: str | None = None) -> QPixmap | None:
+        """The line's coloured text, rendered once and reused while it stays in view.
+
+        Rows scroll by unchanged from frame to frame; drawing a cached pixmap instead of one
+        drawText per token keeps a frame well inside its 16 ms.
+        """
+        key = (text, colour)
+        pixmap = self._pixmaps.get(key)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(key)
+            return pixmap
+        if colour is None and time.perf_counter() > self._highlight_deadline_s:
+            return None
+        text = text.expandtabs(4)
+        metrics, ratio = self.fontMetrics(), self.devicePixelRatioF()
+        width = min(8000, max(1, metrics.horizontalAdvance(text) + 2))
+        pixmap = QPixmap(int(width * ratio), int(self.row_height() * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setFont(self._font)
+        baseline = (self.row_height() + metrics.ascent() - metrics.descent()) // 2
+        if colour is not None:  # one colour, no syntax (pending original, numbers, signs)
+            painter.setPen(QColor(colour))
+            painter.drawText(0, baseline, text)
+        else:
+            x = 0
+            for start, length, ttype in self._lexer.lex(text)[0]:
+                part = text[start:start + length]
+                painter.setPen(QColor(style_for(self.theme, ttype).color))
+                painter.drawText(x, baseline, part)
+                x += metrics.horizontalAdvance(part)
+        painter.end()
+        self._pixmaps[key] = pixmap
+        if len(self._pixmaps) > PIXMAP_CACHE_ROWS:
+            self._pixmaps.popitem(last=False)
+        return pixmap
 
     # ---- input -------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
         pos: QPoint = event.position().toPoint()
         index = self.verticalScrollBar().value() + pos.y() // self.row_height()
         if 0 <= index < len(self._final_rows):
-            row = self._final_rows[index]
+            row = self._final_rows.row(index, self._diff)
             if row.kind == "header" and row.hunk not in self._states:
                 accept, reject = self._button_geometry((index - self.verticalScrollBar().value())
                                                        * self.row_height())

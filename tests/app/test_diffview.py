@@ -149,3 +149,21 @@ def test_clear_and_misuse(qtbot):
     view.clear()
     settle(qtbot, view)
     assert view.rows() == [] and view.diff is None
+
+
+def test_what_is_on_screen_matches_a_full_repaint_after_fast_streaming(qtbot):
+    """Frames repaint only changed rows and blit the rest; nothing stale may remain."""
+    original = "".join(f"def h{i}(x):\n    y = x + {i}\n    return y\n\n" for i in range(80))
+    output = original.replace("x + 3", "x - 3").replace("x + 9", "x * 9").replace("y = x + 40", "z = 1")
+    view = make_view(qtbot)
+    view.begin(original)
+    for k in range(0, len(output), 4):
+        view.feed(output[k:k + 4])
+        if k % 40 == 0:
+            qtbot.wait(1)  # let frames run mid-stream, as the event loop would
+    settle(qtbot, view)
+
+    def screen_is_current() -> bool:
+        return view.screen().grabWindow(view.winId()).toImage() == view.grab().toImage()
+
+    qtbot.waitUntil(screen_is_current, timeout=2000)
