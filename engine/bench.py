@@ -110,6 +110,8 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
         fig["genai_status"] = f"not installed: {exc}"
     except Exception as exc:  # a peer's failure is a finding, not a crash
         fig["genai_status"] = f"failed: {type(exc).__name__}: {exc}"
+    if DEFAULT_QUANT_BITS:  # Optimum runs float32 weights: compare with ours on the same format too
+        runs["ours_float32"] = fast_loop(FastDecoder(twin, quant_bits=0), prompt, s.decode_steps)
     try:
         runs["optimum"] = peers.optimum_runner(twin.folder, prompt, max(4, s.decode_steps // 2))
     except peers.PeerMissing as exc:
@@ -126,6 +128,8 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
     if "optimum" in res:
         theirs = statistics.median(res["optimum"])
         fig.update(optimum_tok_s=round(1 / theirs, 1), optimum_ratio=_ratio(theirs, mine))
+        if "ours_float32" in res:
+            fig["optimum_ratio_float32"] = _ratio(theirs, statistics.median(x[0] for x in res["ours_float32"]))
     return fig
 
 
