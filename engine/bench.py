@@ -182,52 +182,54 @@ async def _run(eng, sid: str, rid: str, instruction: str, selection, max_tokens:
 
 
 async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
+    """Each edit with speculation off and on, in the default weight format and (full run) the others."""
     from .session import Document
 
     eng = _engine(spec.folder)
-    # Other weight formats run the same edits without speculation: do they change the output?
-    others = {} if quick or not isinstance(eng.decoder, FastDecoder) else {
-        WEIGHTS[b]: FastDecoder(spec, quant_bits=b) for b in WEIGHTS if b != DEFAULT_QUANT_BITS}
     main = eng.decoder
+    decoders = {WEIGHTS[DEFAULT_QUANT_BITS]: main}
+    if not quick and isinstance(main, FastDecoder):
+        decoders.update({WEIGHTS[b]: FastDecoder(spec, quant_bits=b) for b in WEIGHTS if b != DEFAULT_QUANT_BITS})
+    default = WEIGHTS[DEFAULT_QUANT_BITS]
+    tok = {(f, sp): 0 for f in decoders for sp in (False, True)}
+    secs = {(f, sp): 0.0 for f in decoders for sp in (False, True)}
+    same_as_default = {f: 0 for f in decoders}
+    accepted = proposed = 0
+    same = True
     try:
         cases = edit_cases(spec, s.edits_per_kind, quick)
-        tok = {True: 0, False: 0}
-        secs = {True: 0.0, False: 0.0}
-        accepted = proposed = 0
-        same = True
-        same_as_default = {name: 0 for name in others}
         for i, (instruction, code) in enumerate(cases):
             eng.open(f"edit{i}", Document(code))
             texts = {}
-            for speculate in (False, True):
-                main.reset()
-                done, _, _ = await _run(eng, f"edit{i}", f"e{i}{speculate}", instruction, (0, len(code)),
-                                        s.edit_max_tokens, speculate)
-                st = done.stats
-                texts[speculate] = done.text
-                if st.get("tokens", 0) > 1 and st.get("tok_s"):
-                    tok[speculate] += st["tokens"] - 1
-                    secs[speculate] += (st["tokens"] - 1) / st["tok_s"]
-                if speculate:
-                    accepted += st.get("accepted_draft", 0)
-                    proposed += st.get("proposed_draft", 0)
-            same &= texts[True] == texts[False]
-            for name, dec in others.items():
+            for fmt, dec in decoders.items():
                 eng.decoder = dec
-                dec.reset()
-                done, _, _ = await _run(eng, f"edit{i}", f"q{i}{name}", instruction, (0, len(code)),
-                                        s.edit_max_tokens, False)
-                same_as_default[name] += done.text == texts[False]
-                eng.decoder = main
-        on = tok[True] / secs[True] if secs[True] else None
-        off = tok[False] / secs[False] if secs[False] else None
-        fig = {"edit_cases": len(cases), "edit_tokens": tok[False], "speculative_tok_s": on and round(on, 1),
-               "plain_edit_tok_s": off and round(off, 1), "speculative_speedup": _ratio(on, off),
+                for speculate in (False, True):
+                    dec.reset()
+                    done, _, _ = await _run(eng, f"edit{i}", f"e{i}{fmt}{speculate}", instruction, (0, len(code)),
+                                            s.edit_max_tokens, speculate)
+                    st = done.stats
+                    texts[fmt, speculate] = done.text
+                    if st.get("tokens", 0) > 1 and st.get("tok_s"):
+                        tok[fmt, speculate] += st["tokens"] - 1
+                        secs[fmt, speculate] += (st["tokens"] - 1) / st["tok_s"]
+                    if speculate and fmt == default:
+                        accepted += st.get("accepted_draft", 0)
+                        proposed += st.get("proposed_draft", 0)
+                same &= texts[fmt, True] == texts[fmt, False]
+                same_as_default[fmt] += texts[fmt, False] == texts[default, False]
+        rate = {key: tok[key] / secs[key] if secs[key] else None for key in tok}
+        fig = {"edit_cases": len(cases), "edit_tokens": tok[default, False],
+               "speculative_tok_s": rate[default, True] and round(rate[default, True], 1),
+               "plain_edit_tok_s": rate[default, False] and round(rate[default, False], 1),
+               "speculative_speedup": _ratio(rate[default, True], rate[default, False]),
                "acceptance_rate": round(accepted / proposed, 3) if proposed else 0.0,
                "accepted_draft": accepted, "proposed_draft": proposed, "speculative_output_identical": same,
                "engine_decoder": type(main).__name__}
-        for name, n in same_as_default.items():
-            fig[f"edit_output_same_{name}"] = round(n / len(cases), 3) if cases else None
+        for fmt in decoders:
+            if fmt != default:
+                fig[f"edit_output_same_{fmt}"] = round(same_as_default[fmt] / len(cases), 3) if cases else None
+                fig[f"speculative_tok_s_{fmt}"] = rate[fmt, True] and round(rate[fmt, True], 1)
+                fig[f"plain_edit_tok_s_{fmt}"] = rate[fmt, False] and round(rate[fmt, False], 1)
         return fig
     finally:
         eng.decoder = main
