@@ -23,7 +23,8 @@ from .decode import EditJob, run_edit_job
 from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
 from .modelspec import ModelSpec, load_spec
 from .prompts import build_prefix
-from .runner import Cancelled, OnnxDecoder
+from .fastrunner import make_decoder
+from .runner import Cancelled
 from .sampling import SamplingParams
 
 
@@ -58,7 +59,7 @@ class Engine:
 
     def __init__(self, model_dir: str | Path, threads: int = 1):
         self.spec: ModelSpec = load_spec(model_dir)
-        self.decoder = OnnxDecoder(self.spec, threads=threads)
+        self.decoder = make_decoder(self.spec, threads=threads)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-infer")
         self.sessions: dict[str, Session] = {}
         self._active: dict[str, EditJob] = {}  # running jobs by request id
