@@ -87,6 +87,8 @@ class FastDecoder:
         # Row offset of each extra table in the graph's stacked embedding table.
         sizes = [cfg.vocab_size] + [self._extra_rows[n] for n in self.spec.extra_inputs]
         self._extra_offsets = np.cumsum(sizes)[:-1].tolist()
+        self._extra_limits = sizes[1:]  # rows of each extra table
+        self._vocab = cfg.vocab_size
         self._slots: OrderedDict[tuple[int, int], _Slot] = OrderedDict()
         self._run = self.session._sess.run_with_iobinding  # skips the Python wrapper per call
         self.cancel = threading.Event()  # set from any thread to abort a running prefill
@@ -174,12 +176,16 @@ class FastDecoder:
         slot = self._slot(n, rows)
         if n == 1:  # the decode step: scalar writes, no temporary arrays
             tok = int(ids[0])
+            if not 0 <= tok < self._vocab:  # the stacked table would read another table's row
+                raise ValueError(f"token id {tok} is outside the vocabulary (0..{self._vocab - 1})")
             slot.ids[0, 0, 0] = tok
             for j, name in enumerate(self.spec.extra_inputs):
                 values = None if extra is None else extra.get(name)
                 if values is None:
                     raise ValueError(f"extra input {name!r} is required by this model")
                 value = int(values[0])
+                if not 0 <= value < self._extra_limits[j]:
+                    raise ValueError(f"extra input {name!r} value {value} is outside its table")
                 self._features[start, j] = value
                 slot.ids[0, 0, j + 1] = value + self._extra_offsets[j]
             slot.seqlens_k[0] = start
@@ -189,11 +195,15 @@ class FastDecoder:
             return slot.logits[0]
         buf = slot.ids[0]
         buf[:, 0] = ids
+        if buf[:, 0].min() < 0 or buf[:, 0].max() >= self._vocab:
+            raise ValueError(f"token ids must lie in 0..{self._vocab - 1}")
         for j, name in enumerate(self.spec.extra_inputs, start=1):
             values = None if extra is None else extra.get(name)
             if values is None:
                 raise ValueError(f"extra input {name!r} is required by this model")
             buf[:, j] = values
+            if buf[:, j].min() < 0 or buf[:, j].max() >= self._extra_limits[j - 1]:
+                raise ValueError(f"extra input {name!r} has values outside its table")
             self._features[start:start + n, j - 1] = buf[:, j]
             buf[:, j] += self._extra_offsets[j - 1]
         slot.seqlens_k[0] = start + n - 1

@@ -128,10 +128,17 @@ def test_context_overflow_and_missing_extra_are_clear_errors(pair):
     with pytest.raises(ContextOverflow, match="context"):
         fast.forward([1] * (fast.context_length + 1))
     assert fast.length == 0
+    for bad in ([fast.spec.config.vocab_size], [3, -1]):  # ids the stacked table must not read
+        with pytest.raises(ValueError, match="vocabulary|token ids"):
+            fast.forward(bad)
     if fast.spec.extra_inputs:
         with pytest.raises(ValueError, match="extra input"):
             fast.forward([1, 2])
-        assert fast.length == 0
+        for n in (1, 3):
+            wrong = {name: np.full(n, 10_000) for name in fast.spec.extra_inputs}
+            with pytest.raises(ValueError, match="outside its table"):
+                fast.forward([1] * n, wrong)
+    assert fast.length == 0
 
 
 def test_prefill_can_be_cancelled_between_chunks(pair):
