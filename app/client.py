@@ -320,7 +320,8 @@ class EngineClient:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._streams: dict[str, RequestStream] = {}
-        self._ready_waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
+        # (reply type, session) → futures awaiting that reply (`ready`, `measured`), oldest first
+        self._waiters: dict[tuple[str, str], list[asyncio.Future[dict[str, Any]]]] = {}
         self._pongs: collections.deque[asyncio.Future[float]] = collections.deque()
         self._ids = itertools.count(1)
         self._closing = False
@@ -387,24 +388,37 @@ class EngineClient:
         msg: dict[str, Any] = {"type": "open", "session": session, "document": document}
         if profile:
             msg["profile"] = profile
-        return await self._await_ready(session, msg, timeout_s)
+        return await self._await_reply("ready", session, msg, timeout_s)
 
     async def update_document(self, session: str, text: str, timeout_s: float = 60.0) -> dict[str, Any]:
         """Send the editor's new text (`update`) and return the engine's `ready`."""
-        return await self._await_ready(session, {"type": "update", "session": session, "text": text}, timeout_s)
+        msg = {"type": "update", "session": session, "text": text}
+        return await self._await_reply("ready", session, msg, timeout_s)
 
-    async def _await_ready(self, session: str, msg: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    async def measure(self, session: str, instruction: str, selection: tuple[int, int],
+                      timeout_s: float = 30.0) -> dict[str, Any]:
+        """The engine's exact prompt size for a would-be edit (`measured`: prompt_tokens,
+        source_tokens, context_length, fits)."""
+        msg = {"type": "measure", "session": session, "instruction": instruction,
+               "selection": {"start": int(selection[0]), "end": int(selection[1])}}
+        return await self._await_reply("measured", session, msg, timeout_s)
+
+    async def _await_reply(self, reply: str, session: str, msg: dict[str, Any],
+                           timeout_s: float) -> dict[str, Any]:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._ready_waiters.setdefault(session, []).append(future)
+        key = (reply, session)
+        self._waiters.setdefault(key, []).append(future)
         try:
             await self.send(msg)
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)
         except asyncio.TimeoutError:
             raise EngineError("timeout", f"The engine did not answer {msg['type']} within {timeout_s:g} s.") from None
         finally:
-            waiters = self._ready_waiters.get(session, [])
+            waiters = self._waiters.get(key, [])
             if future in waiters:
                 waiters.remove(future)
+            if not waiters:
+                self._waiters.pop(key, None)
 
     async def generate(
         self, session: str, instruction: str, selection: tuple[int, int], **options: Any
@@ -443,6 +457,10 @@ class EngineClient:
         """Continue `request_id` with a new instruction; its stream reopens if it had ended."""
         stream = self._streams.get(request_id)
         if stream is None or stream.finished:
+            # One ping round trip first: any late reply about the ended request (the error for a
+            # stop that crossed its `done`) arrives before the reopened stream exists, and the
+            # engine has finished retiring the request, so the redirect restarts it.
+            await self.ping()
             stream = RequestStream(request_id, time.perf_counter())
             self._streams[request_id] = stream
         await self.send({"type": "redirect", "request": request_id, "instruction": instruction})
@@ -484,11 +502,13 @@ class EngineClient:
             if stream.finished:
                 self._streams.pop(str(request_id), None)
             return
-        if kind == "ready":
-            for future in self._ready_waiters.pop(str(msg.get("session")), []):
+        if kind in ("ready", "measured"):
+            waiters = self._waiters.get((kind, str(msg.get("session"))), [])
+            for future in waiters:
                 if not future.done():
-                    future.set_result(msg)
-            if self.on_ready:
+                    future.set_result(msg)  # replies come in order: the oldest waiter's
+                    break
+            if kind == "ready" and self.on_ready:
                 self.on_ready(msg)
             return
         if kind == "pong":
@@ -499,15 +519,10 @@ class EngineClient:
                     break
             return
         if kind == "error" and request_id is None:
-            session = msg.get("session")
-            waiters = self._ready_waiters.pop(str(session), []) if session is not None else []
-            if not waiters and len(self._ready_waiters) == 1:
-                # An `open` that failed before the engine knew its session: the only one waiting.
-                waiters = self._ready_waiters.pop(next(iter(self._ready_waiters)))
-            for future in waiters:
-                if not future.done():
-                    future.set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
-            if waiters:
+            # Session errors carry no request id: when exactly one reply is awaited, it is for it.
+            pending = [f for waiters in self._waiters.values() for f in waiters if not f.done()]
+            if len(pending) == 1:
+                pending[0].set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
                 return
         if self.on_message:
             self.on_message(msg)
@@ -521,11 +536,11 @@ class EngineClient:
             stream.put({"type": "error", "code": ENGINE_LOST, "message": reason, "request": request_id})
         self._streams.clear()
         error = EngineError(ENGINE_LOST, reason)
-        for waiters in self._ready_waiters.values():
+        for waiters in self._waiters.values():
             for future in waiters:
                 if not future.done():
                     future.set_exception(error)
-        self._ready_waiters.clear()
+        self._waiters.clear()
         while self._pongs:
             future = self._pongs.popleft()
             if not future.done():

@@ -19,7 +19,7 @@ from .client import ENGINE_LOST, EngineClient, EngineError, RequestStream
 from .diffstream import Hunk, StreamingDiff
 from .history import InstructionHistory
 from .relocate import Relocator
-from .targeting import Target, check_fit, choose_target, output_budget
+from .targeting import ContextFit, Target, check_fit, choose_target, fit_from_measure, output_budget
 
 
 class EditView(Protocol):
@@ -145,12 +145,29 @@ class EditController:
         self._document_dirty = True
 
     def refresh_context(self, instruction: str) -> bool:
-        """Update the context meter for the current target; False if the prompt cannot fit."""
+        """Update the context meter from an estimate; False if the prompt cannot fit."""
         text = self.view.document_text()
         target = choose_target(text, *self.view.selection(), self.view.language())
         fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
         self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
         return fit.fits
+
+    async def measure_context(self, instruction: str) -> ContextFit:
+        """The context meter from the engine's exact count (an estimate without an engine)."""
+        text = self.view.document_text()
+        target = choose_target(text, *self.view.selection(), self.view.language())
+        fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
+        client = self.client
+        if client is not None and client.connected and self._session_opened and not self._document_dirty:
+            try:
+                measured = await client.measure(self.session, instruction or "edit", (target.start, target.end))
+                fit = fit_from_measure(int(measured.get("prompt_tokens") or 0),
+                                       int(measured.get("source_tokens") or 0),
+                                       int(measured.get("context_length") or self.context_length))
+            except EngineError:
+                pass  # the estimate stands; the engine's refusal, if any, comes with the edit
+        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
+        return fit
 
     # -- the user's actions --------------------------------------------------------------------
 
@@ -232,16 +249,15 @@ class EditController:
         client = await self._client_ready()
         if client is None:
             return
+        if self._document_dirty or not self._session_opened:
+            await self.sync_document()  # the engine must edit the text the user sees now
         text = self.view.document_text()
         target = choose_target(text, *self.view.selection(), self.view.language())
         target_text = text[target.start:target.end]
-        fit = check_fit(self.prompt_tokens, target_text, instruction, self.context_length)
-        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
+        fit = await self.measure_context(instruction)
         if not fit.fits:
             self.view.show_status(fit.message(), "error")
             return
-        if self._document_dirty or not self._session_opened:
-            await self.sync_document()  # the engine must edit the text the user sees now
         left = self.context_length - fit.prompt_tokens if self.context_length else None
         stream = await client.generate(
             self.session, instruction, (target.start, target.end),

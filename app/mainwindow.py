@@ -222,9 +222,13 @@ class MainWindow(QMainWindow):
         self._sync_timer.start()
 
     def _sync_now(self) -> None:
-        self.controller.refresh_context(self.bar.field.text())
-        if self.controller.mode != "streaming" and self.controller._document_dirty:
-            self.controller.spawn(self.controller.sync_document())
+        self.controller.spawn(self._sync_and_measure())
+
+    async def _sync_and_measure(self) -> None:
+        c = self.controller
+        if c.mode != "streaming":
+            await c.sync_document()
+        await c.measure_context(self.bar.field.text())
 
     def set_presentation(self, on: bool) -> None:
         """Large type for a projector: code and instruction fonts ×1.3, the window full screen."""

@@ -135,3 +135,8 @@ def check_fit(prompt_tokens: int, target_text: str, instruction: str, context_le
     prompt = max(prompt_tokens, estimate_tokens(target_text)) + estimate_tokens(instruction) + 4
     output = output_budget(target_text)
     return ContextFit(prompt, output, max(0, context_length))
+
+
+def fit_from_measure(prompt_tokens: int, source_tokens: int, context_length: int) -> ContextFit:
+    """The engine's own count (`measured`): the prompt plus one rewrite of the source must fit."""
+    return ContextFit(max(0, prompt_tokens), max(0, source_tokens), max(0, context_length))

@@ -90,5 +90,5 @@ class GaugeColumn(QWidget):
     def feed_tiles(self, msg: dict[str, Any]) -> None:
         if isinstance(msg.get("layout"), dict):
             self.wafer.set_layout(msg["layout"])
-        frame = msg.get("frame") if isinstance(msg.get("frame"), dict) else msg
-        self.wafer.show_frame(frame)
+        if isinstance(msg.get("frame"), dict):
+            self.wafer.show_frame(msg["frame"])

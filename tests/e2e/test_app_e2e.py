@@ -212,3 +212,13 @@ def test_engine_killed_mid_stream_keeps_the_text_and_restarts_on_the_next_instru
     wait_done(qtbot, window, previous_run=killed_run)
     assert window.link.process.pid != first_pid
     assert window.controller.run.tokens == 20
+
+
+def test_a_prompt_too_large_for_the_model_is_refused_before_anything_streams(qtbot, window):
+    big = "".join(f"value_{i} = compute(value_{i - 1}, {i})\n" for i in range(1, 1500))
+    load(window, big)
+    send(qtbot, window, "add type hints")
+    qtbot.waitUntil(lambda: "context holds" in window.status_label.text(), timeout=WAIT_MS)
+    assert window.controller.run is None  # nothing was sent to generate
+    assert window.bar.context_meter.property("overflow") is True
+    assert window.editor.toPlainText() == big
