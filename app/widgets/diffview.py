@@ -119,6 +119,7 @@ class LiveDiffView(QAbstractScrollArea):
         self._frame_incomplete = False  # some rows were drawn plain and need another frame
         self._full_repaint = False  # the next frame repaints every visible row
         self._last_layout = (0, 0, 0)  # _layout() at the last frame
+        self._plain_rows: set[int] = set()  # rows drawn without colours, to repaint next frame
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # lets scroll() blit
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -338,6 +339,9 @@ class LiveDiffView(QAbstractScrollArea):
         bottom = min(self.viewport().height(), (last_changed - top_row) * height)
         if bottom > top:
             self.viewport().update(QRect(0, top, self.viewport().width(), bottom - top))
+        for index in self._plain_rows:
+            self.viewport().update(QRect(0, (index - top_row) * height, self.viewport().width(), height))
+        self._plain_rows.clear()
 
     def _layout(self) -> tuple[int, int, int]:
         """(settled rows, unsettled rows, first pending original line)."""
@@ -422,10 +426,12 @@ class LiveDiffView(QAbstractScrollArea):
         self._highlight_deadline_s = time.perf_counter() + HIGHLIGHT_BUDGET_S
         self._frame_incomplete = False
         for index in sorted(rows):
+            self._frame_incomplete = False
             self._paint_row(painter, self._row(index), (index - first) * height, geometry)
+            if self._frame_incomplete:
+                self._plain_rows.add(index)
         painter.end()
-        if self._frame_incomplete:
-            self._full_repaint = True
+        if self._plain_rows:
             self._mark_dirty()
         self.paint_count += 1
         if self._frame_since is not None:
