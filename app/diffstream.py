@@ -251,6 +251,14 @@ class StreamingDiff:
         """Final hunks, then the current tentative ones (indices continue in order)."""
         return self._final_hunks + self._tentative()[1]
 
+    def hunk(self, index: int) -> Hunk | None:
+        """Hunk ``index`` (final or tentative), or None if there is none such now."""
+        if 0 <= index < len(self._final_hunks):
+            return self._final_hunks[index]
+        tentative = self._tentative()[1]
+        k = index - len(self._final_hunks)
+        return tentative[k] if 0 <= k < len(tentative) else None
+
     @property
     def final_hunks(self) -> list[Hunk]:
         return list(self._final_hunks)

@@ -103,6 +103,7 @@ def main(out_dir: str = "/tmp") -> None:
         QThread.msleep(40)
         app.processEvents()
         panel.tick(clock.now_s)
+        window.grab()  # a first paint colours the lines (each frame has a highlighting budget)
         window.grab().save(str(out / name))
         print("wrote", out / name)
 

@@ -130,12 +130,13 @@ class LiveDiffView(QAbstractScrollArea):
         self.clear()
 
     # ---- driving (the controller calls these) -------------------------------------------------
-    def begin(self, original: str) -> None:
-        """Start showing an edit of ``original`` (forgets any previous one)."""
+    def begin(self, original: str) -> StreamingDiff:
+        """Start showing an edit of ``original`` (forgets any previous one); returns its diff."""
         self.clear()
         self._diff = StreamingDiff(original)
         self._max_chars = max((len(line) for line in self._diff.original_lines), default=0)
         self._apply(DiffUpdate(pending_start=0))
+        return self._diff
 
     def feed(self, chunk: str, draft_tokens: int = 0) -> None:
         if self._diff is None:
@@ -524,7 +525,10 @@ class LiveDiffView(QAbstractScrollArea):
             painter.setPen(QColor(theme.accent))
             painter.drawRect(1, top + 1, width - 3, height - 2)
         painter.setFont(self._bold)
+        hunk = self._diff.hunk(row.hunk) if self._diff else None
         label = f"  hunk {row.hunk + 1} · line {row.orig_line + 1}"
+        if hunk is not None:
+            label += f" · −{hunk.orig_end - hunk.orig_start} +{len(hunk.new_lines)}"
         if not row.final:
             label += " · streaming…"
         elif state:
