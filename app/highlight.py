@@ -20,6 +20,7 @@ from pygments.lexers._mapping import LEXERS
 from pygments.token import Error, Token, Whitespace, _TokenType
 
 ROOT_STATE = 0  # the state id of a fresh ('root',) stack
+LEX_CACHE_LINES = 50_000  # lexed lines remembered per lexer (count)
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,20 @@ class LineLexer:
             lexer, ExtendedRegexLexer)
         self._stacks: list[tuple[str, ...]] = [("root",)]  # state id -> state stack
         self._ids: dict[tuple[str, ...], int] = {("root",): ROOT_STATE}
+        self._cache: dict[tuple[str, int], tuple[list, int]] = {}  # (line, state) -> result
 
     def lex(self, line: str, state: int = ROOT_STATE) -> tuple[list[tuple[int, int, _TokenType]], int]:
         """Tokens of ``line`` (no newline) as (start, length, type), and the end state id."""
+        key = (line, state)
+        cached = self._cache.get(key)
+        if cached is None:
+            # Code repeats lines (blank lines, "return x", closing brackets): lex each once.
+            if len(self._cache) >= LEX_CACHE_LINES:
+                self._cache.clear()
+            cached = self._cache[key] = self._lex(line, state)
+        return cached
+
+    def _lex(self, line: str, state: int) -> tuple[list[tuple[int, int, _TokenType]], int]:
         text = line + "\n"  # rules for line ends (comments, string states) need the newline
         if not self.carries_state:
             tokens = [(pos, len(value), ttype)
