@@ -355,6 +355,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         if self._allow_close or not self.editor.document().isModified():
+            self.stop_timers()
             self.closing.emit()
             event.accept()
             return
@@ -364,6 +365,11 @@ class MainWindow(QMainWindow):
                           | QMessageBox.StandardButton.Cancel, self)
         box.finished.connect(lambda _r: self._close_answer(box.standardButton(box.clickedButton())))
         box.open()  # never a nested exec(): the engine's events keep flowing
+
+    def stop_timers(self) -> None:
+        """No more timer-driven work (engine sync, gauge refresh): the window is going away."""
+        self._sync_timer.stop()
+        self.gauges.panel.bind(None)
 
     def _close_answer(self, answer: QMessageBox.StandardButton) -> None:
         if answer == QMessageBox.StandardButton.Save and not self.save():

@@ -18,6 +18,10 @@ from pathlib import Path
 
 from app_session import DEMO_SOURCE, run_app, until
 
+from engine.modelspec import MODELS_DIR
+
+TEST_MODEL = MODELS_DIR / "tiny-random"
+
 
 def summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
@@ -72,7 +76,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--model", help="model folder (default: the bundled model)")
+    parser.add_argument("--model", default=str(TEST_MODEL),
+                        help="model folder (default: the random-weight test model, whose edits "
+                             "never end early, so every run can redirect mid-stream)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = run_app(lambda w: measure(w, args.runs, args.warmup), args.model)

@@ -8,7 +8,10 @@ import pytest
 
 from app.client import ENGINE_LOST, EngineClient, EngineError, EngineProcess, EngineStartError, read_token
 
+from engine.modelspec import MODELS_DIR
+
 SOURCE = "def area(w, h):\n    return w * h\n"
+TEST_MODEL = MODELS_DIR / "tiny-random"  # random weights: long streams to stop and redirect
 
 
 def run(coro):
@@ -16,7 +19,7 @@ def run(coro):
 
 
 async def started() -> tuple[EngineProcess, EngineClient]:
-    proc = EngineProcess()
+    proc = EngineProcess(TEST_MODEL)
     url = await proc.start()
     client = EngineClient()
     await client.connect(url, proc.token)
@@ -31,7 +34,7 @@ async def shut(proc: EngineProcess, client: EngineClient) -> int | None:
 
 def test_token_travels_in_the_environment_never_argv():
     async def main():
-        proc = EngineProcess()
+        proc = EngineProcess(TEST_MODEL)
         await proc.start()
         try:
             cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
@@ -69,7 +72,7 @@ def test_welcome_ready_and_a_streamed_edit():
 
 def test_wrong_token_is_refused_clearly():
     async def main():
-        proc = EngineProcess()
+        proc = EngineProcess(TEST_MODEL)
         url = await proc.start()
         try:
             with pytest.raises(EngineError) as refused:
@@ -163,7 +166,7 @@ def test_redirect_after_stop_reopens_the_stream():
 def test_engine_killed_mid_stream_surfaces_as_error_after_what_arrived():
     async def main():
         exits = []
-        proc = EngineProcess(on_exit=exits.append)
+        proc = EngineProcess(TEST_MODEL, on_exit=exits.append)
         url = await proc.start()
         closed = []
         client = EngineClient(on_closed=closed.append)

@@ -15,6 +15,11 @@ import qasync
 
 from app.main import EngineLink, shutdown
 from app.mainwindow import MainWindow
+from engine.modelspec import MODELS_DIR
+
+# The random-weight test model: deterministic for a seed, never ends early, fast to load. The
+# bundled edit model would finish most edits before a test could press Stop.
+TEST_MODEL = MODELS_DIR / "tiny-random"
 
 WAIT_MS = 30_000  # generous: the machine is shared; these waits end as soon as the condition holds
 
@@ -54,10 +59,10 @@ def run_async(qtbot, qloop):
 
 @pytest.fixture
 def window(qtbot, run_async):
-    """The main window on a fresh engine child process (the bundled default model)."""
+    """The main window on a fresh engine child process running the test model."""
     win = MainWindow()
     qtbot.addWidget(win)
-    link = EngineLink(win)
+    link = EngineLink(win, model_dir=str(TEST_MODEL))
     win.controller.ensure_engine = link.connect
     win.controller.seed = 1234
     win.controller.temperature = 1.0  # the test model's greedy output repeats one token
@@ -65,5 +70,6 @@ def window(qtbot, run_async):
     win.show()
     run_async(link.start())
     yield win
+    win.stop_timers()
     run_async(shutdown(win.controller, link))
     assert link.process is None

@@ -23,8 +23,8 @@ def win(qtbot, qloop):
     qtbot.addWidget(window)
     window.show()
     yield window
-    for task in window.controller.cancel_tasks():
-        task.cancel()
+    window.stop_timers()
+    window.controller.cancel_tasks()
 
 
 def test_ctrl_k_focuses_the_instruction_bar(qtbot, win):
