@@ -233,13 +233,13 @@ class FastDecoder:
         return cached_prefix(self.tokens, self.features, ids, extra)
 
 
-def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True):
+def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True, quant_bits: int = DEFAULT_QUANT_BITS):
     """The fastest decoder this model folder supports: FastDecoder, else the plain OnnxDecoder."""
     from .runner import OnnxDecoder
 
     if fast and FastDecoder.supports(spec):
         try:
-            return FastDecoder(spec, threads=threads)
+            return FastDecoder(spec, threads=threads, quant_bits=quant_bits)
         except ValueError:  # e.g. an ONNX Runtime without the contrib kernels
             pass
     return OnnxDecoder(spec, threads=threads)
