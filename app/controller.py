@@ -301,20 +301,24 @@ class EditController:
         async for msg in stream:
             if run is not self.run:
                 return  # a newer edit replaced this one
-            kind = msg.get("type")
-            if kind == "token":
-                self._on_token(run, msg)
-            elif kind == "redirected":
-                self.view.diff_mark_redirect(str(msg.get("instruction", run.instruction)))
-                run.redirect_armed = True
-            elif kind == "tiles":
-                self.view.feed_tiles(msg)
-            elif kind == "notice":
-                self.view.show_status(str(msg.get("message", "")), "warn")
-            elif kind == "done":
-                self._on_done(run, msg)
-            elif kind == "error":
-                self._on_error(run, msg)
+            self.handle(run, msg)
+
+    def handle(self, run: EditRun, msg: dict[str, Any]) -> None:
+        """One engine message of `run`'s request: into the diff, the gauges, the status line."""
+        kind = msg.get("type")
+        if kind == "token":
+            self._on_token(run, msg)
+        elif kind == "redirected":
+            self.view.diff_mark_redirect(str(msg.get("instruction", run.instruction)))
+            run.redirect_armed = True
+        elif kind == "tiles":
+            self.view.feed_tiles(msg)
+        elif kind == "notice":
+            self.view.show_status(str(msg.get("message", "")), "warn")
+        elif kind == "done":
+            self._on_done(run, msg)
+        elif kind == "error":
+            self._on_error(run, msg)
 
     def _on_token(self, run: EditRun, msg: dict[str, Any]) -> None:
         text = str(msg.get("text", ""))
@@ -363,10 +367,16 @@ class EditController:
                 f"Stopped after {summary}. Review the partial edit, or type a new instruction and "
                 "press Enter to redirect.", "warn")
         else:
-            self._set_mode("reviewing")
             hint = " (output hit the length limit)" if reason == "length" else ""
-            hunks = len(self.diff.hunks) if self.diff else 0
-            self.view.show_status(f"Done: {summary}{hint}; {hunks} change(s) to review.", "ok")
+            left = len(self.unresolved_final())
+            hunks = len(self.diff.final_hunks) if self.diff else 0
+            if left:
+                self._set_mode("reviewing")
+                self.view.show_status(f"Done: {summary}{hint}; {left} change(s) to review.", "ok")
+            else:
+                self._set_mode("idle")
+                what = "every change already reviewed" if hunks else "no change to the code"
+                self.view.show_status(f"Done: {summary}{hint}; {what}.", "ok")
         self.view.clear_target()
 
     def _on_error(self, run: EditRun, msg: dict[str, Any]) -> None:

@@ -80,12 +80,20 @@ class EngineLink:
         if self.engine_url:
             self.window.show_status("The model of a remote engine is chosen where it runs.", "warn")
             return
-        self.model_dir = model_dir
+        previous, self.model_dir = self.model_dir, model_dir
         self.window.show_status(f"Loading the model in {model_dir}…")
         try:
             await self.start()
         except EngineError as exc:
+            # Back to the model that worked, so the user keeps an engine.
+            self.model_dir = previous
+            try:
+                await self.start()
+            except EngineError:
+                pass
             self.window.show_status(f"Could not load that model: {exc.message}", "error")
+            return
+        self.window.show_status(f"Loaded {self.client.info.model_name if self.client else model_dir}.", "ok")
 
 
 def build_parser() -> argparse.ArgumentParser:

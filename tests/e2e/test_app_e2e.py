@@ -222,3 +222,15 @@ def test_a_prompt_too_large_for_the_model_is_refused_before_anything_streams(qtb
     assert window.controller.run is None  # nothing was sent to generate
     assert window.bar.context_meter.property("overflow") is True
     assert window.editor.toPlainText() == big
+
+
+def test_a_bad_model_folder_is_refused_and_the_working_engine_comes_back(qtbot, window, tmp_path, run_async):
+    load(window)
+    first_pid = window.link.process.pid
+    run_async(window.link.switch_model(str(tmp_path / "not-a-model")))
+    assert "Could not load that model" in window.status_label.text()
+    assert window.link.process.pid != first_pid and window.link.client.connected
+    window.controller.max_tokens = 10
+    send(qtbot, window, "add a docstring")
+    wait_done(qtbot, window)
+    assert 0 < window.controller.run.tokens <= 10

@@ -1,0 +1,148 @@
+"""The controller with a fake view: review while streaming, conflicts, redirect bookkeeping.
+
+No Qt and no engine here: engine messages are handed to the controller as the client would, diffs
+go through the real `StreamingDiff`; the end-to-end tests cover the same paths on a real engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.controller import EditController, EditRun
+from app.diffstream import StreamingDiff
+from app.targeting import choose_target
+
+SOURCE = "".join(f"line_{i} = {i}\n" for i in range(12))
+
+
+class FakeView:
+    """Records what the controller shows; holds the document text like an editor would."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sel = (0, 0)
+        self.diff: StreamingDiff | None = None
+        self.states: dict[int, str] = {}
+        self.status: list[tuple[str, str]] = []
+        self.modes: list[str] = []
+        self.undo_steps: list[list[tuple[int, int, str]]] = []
+        self.redirect_marks: list[str] = []
+        self.finished: list[bool] = []
+
+    def document_text(self) -> str: return self.text
+    def selection(self) -> tuple[int, int]: return self.sel
+    def language(self) -> str: return "python"
+    def document_path(self) -> str | None: return None
+    def show_target(self, start: int, end: int, label: str) -> None: pass
+    def clear_target(self) -> None: pass
+
+    def diff_begin(self, original: str) -> StreamingDiff:
+        self.diff = StreamingDiff(original)
+        self.states.clear()
+        return self.diff
+
+    def diff_feed(self, text: str, draft_tokens: int) -> None: self.diff.feed(text, draft_tokens)
+    def diff_mark_redirect(self, instruction: str) -> None:
+        self.redirect_marks.append(instruction)
+        self.diff.mark_redirect(instruction)
+    def diff_finish(self, stopped: bool) -> None:
+        self.finished.append(stopped)
+        self.diff.finish(stopped)
+    def set_hunk_state(self, index: int, state: str) -> None: self.states[index] = state
+
+    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None:
+        self.undo_steps.append(edits)
+        for start, end, new in sorted(edits, reverse=True):
+            self.text = self.text[:start] + new + self.text[end:]
+
+    def set_mode(self, mode: str) -> None: self.modes.append(mode)
+    def show_status(self, text: str, level: str = "info") -> None: self.status.append((text, level))
+    def show_context(self, used: int, total: int, fits: bool) -> None: pass
+    def metrics_start(self, t_s: float) -> None: pass
+    def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: pass
+    def metrics_first_paint(self, t_s: float) -> None: pass
+    def metrics_done(self, stats: dict[str, Any]) -> None: pass
+    def after_paint(self, callback) -> None: callback()
+    def feed_tiles(self, msg: dict[str, Any]) -> None: pass
+
+
+def streaming_controller(view: FakeView) -> tuple[EditController, EditRun]:
+    controller = EditController(view)
+    target = choose_target(view.text, 0, len(view.text))
+    run = EditRun("r1", "edit", target, view.text, 0.0)
+    controller.run = run
+    controller.diff = view.diff_begin(view.text[target.start:target.end])
+    controller._set_mode("streaming")
+    return controller, run
+
+
+def token(text: str) -> dict[str, Any]:
+    return {"type": "token", "request": "r1", "index": 0, "text": text, "count": 1, "draft": 0}
+
+
+def consume(controller: EditController, run: EditRun, messages: list[dict[str, Any]]) -> None:
+    for msg in messages:
+        controller.handle(run, msg)
+
+
+def test_a_settled_hunk_can_be_accepted_while_the_stream_runs():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    # The model rewrites line 1, then copies on: the copied lines settle hunk 0.
+    output = SOURCE.replace("line_1 = 1\n", "line_1 = 100\n")
+    head = output[: output.index("line_6")]
+    consume(controller, run, [token(head)])
+    assert controller.mode == "streaming" and controller.diff.final_hunks
+    assert controller.accept_hunks([0]) == 1
+    assert view.text == SOURCE.replace("line_1 = 1\n", "line_1 = 100\n")
+    assert len(view.undo_steps) == 1  # one undo step
+    assert view.states == {0: "accepted"}
+    # The stream goes on and ends; the accepted hunk is not offered again.
+    consume(controller, run, [token(output[len(head):]),
+                              {"type": "done", "request": "r1", "reason": "eos", "stats": {"tok_s": 900.0}}])
+    assert controller.mode == "idle"  # nothing left to review
+    assert controller.accept_all() == 0
+    assert view.text == output
+
+
+def test_a_hunk_still_streaming_cannot_be_accepted():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    consume(controller, run, [token("changed_0 = 0\n")])
+    assert controller.accept_hunks([0]) == 0
+    assert view.text == SOURCE
+    assert "still streaming" in view.status[-1][0]
+
+
+def test_typing_inside_a_hunk_after_the_start_is_never_overwritten():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    output = SOURCE.replace("line_3 = 3\n", "line_3 = 300\n")
+    consume(controller, run, [token(output), {"type": "done", "request": "r1", "reason": "eos"}])
+    view.text = view.text.replace("line_3 = 3\n", "line_3 = 3  # mine\n")
+    assert controller.accept_all() == 0
+    assert "line_3 = 3  # mine" in view.text
+    assert view.states == {0: "conflict"}
+    assert view.status[-1][1] == "error"
+
+
+def test_redirect_marks_the_diff_where_the_engine_says():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    consume(controller, run, [token("line_0 = 0\n"),
+                              {"type": "redirected", "request": "r1", "instruction": "use hex"},
+                              token("line_1 = 0x1\n"),
+                              {"type": "done", "request": "r1", "reason": "stop"}])
+    assert view.redirect_marks == ["use hex"]
+    assert controller.mode == "stopped" and view.finished == [True]
+    assert run.output == "line_0 = 0\nline_1 = 0x1\n"
+
+
+def test_engine_lost_mid_stream_keeps_the_text_and_says_so():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    consume(controller, run, [token("line_0 = 0\n"),
+                              {"type": "error", "request": "r1", "code": "engine_lost", "message": "gone"}])
+    assert view.text == SOURCE
+    assert controller.mode == "stopped"
+    assert "stopped unexpectedly" in view.status[-1][0] and view.status[-1][1] == "error"
