@@ -32,7 +32,7 @@ import numpy as np
 from . import benchpeers as peers
 from .benchloops import fast_loop, interleaved, naive_loop
 from .benchsuite import edit_cases, long_file
-from .fastrunner import DEFAULT_QUANT_BITS, FastDecoder
+from .fastrunner import DEFAULT_WEIGHTS, WEIGHT_FORMATS, FastDecoder
 from .modelspec import MODELS_DIR, ModelSpec, default_model_dir, load_spec
 
 
@@ -52,7 +52,6 @@ FULL = BenchSizes(prompt_tokens=64, decode_steps=128, repeats=9, edits_per_kind=
                   ttft_file_tokens=2000, round_trips=200, stop_trials=5)
 QUICK = BenchSizes(prompt_tokens=16, decode_steps=12, repeats=2, edits_per_kind=1, edit_max_tokens=12,
                    ttft_file_tokens=200, round_trips=8, stop_trials=1)
-WEIGHTS = {0: "float32", 8: "int8", 4: "int4"}
 
 
 def _ms(seconds: list[float]) -> float:
@@ -72,21 +71,20 @@ def _prompt(spec: ModelSpec, n: int, seed: int) -> list[int]:
 def decode_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
     """Fast loop (each weight format) and the naive loop, interleaved; same prompt and steps."""
     prompt = _prompt(spec, s.prompt_tokens, 0)
-    runs = {WEIGHTS[b]: fast_loop(FastDecoder(spec, quant_bits=b), prompt, s.decode_steps)
-            for b in ([DEFAULT_QUANT_BITS] if quick else WEIGHTS)}
+    formats = [DEFAULT_WEIGHTS] if quick else list(WEIGHT_FORMATS)
+    runs = {w: fast_loop(FastDecoder(spec, weights=w), prompt, s.decode_steps) for w in formats}
     runs["naive"] = naive_loop(spec, prompt, s.decode_steps)
     res = interleaved(runs, s.repeats)
-    fig: dict = {"model": spec.name, "weights": WEIGHTS[DEFAULT_QUANT_BITS]}
-    for name in runs:
-        if name != "naive":
-            fig[f"plain_tok_s_{name}"] = round(1 / statistics.median(x[0] for x in res[name]), 1)
-    default = [x[0] for x in res[WEIGHTS[DEFAULT_QUANT_BITS]]]
+    fig: dict = {"model": spec.name, "weights": DEFAULT_WEIGHTS}
+    for name in formats:
+        fig[f"plain_tok_s_{name}"] = round(1 / statistics.median(x[0] for x in res[name]), 1)
+    default = [x[0] for x in res[DEFAULT_WEIGHTS]]
     fig.update(plain_tok_s=round(1 / statistics.median(default), 1), per_token_ms=_ms(default),
                naive_per_token_ms=_ms(res["naive"]))
     fig["per_token_reduction"] = round(1 - fig["per_token_ms"] / fig["naive_per_token_ms"], 3)
     if not quick:  # does the approximate format change greedy choices on this prompt?
         ref = res["float32"][-1][1]
-        for name in ("int8", "int4"):
+        for name in formats:
             toks = res[name][-1][1]
             fig[f"greedy_agreement_{name}"] = round(float(np.mean(np.asarray(toks) == np.asarray(ref))), 3)
     return fig
@@ -96,7 +94,7 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
     """Ours vs genai vs Optimum on the twin without draft inputs (same weights), interleaved."""
     twin = load_spec(peers.plain_twin(spec, tmp / "plain")) if spec.extra_inputs else spec
     prompt = _prompt(spec, s.prompt_tokens, 1)
-    ours = fast_loop(FastDecoder(twin), prompt, s.decode_steps)
+    ours = fast_loop(FastDecoder(twin, weights=DEFAULT_WEIGHTS), prompt, s.decode_steps)
     _, tokens = ours()
     runs = {"ours": ours}
     fig: dict = {"ours_twin_tok_s": None, "genai_tok_s": None, "genai_ratio": None,
@@ -104,14 +102,15 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
     try:
         # An end token our greedy run never chose keeps genai from stopping early: same work.
         eos = next(i for i in range(twin.config.vocab_size) if i not in set(tokens))
-        runs["genai"] = peers.genai_runner(peers.genai_folder(twin, tmp / "genai", eos, quant_bits=DEFAULT_QUANT_BITS),
+        step_bits = WEIGHT_FORMATS[DEFAULT_WEIGHTS][1]  # the timed calls are single-token steps
+        runs["genai"] = peers.genai_runner(peers.genai_folder(twin, tmp / "genai", eos, quant_bits=step_bits),
                                            prompt, s.decode_steps)
     except peers.PeerMissing as exc:
         fig["genai_status"] = f"not installed: {exc}"
     except Exception as exc:  # a peer's failure is a finding, not a crash
         fig["genai_status"] = f"failed: {type(exc).__name__}: {exc}"
-    if DEFAULT_QUANT_BITS:  # Optimum runs float32 weights: compare with ours on the same format too
-        runs["ours_float32"] = fast_loop(FastDecoder(twin, quant_bits=0), prompt, s.decode_steps)
+    if DEFAULT_WEIGHTS != "float32":  # Optimum runs float32 weights: compare with ours on those too
+        runs["ours_float32"] = fast_loop(FastDecoder(twin, weights="float32"), prompt, s.decode_steps)
     try:
         runs["optimum"] = peers.optimum_runner(twin.folder, prompt, max(4, s.decode_steps // 2))
     except peers.PeerMissing as exc:
@@ -187,10 +186,10 @@ async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dic
 
     eng = _engine(spec.folder)
     main = eng.decoder
-    decoders = {WEIGHTS[DEFAULT_QUANT_BITS]: main}
+    default = getattr(main, "weights", "plain")
+    decoders = {default: main}
     if not quick and isinstance(main, FastDecoder):
-        decoders.update({WEIGHTS[b]: FastDecoder(spec, quant_bits=b) for b in WEIGHTS if b != DEFAULT_QUANT_BITS})
-    default = WEIGHTS[DEFAULT_QUANT_BITS]
+        decoders.update({w: FastDecoder(spec, weights=w) for w in WEIGHT_FORMATS if w != default})
     tok = {(f, sp): 0 for f in decoders for sp in (False, True)}
     secs = {(f, sp): 0.0 for f in decoders for sp in (False, True)}
     same_as_default = {f: 0 for f in decoders}

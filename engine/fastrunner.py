@@ -32,9 +32,13 @@ from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_o
 from .modelspec import ModelSpec, load_spec
 from .runner import Cancelled, ContextOverflow, cached_prefix, session_options
 
-# Weight format of the default fused graph: 0 = float32 (logits equal the plain graph's), 8/4 =
-# MatMulNBits int8/int4 (faster, approximate); chosen from `tessera-engine bench` figures.
-DEFAULT_QUANT_BITS = 0
+# Weight formats: name → (bits of multi-token calls, bits of single-token steps); 0 = float32
+# MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 (approximate). On AVX-512
+# CPUs without AMX, MatMulNBits beats float32 only for one row at a time and loses from ~8 rows
+# on (measured: `tessera-engine bench`), so "mixed8" keeps prefill and k-token verification in
+# float32 and runs single-token steps on int8 weights, both sessions sharing one KV buffer.
+WEIGHT_FORMATS = {"float32": (0, 0), "int8": (8, 8), "int4": (4, 4), "mixed8": (0, 8)}
+DEFAULT_WEIGHTS = "float32"
 MAX_SLOTS = 24  # call shapes kept bound at once (1-token steps, k-token verifies, prefill chunks)
 
 
@@ -43,6 +47,7 @@ class _Slot:
     """Preallocated inputs and outputs for one call shape, bound once to an IOBinding."""
 
     binding: ort.IOBinding  # inputs, outputs and the shared KV buffers, all bound
+    run: object  # the session's run_with_iobinding for this slot's graph
     ids: np.ndarray  # int64 [1, new tokens, 1 + extras]: token id, then offset extra ids
     seqlens_k: np.ndarray  # int32 [1]: tokens in the cache after this call - 1
     total: np.ndarray  # int32 scalar: tokens in the cache after this call
@@ -56,26 +61,33 @@ def _read_model(spec: ModelSpec) -> onnx.ModelProto:
 class FastDecoder:
     """A single-sequence decoder on the fused graph. Not thread-safe: use it from one thread."""
 
-    def __init__(self, model: str | Path | ModelSpec, threads: int = 1, quant_bits: int = DEFAULT_QUANT_BITS):
+    def __init__(self, model: str | Path | ModelSpec, threads: int = 1, weights: str = DEFAULT_WEIGHTS):
         self.spec = model if isinstance(model, ModelSpec) else load_spec(model)
         cfg = self.spec.config
+        if weights not in WEIGHT_FORMATS:
+            raise ValueError(f"unknown weight format {weights!r}; one of {sorted(WEIGHT_FORMATS)}")
         if cfg.head_dim % 16 or cfg.num_attention_heads % cfg.num_key_value_heads:
             raise ValueError(f"{self.spec.name}: the fused attention needs head_dim % 16 == 0 and whole "
                              f"query groups (head_dim {cfg.head_dim}); use OnnxDecoder")
         try:
-            weights = weights_from_onnx(_read_model(self.spec), cfg, self.spec.extra_inputs)
+            named = weights_from_onnx(_read_model(self.spec), cfg, self.spec.extra_inputs)
         except KeyError as exc:
             raise ValueError(f"{self.spec.onnx_path}: no initializer {exc}; not a Tessera-built graph") from None
-        self._extra_rows = {n: weights[f"embed_extra.{n}"].shape[0] for n in self.spec.extra_inputs}
-        self.quant_bits = quant_bits  # 0 = float32 weights; 4/8 = MatMulNBits
-        graph = build_fast_decoder_onnx(weights, cfg, self.spec.extra_inputs,
-                                        FastGraphOptions(max_length=self.context_length, quant_bits=quant_bits))
-        del weights
-        try:
-            self.session = ort.InferenceSession(graph.SerializeToString(), session_options(threads),
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # ORT raises its own exception types for bad graphs
-            raise ValueError(f"{self.spec.onnx_path}: cannot build the fused graph: {exc}") from None
+        self._extra_rows = {n: named[f"embed_extra.{n}"].shape[0] for n in self.spec.extra_inputs}
+        self.weights = weights  # a WEIGHT_FORMATS name
+        multi_bits, step_bits = WEIGHT_FORMATS[weights]
+        sessions = {}
+        for bits in {multi_bits, step_bits}:
+            graph = build_fast_decoder_onnx(named, cfg, self.spec.extra_inputs,
+                                            FastGraphOptions(max_length=self.context_length, quant_bits=bits))
+            try:
+                sessions[bits] = ort.InferenceSession(graph.SerializeToString(), session_options(threads),
+                                                      providers=["CPUExecutionProvider"])
+            except Exception as exc:  # ORT raises its own exception types for bad graphs
+                raise ValueError(f"{self.spec.onnx_path}: cannot build the fused graph: {exc}") from None
+        del named
+        self.session = sessions[multi_bits]  # prefill, k-token verification
+        self._step_session = sessions[step_bits]  # single-token decode steps
         shape = (1, cfg.num_key_value_heads, self.context_length, cfg.head_dim)
         self._kv: dict[str, ort.OrtValue] = {}  # past name → shared past/present buffer
         self._kv_arrays: list[np.ndarray] = []  # keeps the buffers' memory alive
@@ -90,7 +102,6 @@ class FastDecoder:
         self._extra_limits = sizes[1:]  # rows of each extra table
         self._vocab = cfg.vocab_size
         self._slots: OrderedDict[tuple[int, int], _Slot] = OrderedDict()
-        self._run = self.session._sess.run_with_iobinding  # skips the Python wrapper per call
         self.cancel = threading.Event()  # set from any thread to abort a running prefill
         self.tokens: list[int] = []  # token ids currently in the cache, in order
         # Extra inputs per cached position (the prefix cache compares them too), one column each.
@@ -137,7 +148,8 @@ class FastDecoder:
             if key != (1, 1):  # the step slot is used every token: skip the LRU bookkeeping
                 self._slots.move_to_end(key)
             return slot
-        b = self.session.io_binding()
+        session = self._step_session if n == 1 else self.session
+        b = session.io_binding()
         ids = np.zeros((1, n, 1 + len(self.spec.extra_inputs)), np.int64)
         seqlens = np.zeros(1, np.int32)
         total = np.zeros((), np.int32)
@@ -155,7 +167,8 @@ class FastDecoder:
         for past, ov in self._kv.items():
             b.bind_ortvalue_input(past, ov)
             b.bind_ortvalue_output(past.replace("past_key_values.", "present."), ov)
-        slot = _Slot(b, ids, seqlens, total, logits)
+        # Calling the bound C++ method directly skips the Python wrapper on every call.
+        slot = _Slot(b, session._sess.run_with_iobinding, ids, seqlens, total, logits)
         slot._keep = keep  # type: ignore[attr-defined]
         self._slots[key] = slot
         while len(self._slots) > MAX_SLOTS:
@@ -190,7 +203,7 @@ class FastDecoder:
                 slot.ids[0, 0, j + 1] = value + self._extra_offsets[j]
             slot.seqlens_k[0] = start
             slot.total[...] = start + 1
-            self._run(slot.binding._iobinding, None)
+            slot.run(slot.binding._iobinding, None)
             self.tokens.append(tok)
             return slot.logits[0]
         buf = slot.ids[0]
@@ -208,7 +221,7 @@ class FastDecoder:
             buf[:, j] += self._extra_offsets[j - 1]
         slot.seqlens_k[0] = start + n - 1
         slot.total[...] = start + n
-        self._run(slot.binding._iobinding, None)
+        slot.run(slot.binding._iobinding, None)
         self.tokens.extend(int(t) for t in ids)
         return slot.logits[0]
 
@@ -233,13 +246,13 @@ class FastDecoder:
         return cached_prefix(self.tokens, self.features, ids, extra)
 
 
-def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True, quant_bits: int = DEFAULT_QUANT_BITS):
+def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True, weights: str = DEFAULT_WEIGHTS):
     """The fastest decoder this model folder supports: FastDecoder, else the plain OnnxDecoder."""
     from .runner import OnnxDecoder
 
     if fast and FastDecoder.supports(spec):
         try:
-            return FastDecoder(spec, threads=threads, quant_bits=quant_bits)
+            return FastDecoder(spec, threads=threads, weights=weights)
         except ValueError:  # e.g. an ONNX Runtime without the contrib kernels
             pass
     return OnnxDecoder(spec, threads=threads)
