@@ -18,6 +18,7 @@ ratios taken in the same run rather than absolute figures from different runs):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import platform
 import statistics
@@ -310,6 +311,7 @@ def add_bench_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a measurement)")
     p.add_argument("--skip-peers", action="store_true", help="leave out onnxruntime-genai and Optimum")
+    p.add_argument("--repeats", type=int, help="rounds per figure (default 9; 2 with --quick)")
 
 
 def _section(results: dict, name: str, fn, *args) -> None:
@@ -339,6 +341,8 @@ def run_bench(args) -> int:
         print(f"tessera-engine: {spec.name} is not a Tessera-built graph; the fast path needs one", file=sys.stderr)
         return 2
     s = QUICK if args.quick else FULL
+    if getattr(args, "repeats", None):
+        s = dataclasses.replace(s, repeats=max(1, args.repeats))
     results: dict = {key: None for key in KEYS}
     results.update(date_utc=time.strftime("%Y-%m-%d %H:%M", time.gmtime()), quick=bool(args.quick),
                    machine=f"{platform.processor() or platform.machine()}, {ort.__version__}, 1 intra-op thread")
