@@ -12,64 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable
 
 from .client import ENGINE_LOST, EngineClient, EngineError, RequestStream
 from .diffstream import Hunk, StreamingDiff
 from .history import InstructionHistory
-from .relocate import Relocator
-from .targeting import ContextFit, Target, check_fit, choose_target, fit_from_measure, output_budget
-
-
-class EditView(Protocol):
-    """What the controller needs from the window; the window (or a test's fake) provides it."""
-
-    def document_text(self) -> str: ...
-    def selection(self) -> tuple[int, int]: ...  # (start, end) char offsets, start <= end
-    def language(self) -> str: ...
-    def document_path(self) -> str | None: ...
-    def show_target(self, start: int, end: int, label: str) -> None: ...
-    def clear_target(self) -> None: ...
-    def diff_begin(self, original: str) -> StreamingDiff: ...  # returns the diff it shows
-    def diff_feed(self, text: str, draft_tokens: int) -> None: ...
-    def diff_mark_redirect(self, instruction: str) -> None: ...
-    def diff_finish(self, stopped: bool) -> None: ...
-    def set_hunk_state(self, index: int, state: str) -> None: ...  # accepted/rejected/conflict
-    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None: ...  # one undo step
-    def set_mode(self, mode: str) -> None: ...  # idle/streaming/stopped/reviewing
-    def show_status(self, text: str, level: str = "info") -> None: ...  # info/ok/warn/error
-    def show_context(self, used_tokens: int, context_length: int, fits: bool) -> None: ...
-    def metrics_start(self, t_s: float) -> None: ...
-    def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: ...
-    def metrics_first_paint(self, t_s: float) -> None: ...
-    def metrics_done(self, stats: dict[str, Any]) -> None: ...
-    def after_paint(self, callback: Callable[[], None]) -> None: ...  # once the diff repainted
-    def feed_tiles(self, msg: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class EditRun:
-    """One edit request as the app sees it, across redirects."""
-
-    request_id: str  # the engine request id (kept across redirects)
-    instruction: str  # the latest instruction
-    target: Target  # the targeted range in `snapshot`
-    snapshot: str  # the whole document when the request started
-    started_s: float  # perf_counter() at Enter
-    output: str = ""  # everything streamed so far (all segments)
-    tokens: int = 0  # tokens received so far
-    first_token_s: float | None = None  # perf_counter() when the first token was painted
-    resolved: dict[tuple[int, int, str], str] = field(default_factory=dict)  # hunk key → state
-    redirect_enter_s: float | None = None  # perf_counter() at the redirect's Enter, until painted
-    redirect_armed: bool = False  # tokens now follow the new instruction (timing the redirect)
-    stopped: bool = False  # the user pressed Stop (or the stream ended on `stop`)
-    finished: bool = False  # the engine sent a terminal `done` or `error`
-
-
-def hunk_key(hunk: Hunk) -> tuple[int, int, str]:
-    """Identity of a hunk that survives rebuilding the diff after a redirect."""
-    return (hunk.orig_start_char, hunk.orig_end_char, hunk.new_text)
+from .edit_view import EditRun, EditView
+from .review import conflict_message, hunk_key, plan_accept
+from .targeting import ContextFit, check_fit, choose_target, fit_from_measure, output_budget
 
 
 class EditController:
@@ -414,40 +364,23 @@ class EditController:
         run = self.run
         if run is None or self.diff is None:
             return 0
-        relocator = Relocator(run.snapshot, self.view.document_text())
-        edits: list[tuple[int, int, str]] = []
-        applied: list[Hunk] = []
-        conflicts: list[Hunk] = []
-        for index in sorted(set(indices)):
-            hunk = self._final_hunk(index)
-            if hunk is None:
-                self.view.show_status(f"Change {index + 1} is still streaming; wait for it to settle.", "warn")
-                continue
-            if run.resolved.get(hunk_key(hunk)):
-                continue
-            base = run.target.start
-            span = relocator.map_range(base + hunk.orig_start_char, base + hunk.orig_end_char)
-            if span is None:
-                conflicts.append(hunk)
-                continue
-            edits.append((span[0], span[1], hunk.new_text))
-            applied.append(hunk)
-        if edits:
-            self.view.replace_ranges(edits)
-        for hunk in applied:
+        plan = plan_accept(run.snapshot, self.view.document_text(), run.target.start,
+                           self.diff.final_hunks, indices, run.resolved)
+        if plan.edits:
+            self.view.replace_ranges(plan.edits)
+        for hunk in plan.applied:
             run.resolved[hunk_key(hunk)] = "accepted"
             self.view.set_hunk_state(hunk.index, "accepted")
-        for hunk in conflicts:
+        for hunk in plan.conflicts:
             self.view.set_hunk_state(hunk.index, "conflict")
-        if conflicts:
-            lines = ", ".join(f"{h.orig_start + 1}–{max(h.orig_end, h.orig_start + 1)}" for h in conflicts)
-            self.view.show_status(
-                f"Not applied: you changed that text (original lines {lines}) after the edit "
-                "started. Your version is kept.", "error")
-        elif applied:
-            self.view.show_status(f"Applied {len(applied)} change(s). Ctrl+Z undoes.", "ok")
+        if plan.conflicts:
+            self.view.show_status(conflict_message(plan.conflicts), "error")
+        elif plan.applied:
+            self.view.show_status(f"Applied {len(plan.applied)} change(s). Ctrl+Z undoes.", "ok")
+        elif plan.unsettled:
+            self.view.show_status("That change is still streaming; accept it once it settles.", "warn")
         self._check_all_resolved()
-        return len(applied)
+        return len(plan.applied)
 
     def reject_hunks(self, indices: list[int]) -> None:
         run = self.run

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.controller import EditController, EditRun
+from app.controller import EditController
+from app.edit_view import EditRun
 from app.diffstream import StreamingDiff
 from app.targeting import choose_target
 
