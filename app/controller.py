@@ -241,6 +241,7 @@ class EditController:
             self.view.diff_mark_redirect(instruction)
             self._restore_resolved(run)
             run.stopped = run.finished = False
+            self.view.metrics_start(enter_s)  # the gauges measure the continued stream afresh
             self._set_mode("streaming")
             self.view.show_status(f"Redirected: {instruction}")
             await self._consume(run, stream)
@@ -293,7 +294,9 @@ class EditController:
         self.ttft_ms.append((run.first_token_s - run.started_s) * 1000.0)
 
     def _redirect_paint(self, enter_s: float) -> None:
-        latency_ms = (time.perf_counter() - enter_s) * 1000.0
+        now = time.perf_counter()
+        latency_ms = (now - enter_s) * 1000.0
+        self.view.metrics_first_paint(now)  # after a stop the gauges restarted: this is their TTFT
         self.redirect_latencies_ms.append(latency_ms)
         self.view.show_status(f"Redirected — first new token painted {latency_ms:.0f} ms after Enter")
 
