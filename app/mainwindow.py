@@ -61,10 +61,12 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.editor)
         splitter.addWidget(self.diff_view)
         splitter.addWidget(self.gauges)
-        splitter.setStretchFactor(0, 5)
-        splitter.setStretchFactor(1, 5)
-        splitter.setStretchFactor(2, 2)
-        splitter.setSizes([520, 520, 300])
+        # The diff pane gets a little more than the editor: its gutter holds two line numbers and
+        # its hunk headers the Accept / Reject buttons.
+        splitter.setStretchFactor(0, 6)
+        splitter.setStretchFactor(1, 7)
+        splitter.setStretchFactor(2, 3)
+        splitter.setSizes([600, 700, 300])
         self.splitter = splitter
         central = QWidget(self)
         central.setObjectName("central")
