@@ -58,7 +58,8 @@ class EngineLink:
             "instruction restarts it.", "error")
 
     def _unrouted(self, msg: dict) -> None:
-        if msg.get("type") == "error":
+        # A stop that crossed its request's end is answered `unknown_request`: nothing went wrong.
+        if msg.get("type") == "error" and msg.get("code") != "unknown_request":
             self.window.show_status(f"Engine: {msg.get('message', msg.get('code'))}", "error")
 
     async def start(self) -> None:

@@ -12,6 +12,8 @@ import signal
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
+from engine.modelspec import MODELS_DIR
+
 WAIT_MS = 30_000  # waits end as soon as their condition holds
 
 SOURCE = '''import math
@@ -236,3 +238,33 @@ def test_a_bad_model_folder_is_refused_and_the_working_engine_comes_back(qtbot, 
     send(qtbot, window, "add a docstring")
     wait_done(qtbot, window)
     assert 0 < window.controller.run.tokens <= 10
+
+
+def test_connecting_to_an_engine_started_elsewhere(qtbot, qloop, run_async, tmp_path):
+    """`tessera --engine ws://… --token-file F`: the app streams from it and leaves it running."""
+    from app.client import EngineProcess
+    from app.main import EngineLink, shutdown
+    from app.mainwindow import MainWindow
+
+    remote = EngineProcess(MODELS_DIR / "tiny-random")
+    url = run_async(remote.start())
+    token_file = tmp_path / "token"
+    token_file.write_text(remote.token + "\n")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    link = EngineLink(win, engine_url=url, token_file=str(token_file))
+    win.controller.ensure_engine = link.connect
+    win.show()
+    try:
+        run_async(link.start())
+        assert link.process is None  # not ours
+        load(win)
+        win.controller.max_tokens = 15
+        send(qtbot, win, "add a docstring")
+        wait_done(qtbot, win)
+        assert 0 < win.controller.run.tokens <= 15
+        win.stop_timers()
+        run_async(shutdown(win.controller, link))
+        assert remote.returncode is None  # closing the app leaves a remote engine running
+    finally:
+        assert run_async(remote.stop()) == 0
