@@ -76,6 +76,20 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
     window.bar.field.returnPressed.emit()
     await until(lambda: c.run is not previous and c.run.finished and c.mode != "streaming", what="done")
     await shoot("5-reviewing")
+
+    # The same kind of edit paced as the emulated wafer would serve it, with its tile activity.
+    window.controller.reject_all()
+    index = window.profile_combo.findData("wse-3")
+    if index >= 0:
+        window.profile_combo.setCurrentIndex(index)
+        c.max_tokens = 100_000
+        previous = c.run
+        window.bar.field.setText("Add type hints")
+        window.bar.field.returnPressed.emit()
+        await until(lambda: c.run is not previous and (c.run.tokens > 200 or c.run.finished), what="paced tokens")
+        await shoot("6-wafer")
+        window.bar.stop_button.click()
+        await until(lambda: c.mode != "streaming", what="stop")
     return shots
 
 

@@ -268,3 +268,20 @@ def test_connecting_to_an_engine_started_elsewhere(qtbot, qloop, run_async, tmp_
         assert remote.returncode is None  # closing the app leaves a remote engine running
     finally:
         assert run_async(remote.stop()) == 0
+
+
+def test_an_emulated_profile_paces_the_stream_and_lights_the_wafer_view(qtbot, window):
+    load(window)
+    wafer = window.gauges.wafer
+    layouts, frames = [], []
+    set_layout, show_frame = wafer.set_layout, wafer.show_frame
+    wafer.set_layout = lambda layout: (layouts.append(layout), set_layout(layout))
+    wafer.show_frame = lambda frame: (frames.append(frame), show_frame(frame))
+    assert not wafer.isVisible()  # "this machine": nothing to emulate, no wafer shown
+    window.profile_combo.setCurrentIndex(window.profile_combo.findData("wse-3"))
+    assert window.controller.profile == "wse-3" and wafer.isVisible()
+    window.controller.max_tokens = 40
+    send(qtbot, window, "add type hints")
+    wait_done(qtbot, window)
+    assert len(layouts) == 1 and frames
+    assert "WSE-3" in window.gauges.profile_label.text()
