@@ -210,6 +210,9 @@ class MainWindow(QMainWindow):
     # -- files -------------------------------------------------------------------------------------
 
     def ask_open(self) -> None:
+        self.confirm_discard("opening another file", self._choose_file_to_open)
+
+    def _choose_file_to_open(self) -> None:
         dialog = QFileDialog(self, "Open a file")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.open_path)
@@ -323,23 +326,41 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, "Save your changes before closing?",
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self)
-        box.finished.connect(lambda _r: self._close_answer(box.standardButton(box.clickedButton())))
-        box.open()  # never a nested exec(): the engine's events keep flowing
+        self.confirm_discard("closing", self._close_now)
+
+    def _close_now(self) -> None:
+        self._allow_close = True
+        self.close()
 
     def stop_timers(self) -> None:
         """No more timer-driven work (engine sync, gauge refresh): the window is going away."""
         self._sync_timer.stop()
         self.gauges.panel.bind(None)
 
-    def _close_answer(self, answer: QMessageBox.StandardButton) -> None:
-        if answer == QMessageBox.StandardButton.Save and not self.save():
-            return
-        if answer in (QMessageBox.StandardButton.Save, QMessageBox.StandardButton.Discard):
-            self._allow_close = True
-            self.close()
+    def confirm_discard(self, doing: str, then: Callable[[], Any]) -> QMessageBox | None:
+        """Run `then` once unsaved changes are saved or knowingly discarded; Cancel keeps all.
+
+        Returns the open question box (None when nothing was unsaved and `then` already ran).
+        """
+        if not self.editor.document().isModified():
+            then()
+            return None
+        box = QMessageBox(QMessageBox.Icon.Question, APP_NAME, f"Save your changes before {doing}?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("confirmDiscard")
+
+        def answered(_result: int) -> None:
+            answer = box.standardButton(box.clickedButton())
+            if answer == QMessageBox.StandardButton.Save and self.save():
+                then()
+            elif answer == QMessageBox.StandardButton.Discard:
+                then()
+
+        box.finished.connect(answered)
+        box.finished.connect(box.deleteLater)
+        box.open()  # never a nested exec(): the engine's events keep flowing
+        return box
 
     # -- engine info (from main) ---------------------------------------------------------------------
 

@@ -129,3 +129,27 @@ def test_pure_modules_import_no_qt():
             "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'qasync')))\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_unsaved_changes_are_never_dropped_silently(qtbot, win, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    qtbot.keyClicks(win.editor, "precious = True")
+    opened = []
+    box = win.confirm_discard("opening another file", lambda: opened.append(True))
+    assert box is not None and box.isVisible() and not opened
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert not opened and win.editor.toPlainText() == "precious = True"
+    box = win.confirm_discard("opening another file", lambda: opened.append(True))
+    box.button(QMessageBox.StandardButton.Discard).click()
+    assert opened == [True]
+    # Closing asks too, and Save writes the file before the window goes.
+    target = tmp_path / "keep.py"
+    win.save_to(str(target))
+    qtbot.keyClicks(win.editor, "changed = 1")
+    win.close()
+    assert win.isVisible()
+    box = next(b for b in win.findChildren(QMessageBox, "confirmDiscard") if b.isVisible())
+    box.button(QMessageBox.StandardButton.Save).click()
+    assert target.read_text() == "precious = Truechanged = 1"
+    assert not win.isVisible()
