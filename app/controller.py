@@ -43,6 +43,7 @@ class EditController:
         self.max_tokens: int | None = None  # fixed output budget; None = sized from the target
         self.ensure_engine: Callable[[], Awaitable[EngineClient]] | None = None  # restarts a lost engine
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._starting = False  # a new edit is being set up (sync, measure, send)
         self._session_opened = False
         self._document_dirty = False  # the editor changed since the engine last saw the text
         self._sessions = 0  # sessions opened so far (ids doc1, doc2, ...)
@@ -127,6 +128,9 @@ class EditController:
         if not instruction:
             self.view.show_status("Type an instruction first (Ctrl+K).", "warn")
             return False
+        if self._starting:
+            self.view.show_status("The edit is starting; Enter again once it streams redirects it.", "warn")
+            return False
         enter_s = time.perf_counter()  # the user's Enter: what TTFT and redirect latency count from
         self.history.add(instruction)
         run = self.run
@@ -196,9 +200,19 @@ class EditController:
         return self.client
 
     async def _generate(self, instruction: str, started_s: float) -> None:
+        self._starting = True
+        try:
+            stream = await self._start_generate(instruction, started_s)
+        finally:
+            self._starting = False
+        if stream is not None and self.run is not None:
+            await self._consume(self.run, stream)
+
+    async def _start_generate(self, instruction: str, started_s: float) -> RequestStream | None:
+        """Sync the document, check the prompt fits, send `generate`; the stream, or None."""
         client = await self._client_ready()
         if client is None:
-            return
+            return None
         if self._document_dirty or not self._session_opened:
             await self.sync_document()  # the engine must edit the text the user sees now
         text = self.view.document_text()
@@ -207,7 +221,7 @@ class EditController:
         fit = await self.measure_context(instruction)
         if not fit.fits:
             self.view.show_status(fit.message(), "error")
-            return
+            return None
         left = self.context_length - fit.prompt_tokens if self.context_length else None
         stream = await client.generate(
             self.session, instruction, (target.start, target.end),
@@ -220,7 +234,7 @@ class EditController:
         self.view.metrics_start(started_s)
         self._set_mode("streaming")
         self.view.show_status(f"Editing {target.label}: {instruction}")
-        await self._consume(self.run, stream)
+        return stream
 
     async def _redirect(self, run: EditRun, instruction: str, enter_s: float) -> None:
         client = self.client
