@@ -33,7 +33,8 @@ import numpy as np
 from . import benchpeers as peers
 from .benchloops import fast_loop, interleaved, naive_loop
 from .benchsuite import edit_cases, long_file
-from .fastrunner import DEFAULT_WEIGHTS, WEIGHT_FORMATS, FastDecoder
+from .fastrunner import ENGINE_WEIGHTS
+from .fastrunner import WEIGHT_FORMATS, FastDecoder
 from .modelspec import MODELS_DIR, ModelSpec, default_model_dir, load_spec
 
 
@@ -72,14 +73,14 @@ def _prompt(spec: ModelSpec, n: int, seed: int) -> list[int]:
 def decode_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
     """Fast loop (each weight format) and the naive loop, interleaved; same prompt and steps."""
     prompt = _prompt(spec, s.prompt_tokens, 0)
-    formats = [DEFAULT_WEIGHTS] if quick else list(WEIGHT_FORMATS)
+    formats = [ENGINE_WEIGHTS] if quick else list(WEIGHT_FORMATS)
     runs = {w: fast_loop(FastDecoder(spec, weights=w), prompt, s.decode_steps) for w in formats}
     runs["naive"] = naive_loop(spec, prompt, s.decode_steps)
     res = interleaved(runs, s.repeats)
-    fig: dict = {"model": spec.name, "weights": DEFAULT_WEIGHTS}
+    fig: dict = {"model": spec.name, "weights": ENGINE_WEIGHTS}
     for name in formats:
         fig[f"plain_tok_s_{name}"] = round(1 / statistics.median(x[0] for x in res[name]), 1)
-    default = [x[0] for x in res[DEFAULT_WEIGHTS]]
+    default = [x[0] for x in res[ENGINE_WEIGHTS]]
     fig.update(plain_tok_s=round(1 / statistics.median(default), 1), per_token_ms=_ms(default),
                naive_per_token_ms=_ms(res["naive"]))
     fig["per_token_reduction"] = round(1 - fig["per_token_ms"] / fig["naive_per_token_ms"], 3)
@@ -95,7 +96,7 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
     """Ours vs genai vs Optimum on the twin without draft inputs (same weights), interleaved."""
     twin = load_spec(peers.plain_twin(spec, tmp / "plain")) if spec.extra_inputs else spec
     prompt = _prompt(spec, s.prompt_tokens, 1)
-    ours = fast_loop(FastDecoder(twin, weights=DEFAULT_WEIGHTS), prompt, s.decode_steps)
+    ours = fast_loop(FastDecoder(twin, weights=ENGINE_WEIGHTS), prompt, s.decode_steps)
     _, tokens = ours()
     runs = {"ours": ours}
     fig: dict = {"ours_twin_tok_s": None, "genai_tok_s": None, "genai_ratio": None,
@@ -103,14 +104,14 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
     try:
         # An end token our greedy run never chose keeps genai from stopping early: same work.
         eos = next(i for i in range(twin.config.vocab_size) if i not in set(tokens))
-        step_bits = WEIGHT_FORMATS[DEFAULT_WEIGHTS][1]  # the timed calls are single-token steps
+        step_bits = WEIGHT_FORMATS[ENGINE_WEIGHTS][1]  # the timed calls are single-token steps
         runs["genai"] = peers.genai_runner(peers.genai_folder(twin, tmp / "genai", eos, quant_bits=step_bits),
                                            prompt, s.decode_steps)
     except peers.PeerMissing as exc:
         fig["genai_status"] = f"not installed: {exc}"
     except Exception as exc:  # a peer's failure is a finding, not a crash
         fig["genai_status"] = f"failed: {type(exc).__name__}: {exc}"
-    if DEFAULT_WEIGHTS != "float32":  # Optimum runs float32 weights: compare with ours on those too
+    if ENGINE_WEIGHTS != "float32":  # Optimum runs float32 weights: compare with ours on those too
         runs["ours_float32"] = fast_loop(FastDecoder(twin, weights="float32"), prompt, s.decode_steps)
     try:
         runs["optimum"] = peers.optimum_runner(twin.folder, prompt, max(4, s.decode_steps // 2))
