@@ -107,6 +107,8 @@ class EditController:
         """The context meter from the engine's exact count (an estimate without an engine)."""
         text = self.view.document_text()
         target = choose_target(text, *self.view.selection(), self.view.language())
+        if self.mode != "streaming":
+            self.view.preview_target(target.label)  # what Enter would edit, before it is pressed
         fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
         client = self.client
         if client is not None and client.connected and self._session_opened and not self._document_dirty:

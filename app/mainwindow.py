@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QTimer, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QShortcut, QTextCursor
-from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFileDialog, QLabel, QMainWindow, QMessageBox, QPlainTextEdit, QSplitter,
-    QToolButton, QVBoxLayout, QWidget, QMenu,
-)
+from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from .client import EngineInfo
 from .controller import EditController
 from .diffstream import StreamingDiff
 from .fileio import FileError, atomic_write_text, read_text
 from .instruction_bar import InstructionBar
+from .test_results import TestResultsDialog
+from .toolbar import MainToolbar
 from .testrun import TestRunResult, guess_test_file, run_pytest
 from .view_parts import GaugeColumn, language_for_path
 from .window_style import STATUS_COLORS, STYLE
@@ -31,8 +30,6 @@ from .widgets.diffview import LiveDiffView
 from .widgets.editor import CodeEditor
 
 APP_NAME = "Tessera"
-PROFILE_LABELS = {"wse-3": "WSE-3", "wse-2": "WSE-2", "h100": "1×H100", "h100x8": "8×H100",
-                  "h200x8": "8×H200", "b200x8": "8×B200", "local": "this machine"}
 PRESENTATION_SCALE = 1.3  # 14 pt code becomes ~18 pt: legible at the back, still ~60 columns a pane
 SYNC_DELAY_MS = 500  # after the last keystroke, tell the engine (prewarm) and re-measure context
 
@@ -50,6 +47,7 @@ class MainWindow(QMainWindow):
         self._allow_close = False
         self._font_scale = 1.0
         self._paint_callbacks: list[Callable[[], None]] = []  # waiting for the next diff frame
+        self._test_dialog: TestResultsDialog | None = None
 
         self.editor = CodeEditor(self)
         self.diff_view = LiveDiffView(self)
@@ -88,43 +86,22 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self._update_title()
         self.set_mode("idle")
-        self._profile_changed(self.profile_combo.currentIndex())
+        self._profile_changed(*self.toolbar.profile())
 
     # -- construction --------------------------------------------------------------------------
 
     def _build_toolbar(self) -> None:
-        tb = self.addToolBar("Main")
-        tb.setMovable(False)
-        tb.setObjectName("mainToolbar")
-        self.open_action = QAction("Open…", self, shortcut=QKeySequence.StandardKey.Open,
-                                   triggered=self.ask_open)
-        self.save_action = QAction("Save", self, shortcut=QKeySequence.StandardKey.Save,
-                                   triggered=self.save)
-        self.save_as_action = QAction("Save as…", self, shortcut=QKeySequence("Ctrl+Shift+S"),
-                                      triggered=self.ask_save_as)
-        for action in (self.open_action, self.save_action, self.save_as_action):
-            tb.addAction(action)
-        tb.addSeparator()
-        self.model_button = QToolButton(self)
-        self.model_button.setText("Model: starting…")
-        self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.model_button)
-        menu.addAction("Load a model folder…", self.ask_model_folder)
-        self.model_button.setMenu(menu)
-        tb.addWidget(self.model_button)
-        tb.addWidget(QLabel(" Hardware: ", self))
-        self.profile_combo = QComboBox(self)
-        self.profile_combo.setToolTip("Which hardware the stream's pacing emulates")
-        self.profile_combo.addItem(PROFILE_LABELS["local"], "local")
-        self.profile_combo.currentIndexChanged.connect(self._profile_changed)
-        tb.addWidget(self.profile_combo)
-        tb.addSeparator()
-        self.run_tests_action = QAction("Run tests", self, shortcut=QKeySequence("Ctrl+Shift+T"),
-                                        triggered=self.ask_run_tests)
-        tb.addAction(self.run_tests_action)
-        self.presentation_action = QAction("Presentation", self, shortcut=QKeySequence("F11"),
-                                           checkable=True, toggled=self.set_presentation)
-        tb.addAction(self.presentation_action)
+        tb = self.toolbar = MainToolbar(self)
+        self.addToolBar(tb)
+        tb.openRequested.connect(self.ask_open)
+        tb.saveRequested.connect(self.save)
+        tb.saveAsRequested.connect(self.ask_save_as)
+        tb.modelFolderRequested.connect(self.ask_model_folder)
+        tb.profileChanged.connect(self._profile_changed)
+        tb.runTestsRequested.connect(self.ask_run_tests)
+        tb.presentationToggled.connect(self.set_presentation)
+        self.run_tests_action = tb.run_tests_action
+        self.presentation_action = tb.presentation_action
 
     def _build_status(self) -> None:
         self.status_label = QLabel("Starting the engine…", self)
@@ -173,9 +150,9 @@ class MainWindow(QMainWindow):
         if self.controller.submit(text):
             self.bar.field.clear()
 
-    def _profile_changed(self, _index: int) -> None:
-        self.controller.profile = self.profile_combo.currentData()
-        self.gauges.set_profile(self.profile_combo.currentText(), self.profile_combo.currentData() or "local")
+    def _profile_changed(self, name: str, label: str) -> None:
+        self.controller.profile = name
+        self.gauges.set_profile(label, name)
 
     def _text_changed(self) -> None:
         self.controller.document_changed()
@@ -305,17 +282,9 @@ class MainWindow(QMainWindow):
         self._show_test_output(result)
 
     def _show_test_output(self, result: TestRunResult) -> None:
-        dialog = getattr(self, "_test_dialog", None)
-        if dialog is None:
-            dialog = self._test_dialog = QDialog(self)
-            dialog.setWindowTitle("Test results")
-            dialog.resize(760, 480)
-            self._test_output = QPlainTextEdit(dialog)
-            self._test_output.setReadOnly(True)
-            self._test_output.setFont(QFont("monospace", 11))
-            QVBoxLayout(dialog).addWidget(self._test_output)
-        self._test_output.setPlainText(result.output or result.summary)
-        dialog.show()
+        if self._test_dialog is None:
+            self._test_dialog = TestResultsDialog(self)
+        self._test_dialog.show_result(result)
 
     # -- closing ---------------------------------------------------------------------------------
 
@@ -365,21 +334,11 @@ class MainWindow(QMainWindow):
     # -- engine info (from main) ---------------------------------------------------------------------
 
     def set_engine_info(self, info: EngineInfo | None, where: str = "") -> None:
+        self.toolbar.set_engine_info(info)
         if info is None:
-            self.model_button.setText("Model: none")
             self.engine_label.setText(f"engine: {where or 'not running'}")
             return
-        self.model_button.setText(f"Model: {info.model_name}")
         self.engine_label.setText(f"engine: {where}  ·  context {info.context_length:,}")
-        current = self.profile_combo.currentData()
-        self.profile_combo.blockSignals(True)
-        self.profile_combo.clear()
-        for name in info.profiles or ("local",):
-            self.profile_combo.addItem(PROFILE_LABELS.get(name, name), name)
-        index = self.profile_combo.findData(current)
-        self.profile_combo.setCurrentIndex(max(index, 0))
-        self.profile_combo.blockSignals(False)
-        self._profile_changed(self.profile_combo.currentIndex())
         self.controller.context_length = info.context_length
 
     # -- EditView: what the controller calls ----------------------------------------------------------
@@ -403,6 +362,9 @@ class MainWindow(QMainWindow):
 
     def clear_target(self) -> None:
         self.editor.clear_target()
+
+    def preview_target(self, label: str) -> None:
+        self.gauges.set_target(f"{label} (on Enter)")
 
     def diff_begin(self, original: str) -> StreamingDiff:
         result = self.diff_view.begin(original)

@@ -79,9 +79,7 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
 
     # The same kind of edit paced as the emulated wafer would serve it, with its tile activity.
     window.controller.reject_all()
-    index = window.profile_combo.findData("wse-3")
-    if index >= 0:
-        window.profile_combo.setCurrentIndex(index)
+    if window.toolbar.select_profile("wse-3"):
         c.max_tokens = 100_000
         previous = c.run
         window.bar.field.setText("Add type hints")

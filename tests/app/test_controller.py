@@ -36,6 +36,7 @@ class FakeView:
     def document_path(self) -> str | None: return None
     def show_target(self, start: int, end: int, label: str) -> None: pass
     def clear_target(self) -> None: pass
+    def preview_target(self, label: str) -> None: pass
 
     def diff_begin(self, original: str) -> StreamingDiff:
         self.diff = StreamingDiff(original)

@@ -278,7 +278,7 @@ def test_an_emulated_profile_paces_the_stream_and_lights_the_wafer_view(qtbot, w
     wafer.set_layout = lambda layout: (layouts.append(layout), set_layout(layout))
     wafer.show_frame = lambda frame: (frames.append(frame), show_frame(frame))
     assert not wafer.isVisible()  # "this machine": nothing to emulate, no wafer shown
-    window.profile_combo.setCurrentIndex(window.profile_combo.findData("wse-3"))
+    assert window.toolbar.select_profile("wse-3")
     assert window.controller.profile == "wse-3" and wafer.isVisible()
     window.controller.max_tokens = 40
     send(qtbot, window, "add type hints")
