@@ -32,12 +32,14 @@ from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_o
 from .modelspec import ModelSpec, load_spec
 from .runner import Cancelled, ContextOverflow, cached_prefix, session_options
 
-# Weight formats: name → (bits of multi-token calls, bits of single-token steps); 0 = float32
-# MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 (approximate). On AVX-512
-# CPUs without AMX, MatMulNBits beats float32 only for one row at a time and loses from ~8 rows
-# on (measured: `tessera-engine bench`), so "mixed8" keeps prefill and k-token verification in
-# float32 and runs single-token steps on int8 weights, both sessions sharing one KV buffer.
-WEIGHT_FORMATS = {"float32": (0, 0), "int8": (8, 8), "int4": (4, 4), "mixed8": (0, 8)}
+# Weight formats: name → bits of (prefill, k-token forward, single-token step); 0 = float32
+# MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 weights (approximate).
+# On AVX-512 CPUs without AMX, MatMulNBits beats float32 for one row at a time but loses from
+# ~8 rows on (measured: `tessera-engine bench`), so prefill stays float32 in every format. A
+# format runs `forward` in one format whatever its length, so speculation (k-token verify) and
+# plain decoding (1-token steps) see the same logits; "mixed8" breaks that rule (float32 verify,
+# int8 steps) and is measured, not used. The sessions share one KV buffer.
+WEIGHT_FORMATS = {"float32": (0, 0, 0), "int8": (0, 8, 8), "int4": (0, 4, 4), "mixed8": (0, 0, 8)}
 DEFAULT_WEIGHTS = "float32"  # FastDecoder's own default: logits equal the plain runner's
 # What the engine runs (make_decoder): the fastest format whose greedy edits matched float32 on
 # the bench's held-out edit suite (see the README's benchmark table).
@@ -78,9 +80,9 @@ class FastDecoder:
             raise ValueError(f"{self.spec.onnx_path}: no initializer {exc}; not a Tessera-built graph") from None
         self._extra_rows = {n: named[f"embed_extra.{n}"].shape[0] for n in self.spec.extra_inputs}
         self.weights = weights  # a WEIGHT_FORMATS name
-        multi_bits, step_bits = WEIGHT_FORMATS[weights]
+        bits_of = WEIGHT_FORMATS[weights]
         sessions = {}
-        for bits in {multi_bits, step_bits}:
+        for bits in set(bits_of):
             graph = build_fast_decoder_onnx(named, cfg, self.spec.extra_inputs,
                                             FastGraphOptions(max_length=self.context_length, quant_bits=bits))
             try:
@@ -89,8 +91,9 @@ class FastDecoder:
             except Exception as exc:  # ORT raises its own exception types for bad graphs
                 raise ValueError(f"{self.spec.onnx_path}: cannot build the fused graph: {exc}") from None
         del named
-        self.session = sessions[multi_bits]  # prefill, k-token verification
-        self._step_session = sessions[step_bits]  # single-token decode steps
+        # Call kind → session: 0 = prefill chunk, 1 = k-token forward, 2 = single-token step.
+        self._sessions = [sessions[b] for b in bits_of]
+        self.session = self._sessions[1]
         shape = (1, cfg.num_key_value_heads, self.context_length, cfg.head_dim)
         self._kv: dict[str, ort.OrtValue] = {}  # past name → shared past/present buffer
         self._kv_arrays: list[np.ndarray] = []  # keeps the buffers' memory alive
@@ -104,7 +107,7 @@ class FastDecoder:
         self._extra_offsets = np.cumsum(sizes)[:-1].tolist()
         self._extra_limits = sizes[1:]  # rows of each extra table
         self._vocab = cfg.vocab_size
-        self._slots: OrderedDict[tuple[int, int], _Slot] = OrderedDict()
+        self._slots: OrderedDict[tuple[int, int, int], _Slot] = OrderedDict()
         self.cancel = threading.Event()  # set from any thread to abort a running prefill
         self.tokens: list[int] = []  # token ids currently in the cache, in order
         # Extra inputs per cached position (the prefix cache compares them too), one column each.
@@ -144,14 +147,14 @@ class FastDecoder:
         if length < len(self.tokens):
             del self.tokens[max(0, length):]
 
-    def _slot(self, n: int, rows: int) -> _Slot:
-        key = (n, rows)
+    def _slot(self, n: int, rows: int, kind: int) -> _Slot:
+        key = (n, rows, kind)
         slot = self._slots.get(key)
         if slot is not None:
-            if key != (1, 1):  # the step slot is used every token: skip the LRU bookkeeping
+            if kind != 2:  # the step slot is used every token: skip the LRU bookkeeping
                 self._slots.move_to_end(key)
             return slot
-        session = self._step_session if n == 1 else self.session
+        session = self._sessions[kind]
         b = session.io_binding()
         ids = np.zeros((1, n, 1 + len(self.spec.extra_inputs)), np.int64)
         seqlens = np.zeros(1, np.int32)
@@ -176,20 +179,20 @@ class FastDecoder:
         self._slots[key] = slot
         while len(self._slots) > MAX_SLOTS:
             oldest = next(iter(self._slots))
-            if oldest == (1, 1):
+            if oldest[2] == 2:
                 self._slots.move_to_end(oldest)
                 continue
             del self._slots[oldest]
         return slot
 
-    def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int) -> np.ndarray:
+    def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int, kind: int) -> np.ndarray:
         n = len(ids)
         if n == 0:
             raise ValueError("forward needs at least one token")
         start = len(self.tokens)
         if start + n > self.context_length:
             raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
-        slot = self._slot(n, rows)
+        slot = self._slot(n, rows, kind)
         if n == 1:  # the decode step: scalar writes, no temporary arrays
             tok = int(ids[0])
             if not 0 <= tok < self._vocab:  # the stacked table would read another table's row
@@ -230,7 +233,7 @@ class FastDecoder:
 
     def forward(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Append `ids` to the cache; return their logits [len(ids), vocab] (float32, a fresh array)."""
-        return self._forward(ids, extra, len(ids)).copy()
+        return self._forward(ids, extra, len(ids), 2 if len(ids) == 1 else 1).copy()
 
     def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
         """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""
@@ -241,7 +244,7 @@ class FastDecoder:
             if self.cancel.is_set():
                 raise Cancelled()
             part = None if extra is None else {k: v[s:s + chunk] for k, v in extra.items()}
-            logits = self._forward(ids[s:s + chunk], part, 1)
+            logits = self._forward(ids[s:s + chunk], part, 1, 0)
         return logits[-1].copy()
 
     def common_prefix(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> int:
