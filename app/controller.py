@@ -321,6 +321,7 @@ class EditController:
         if reason == "redirect":
             return  # the continuation follows on the same request
         stats = msg.get("stats") if isinstance(msg.get("stats"), dict) else {}
+        run.stats = stats
         run.finished = True
         run.stopped = run.stopped or reason == "stop"
         self.view.metrics_done(stats)

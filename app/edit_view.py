@@ -53,3 +53,4 @@ class EditRun:
     redirect_armed: bool = False  # tokens now follow the new instruction (timing the redirect)
     stopped: bool = False  # the user pressed Stop (or the stream ended on `stop`)
     finished: bool = False  # the engine sent a terminal `done` or `error`
+    stats: dict[str, Any] = field(default_factory=dict)  # the engine's `done` stats (ttft_ms, tokens, ...)

@@ -38,10 +38,10 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
     cursor = window.editor.textCursor()
     cursor.setPosition(DEMO_SOURCE.index("return math.pi"))
     window.editor.setTextCursor(cursor)
-    c.refresh_context("")
     window.focus_instruction()
     window.bar.field.setText("Convert string formatting to f-strings")
     await until(lambda: c.context_length > 0, what="context length")
+    await c.measure_context(window.bar.field.text())
     await shoot("1-idle")
 
     # Streaming: a long output, caught mid-way.

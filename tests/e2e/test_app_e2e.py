@@ -98,6 +98,7 @@ def test_stop_ends_the_stream_and_the_partial_edit_stays_reviewable(qtbot, windo
     run = window.controller.run
     tokens_at_stop = run.tokens
     assert 0 < tokens_at_stop < 100_000
+    assert run.stats["tokens"] == tokens_at_stop  # every computed token reached the pane, no more
     assert run.finished and window.controller.diff.done
     assert not window.bar.stop_button.isEnabled()
     assert window.bar.accept_all_button.isEnabled()
