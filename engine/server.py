@@ -98,10 +98,10 @@ class Connection:
                 try:
                     msg = parse_client_message(raw)
                     await self.dispatch(msg)
-                except ProtocolError as exc:
-                    await self.send(exc.to_message())
-                except RequestError as exc:
-                    await self.error(exc.code, str(exc), _request_of(raw))
+                except (ProtocolError, RequestError) as exc:
+                    reply = ProtocolError(exc.code, str(exc), getattr(exc, "request", None)).to_message()
+                    reply.update(_ids_of(raw, reply))
+                    await self.send(reply)
         finally:
             for rid, task in list(self.streams.items()):
                 self.engine.stop(rid)
@@ -147,8 +147,11 @@ class Connection:
                                msg.get("max_tokens"), sampling, msg.get("speculate", True))
             self._start_stream(job, msg.get("profile"), msg.get("emulate"))
         elif kind == "stop":
-            if not eng.stop(msg["request"]) and msg["request"] not in self.streams:
-                await self.error("unknown_request", f"request {msg['request']!r} is not running", msg["request"])
+            # Stopping a request that already ended is not an error (the user pressed Esc just as
+            # it finished); only ids the engine never saw are.
+            rid = msg["request"]
+            if not eng.stop(rid) and rid not in self.streams and eng.find_job(rid) is None:
+                await self.error("unknown_request", f"request {rid!r} is not running", rid)
         elif kind == "redirect":
             restart = eng.redirect(msg["request"], msg["instruction"])
             if restart is not None:
@@ -176,12 +179,15 @@ class Connection:
             await self.error(exc.code, str(exc), job.request_id)
 
 
-def _request_of(raw) -> str | None:
+def _ids_of(raw, reply: dict) -> dict:
+    """The request and session ids of a refused frame, so the client can match the error."""
     try:
-        rid = json.loads(raw).get("request")
-        return rid if isinstance(rid, str) else None
-    except Exception:
-        return None
+        msg = json.loads(raw)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(msg, dict):
+        return {}
+    return {k: msg[k] for k in ("request", "session") if isinstance(msg.get(k), str) and k not in reply}
 
 
 async def _handler(ws: ServerConnection, engine: Engine, config: ServerConfig, pacing) -> None:

@@ -198,3 +198,22 @@ def test_prompt_larger_than_context_gets_a_clear_error(engine_process):
     assert done["reason"] == "error"
     assert done["stats"]["error"]["code"] == "context_overflow"
     assert "context" in done["stats"]["error"]["message"]
+
+
+def test_errors_name_their_session_and_a_late_stop_is_not_an_error(engine_process):
+    async def go():
+        ws = await opened(engine_process)
+        await ws.send(json.dumps({"type": "update", "session": "ghost", "text": "x"}))
+        err = json.loads(await ws.recv())
+        await ws.send(json.dumps({"type": "generate", "session": "s", "request": "short", "instruction": "x",
+                                  "max_tokens": 3}))
+        await recv_until(ws, lambda m: m["type"] == "done")
+        await ws.send(json.dumps({"type": "stop", "request": "short"}))  # after it finished
+        await ws.send(json.dumps({"type": "stop", "request": "never-sent"}))
+        late = json.loads(await ws.recv())
+        await ws.close()
+        return err, late
+
+    err, late = run(go())
+    assert err["code"] == "unknown_session" and err["session"] == "ghost"
+    assert late["code"] == "unknown_request" and late["request"] == "never-sent"
