@@ -103,7 +103,9 @@ def run(cache: Path, model_dir: Path, per_kind: int = 200, log=print, write: boo
             exact += good
             ok += parses(text)
             skill = spec.skill_for(p.instruction)
-            routed += (skill is None) if kind == "out_of_scope" else (skill is not None and skill.name == kind)
+            # "rename OLD to NEW" names no kind; the rename_variable skill serves functions as well
+            accept = {kind, "rename_variable"} if kind == "rename_function" else {kind}
+            routed += (skill is None) if kind == "out_of_scope" else (skill is not None and skill.name in accept)
             if n_tok > 20 and t_steps > 0:
                 rates.append((n_tok - 1) / t_steps)
             if not good and len(failures) < 60:

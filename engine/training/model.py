@@ -1,8 +1,9 @@
 """The draft-conditioned decoder in torch, computing exactly what ``engine.graph`` builds.
 
-Parameter names are the graph's weight names (dots become ``__`` inside ModuleDicts is avoided by
-keeping plain ``nn.Parameter`` attributes and exporting through `export_weights`). Weight matrices
-are stored [in, out] as in the graph, so ``x @ w`` is the same product in both.
+Parameters are plain ``nn.Parameter`` attributes named after the graph's weights and exported by
+`export_weights`; weight matrices are stored [in, out] as in the graph, so ``x @ w`` is the same
+product in both. Draft tables are parametrised during training (see `DraftDecoder.__init__`) and
+folded into the graph's plain ``embed_extra.<name>`` tables on export.
 """
 
 from __future__ import annotations
@@ -78,8 +79,13 @@ class DraftDecoder(nn.Module):
         self.cfg = cfg
         self.extra_inputs = list(extra_inputs)
         self.embed_tokens = nn.Parameter(torch.empty(cfg.vocab_size, cfg.hidden_size))
+        # A draft table is the token table, scaled per dimension, plus a learned difference: a draft
+        # token keeps meaning "emit me" even when rare, because it follows the output embedding
+        # (tied) as that moves. A separate table left rare rows near their initial values while the
+        # softmax moved their output rows, and the model then copied rare tokens badly and looped.
+        self.draft_scale = nn.ParameterList([nn.Parameter(torch.ones(cfg.hidden_size)) for _ in self.extra_inputs])
         self.embed_extra = nn.ParameterList(
-            [nn.Parameter(torch.empty(cfg.vocab_size, cfg.hidden_size)) for _ in self.extra_inputs])
+            [nn.Parameter(torch.zeros(cfg.vocab_size, cfg.hidden_size)) for _ in self.extra_inputs])
         self.layers = nn.ModuleList([Block(cfg) for _ in range(cfg.num_hidden_layers)])
         self.final_norm = nn.Parameter(torch.ones(cfg.hidden_size))
         self.reset_parameters()
@@ -90,7 +96,7 @@ class DraftDecoder(nn.Module):
         with torch.no_grad():
             self.embed_tokens.normal_(0, std, generator=g)
             for e in self.embed_extra:
-                e.copy_(self.embed_tokens)  # a draft token starts out meaning what the token means
+                e.zero_()  # a draft token starts out meaning what the token means
             out_std = std / math.sqrt(2 * self.cfg.num_hidden_layers)
             for blk in self.layers:
                 for name in ("wq", "wk", "wv", "w_gate", "w_up"):
@@ -103,8 +109,9 @@ class DraftDecoder(nn.Module):
         """Logits [batch, seq, vocab]. `mask`: optional additive/boolean attention mask
         [batch, 1, seq, seq] (causal plus padding); None means plain causal."""
         h = self.embed_tokens[input_ids]
-        for name, table in zip(self.extra_inputs, self.embed_extra):
-            h = h + table[extra[name]]
+        for name, scale, delta in zip(self.extra_inputs, self.draft_scale, self.embed_extra):
+            x = extra[name]
+            h = h + self.embed_tokens[x] * scale + delta[x]
         pos = torch.arange(input_ids.shape[1])
         cos, sin = rope_tables(self.cfg, pos)
         for blk in self.layers:
@@ -115,8 +122,8 @@ class DraftDecoder(nn.Module):
     def export_weights(self) -> dict[str, "np.ndarray"]:
         """The graph's weight dictionary (engine.graph names, float32, [in, out])."""
         out = {"embed_tokens": self.embed_tokens, "final_norm": self.final_norm}
-        for name, table in zip(self.extra_inputs, self.embed_extra):
-            out[f"embed_extra.{name}"] = table
+        for name, scale, delta in zip(self.extra_inputs, self.draft_scale, self.embed_extra):
+            out[f"embed_extra.{name}"] = self.embed_tokens * scale + delta  # the graph's plain table
         for i, blk in enumerate(self.layers):
             for w in ("attn_norm", "wq", "wk", "wv", "wo", "mlp_norm", "w_gate", "w_up", "w_down"):
                 out[f"layers.{i}.{w}"] = getattr(blk, w)

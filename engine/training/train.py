@@ -75,9 +75,13 @@ class Batches:
                 **{k: torch.from_numpy(v) for k, v in feats.items()}}
 
 
-def lr_at(cfg: TrainConfig, step: int, elapsed_min: float) -> float:
+def lr_at(cfg: TrainConfig, step: int, elapsed_min: float, steps_this_run: int | None = None) -> float:
+    """Warm-up, then cosine to 10% on wall-clock time; a resumed run warms up again (its
+    optimiser state may be fresh)."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
+    if steps_this_run is not None and steps_this_run < cfg.warmup_steps // 2:
+        return lr_at(cfg, step, elapsed_min) * (steps_this_run + 1) / (cfg.warmup_steps // 2)
     frac = min(1.0, elapsed_min / max(cfg.minutes, 1e-6))
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
@@ -118,7 +122,8 @@ def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: T
     if ck_path.is_file():
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        if ck.get("opt") is not None:
+            opt.load_state_dict(ck["opt"])
         step, elapsed_s, tokens = ck["step"], ck["elapsed_s"], ck["tokens"]
         batches.rng.bit_generator.state = ck["sampler"]
         log(f"resumed at step {step}, {elapsed_s / 60:.1f} min, {tokens / 1e6:.1f}M tokens")
@@ -128,12 +133,13 @@ def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: T
     last_ck = time.monotonic()
     run_loss, run_n, t_log, tok_log = 0.0, 0, time.monotonic(), 0
     model.train()
+    steps_this_run = 0
     while True:
         elapsed_s = time.monotonic() - t0
         if elapsed_s / 60 >= cfg.minutes:
             break
         b = batches.next()
-        lr = lr_at(cfg, step, elapsed_s / 60)
+        lr = lr_at(cfg, step, elapsed_s / 60, steps_this_run)
         for g in opt.param_groups:
             g["lr"] = lr
         logits = model(b["ids"], {k: b[k] for k in FEATURES})
@@ -143,6 +149,7 @@ def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: T
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
+        steps_this_run += 1
         n_tok = int(b["ids"].numel())
         tokens += n_tok
         tok_log += n_tok
