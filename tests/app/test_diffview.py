@@ -167,3 +167,59 @@ def test_what_is_on_screen_matches_a_full_repaint_after_fast_streaming(qtbot):
         return view.screen().grabWindow(view.winId()).toImage() == view.grab().toImage()
 
     qtbot.waitUntil(screen_is_current, timeout=2000)
+
+
+def finished_view(qtbot, width: int) -> LiveDiffView:
+    view = make_view(qtbot)
+    view.resize(width, 400)
+    view.begin(ORIGINAL)
+    view.feed(ORIGINAL.replace("x + 0", "x * 0"))
+    view.finish()
+    settle(qtbot, view)
+    view.scroll_to_hunk(0)
+    return view
+
+
+def test_review_buttons_stay_on_screen_in_a_narrow_pane(qtbot):
+    for width in (360, 520, 700, 1400):
+        view = finished_view(qtbot, width)
+        accept, reject = view.button_rect(0, "accept"), view.button_rect(0, "reject")
+        inside = view.viewport().rect()
+        assert inside.contains(accept) and inside.contains(reject), width
+        assert accept.right() < reject.left()  # side by side, Reject at the right edge
+        assert reject.right() >= inside.right() - 20
+        with qtbot.waitSignal(view.hunkRejected) as rejected:
+            qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=reject.center())
+        assert rejected.args == [0] and view.hunk_state(0) == REJECTED
+
+
+def non_background_pixels(view: LiveDiffView) -> list[tuple[int, int]]:
+    image = view.viewport().grab().toImage()
+    background = image.pixelColor(0, 0)
+    return [(x, y) for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+            if image.pixelColor(x, y) != background]
+
+
+def test_idle_pane_shows_what_to_do_until_an_edit_starts(qtbot):
+    view = make_view(qtbot)
+    for width in (900, 380):
+        view.resize(width, 500)
+        qtbot.waitUntil(lambda: len(non_background_pixels(view)) > 300, timeout=2000)
+        # wrapped to the pane: nothing drawn in the right margin, so no word is cut off
+        assert max(x for x, _ in non_background_pixels(view)) < view.viewport().width() - 8
+    view.begin("a = 1\n")
+    view.feed("a = 2\n")
+    settle(qtbot, view)
+    assert view.rows()[0].kind == "header"
+    view.clear()  # back to idle: the hint again
+    qtbot.waitUntil(lambda: len(non_background_pixels(view)) > 300, timeout=2000)
+
+
+def test_a_larger_font_makes_rows_taller(qtbot):
+    view = finished_view(qtbot, 900)
+    height = view.row_height()
+    font = view.font()
+    font.setPointSizeF(font.pointSizeF() * 1.3)
+    view.setFont(font)  # presentation mode
+    assert view.row_height() > height
+    assert view.viewport().rect().contains(view.button_rect(0, "reject"))
