@@ -161,13 +161,31 @@ def _string_mask(vocab: Vocabulary, seq: list[int]) -> list[bool]:
     return mask
 
 
+def _rename_here(vocab: Vocabulary, pred: list[int], i: int, n: int, function: bool, body_start: int) -> bool:
+    """Whether the identifier at pred[i:i+n] is a use the rename covers: not an attribute (except
+    ``self.``/``cls.`` calls of a renamed method), not a keyword argument of a call."""
+    b = vocab.bare
+    if i > 0 and vocab.punct.get(pred[i - 1]) == ".":
+        return function and i > 1 and pred[i - 2] in vocab.skip_words
+    if i >= body_start and i + n < len(pred) and pred[i + n] == b.get("="):
+        return False  # f(name=...) outside the signature
+    return True
+
+
 def _rename(vocab: Vocabulary, pred: list[int], origin: list[int], old: tuple, new: tuple):
     w, n = vocab.words, len(old)
     in_string = _string_mask(vocab, pred)
+    d = next((i for i, t in enumerate(pred) if t in vocab.def_ids), -1)
+    k = d + 1
+    while 0 < k < len(pred) and pred[k] in w:
+        k += 1
+    function = d >= 0 and tuple(pred[d + 1:k]) == old
+    body_start = next((i for i in range(max(d, 0), len(pred)) if pred[i] in vocab.newlines), len(pred))
     out, org, i = [], [], 0
     while i < len(pred):
         if (tuple(pred[i:i + n]) == old and not in_string[i] and (i == 0 or pred[i - 1] not in w)
-                and (i + n >= len(pred) or pred[i + n] not in w)):
+                and (i + n >= len(pred) or pred[i + n] not in w)
+                and _rename_here(vocab, pred, i, n, function, body_start)):
             out += new
             org += [origin[i]] * len(new)
             i += n
@@ -178,7 +196,12 @@ def _rename(vocab: Vocabulary, pred: list[int], origin: list[int], old: tuple, n
     return out, org
 
 
+def _indent(vocab: Vocabulary, newline_token: int) -> int:
+    return len(vocab.word_text.get(newline_token, "\n")) - 1
+
+
 def _drop_prints(vocab: Vocabulary, pred: list[int], origin: list[int]):
+    """Drop lines that start with ``print(``; a block left empty gets ``pass`` instead."""
     head, nl = vocab.print_head, vocab.newlines
     out, org, i = [], [], 0
     while i < len(pred):
@@ -186,6 +209,11 @@ def _drop_prints(vocab: Vocabulary, pred: list[int], origin: list[int]):
             j = i + 1
             while j < len(pred) and pred[j] not in nl:
                 j += 1
+            opens_block = bool(out) and vocab.punct.get(out[-1]) == ":"
+            block_ends = j >= len(pred) or _indent(vocab, pred[j]) < _indent(vocab, pred[i])
+            if opens_block and block_ends and "pass" in vocab.bare:
+                out += [pred[i], vocab.bare["pass"]]
+                org += [origin[i], origin[i]]
             i = j  # drop the line: its leading newline and the statement
             continue
         out.append(pred[i])
@@ -232,7 +260,7 @@ def _docstring(vocab: Vocabulary, sig: list[int]) -> list[int]:
             if not (len(run) == 1 and run[0] in vocab.skip_words):
                 params.append(run)
             seg_start = False
-        elif depth == 1 and c not in ("*",):
+        elif depth == 1 and vocab.word_text.get(sig[i], "").strip() not in ("*", "**"):
             seg_start = False
     if not name_words:
         return []

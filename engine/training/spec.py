@@ -67,8 +67,8 @@ def aligner_spec(tok: Tokenizer) -> dict:
         "skip_words": sorted(one(w) for w in ("self", "cls")),
         "punct": punct,
         # printable ASCII is spelled as itself in a byte-level vocabulary
-        "bare": {**{c: one(c) for c in "'\"{}!:f."}, '"""': one('"""'),
-                 " ": one(" "), ", ": one(", "), " given ": _run(tok, "a given b")[1], " and ": _run(tok, "a and b")[1]},
+        "bare": {**{c: one(c) for c in "'\"{}!:f.="}, '"""': one('"""'),
+                 " ": one(" "), ", ": one(", "), " given ": _run(tok, "a given b")[1], "pass": _run(tok, ":\n    pass")[-1], " and ": _run(tok, "a and b")[1]},
         "token_text": {str(i): tok.decode([i]) for i in range(len(SPECIAL_TOKENS), tok.get_vocab_size())},
         "pretoken_pattern": PRETOKEN_PATTERN,
         "heads": heads,

@@ -14,7 +14,7 @@ import pytest
 
 from engine.align import AlignerSpecError, make_aligner
 
-WORDS = ["Do", "Return", "def ", "f", "g", "x", "y", "total", "_", "count", "self", "print", "return ", "rename", " to ",
+WORDS = ["pass", "Do", "Return", "def ", "f", "g", "x", "y", "total", "_", "count", "self", "print", "return ", "rename", " to ",
          "remove", "prints", "add", "docstring", "a", "format", "s", "r", "2f", "convert", "f-strings",
          "value", "n", "do"]
 PUNCT = [" ", " given ", " and ", "(", ")", ",", ", ", ":", ".", "=", " = ", " + ", "'", "{", "}", "%", " % ", "!", '"""']
@@ -47,8 +47,8 @@ def toy_spec() -> dict:
                      "add_docstring": [[ids("add")], [ids("docstring")]], "fstring": [[ids("f-strings")]]},
         "rename_separator": ids(" to "), "print_head": ids("print", "("),
         "def_ids": ids("def "), "skip_words": ids("self"),
-        "punct": punct, "bare": {c: ID[c] for c in ["'", "{", "}", "!", ":", "f", ".", '"""', " ", ", ", " given ",
-                                                      " and "]},
+        "punct": punct, "bare": {c: ID[c] for c in ["'", "{", "}", "!", ":", "f", ".", "=", '"""', " ", ", ", " given ",
+                                                      " and ", "pass"]},
         "token_text": {str(i): t for i, t in enumerate(VOCAB) if i >= len(SPECIAL)},
         "heads": [[ids("do"), ids("Do")]], "default_head": ids("Return"),
     }
@@ -98,6 +98,28 @@ def test_remove_prints_skips_the_print_line():
     al = make_aligner(toy_spec(), SOURCE, ids("remove", " ", "prints"))
     assert text(al.predicted) == text(ids("def ", "f", "(", "x", ", ", "total", ")", ":", "\n    ", "y", " = ", "x",
                                           " + ", "total", "\n    ", "return ", "y"))
+
+
+def test_rename_skips_attributes_and_keyword_arguments():
+    # def f(x=y):\n    self.x = g(x=x)
+    source = ids("def ", "f", "(", "x", "=", "y", ")", ":", "\n    ", "self", ".", "x", " = ", "g", "(", "x", "=",
+                 "x", ")")
+    al = make_aligner(toy_spec(), source, ids("rename", " ", "x", " to ", "n"))
+    assert text(al.predicted) == ["def ", "f", "(", "n", "=", "y", ")", ":", "\n    ", "self", ".", "x", " = ", "g",
+                                  "(", "x", "=", "n", ")"]
+
+
+def test_function_rename_follows_self_calls():
+    source = ids("def ", "f", "(", "self", ")", ":", "\n    ", "self", ".", "f", "(", ")", "\n    ", "g", ".", "f")
+    al = make_aligner(toy_spec(), source, ids("rename", " ", "f", " to ", "g"))
+    assert text(al.predicted) == ["def ", "g", "(", "self", ")", ":", "\n    ", "self", ".", "g", "(", ")", "\n    ",
+                                  "g", ".", "f"]
+
+
+def test_remove_prints_leaves_pass_in_a_block_it_would_empty():
+    source = ids("def ", "f", "(", ")", ":", "\n    ", "print", "(", "x", ")")
+    al = make_aligner(toy_spec(), source, ids("remove", " ", "prints"))
+    assert text(al.predicted) == ["def ", "f", "(", ")", ":", "\n    ", "pass"]
 
 
 def test_docstring_draft_lists_signature_words_after_the_def_line():
@@ -191,12 +213,7 @@ def test_shipped_spec_predicts_mechanical_edits_exactly(instruction, source, exp
     meta, tok, build = _shipped()
     prompt = build(tok, meta["special_tokens"], instruction, source)
     al = make_aligner(meta["aligner"], prompt.source_ids, prompt.instruction_ids)
-    # (attribute `.items` keeps its name in the real edit; the draft offers the rename there too)
-    predicted = tok.decode(al.predicted)
-    if instruction.startswith("rename"):
-        assert predicted == expected.replace(".items", ".rows")
-    else:
-        assert predicted == expected
+    assert tok.decode(al.predicted) == expected
 
 
 def test_shipped_spec_docstring_draft_names_the_signature():
