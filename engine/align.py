@@ -416,6 +416,8 @@ def _format_fields(vocab: Vocabulary, lit: list[int], args: list[list[int]]) -> 
         if k >= len(args):
             return None
         out += _field(vocab, args[k], inner, lit[i])
+        if vocab.word_text.get(lit[j], "").endswith(" "):
+            out.append(vocab.bare[" "])  # the closing token carried a space ('} ')
         i = j + 1
     return out
 
