@@ -41,6 +41,9 @@ POPULAR_LINE_COUNT = 32
 # An unsettled output tail longer than this settles its first match even without an anchor,
 # so a long ambiguous stretch never makes each new line cost a diff of the whole stretch.
 MAX_TAIL_LINES = 48
+# After a stop, an unfinished line that begins one of this many next original lines is taken as
+# a copy of that line (the model skipped the lines before it), not as new text.
+STOP_COPY_LOOKAHEAD_LINES = 4
 
 
 def split_lines(text: str) -> list[str]:
@@ -300,17 +303,19 @@ class StreamingDiff:
         """The output is complete: settle everything.
 
         ``stopped=True`` is for a stream ended early: the original the output never reached is
-        kept rather than deleted, and an unfinished last line is dropped.
+        kept rather than deleted, and an unfinished last line stays part of the edit (see
+        `_settle_stopped_partial`).
         """
         if self._done:
             return self._take_update()
-        if self._partial and not stopped:
-            self._out.append(self._partial)
-            self._update.lines_added += 1
-        self._partial = ""
         a_end = len(self._orig)
         if stopped:
             a_end = self._blocks[-1][0] + self._blocks[-1][2] if self._blocks else self._a0
+            a_end = self._settle_stopped_partial(a_end)
+        elif self._partial:
+            self._out.append(self._partial)
+            self._update.lines_added += 1
+        self._partial = ""
         matcher = _TailMatcher(self._orig, self._index, self._popular, self._a0, a_end, self._out[self._b0:])
         a0, b0 = self._a0, self._b0
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -321,6 +326,28 @@ class StreamingDiff:
         self._done = True
         self._tentative_cache = None
         return self._take_update()
+
+    def _settle_stopped_partial(self, a_end: int) -> int:
+        """Turn the unfinished last line of a stopped stream into output; the new ``a_end``.
+
+        A stop mid-line must not lose what the user saw being written. If the partial line is the
+        beginning of one of the next few unreached original lines, the model was copying that
+        line: nothing of it is an edit, so it is left as the original has it (and any lines the
+        model skipped to get there are part of the edit, as they would be had the line been
+        finished). Otherwise it is new text: it becomes a complete output line, ended with a
+        newline so the kept original after it stays on its own lines. Indentation alone is
+        dropped.
+        """
+        partial = self._partial
+        if not partial.strip():
+            return a_end  # only indentation so far: nothing a reviewer could see or accept
+        for k in range(a_end, min(len(self._orig), a_end + STOP_COPY_LOOKAHEAD_LINES)):
+            if self._orig[k].startswith(partial):
+                return k
+        ends_line = a_end < len(self._orig) or self.original.endswith("\n")
+        self._out.append(partial + ("\n" if ends_line else ""))
+        self._update.lines_added += 1
+        return a_end
 
     # ---- applying ------------------------------------------------------------------------
     def apply(self, hunks_to_accept: Iterable[int | Hunk]) -> str:

@@ -125,6 +125,51 @@ def test_stopped_stream_keeps_the_unreached_original():
     assert diff.apply(range(len(diff.hunks))) == "one\nTWO\nthree\nfour\n"
 
 
+def test_stop_mid_line_keeps_the_partial_line_as_a_reviewable_edit():
+    original = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"
+    diff = StreamingDiff(original)
+    diff.feed("def f():\n    return 1.0\n\n\ndef g():\n    retur")
+    diff.feed("n 2.0  # fl")
+    update = diff.finish(stopped=True)
+    assert update.partial_line == ""
+    assert diff.output_lines[-1] == "    return 2.0  # fl\n"  # still there, now a whole line
+    assert all(h.final for h in diff.hunks)
+    assert [h.new_text for h in diff.hunks] == ["    return 1.0\n", "    return 2.0  # fl\n"]
+    # the original the output never reached is kept as it was, after the partial line
+    assert update.pending_start == 5
+    assert diff.apply(range(len(diff.hunks))).endswith("    return 2.0  # fl\n    return 2\n")
+    assert diff.apply([0]) == original.replace("return 1", "return 1.0")
+
+
+def test_stop_while_copying_a_line_is_no_edit_and_skipped_lines_are():
+    original = "def f():\n    print(1)\n    return 1\n"
+    copying = StreamingDiff(original)
+    copying.feed("def f():\n    print(1)\n    ret")
+    copying.finish(stopped=True)
+    assert copying.hunks == []  # "    ret" is the kept "    return 1" being copied
+    skipping = StreamingDiff(original)
+    skipping.feed("def f():\n    ret")  # past the print line, copying the return
+    skipping.finish(stopped=True)
+    assert [(h.kind, h.old_text) for h in skipping.hunks] == [("delete", "    print(1)\n")]
+    assert skipping.apply([0]) == "def f():\n    return 1\n"
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(TEXT, TEXT, st.integers(0, 400))
+def test_a_stop_anywhere_keeps_all_output_then_the_unreached_original(original, output, cut):
+    shown = output[:cut % (len(output) + 1)]
+    diff = StreamingDiff(original)
+    diff.feed(shown)
+    update = diff.finish(stopped=True)
+    kept = original[diff.orig_char(update.pending_start):]
+    assert diff.apply(range(len(diff.hunks))) == "".join(diff.output_lines) + kept
+    assert diff.apply([]) == original
+    partial = shown[shown.rfind("\n") + 1:]
+    if partial.strip() and not "".join(diff.output_lines).startswith(shown):
+        # not kept as output: then it is the start of the original line the kept part begins with
+        assert kept.startswith(partial)
+
+
 def test_redirect_and_draft_spans_are_recorded_in_output_coordinates():
     diff = StreamingDiff("x\n")
     diff.feed("ab\nc", draft_tokens=2)

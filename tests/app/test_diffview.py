@@ -223,3 +223,24 @@ def test_a_larger_font_makes_rows_taller(qtbot):
     view.setFont(font)  # presentation mode
     assert view.row_height() > height
     assert view.viewport().rect().contains(view.button_rect(0, "reject"))
+
+
+def test_a_stop_mid_line_leaves_the_partial_line_on_screen_to_review(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    view.feed("def f0(x):\n    return x * 0\n\ndef f1(x):\n    return x * 1  # tim")
+    settle(qtbot, view)
+    assert ("partial", "    return x * 1  # tim") in kinds(view)
+    view.finish(stopped=True)
+    settle(qtbot, view)
+    rows = view.rows()
+    added = [row for row in rows if row.kind == "added"]
+    assert [row.text for row in added] == ["    return x * 0", "    return x * 1  # tim"]
+    assert all(row.final for row in added)
+    last_hunk = added[-1].hunk
+    view.scroll_to_hunk(last_hunk)
+    assert view.button_rect(last_hunk, "accept") is not None  # reviewable like any other change
+    # the original the output never reached stays below, unchanged (greyed), not deleted
+    pending = [row.text for row in rows if row.kind == "pending"]
+    assert pending[0] == "    return x + 1" and "def f5(x):" in pending
+    assert not any(row.kind == "removed" and row.text == "    return x + 1" for row in rows)
