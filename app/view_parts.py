@@ -66,6 +66,7 @@ class GaugeColumn(QWidget):
             widget.setProperty("basePointSize", base)
             font.setPointSizeF(base * scale)
             widget.setFont(font)
+        self.wafer.set_scale(scale)
 
     # -- fed by the window on the controller's behalf ---------------------------------------------
 

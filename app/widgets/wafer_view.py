@@ -26,6 +26,10 @@ VOCAB = QColor("#2f6f62")  # embedding / LM head tables
 WAFER_GAP_CELLS = 0.8  # space between wafers, in cells: enough to tell wafers apart at a glance
 MIN_WAFER_GAP_PX = 7.0  # ... and never less than this many pixels
 _KIND_LABEL = {"embed": "embed", "head": "head", "vocab": "vocab", "gpu": "GPU"}
+# Body text never gets smaller than this (px), however narrow the gauge column: smaller text is
+# unreadable on a projector. The grid shrinks instead; it stays readable as a picture.
+MIN_BODY_PX = 16
+SUBTITLE_LINES = 3  # the subtitle wraps rather than cutting its figures off
 
 
 def _layer_color(layer: int, layers: int) -> QColor:
@@ -63,6 +67,8 @@ class WaferView(QWidget):
         self._frame: dict = {}
         self._message = "No emulation"
         self._rects: dict[int, QRectF] = {}
+        self._scale = 1.0  # text size factor (presentation mode)
+        self.drawn_text: list[str] = []  # the text lines of the last paint, top to bottom
 
     # --- input --------------------------------------------------------------------------------
     def set_layout(self, layout: dict | None) -> None:
@@ -101,6 +107,11 @@ class WaferView(QWidget):
     def clear(self) -> None:
         self.set_layout(None)
 
+    def set_scale(self, scale: float) -> None:
+        """Scale the text (presentation mode makes everything larger)."""
+        self._scale = float(scale)
+        self.update()
+
     # --- geometry -----------------------------------------------------------------------------
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt naming)
         return QSize(460, 420)
@@ -109,16 +120,20 @@ class WaferView(QWidget):
         return QSize(220, 200)
 
     def _fonts(self) -> tuple[QFont, QFont, QFont]:
-        base = max(11.0, min(self.width() / 26.0, self.height() / 17.0))
+        base = max(MIN_BODY_PX, min(self.width() / 26.0, self.height() / 17.0)) * self._scale
         title = QFont(self.font())
         title.setPixelSize(round(base * 1.25))
         title.setBold(True)
         body = QFont(self.font())
         body.setPixelSize(round(base))
         small = QFont(self.font())
-        small.setPixelSize(max(10, round(base * 0.8)))
+        small.setPixelSize(max(12, round(base * 0.8)))
         small.setBold(True)
         return title, body, small
+
+    def body_px(self) -> int:
+        """Pixel size of the subtitle and status text as painted now."""
+        return self._fonts()[1].pixelSize()
 
     def status_text(self) -> str:
         """The line the view shows under the grid, or its message when there is no grid."""
@@ -133,6 +148,7 @@ class WaferView(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), BACKGROUND)
+        self.drawn_text = []
         title, body, small = self._fonts()
         margin = max(8.0, self.width() / 40.0)
         top = self._paint_header(painter, title, body, margin)
@@ -142,6 +158,7 @@ class WaferView(QWidget):
             painter.setFont(body)
             painter.setPen(TEXT_DIM)
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
+            self.drawn_text.append(self._message)
         else:
             self._paint_wafers(painter, area, small)
         painter.end()
@@ -155,19 +172,26 @@ class WaferView(QWidget):
         painter.setFont(title)
         line = f"{lay.get('label') or lay.get('profile', '')}"
         metrics = painter.fontMetrics()
-        painter.drawText(QPointF(margin, y + metrics.ascent()), metrics.elidedText(line, Qt.TextElideMode.ElideRight, round(self.width() - 2 * margin)))
+        self._draw_line(painter, line, margin, y + metrics.ascent())
         y += metrics.height() * 1.05
         painter.setFont(body)
         painter.setPen(TEXT_DIM)
         metrics = painter.fontMetrics()
         width = round(self.width() - 2 * margin)
         for line in self._wrap(self._subtitle_parts(), metrics, width):
-            painter.drawText(QPointF(margin, y + metrics.ascent()), metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
+            self._draw_line(painter, line, margin, y + metrics.ascent())
             y += metrics.height()
         return y + metrics.height() * 0.35
 
+    def _draw_line(self, painter: QPainter, text: str, x: float, baseline: float) -> None:
+        """One line of text, elided to the widget's width, remembered in `drawn_text`."""
+        metrics = painter.fontMetrics()
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, round(self.width() - 2 * x))
+        painter.drawText(QPointF(x, baseline), text)
+        self.drawn_text.append(text)
+
     @staticmethod
-    def _wrap(parts: list[str], metrics, width: int, max_lines: int = 2) -> list[str]:
+    def _wrap(parts: list[str], metrics, width: int, max_lines: int = SUBTITLE_LINES) -> list[str]:
         """Join parts with ' · ' into at most `max_lines` lines that fit `width` pixels."""
         lines: list[str] = []
         for part in parts:
@@ -190,7 +214,7 @@ class WaferView(QWidget):
                 parts.append(f"SRAM {pct:.0f}%" if pct >= 1 else f"SRAM {pct:.2f}%")
             fraction = lay.get("view_fraction")
             if isinstance(fraction, (int, float)) and fraction < 0.999:
-                parts.append(f"zoomed to {100 * fraction:.1f}% of the wafer")
+                parts.append(f"{100 * fraction:.1f}% of the wafer shown")
         elif lay.get("kind") == "gpu":
             parts.append(f"{len(self._regions)} GPUs")
         if lay.get("decode_tok_s"):
@@ -204,7 +228,7 @@ class WaferView(QWidget):
         text = self._status()
         if text:
             painter.setPen(TEXT)
-            painter.drawText(QPointF(margin, y), metrics.elidedText(text, Qt.TextElideMode.ElideRight, round(self.width() - 2 * margin)))
+            self._draw_line(painter, text, margin, y)
         return y - metrics.ascent() - metrics.height() * 0.35
 
     def _status(self) -> str:
