@@ -30,6 +30,8 @@ _KIND_LABEL = {"embed": "embed", "head": "head", "vocab": "vocab", "gpu": "GPU"}
 # unreadable on a projector. The grid shrinks instead; it stays readable as a picture.
 MIN_BODY_PX = 16
 SUBTITLE_LINES = 3  # the subtitle wraps rather than cutting its figures off
+TITLE_LINES = 2  # hardware names such as "8x NVIDIA H100 SXM (NVLink)" wrap too
+FOOTER_LINES = 2  # and so does the status line under the grid
 
 
 def _layer_color(layer: int, layers: int) -> QColor:
@@ -170,10 +172,12 @@ class WaferView(QWidget):
         lay = self._layout
         painter.setPen(TEXT)
         painter.setFont(title)
-        line = f"{lay.get('label') or lay.get('profile', '')}"
+        label = f"{lay.get('label') or lay.get('profile', '')}"
         metrics = painter.fontMetrics()
-        self._draw_line(painter, line, margin, y + metrics.ascent())
-        y += metrics.height() * 1.05
+        width = round(self.width() - 2 * margin)
+        for line in self._wrap(label.split(), metrics, width, TITLE_LINES, " "):
+            self._draw_line(painter, line, margin, y + metrics.ascent())
+            y += metrics.height() * 1.05
         painter.setFont(body)
         painter.setPen(TEXT_DIM)
         metrics = painter.fontMetrics()
@@ -191,16 +195,17 @@ class WaferView(QWidget):
         self.drawn_text.append(text)
 
     @staticmethod
-    def _wrap(parts: list[str], metrics, width: int, max_lines: int = SUBTITLE_LINES) -> list[str]:
-        """Join parts with ' · ' into at most `max_lines` lines that fit `width` pixels."""
+    def _wrap(parts: list[str], metrics, width: int, max_lines: int = SUBTITLE_LINES,
+              separator: str = " · ") -> list[str]:
+        """Join parts with `separator` into at most `max_lines` lines that fit `width` pixels."""
         lines: list[str] = []
         for part in parts:
-            if lines and metrics.horizontalAdvance(lines[-1] + " · " + part) <= width:
-                lines[-1] += " · " + part
+            if lines and metrics.horizontalAdvance(lines[-1] + separator + part) <= width:
+                lines[-1] += separator + part
             elif len(lines) < max_lines:
                 lines.append(part)
             else:
-                lines[-1] += " · " + part  # elided when drawn
+                lines[-1] += separator + part  # elided when drawn
         return lines
 
     def _subtitle_parts(self) -> list[str]:
@@ -224,28 +229,34 @@ class WaferView(QWidget):
     def _paint_footer(self, painter: QPainter, body: QFont, margin: float) -> float:
         painter.setFont(body)
         metrics = painter.fontMetrics()
-        y = self.height() - margin - metrics.descent()
-        text = self._status()
-        if text:
-            painter.setPen(TEXT)
-            self._draw_line(painter, text, margin, y)
-        return y - metrics.ascent() - metrics.height() * 0.35
+        lines = self._wrap(self._status_parts(), metrics, round(self.width() - 2 * margin), FOOTER_LINES)
+        y = self.height() - margin - metrics.descent() - (len(lines) - 1) * metrics.height()
+        top = y - metrics.ascent()
+        painter.setPen(TEXT)
+        for line in lines:
+            self._draw_line(painter, line, margin, y)
+            y += metrics.height()
+        return top - metrics.height() * 0.35
 
     def _status(self) -> str:
+        return " · ".join(self._status_parts())
+
+    def _status_parts(self) -> list[str]:
+        """The status line's pieces; it wraps between them when the column is narrow."""
         if self._layout is None or not self._regions:
-            return ""
+            return []
         f = self._frame
         phase = f.get("phase")
         if not f or phase in (None, "idle"):
-            return "waiting for a request"
+            return ["waiting for a request"]
         t = f.get("t_ms")
-        t_text = f"t = {float(t):,.1f} ms" if isinstance(t, (int, float)) else ""
+        t_text = [f"t = {float(t):,.1f} ms"] if isinstance(t, (int, float)) else []
         if phase == "prefill":
-            return f"prefill: prompt flows through all layers · {t_text}"
+            return ["prefill: prompt flows through all layers", *t_text]
         layer = f.get("layer")
         layers = _int(self._layout.get("layers"))
         where = f"layer {layer + 1}/{layers}" if isinstance(layer, int) else {"host": "host", "hop": "between wafers"}.get(phase, "vocab")
-        return f"token {_int(f.get('tokens'))} · {where} · {t_text}"
+        return [f"token {_int(f.get('tokens'))}", where, *t_text]
 
     def _wafer_arrangement(self, wafers: int, cols: int, rows: int, area: QRectF) -> tuple[int, int, float, float]:
         """Wafers per row, rows of wafers, cell size and gap (px) that fill `area` best."""

@@ -114,18 +114,19 @@ def test_tiny_window_still_paints(view):
     assert not view.grab().isNull()
 
 
-def test_text_stays_legible_and_whole_at_the_gauge_columns_width(view, qtbot, tmp_path):
+@pytest.mark.parametrize("profile, model", [("wse-3", "llama-3.1-70b"), ("h100x8", "llama-3.1-405b")])
+def test_text_stays_legible_and_whole_at_the_gauge_columns_width(view, tmp_path, profile, model):
     """In the window the view gets ~290 × 260 px: its text must still read from a projector."""
-    emu = emulation("wse-3", "llama-3.1-70b", 300)
+    emu = emulation(profile, model, 300)
     trace = ActivityTrace(emu)
     view.set_layout(trace.layout())
-    view.show_frame(trace.frame_at(emu.ttft_ms + 3 * emu.per_token_ms))
+    view.show_frame(trace.frame_at(emu.ttft_ms + 1000.5 * emu.per_token_ms))  # token 1,000
     view.resize(290, 260)
     view.grab().save(str(tmp_path / "column.png"))
     assert view.body_px() >= 16  # ~12 pt: the smallest size a room can read
     assert not any("…" in line for line in view.drawn_text), view.drawn_text  # nothing cut off
     text = " ".join(view.drawn_text)
-    assert "llama-3.1-70b" in text and "tok/s" in text and "token" in text
+    assert model in text and "tok/s" in text and "token 1" in text and " ms" in text
     assert any(view.region_rect(r["id"]) for r in trace.layout()["regions"])  # the grid still shows
     view.set_scale(1.3)  # presentation mode
     view.grab()
