@@ -79,6 +79,9 @@ class GaugeColumn(QWidget):
 
     def first_paint(self, t_s: float) -> None:
         self.metrics.on_first_paint(t_s)
+        # A fast edit can end before its first frame is painted: the panel has stopped following
+        # by then, so draw the TTFT now rather than leave it blank.
+        self.panel.show_once(self.metrics)
 
     def done(self, stats: dict[str, Any]) -> None:
         self.metrics.on_done(stats)

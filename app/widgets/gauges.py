@@ -165,15 +165,16 @@ class SpeedGauge(_Gauge):
         painter.setPen(QColor(theme.target_bar))
         _draw_fitted(painter, QRectF(centre.x() - inner_w / 2, centre.y() + radius * 0.42, inner_w,
                                      radius * 0.34), self.average_text, radius * 0.22)
-        if self.lag_ms > 0:
-            painter.setPen(QColor("#ff6b6b"))
-            painter.setFont(_font(max(14.0, radius * 0.16), bold=True))
-            painter.drawText(QRectF(0, h - radius * 0.3 - 4, w, radius * 0.3),
-                             Qt.AlignmentFlag.AlignCenter, f"lag +{format_ms(self.lag_ms)}")
+        # The corner lines sit above the arc, never over the numbers inside it.
         painter.setPen(QColor(theme.gutter_foreground))
         painter.setFont(_font(14))
         painter.drawText(QRectF(6, 4, w - 12, 20), Qt.AlignmentFlag.AlignRight,
                          f"scale {format_rate(self.scale_tok_s)}")
+        if self.lag_ms > 0:
+            painter.setPen(QColor("#ff6b6b"))
+            painter.setFont(_font(14, bold=True))
+            painter.drawText(QRectF(6, 4, w - 12, 20), Qt.AlignmentFlag.AlignLeft,
+                             f"lag +{format_ms(self.lag_ms)}")
         painter.end()
 
 
@@ -288,6 +289,14 @@ class MetricsPanel(QWidget):
             self.speed.reset_scale()
             self._timer.start()
             self.tick()
+
+    def show_once(self, metrics: StreamMetrics) -> None:
+        """Draw ``metrics`` once without following it (e.g. a request that has already ended)."""
+        following, self._metrics = self._metrics, metrics
+        try:
+            self.tick()
+        finally:
+            self._metrics = following
 
     def tick(self, now_s: float | None = None) -> MetricsSnapshot | None:
         if self._metrics is None:

@@ -90,3 +90,17 @@ def test_ttft_and_timeline_accept_empty_readings(qtbot):
     ttft.grab()
     timeline.set_series([(0.0, 10.0), (0.1, 30.0)])
     timeline.grab()
+
+
+def test_ttft_shows_when_the_edit_ends_before_its_first_frame(qtbot):
+    """A fast model can deliver a whole edit and `done` before the diff pane paints once."""
+    from app.view_parts import GaugeColumn
+
+    column = GaugeColumn()
+    qtbot.addWidget(column)
+    column.request_start(10.0)
+    column.tokens(40, 10.030, 38)
+    column.done({"ttft_ms": 6.0, "tok_s": 2000.0})
+    column.first_paint(10.045)  # the frame comes after `done`
+    assert column.panel.ttft.client_ms == pytest.approx(45.0)
+    assert column.panel.ttft.engine_ms == pytest.approx(6.0)
