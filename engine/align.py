@@ -500,7 +500,13 @@ def fstring_prediction(vocab: Vocabulary, seq: list[int], origin: list[int]) -> 
             org += origin[i:j + 1]
             i = j + 1
             continue
-        piece = respace(vocab, [vocab.bare["f"], seq[i], *new, vocab.bare[q]])
+        inner = "".join(vocab.word_text.get(t, "") for t in new)
+        other = '"' if q == "'" else "'"
+        if q in inner and other in vocab.bare and other not in inner:
+            # an f-string expression cannot hold its own quote (3.11): ast.unparse switches quotes
+            piece = respace(vocab, [vocab.bare["f"], vocab.bare[other], *new, vocab.bare[other]])
+        else:
+            piece = respace(vocab, [vocab.bare["f"], seq[i], *new, vocab.bare[q]])
         out += piece
         org += [origin[i]] * len(piece)
         i = end
