@@ -15,7 +15,7 @@ extra embedded inputs, what a cheap token-level guess expects next:
 The pointer follows the output like prompt-lookup decoding: if the emitted token is the draft it
 advances by one; otherwise the longest suffix of the output (4 tokens down to 1) is looked up in
 the predicted output near the pointer (one token only within a few positions ahead, longer
-suffixes from 32 back to 128 ahead; nearest at/after the pointer first), and the pointer moves
+suffixes from 8 back to 128 ahead; nearest at/after the pointer first), and the pointer moves
 just past it; no match leaves it in place. The source pointer follows the predicted pointer
 whenever the output agrees with the prediction and runs the same lookup on the source otherwise.
 
@@ -32,7 +32,8 @@ import numpy as np
 FEATURES = ("draft", "draft_next", "source")
 SUFFIX_MAX = 4  # longest output suffix looked up, tokens
 ONE_TOKEN_AHEAD = 6  # a single token is looked up only this far ahead of the pointer
-BACK = 32  # longer suffixes may move the pointer this far back...
+BACK = 8  # longer suffixes may move the pointer this far back (little: a far jump back replays
+# text already written, and the model then loops)...
 AHEAD = 128  # ...or this far ahead
 
 
