@@ -25,7 +25,7 @@ from .test_results import TestResultsDialog
 from .toolbar import MainToolbar
 from .testrun import TestRunResult, guess_test_file, run_pytest
 from .view_parts import GaugeColumn, language_for_path
-from .window_style import STATUS_COLORS, STYLE
+from .window_style import STATUS_COLORS, STYLE, scaled_style
 from .widgets.diffview import LiveDiffView
 from .widgets.editor import CodeEditor
 
@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
         """Large type for a projector: code and instruction fonts ×1.3, the window full screen."""
         self.presentation = on
         scale = PRESENTATION_SCALE if on else 1.0
-        for widget in (self.editor, self.diff_view, self.bar.field, self.status_label):
+        self.setStyleSheet(scaled_style(scale))  # the bar, buttons, captions and status line
+        for widget in (self.editor, self.diff_view):  # sized in points, not by the style sheet
             font = QFont(widget.font())
             base = widget.property("basePointSize") or font.pointSizeF()
             widget.setProperty("basePointSize", base)

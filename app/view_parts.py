@@ -62,6 +62,8 @@ class GaugeColumn(QWidget):
     def set_scale(self, scale: float) -> None:
         for widget in (self.profile_label, self.target_label):
             font = QFont(widget.font())
+            if font.pointSizeF() <= 0:
+                continue  # sized in pixels by the window's style sheet, which scales it
             base = widget.property("basePointSize") or font.pointSizeF()
             widget.setProperty("basePointSize", base)
             font.setPointSizeF(base * scale)

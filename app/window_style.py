@@ -1,5 +1,7 @@
 """The main window's style sheet: dark, high-contrast, large enough for a projector."""
 
+import re
+
 STATUS_COLORS = {"info": "#c9d1e0", "ok": "#7ee787", "warn": "#f2cc60", "error": "#ff7b72"}
 
 STYLE = """
@@ -40,3 +42,11 @@ QStatusBar QLabel { font-size: 14px; padding: 2px 8px; }
 QSplitter::handle { background: #30363d; }
 QDialog, QPlainTextEdit { background: #0d1117; color: #e6edf3; }
 """
+
+
+def scaled_style(scale: float) -> str:
+    """STYLE with every font size times ``scale`` (presentation mode).
+
+    Style-sheet sizes win over ``setFont``, so the bar, buttons and status line grow only here.
+    """
+    return re.sub(r"font-size: (\d+)px", lambda m: f"font-size: {round(int(m.group(1)) * scale)}px", STYLE)

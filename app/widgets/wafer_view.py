@@ -200,8 +200,10 @@ class WaferView(QWidget):
         """Join parts with `separator` into at most `max_lines` lines that fit `width` pixels."""
         lines: list[str] = []
         for part in parts:
-            if lines and metrics.horizontalAdvance(lines[-1] + separator + part) <= width:
-                lines[-1] += separator + part
+            joined = lines[-1] + separator + part if lines else part
+            # Fits exactly when drawing would not elide it (the test `_draw_line` applies).
+            if lines and metrics.elidedText(joined, Qt.TextElideMode.ElideRight, width) == joined:
+                lines[-1] = joined
             elif len(lines) < max_lines:
                 lines.append(part)
             else:

@@ -153,3 +153,16 @@ def test_unsaved_changes_are_never_dropped_silently(qtbot, win, tmp_path):
     box.button(QMessageBox.StandardButton.Save).click()
     assert target.read_text() == "precious = Truechanged = 1"
     assert not win.isVisible()
+
+
+def test_presentation_mode_enlarges_every_text_a_room_reads(qtbot, win):
+    def sizes():
+        return (win.bar.field.fontInfo().pixelSize(), win.status_label.fontInfo().pixelSize(),
+                win.editor.fontInfo().pixelSize(), win.diff_view.row_height(),
+                win.gauges.wafer.body_px())
+
+    before = sizes()
+    win.set_presentation(True)
+    qtbot.waitUntil(lambda: all(a > b for a, b in zip(sizes(), before)), timeout=WAIT_MS)
+    win.set_presentation(False)
+    qtbot.waitUntil(lambda: sizes() == before, timeout=WAIT_MS)
