@@ -6,7 +6,7 @@ Everything else is QPlainTextEdit's own (``textChanged``, ``modificationChanged`
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPainter, QPalette, QSyntaxHighlighter,
                            QTextCharFormat, QTextCursor, QTextDocument, QTextFormat)
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
@@ -179,6 +179,14 @@ class CodeEditor(QPlainTextEdit):
 
     def _update_gutter_width(self, _count: int = 0) -> None:
         self.setViewportMargins(self.gutter_width(), 0, 0, 0)
+        contents = self.contentsRect()
+        self._gutter.setGeometry(QRect(contents.left(), contents.top(), self.gutter_width(),
+                                       contents.height()))
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presentation mode: wider line numbers
+            self._update_gutter_width()
 
     def _update_gutter(self, rect: QRect, dy: int) -> None:
         if dy:

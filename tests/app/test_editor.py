@@ -119,3 +119,13 @@ def test_line_lexer_carries_state_for_regex_lexers():
     tokens, end = lexer.lex("still inside", state)
     assert state != 0 and end == state
     assert all("String" in str(t) for _, _, t in tokens)
+
+
+def test_line_numbers_widen_with_a_larger_font(qtbot):
+    editor = make_editor(qtbot, big_python_file(30))
+    width = editor.viewportMargins().left()
+    font = editor.font()
+    font.setPointSizeF(font.pointSizeF() * 1.3)  # presentation mode
+    editor.setFont(font)
+    assert editor.viewportMargins().left() > width
+    assert editor._gutter.width() == editor.viewportMargins().left()  # numbers never touch the code
