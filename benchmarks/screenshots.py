@@ -14,6 +14,9 @@ from pathlib import Path
 
 from app_session import DEMO_SOURCE, run_app, until
 
+# States 2-4 are paced as this hardware would serve this model, so a fast model is seen streaming.
+PACED_PROFILE, PACED_MODEL = "h100x8", "llama-3.1-405b"
+
 
 async def tour(window, out: Path, presentation: bool) -> list[Path]:
     from PySide6.QtGui import QTextCursor
@@ -39,40 +42,50 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
     cursor.setPosition(DEMO_SOURCE.index("return math.pi"))
     window.editor.setTextCursor(cursor)
     window.focus_instruction()
-    window.bar.field.setText("Convert string formatting to f-strings")
+    window.bar.field.setText("Remove print statements")
     await until(lambda: c.context_length > 0, what="context length")
     await c.measure_context(window.bar.field.text())
     await shoot("1-idle")
 
-    # Streaming: a long output, caught mid-way.
-    c.max_tokens = 100_000
+    # Streaming, stopped, redirected: paced as a GPU node serving a large model would stream, so
+    # a fast model is still caught mid-way (with "this machine" it is done within a frame or two).
+    if window.toolbar.select_profile(PACED_PROFILE):
+        c.emulate = PACED_MODEL
+    c.max_tokens = 150  # at ~20 tok/s: long enough to stop and redirect, short enough to end
     window.bar.field.returnPressed.emit()
-    # A trained model may finish a short edit first: then the shots show what it did instead.
-    await until(lambda: c.run is not None and (c.run.tokens > 150 or c.run.finished), what="tokens")
+    await until(lambda: c.run is not None and (c.run.tokens > 12 or c.run.finished), what="tokens")
     await shoot("2-streaming")
 
     window.bar.stop_button.click()
     await until(lambda: c.mode != "streaming", what="stop")
     await shoot("3-stopped")
 
-    window.bar.field.setText("Also remove the debug prints")
+    # After a stop Enter redirects the partial edit; after an edit that ended it starts a new one.
+    run, before = c.run, c.run.tokens
+    window.bar.field.setText("Add a docstring")
     window.bar.field.returnPressed.emit()
-    before = c.run.tokens
-    await until(lambda: c.run.tokens > before + 120 or (c.run.finished and c.run.tokens > before),
-                what="redirected tokens")
+
+    def new_tokens() -> bool:
+        if c.run is not run:
+            return c.run.tokens > 12 or c.run.finished
+        return c.run.tokens > before and (c.run.tokens > before + 12 or c.run.finished)
+
+    await until(new_tokens, what="redirected tokens")
     await shoot("4-redirected")
     window.bar.stop_button.click()
     await until(lambda: c.mode != "streaming", what="stop after redirect")
+    window.controller.reject_all()
 
-    # Reviewing: a complete edit of one function, one hunk accepted.
+    # Reviewing: a complete edit of one function, at this machine's own speed.
+    window.toolbar.select_profile("local")
+    c.emulate = None
     cursor = window.editor.textCursor()
-    start = DEMO_SOURCE.index("def describe")
-    cursor.setPosition(start)
+    cursor.setPosition(DEMO_SOURCE.index("def describe"))
     cursor.setPosition(DEMO_SOURCE.index("def report"), QTextCursor.MoveMode.KeepAnchor)
     window.editor.setTextCursor(cursor)
     c.max_tokens = 80
     previous = c.run
-    window.bar.field.setText("Add a docstring")
+    window.bar.field.setText("Convert string formatting to f-strings")
     window.bar.field.returnPressed.emit()
     await until(lambda: c.run is not previous and c.run.finished and c.mode != "streaming", what="done")
     await shoot("5-reviewing")
@@ -80,9 +93,12 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
     # The same kind of edit paced as the emulated wafer would serve it, with its tile activity.
     window.controller.reject_all()
     if window.toolbar.select_profile("wse-3"):
+        cursor = window.editor.textCursor()
+        cursor.setPosition(DEMO_SOURCE.index("return width * height"))
+        window.editor.setTextCursor(cursor)
         c.max_tokens = 100_000
         previous = c.run
-        window.bar.field.setText("Add type hints")
+        window.bar.field.setText("Remove print statements")
         window.bar.field.returnPressed.emit()
         await until(lambda: c.run is not previous and (c.run.tokens > 200 or c.run.finished), what="paced tokens")
         await shoot("6-wafer")
