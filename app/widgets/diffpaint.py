@@ -149,11 +149,11 @@ class RowPainter:
         """Accept and Reject rectangles of a header row at ``top``, and which label set fits.
 
         The buttons are right-aligned to the pane so they stay on screen however narrow it is;
-        below the width where the full labels leave room for the hunk's label, they shrink.
+        below the width where the full labels leave room for a typical hunk label, they shrink.
         """
         metrics = QFontMetrics(self.bold)
         height = self.row_height() - 2
-        label_room = metrics.horizontalAdvance("  hunk 10 · line 100")
+        label_room = metrics.horizontalAdvance("  hunk 10 · line 100 · −10 +10")
         for labels_index, labels in enumerate(BUTTON_LABELS):
             button_w = max(metrics.horizontalAdvance(text) for text in labels) + 20
             needed = label_room + 2 * button_w + BUTTON_GAP_PX + BUTTON_MARGIN_PX
