@@ -28,10 +28,10 @@ to the whole-text difflib diff whenever the aligned lines are unambiguous.
 
 from __future__ import annotations
 
-import bisect
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from .tailmatch import TailMatcher
 
 # An equal run this long settles the hunk before it even without a unique line.
 MIN_ANCHOR_LINES = 3
@@ -54,10 +54,6 @@ def split_lines(text: str) -> list[str]:
     if tail:
         out.append(tail)
     return out
-
-
-class HunkConflict(ValueError):
-    """The document no longer holds the original text a hunk replaces (the user edited it)."""
 
 
 @dataclass(frozen=True)
@@ -130,58 +126,6 @@ class DiffUpdate:
     new_draft_spans: list[DraftSpan] = field(default_factory=list)  # draft chunks since last call
     lines_added: int = 0  # complete output lines that arrived since last call (count)
     done: bool = False  # True after finish(): nothing is tentative any more
-
-
-class _TailMatcher(difflib.SequenceMatcher):
-    """difflib's matcher over original[a0:a_end] x output[b0:], with a prebuilt line index.
-
-    Only ``find_longest_match`` is replaced: same result as difflib with no junk heuristics
-    (longest block; ties to the earliest original line, then the earliest output line), but it
-    walks the short output tail and looks lines up in the original's index instead of walking
-    the whole original. Popular lines only extend matches (see POPULAR_LINE_COUNT).
-    """
-
-    def __init__(self, orig: list[str], index: dict[str, list[int]], popular: set[str],
-                 a0: int, a_end: int, b: Sequence[str]):
-        self._orig = orig
-        self._index = index
-        self._popular = popular
-        self._a0 = a0
-        super().__init__(None, range(a_end - a0), b, autojunk=False)
-
-    def set_seq2(self, b):  # no b2j table: the original's index replaces it
-        self.b = b
-        self.matching_blocks = self.opcodes = None
-        self.fullbcount = None
-        self.b2j, self.bjunk, self.bpopular = {}, set(), set()
-
-    def find_longest_match(self, alo=0, ahi=None, blo=0, bhi=None):
-        a0, b, index, popular = self._a0, self.b, self._index, self._popular
-        best_i, best_j, best_k = alo, blo, 0
-        lo, hi = a0 + alo, a0 + ahi
-        prev: dict[int, int] = {}
-        for j in range(blo, bhi):
-            positions = None if b[j] in popular else index.get(b[j])
-            cur: dict[int, int] = {}
-            if positions:
-                start = bisect.bisect_left(positions, lo)
-                for p in positions[start:]:
-                    if p >= hi:
-                        break
-                    i = p - a0
-                    k = cur[i] = prev.get(i - 1, 0) + 1
-                    si, sj = i - k + 1, j - k + 1
-                    if k > best_k or (k == best_k and (si, sj) < (best_i, best_j)):
-                        best_i, best_j, best_k = si, sj, k
-            prev = cur
-        if best_k and popular:
-            orig = self._orig
-            while best_i > alo and best_j > blo and orig[a0 + best_i - 1] == b[best_j - 1]:
-                best_i, best_j, best_k = best_i - 1, best_j - 1, best_k + 1
-            while (best_i + best_k < ahi and best_j + best_k < bhi
-                   and orig[a0 + best_i + best_k] == b[best_j + best_k]):
-                best_k += 1
-        return difflib.Match(best_i, best_j, best_k)
 
 
 class StreamingDiff:
@@ -316,7 +260,7 @@ class StreamingDiff:
             self._out.append(self._partial)
             self._update.lines_added += 1
         self._partial = ""
-        matcher = _TailMatcher(self._orig, self._index, self._popular, self._a0, a_end, self._out[self._b0:])
+        matcher = TailMatcher(self._orig, self._index, self._popular, self._a0, a_end, self._out[self._b0:])
         a0, b0 = self._a0, self._b0
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             self._commit(tag, a0 + i1, a0 + i2, b0 + j1, b0 + j2)
@@ -389,7 +333,7 @@ class StreamingDiff:
 
     def _rediff(self) -> None:
         a0, b0 = self._a0, self._b0
-        matcher = _TailMatcher(self._orig, self._index, self._popular, a0, len(self._orig), self._out[b0:])
+        matcher = TailMatcher(self._orig, self._index, self._popular, a0, len(self._orig), self._out[b0:])
         self._blocks = [(a0 + i, b0 + j, k) for i, j, k in matcher.get_matching_blocks() if k]
 
     def _is_anchor(self, i: int, k: int) -> bool:
@@ -462,26 +406,3 @@ class StreamingDiff:
         update.done = self._done
         self._update = DiffUpdate()
         return update
-
-
-def hunk_span(hunk: Hunk, base_offset: int, accepted: Iterable[Hunk] = ()) -> tuple[int, int]:
-    """Where ``hunk``'s original text sits in a document (chars, end exclusive).
-
-    ``base_offset`` is where the original starts inside the document; ``accepted`` are hunks of
-    the same diff already applied to the document, whose size changes shift later hunks.
-    """
-    # Hunks of one diff are numbered in document order and never overlap.
-    shift = sum(len(h.new_text) - len(h.old_text) for h in accepted if h.index < hunk.index)
-    start = base_offset + hunk.orig_start_char + shift
-    return start, start + len(hunk.old_text)
-
-
-def apply_hunk(document: str, hunk: Hunk, base_offset: int, accepted: Iterable[Hunk] = ()) -> str:
-    """``document`` with ``hunk`` applied; raises HunkConflict if the user changed that text."""
-    start, end = hunk_span(hunk, base_offset, accepted)
-    if start < 0 or end > len(document) or document[start:end] != hunk.old_text:
-        raise HunkConflict(
-            f"hunk {hunk.index} (original lines {hunk.orig_start + 1}-{hunk.orig_end}) no longer "
-            "matches the document: that text was changed after the edit started"
-        )
-    return document[:start] + hunk.new_text + document[end:]

@@ -99,6 +99,6 @@ def test_pure_modules_import_without_qt():
     import subprocess
     import sys
 
-    code = ("import sys, app.diffstream, app.diffrows, app.metrics, app.highlight; "
+    code = ("import sys, app.diffstream, app.diffrows, app.tailmatch, app.review, app.metrics, app.highlight; "
             "sys.exit(1 if any(m.startswith(('PySide6', 'qasync')) for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=__file__.rsplit("/tests/", 1)[0]).returncode == 0
