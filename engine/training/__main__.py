@@ -40,6 +40,7 @@ def step_tokenizer(args) -> None:
     tok = tokenizer.train_tokenizer(texts)
     tokenizer.save(tok, args.cache / "tokenizer.json")
     spec.write(args.cache / "tessera.json", tok, CONTEXT_LENGTH)
+    (args.cache / "train_encoded.npz").unlink(missing_ok=True)  # encoded with the old vocabulary
     chars = sum(len(p.source) for p in pairs[:2000])
     toks = sum(len(tok.encode(p.source, add_special_tokens=False).ids) for p in pairs[:2000])
     log(f"tokenizer: {tok.get_vocab_size()} tokens, {chars / toks:.2f} characters/token on sources")
