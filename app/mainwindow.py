@@ -24,7 +24,7 @@ from .instruction_bar import InstructionBar
 from .test_results import TestResultsDialog
 from .toolbar import MainToolbar
 from .testrun import TestRunResult, guess_test_file, run_pytest
-from .view_parts import GaugeColumn, language_for_path
+from .view_parts import GaugeColumn, StatusLine, language_for_path
 from .window_style import STATUS_COLORS, STYLE, scaled_style
 from .widgets.diffview import LiveDiffView
 from .widgets.editor import CodeEditor
@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.presentation_action = tb.presentation_action
 
     def _build_status(self) -> None:
-        self.status_label = QLabel("Starting the engine…", self)
+        self.status_label = StatusLine("Starting the engine…", self)
         self.status_label.setObjectName("statusText")
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.mode_label = QLabel("", self)

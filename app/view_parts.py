@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -16,6 +17,49 @@ from .widgets.wafer_view import WaferView
 _LANGUAGES = {".py": "python", ".pyi": "python", ".js": "javascript", ".ts": "typescript",
               ".rs": "rust", ".go": "go", ".c": "c", ".h": "c", ".cpp": "cpp", ".java": "java",
               ".rb": "ruby", ".sh": "bash", ".md": "markdown", ".json": "json", ".toml": "toml"}
+
+
+class StatusLine(QLabel):
+    """The status bar's message: one line, or two when a long one would be cut off.
+
+    Messages such as the model's out-of-scope notice matter and nobody hovers for a tooltip in
+    front of a room; a label left to wrap by itself asks the status bar for far too much height,
+    so the height is set here from the text and the width the label really has.
+    """
+
+    MAX_LINES = 2
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._fit()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        self._fit()  # font or style sheet changed (presentation mode)
+
+    def lines(self) -> int:
+        """How many lines the current text takes at the current width (at most MAX_LINES)."""
+        width = self.contentsRect().width() - 4
+        if width <= 0:
+            return 1
+        needed = self.fontMetrics().boundingRect(0, 0, width, 10_000, int(Qt.TextFlag.TextWordWrap),
+                                                 self.text()).height()
+        return max(1, min(self.MAX_LINES, round(needed / self.fontMetrics().lineSpacing())))
+
+    def _fit(self) -> None:
+        margins = self.contentsMargins()
+        height = self.lines() * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom() + 4
+        if height != self.height() or self.minimumHeight() != height:
+            self.setFixedHeight(height)
 
 
 def language_for_path(path: str | None) -> str:

@@ -166,3 +166,19 @@ def test_presentation_mode_enlarges_every_text_a_room_reads(qtbot, win):
     qtbot.waitUntil(lambda: all(a > b for a, b in zip(sizes(), before)), timeout=WAIT_MS)
     win.set_presentation(False)
     qtbot.waitUntil(lambda: sizes() == before, timeout=WAIT_MS)
+
+
+def test_a_long_status_message_wraps_instead_of_being_cut_off(qtbot, win):
+    win.resize(1200, 800)
+    label = win.status_label
+    line = label.fontMetrics().lineSpacing()
+    win.show_status("Opened demo.py")
+    qtbot.waitUntil(lambda: label.lines() == 1 and label.height() < 2 * line)
+    notice = ("This instruction is outside what the bundled model was trained for (rename a variable "
+              "or function, add a docstring, remove print statements, convert to f-strings); it "
+              "returns the code unchanged. Load a larger model for other edits.")
+    win.show_status(notice, "warn")
+    qtbot.waitUntil(lambda: label.lines() == 2 and label.height() >= 2 * line)
+    needed = label.fontMetrics().boundingRect(0, 0, label.contentsRect().width() - 4, 10_000,
+                                              int(Qt.TextFlag.TextWordWrap), notice)
+    assert needed.height() <= label.contentsRect().height()  # every word on screen
