@@ -57,6 +57,7 @@ class RowPainter:
         self.font = QFont(font)
         self.bold = QFont(font)
         self.bold.setBold(True)
+        self.metrics = QFontMetrics(self.font)  # asked for on every row: built once per font
         self._pixmaps.clear()
 
     def set_lexer(self, lexer: LineLexer) -> None:
@@ -75,7 +76,7 @@ class RowPainter:
         return colour
 
     def row_height(self) -> int:
-        return QFontMetrics(self.font).height() + 4
+        return self.metrics.height() + 4
 
     # ---- rows -------------------------------------------------------------------------------
     def paint_row(self, painter: QPainter, row: DiffRow, top: int, geometry: tuple,
@@ -117,7 +118,7 @@ class RowPainter:
             if pixmap is None:  # over this frame's highlighting budget
                 self.row_incomplete = True
                 painter.setPen(self.colour(theme.foreground))
-                metrics = QFontMetrics(self.font)
+                metrics = self.metrics
                 text = row.text.expandtabs(4)
                 painter.setFont(self.font)
                 painter.drawText(x0, top + (height + metrics.ascent() - metrics.descent()) // 2, text)
@@ -244,7 +245,7 @@ class RowPainter:
         if colour is None and time.perf_counter() > self._highlight_deadline_s:
             return None
         text = text.expandtabs(4)
-        metrics, ratio = QFontMetrics(self.font), self.view.devicePixelRatioF()
+        metrics, ratio = self.metrics, self.view.devicePixelRatioF()
         width = min(8000, max(1, metrics.horizontalAdvance(text) + 2))
         pixmap = QPixmap(int(width * ratio), int(self.row_height() * ratio))
         pixmap.setDevicePixelRatio(ratio)

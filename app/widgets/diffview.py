@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QPainter
+from PySide6.QtGui import QKeyEvent, QPainter
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from app.diffrows import DiffRow, DiffRows
@@ -219,14 +219,14 @@ class LiveDiffView(QAbstractScrollArea):
 
     def _gutter_width(self) -> int:
         # old and new line numbers (6 columns each), a sign column, padding
-        return QFontMetrics(self._painter.font).horizontalAdvance("9") * 14 + 14
+        return self._painter.metrics.horizontalAdvance("9") * 14 + 14
 
     def _update_scrollbars(self) -> None:
         visible = max(1, self.viewport().height() // self.row_height())
         bar = self.verticalScrollBar()
         bar.setRange(0, max(0, self.row_count() - visible))
         bar.setPageStep(visible)
-        char_w = QFontMetrics(self._painter.font).horizontalAdvance("x")
+        char_w = self._painter.metrics.horizontalAdvance("x")
         width = self._rows.max_chars * char_w + self._gutter_width()
         self.horizontalScrollBar().setRange(0, max(0, width - self.viewport().width() + 20))
         self.horizontalScrollBar().setPageStep(self.viewport().width())
@@ -284,7 +284,7 @@ class LiveDiffView(QAbstractScrollArea):
             painter.fillRect(rect, self._painter.colour(self.theme.background))
             rows.update(range(first + rect.top() // height,
                               min(self.row_count(), first + rect.bottom() // height + 1)))
-        metrics = QFontMetrics(self._painter.font)
+        metrics = self._painter.metrics
         geometry = (height, self.viewport().width(), self._gutter_width(),
                     metrics.horizontalAdvance("x"), metrics.horizontalAdvance("9"),
                     self._gutter_width() - self.horizontalScrollBar().value())
