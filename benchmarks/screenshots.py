@@ -2,7 +2,10 @@
 
     python benchmarks/screenshots.py [--out DIR] [--model DIR] [--presentation]
 
-Runs the real app on a real engine (offscreen unless a display is set) and saves one PNG per state.
+Runs the real app on a real engine (offscreen unless a display is set) and saves one PNG per state,
+plus the wafer view on an emulated WSE-3. Streaming, stop and redirect run on the 8xH100 profile
+emulating a 405B model (~20 tok/s), so a model that finishes an edit in 0.1 s is still caught
+mid-stream; the reviewing state runs at this machine's own speed.
 """
 
 from __future__ import annotations
