@@ -336,6 +336,7 @@ def predicted_output(vocab: Vocabulary, source: list[int], instruction: list[int
     return pred, origin
 
 
+_PERCENT_SPEC = re.compile(r"[sra]|0?\d*(?:\.\d+)?[dfegxXo]")
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
 
 
@@ -365,18 +366,17 @@ def _split_args(vocab: Vocabulary, seq: list[int], start: int) -> tuple[list[lis
 
 
 def _single_arg(vocab: Vocabulary, seq: list[int], start: int) -> tuple[list[list[int]], int]:
-    """The operand right of '%' when it is not a tuple: up to a ',', an unmatched closer or a newline."""
-    punct = vocab.punct
+    """The operand right of '%' when it is not a tuple: a name with its trailers (``a.b(c)[d]``);
+    '%' binds tighter than '+', comparisons, ``if``, ``for``, so any other token ends it."""
+    punct, dot = vocab.punct, vocab.bare.get(".")
     depth, i = 0, start
     while i < len(seq) and seq[i] not in vocab.newlines:
         c = punct.get(seq[i], "")
-        if c in _OPEN:
+        if c in _OPEN and (depth > 0 or seq[i] == vocab.bare.get(c, seq[i])):
             depth += 1
-        elif c in _CLOSE:
-            if depth == 0:
-                break
+        elif c in _CLOSE and depth > 0:
             depth -= 1
-        elif c == "," and depth == 0:
+        elif depth == 0 and not (seq[i] in vocab.words or seq[i] == dot):
             break
         i += 1
     return [list(seq[start:i])], i
@@ -392,6 +392,15 @@ def _field(vocab: Vocabulary, arg: list[int], spec_toks: list[int], opener: int)
 def _format_fields(vocab: Vocabulary, lit: list[int], args: list[list[int]]) -> list[int] | None:
     """Literal of a ``.format`` call with each ``{...}`` field filled by its argument."""
     punct, words = vocab.punct, vocab.word_text
+    named: dict[tuple, list[int]] = {}  # keyword arguments: name tokens → value tokens
+    for a in args:
+        n = 0
+        while n < len(a) and a[n] in vocab.words:
+            n += 1
+        if 0 < n < len(a) and a[n] == vocab.bare.get("="):
+            named[tuple(a[:n])] = a[n + 1:]
+    args = [a for a in args if not any(tuple(a[:len(k)]) == k and a[len(k):len(k) + 1] == [vocab.bare.get("=")]
+                                       for k in named)]
     out, i, auto = [], 0, 0
     while i < len(lit):
         c = punct.get(lit[i])
@@ -411,12 +420,17 @@ def _format_fields(vocab: Vocabulary, lit: list[int], args: list[list[int]]) -> 
         inner = lit[i + 1:j]
         index = words.get(inner[0], "") if inner else ""
         if index.isdigit():
-            k, inner = int(index), inner[1:]
+            value, inner = (args[int(index)] if int(index) < len(args) else None), inner[1:]
+        elif index and inner[0] in vocab.words:
+            n = 1
+            while n < len(inner) and inner[n] in vocab.words:
+                n += 1
+            value, inner = named.get(tuple(inner[:n])), inner[n:]
         else:
-            k, auto = auto, auto + 1
-        if k >= len(args):
+            value, auto = (args[auto] if auto < len(args) else None), auto + 1
+        if value is None:
             return None
-        out += _field(vocab, args[k], inner, lit[i])
+        out += _field(vocab, value, inner, lit[i])
         if vocab.word_text.get(lit[j], "").endswith(" "):
             out.append(vocab.bare[" "])  # the closing token carried a space ('} ')
         i = j + 1
@@ -437,23 +451,29 @@ def _percent_fields(vocab: Vocabulary, lit: list[int], args: list[list[int]]) ->
             out.append(lit[i])
             i += 2
             continue
-        spec: list[int] = []
-        j = i + 1
-        if punct.get(nxt) == ".":
-            spec.append(nxt)
+        # %[0][width][.precision]type, spelled by one or more tokens ('%', '.', '2', 'f' or '.', '2f')
+        j, text = i + 1, ""
+        while j < len(lit) and len(text) < 8:
+            piece = words.get(lit[j], "")
+            if piece.strip(" ") != piece or not piece:
+                break
+            text += piece
             j += 1
-        w = words.get(lit[j], "") if j < len(lit) else ""
-        if k >= len(args) or not w:
+            if text[-1:].isalpha():
+                break
+        spec_ok = _PERCENT_SPEC.fullmatch(text)
+        if k >= len(args) or not spec_ok:
             return None
-        if w in ("s", "r", "a") and not spec:
-            conv = [] if w == "s" else [b["!"], lit[j]]
+        body = lit[i + 1:j]
+        if text in ("s", "r", "a"):
+            conv = [] if text == "s" else [b["!"], *body]
             out += _field(vocab, args[k], conv, lit[i])
-        elif len(w) >= 1 and w[-1] in "dfegxXo" and (w[:-1].isdigit() or w[:-1] == ""):
-            out += _field(vocab, args[k], [b[":"], *spec, lit[j]], lit[i])
+        elif text[-1] in "dfegxXo":
+            out += _field(vocab, args[k], [b[":"], *body], lit[i])
         else:
             return None
         k += 1
-        i = j + 1
+        i = j
     return out if k == len(args) else None
 
 

@@ -141,6 +141,20 @@ def test_percent_format_becomes_an_fstring_prediction():
     assert text(al.predicted) == ["return ", "f", "'", "{", "x", "}", "=", "{", "y", "!", "r", "}", "'"]
 
 
+def test_percent_operand_ends_where_percent_stops_binding():
+    # return '%.2f' % x + y  →  return f'{x:.2f}' + y
+    source = ids("return ", "'", "%", ".", "2f", "'", " % ", "x", " + ", "y")
+    al = make_aligner(toy_spec(), source, ids("convert", " ", "f-strings"))
+    assert text(al.predicted) == ["return ", "f", "'", "{", "x", ":", ".", "2f", "}", "'", " + ", "y"]
+
+
+def test_format_fields_by_keyword():
+    # '{n}{}'.format(x, n=y)  →  f'{y}{x}'
+    source = ids("'", "{", "n", "}", "{", "}", "'", ".", "format", "(", "x", ", ", "n", "=", "y", ")")
+    al = make_aligner(toy_spec(), source, ids("convert", " ", "f-strings"))
+    assert text(al.predicted) == ["f", "'", "{", "y", "}", "{", "x", "}", "'"]
+
+
 def test_out_of_scope_instruction_predicts_the_source():
     al = make_aligner(toy_spec(), SOURCE, ids("add"))
     assert al.predicted == SOURCE
