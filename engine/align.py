@@ -230,14 +230,17 @@ def _docstring(vocab: Vocabulary, sig: list[int]) -> list[int]:
     k = 0
     while k < len(sig) and sig[k] in w:
         k += 1
-    name_words, cur = [], []
+    # words of the name: split at underscores and lower→upper case changes, spelled in lower case
+    name_words, cur, prev = [], [], ""
     for t in sig[:k]:
-        if set(vocab.word_text.get(t, "x")) == {"_"}:
+        text = vocab.word_text.get(t, "x")
+        if set(text) == {"_"} or (cur and prev[-1:].islower() and text[:1].isupper()):
             if cur:
                 name_words.append(cur)
             cur = []
-        else:
-            cur.append(t)
+        if set(text) != {"_"}:
+            cur.append(vocab.by_text.get(text.lower(), t))
+        prev = text
     if cur:
         name_words.append(cur)
     params, depth, seg_start = [], 0, True
