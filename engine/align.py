@@ -619,6 +619,12 @@ class Aligner:
             out[name] = arr
         return out
 
+    def lookahead(self, k: int) -> list[int]:
+        """The next `k` tokens of the predicted output from the pointer (fewer near the end): a
+        speculative draft that already contains the mechanical part of the edit."""
+        pp = self._pp
+        return list(self._pred.seq[pp:pp + max(0, k)])
+
     @property
     def predicted(self) -> list[int]:
         """The predicted output (for tests and diagnostics)."""

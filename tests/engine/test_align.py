@@ -178,6 +178,14 @@ def test_prompt_features_pad_all_but_the_edit_position():
     assert feats["draft"][-1] == SOURCE[0] and feats["draft_next"][-1] == SOURCE[1]
 
 
+def test_lookahead_drafts_the_edited_continuation():
+    al = make_aligner(toy_spec(), SOURCE, ids("rename", " ", "x", " to ", "count"))
+    for t in SOURCE[:3]:  # def f(
+        al.push(t)
+    assert text(al.lookahead(3)) == ["count", ", ", "total"]
+    assert al.lookahead(0) == [] and len(al.lookahead(1000)) == len(al.predicted) - 3
+
+
 def test_clone_is_independent():
     al = make_aligner(toy_spec(), SOURCE, ids("add"))
     al.push(SOURCE[0])
