@@ -106,18 +106,29 @@ class _Drafts:
         self.aligner.push(tok)
         return {k: np.asarray([v], dtype=np.int64) for k, v in self.aligner.next_features().items()}
 
-    def for_feed(self, pending: int, proposal: list[int]) -> dict[str, np.ndarray] | None:
-        """Features for [pending] + proposal: pending is pushed for real, proposals on a clone."""
+    def feed(self, pending: int, k: int, lookup: PromptLookup | None) -> tuple[list[int], dict | None]:
+        """The proposal to verify after `pending`, and the features for [pending] + proposal.
+
+        `pending` is pushed for real; a model's own aligner, when it predicts the edited output
+        (``lookahead``), is a better draft than the raw original, so it is preferred. Proposal
+        features come from a clone, so rejected tokens leave no trace.
+        """
         first = self.push(pending)
+        if k <= 0:
+            proposal: list[int] = []
+        elif self.aligner is not None and hasattr(self.aligner, "lookahead"):
+            proposal = [int(t) for t in self.aligner.lookahead(k)]
+        else:
+            proposal = lookup.propose(k) if lookup is not None else []
         if first is None or not proposal:
-            return first
+            return proposal, first
         ghost = self.aligner.clone()
-        rows = {k: [int(v[0])] for k, v in first.items()}
+        rows = {name: [int(v[0])] for name, v in first.items()}
         for tok in proposal:
             ghost.push(tok)
-            for k, v in ghost.next_features().items():
-                rows[k].append(v)
-        return {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}
+            for name, v in ghost.next_features().items():
+                rows[name].append(v)
+        return proposal, {name: np.asarray(v, dtype=np.int64) for name, v in rows.items()}
 
     def accept(self, tokens: list[int]) -> None:
         if self.aligner:
@@ -228,9 +239,10 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
             if room < 0:
                 reason = "length"
                 break
-            proposal = lookup.propose(min(k_sched.k, room)) if lookup is not None else []
+            k = min(k_sched.k, room) if job.speculate else 0
+            proposal, features = drafts.feed(pending, k, lookup)
             base = dec.length
-            out = dec.forward([pending, *proposal], drafts.for_feed(pending, proposal))
+            out = dec.forward([pending, *proposal], features)
             if proposal:
                 spec_stats.proposed += len(proposal)
                 spec_stats.verify_passes += 1
