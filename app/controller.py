@@ -29,6 +29,7 @@ class EditController:
         self.view = view
         self.client = client
         self.profile = profile  # hardware profile passed with `generate`
+        self.emulate: str | None = None  # model shape the profile paces (None: the loaded model's)
         self.session = "doc1"  # engine session of the current document
         self.history = InstructionHistory()
         self.run: EditRun | None = None
@@ -228,6 +229,7 @@ class EditController:
         stream = await client.generate(
             self.session, instruction, (target.start, target.end),
             max_tokens=self.max_tokens or output_budget(target_text, left), profile=self.profile,
+            emulate=self.emulate if self.profile not in (None, "local") else None,
             seed=self.seed, temperature=self.temperature,
         )
         self.run = EditRun(stream.request_id, instruction, target, text, started_s)
