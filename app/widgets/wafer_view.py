@@ -182,7 +182,9 @@ class WaferView(QWidget):
         painter.setPen(TEXT_DIM)
         metrics = painter.fontMetrics()
         width = round(self.width() - 2 * margin)
-        for line in self._wrap(self._subtitle_parts(), metrics, width):
+        # Text may take about a third of the height: the grid below it must stay a picture.
+        max_lines = max(1, min(SUBTITLE_LINES, int(self.height() * 0.3 // metrics.height())))
+        for line in self._wrap(self._subtitle_parts(), metrics, width, max_lines):
             self._draw_line(painter, line, margin, y + metrics.ascent())
             y += metrics.height()
         return y + metrics.height() * 0.35
@@ -211,8 +213,11 @@ class WaferView(QWidget):
         return lines
 
     def _subtitle_parts(self) -> list[str]:
+        """Most telling first: when space runs out, the details at the end are what is cut."""
         lay = self._layout or {}
         parts = [str(lay.get("model", ""))]
+        if lay.get("decode_tok_s"):
+            parts.append(f"{float(lay['decode_tok_s']):,.0f} tok/s")
         if lay.get("kind") == "wafer":
             n = _int(lay.get("wafers"), 1)
             parts.append(f"{n} wafer{'s' if n != 1 else ''}")
@@ -224,8 +229,6 @@ class WaferView(QWidget):
                 parts.append(f"{100 * fraction:.1f}% of the wafer shown")
         elif lay.get("kind") == "gpu":
             parts.append(f"{len(self._regions)} GPUs")
-        if lay.get("decode_tok_s"):
-            parts.append(f"{float(lay['decode_tok_s']):,.0f} tok/s")
         return [p for p in parts if p]
 
     def _paint_footer(self, painter: QPainter, body: QFont, margin: float) -> float:

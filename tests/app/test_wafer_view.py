@@ -131,3 +131,4 @@ def test_text_stays_legible_and_whole_at_the_gauge_columns_width(view, tmp_path,
     view.set_scale(1.3)  # presentation mode
     view.grab()
     assert view.body_px() > 16
+    assert model in " ".join(view.drawn_text)  # the least telling details give way first
