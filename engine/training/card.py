@@ -110,7 +110,7 @@ def render(cache: Path, model_dir: Path) -> str:
         f"{tc.get('lr')}, warm-up then cosine on wall-clock time; 20% of sequences have one corrupted output",
         "input token (targets unchanged) so the model learns to recover when the pointer drifts.",
         "",
-        "## Evaluation (held-out files, greedy, through `engine.runner.OnnxDecoder`)",
+        f"## Evaluation (held-out files, greedy, the engine's decoder: {evaluation.get('decoder', '?')}, float32)",
         "",
         *_table(evaluation),
         "",
