@@ -62,6 +62,10 @@ def _draw_fitted(painter: QPainter, rect: QRectF, text: str, pixel_size: float,
     painter.drawText(rect, align, text)
 
 
+# A request's measured average above this multiple of the engine's own rate is an arrival burst.
+BURST_FACTOR = 1.5
+
+
 class _Gauge(QWidget):
     def __init__(self, parent: QWidget | None, theme: Theme):
         super().__init__(parent)
@@ -303,7 +307,14 @@ class MetricsPanel(QWidget):
             return None
         now_s = self._clock() if now_s is None else now_s
         snap = self._metrics.snapshot(now_s)
-        self.speed.set_rates(snap.instant_tok_s, snap.average_tok_s or snap.engine_tok_s, now_s,
+        average = snap.average_tok_s
+        if not snap.streaming and snap.engine_tok_s and (
+                average is None or average > BURST_FACTOR * snap.engine_tok_s):
+            # Tokens cannot arrive much faster than the engine decoded them: a far higher figure
+            # is a burst of arrivals a few ms apart (a fast edit), not speed. Paced streams and
+            # ordinary ones read at or below the engine's rate and keep the measured figure.
+            average = snap.engine_tok_s
+        self.speed.set_rates(snap.instant_tok_s, average, now_s,
                              streaming=snap.streaming or not snap.tokens)
         self.speed.set_lag(snap.lag_ms)
         self.ttft.set_ttft(snap.ttft_ms, snap.engine_ttft_ms)

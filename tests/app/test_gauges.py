@@ -104,3 +104,25 @@ def test_ttft_shows_when_the_edit_ends_before_its_first_frame(qtbot):
     column.first_paint(10.045)  # the frame comes after `done`
     assert column.panel.ttft.client_ms == pytest.approx(45.0)
     assert column.panel.ttft.engine_ms == pytest.approx(6.0)
+
+
+def test_a_burst_of_arrivals_reads_as_the_engines_rate_not_a_made_up_one(qtbot):
+    clock = FakeClock()
+    panel = MetricsPanel(clock=clock)
+    qtbot.addWidget(panel)
+    metrics = StreamMetrics()
+    metrics.on_request_start(0.0)
+    metrics.on_tokens(1, 0.080)
+    metrics.on_tokens(38, 0.0826)  # the rest of a fast edit, 2.6 ms later: "14,615 tok/s"
+    metrics.on_done({"ttft_ms": 15.0, "tok_s": 1314.0})
+    clock.now_s = 0.1
+    panel.bind(metrics)
+    assert panel.speed.instant_text == "1,314" and panel.speed.caption_text == "tok/s average"
+    paced = StreamMetrics()  # an emulated profile: arrivals slower than the engine decoded
+    paced.on_request_start(0.0)
+    for k in range(30):
+        paced.on_tokens(1, 0.1 + k * 0.048)
+    paced.on_done({"tok_s": 1154.0})
+    clock.now_s = 5.0
+    panel.bind(paced)
+    assert panel.speed.instant_text == "21"
