@@ -333,6 +333,9 @@ class EditController:
             self.prompt_tokens = stats["prompt_tokens"]
         tok_s = float(stats.get("tok_s") or 0.0)
         summary = f"{run.tokens} tokens, {tok_s:,.0f} tok/s" if tok_s else f"{run.tokens} tokens"
+        emulated = stats.get("emulated_tok_s") if stats.get("paced") else None
+        if isinstance(emulated, (int, float)) and tok_s:  # the pace the user saw comes first
+            summary = f"{run.tokens} tokens, {emulated:,.0f} tok/s emulated ({tok_s:,.0f} computed here)"
         if run.stopped:
             self._set_mode("stopped")
             self.view.show_status(

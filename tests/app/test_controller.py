@@ -148,3 +148,12 @@ def test_engine_lost_mid_stream_keeps_the_text_and_says_so():
     assert view.text == SOURCE
     assert controller.mode == "stopped"
     assert "stopped unexpectedly" in view.status[-1][0] and view.status[-1][1] == "error"
+
+
+def test_done_on_an_emulated_profile_reports_the_pace_the_user_saw_first():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    stats = {"tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8, "tokens": 1}
+    consume(controller, run, [token("line_0 = 0\n"), {"type": "done", "request": "r1", "reason": "eos",
+                                                       "stats": stats}])
+    assert "1 tokens, 21 tok/s emulated (1,154 computed here)" in view.status[-1][0]
