@@ -360,6 +360,7 @@ class MainWindow(QMainWindow):
     def show_target(self, start: int, end: int, label: str) -> None:
         self.editor.show_target(start, end)
         self.gauges.set_target(label)
+        self.diff_view.set_first_line(self.editor.document().findBlock(start).blockNumber() + 1)
 
     def clear_target(self) -> None:
         self.editor.clear_target()

@@ -51,6 +51,7 @@ class RowPainter:
         self._colours: dict[str, QColor] = {}
         self._highlight_deadline_s = 0.0  # this frame's highlighting budget ends (perf_counter s)
         self.row_incomplete = False  # the last row painted was drawn plain (over budget)
+        self.first_line = 1  # the file's line number of the edit's first line, for the gutter
         self.set_font(font)
 
     def set_font(self, font: QFont) -> None:
@@ -103,10 +104,10 @@ class RowPainter:
             painter.fillRect(0, top, 3, height, self.colour(theme.accent))  # still settling
         # Line numbers are right-aligned cached images: drawText per row is a frame's main cost.
         if row.orig_line >= 0:
-            number = self.text_pixmap(str(row.orig_line + 1), theme.gutter_foreground)
+            number = self.text_pixmap(str(row.orig_line + self.first_line), theme.gutter_foreground)
             painter.drawPixmap(digit_w * 6 - pixmap_width(number), top, number)
         if row.out_line >= 0 and row.kind != "partial":
-            number = self.text_pixmap(str(row.out_line + 1), theme.gutter_foreground)
+            number = self.text_pixmap(str(row.out_line + self.first_line), theme.gutter_foreground)
             painter.drawPixmap(digit_w * 12 - pixmap_width(number), top, number)
         sign = _SIGNS.get(row.kind)
         if sign:

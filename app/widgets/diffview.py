@@ -107,6 +107,15 @@ class LiveDiffView(QAbstractScrollArea):
         self.follow = True
         self._mark_dirty()
 
+    def set_first_line(self, line: int) -> None:
+        """Number rows as the file does: the edit starts at file line ``line`` (1-based).
+
+        The edit covers a target inside the file; numbering from 1 would make "line 2" of the
+        diff a different line from the editor's line 2. Kept across ``begin`` (a redirect)."""
+        self._painter.first_line = max(1, int(line))
+        self._full_repaint = True
+        self._mark_dirty()
+
     def set_language_for(self, path_or_name: str | None) -> str:
         lexer = LineLexer(lexer_for(path_or_name))
         self._painter.set_lexer(lexer)
@@ -307,18 +316,23 @@ class LiveDiffView(QAbstractScrollArea):
             self._frame_since = None
             self.framePainted.emit(latency_ms)
 
-    def _paint_header(self, painter: QPainter, row: DiffRow, top: int) -> None:
+    def header_label(self, row: DiffRow) -> str:
+        """What a hunk's header row says: where it is in the file, its size, its state."""
         state = self._states.get(row.hunk)
-        hunk = self._diff.hunk(row.hunk)
-        label = f"  hunk {row.hunk + 1} · line {row.orig_line + 1}"
+        hunk = self._diff.hunk(row.hunk) if self._diff else None
+        label = f"  hunk {row.hunk + 1} · line {row.orig_line + self._painter.first_line}"
         if hunk is not None:
             label += f" · −{hunk.orig_end - hunk.orig_start} +{len(hunk.new_lines)}"
         if not row.final:
             label += " · streaming…"
         elif state:
             label += " · " + ("✓ accepted" if state == ACCEPTED else "✗ rejected")
+        return label
+
+    def _paint_header(self, painter: QPainter, row: DiffRow, top: int) -> None:
         current = row.final and row.hunk == self._current
-        self._painter.paint_header(painter, row, top, self.viewport().width(), label, state, current)
+        self._painter.paint_header(painter, row, top, self.viewport().width(), self.header_label(row),
+                                   self._states.get(row.hunk), current)
 
     # ---- input -------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802

@@ -244,3 +244,15 @@ def test_a_stop_mid_line_leaves_the_partial_line_on_screen_to_review(qtbot):
     pending = [row.text for row in rows if row.kind == "pending"]
     assert pending[0] == "    return x + 1" and "def f5(x):" in pending
     assert not any(row.kind == "removed" and row.text == "    return x + 1" for row in rows)
+
+
+def test_rows_are_numbered_as_the_file_numbers_them(qtbot):
+    view = finished_view(qtbot, 900)  # the edit's target starts at line 6 of its file
+    view.set_first_line(6)
+    header = next(row for row in view.rows() if row.kind == "header")
+    assert view.header_label(header).startswith("  hunk 1 · line 7 ·")  # "return x + 0" is line 7
+    view.begin(ORIGINAL)  # a redirect rebuilds the diff of the same target: numbering stays
+    view.feed(ORIGINAL.replace("x + 0", "x * 0"))
+    view.finish()
+    header = next(row for row in view.rows() if row.kind == "header")
+    assert "line 7" in view.header_label(header)
