@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .decode import EditJob, run_edit_job
+from .mailbox import Mailbox
 from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
 from .modelspec import ModelSpec, load_spec
 from .prompts import build_prefix
@@ -215,8 +216,7 @@ class Engine:
         emulation's pacer); the worker never waits for it.
         """
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        post = lambda ev: loop.call_soon_threadsafe(queue.put_nowait, ev)  # noqa: E731
+        mailbox = Mailbox(loop)
         if job.request_id in self._active:
             raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
         self._active[job.request_id] = job
@@ -225,15 +225,14 @@ class Engine:
         notice = self._scope_notice(job)
         if notice is not None:
             yield notice
-        future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, post)
+        future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post)
+        pending: list = []
         try:
             while True:
-                ev = await queue.get()
+                if not pending:
+                    pending = _merge_tokens(await mailbox.take())
+                ev = pending.pop(0)
                 if isinstance(ev, TokenEvent):
-                    while not queue.empty() and isinstance(queue._queue[0], TokenEvent):  # type: ignore[attr-defined]
-                        nxt = queue.get_nowait()
-                        ev = TokenEvent(ev.request, ev.index, ev.text + nxt.text, ev.count + nxt.count,
-                                        nxt.t_compute_ms, nxt.t_emit_ms, ev.draft + nxt.draft)
                     if pacing is not None:
                         waiter = pacing(ev.index + ev.count)
                         if waiter is not None:
@@ -262,6 +261,19 @@ class Engine:
             f"'{job.instruction}' is outside what {self.spec.name} was trained for; "
             "it will return the code unchanged. Load a larger model for this edit.")
         return NoticeEvent(job.request_id, "out_of_scope", msg)
+
+
+def _merge_tokens(events: list) -> list:
+    """Merge runs of consecutive token events into one event each (count > 1)."""
+    out: list = []
+    for ev in events:
+        prev = out[-1] if out else None
+        if isinstance(ev, TokenEvent) and isinstance(prev, TokenEvent):
+            out[-1] = TokenEvent(prev.request, prev.index, prev.text + ev.text, prev.count + ev.count,
+                                 ev.t_compute_ms, ev.t_emit_ms, prev.draft + ev.draft)
+        else:
+            out.append(ev)
+    return out
 
 
 __all__ = ["Engine", "Document", "Session", "RequestError", "TokenEvent", "DoneEvent",
