@@ -40,7 +40,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .graph import DecoderConfig, expected_shapes, rope_tables, weight_names
+from .graph import DecoderConfig, GraphBuilder, expected_shapes, rope_tables, weight_names
 
 MS = "com.microsoft"
 OPSET = 17
@@ -108,26 +108,12 @@ def quantize_blockwise(w: np.ndarray, bits: int, block: int) -> tuple[np.ndarray
     return packed, scale.astype(np.float32), zp_packed
 
 
-class _Graph:
-    """Nodes and initializers with unique names."""
+class _Graph(GraphBuilder):
+    """The plain graph's builder plus quantizable linear layers."""
 
     def __init__(self, opts: FastGraphOptions) -> None:
+        super().__init__()
         self.opts = opts
-        self.nodes: list[onnx.NodeProto] = []
-        self.inits: list[onnx.TensorProto] = []
-        self._n = 0
-
-    def const(self, name: str, value: np.ndarray) -> str:
-        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
-
-    def op(self, op_type: str, inputs: list[str], hint: str, n_out: int = 1, domain: str = "",
-           outputs: list[str] | None = None, **attrs) -> str | list[str]:
-        self._n += 1
-        outs = outputs or [f"{hint}_{self._n}" if n_out == 1 else f"{hint}_{self._n}_{k}" for k in range(n_out)]
-        self.nodes.append(helper.make_node(op_type, inputs, outs, name=f"{op_type}_{self._n}",
-                                           domain=domain or None, **attrs))
-        return outs[0] if len(outs) == 1 else outs
 
     def linear(self, x: str, w: np.ndarray, name: str, out: str | None = None, bits: int | None = None) -> str:
         """x @ w for w [in, out]: a MatMul, or MatMulNBits when quantizing."""

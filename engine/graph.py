@@ -101,8 +101,8 @@ def rope_tables(cfg: DecoderConfig) -> tuple[np.ndarray, np.ndarray]:
     return np.cos(emb).astype(np.float32), np.sin(emb).astype(np.float32)
 
 
-class _Builder:
-    """Accumulates nodes and initializers with unique names."""
+class GraphBuilder:
+    """Accumulates nodes and initializers with unique names (shared with engine/fastgraph.py)."""
 
     def __init__(self) -> None:
         self.nodes: list[onnx.NodeProto] = []
@@ -113,11 +113,14 @@ class _Builder:
         self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def op(self, op_type: str, inputs: list[str], name_hint: str, n_out: int = 1, **attrs) -> str | list[str]:
+    def op(self, op_type: str, inputs: list[str], name_hint: str, n_out: int = 1, domain: str = "",
+           outputs: list[str] | None = None, **attrs) -> str | list[str]:
         self._n += 1
-        outs = [f"{name_hint}_{self._n}" if n_out == 1 else f"{name_hint}_{self._n}_{k}" for k in range(n_out)]
-        self.nodes.append(helper.make_node(op_type, inputs, outs, name=f"{op_type}_{self._n}", **attrs))
-        return outs[0] if n_out == 1 else outs
+        outs = outputs or [f"{name_hint}_{self._n}" if n_out == 1 else f"{name_hint}_{self._n}_{k}"
+                           for k in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=f"{op_type}_{self._n}",
+                                           domain=domain or None, **attrs))
+        return outs[0] if len(outs) == 1 else outs
 
     def rmsnorm(self, x: str, weight: str, eps: str) -> str:
         sq = self.op("Mul", [x, x], "sq")
@@ -142,7 +145,7 @@ def build_decoder_onnx(
         if w.ndim != 2 or w.shape[1] != cfg.hidden_size:
             raise ValueError(f"embed_extra.{n} must be [n, {cfg.hidden_size}], got {w.shape}")
 
-    b = _Builder()
+    b = GraphBuilder()
     f32 = lambda a: np.asarray(a, dtype=np.float32)  # noqa: E731
     H, KV, hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
     rep = H // KV
