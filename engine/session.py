@@ -225,22 +225,32 @@ class Engine:
         notice = self._scope_notice(job)
         if notice is not None:
             yield notice
+        seg_start = len(job.output_ids)  # output index where this run's tokens begin
+        released_end, released_chars = seg_start, len(job.output_text)  # what the client has seen
         future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post)
         pending: list = []
         try:
             while True:
                 if not pending:
-                    pending = _merge_tokens(await mailbox.take())
+                    batch = await mailbox.take()
+                    # Paced tokens go out one by one at their emulated times; unpaced bursts merge.
+                    pending = batch if pacing is not None else _merge_tokens(batch)
                 ev = pending.pop(0)
                 if isinstance(ev, TokenEvent):
-                    if pacing is not None:
-                        waiter = pacing(ev.index + ev.count)
+                    if pacing is not None and not job.stop.is_set():
+                        waiter = pacing(ev.index + max(ev.count, 1))
                         if waiter is not None:
                             await waiter
+                    if pacing is not None and job.stop.is_set():
+                        continue  # stopped while held back: the user never sees these tokens
                     ev.t_emit_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
+                    released_end = max(released_end, ev.index + ev.count)
+                    released_chars += len(ev.text)
                 if isinstance(ev, DoneEvent):
                     # Finish bookkeeping before the client can see `done` and act on it.
                     await asyncio.shield(future)
+                    if pacing is not None and job.stop.is_set() and released_end < len(job.output_ids):
+                        _truncate_to_released(job, ev, seg_start, released_end, released_chars)
                     self._active.pop(job.request_id, None)
                     yield ev
                     break
@@ -261,6 +271,20 @@ class Engine:
             f"'{job.instruction}' is outside what {self.spec.name} was trained for; "
             "it will return the code unchanged. Load a larger model for this edit.")
         return NoticeEvent(job.request_id, "out_of_scope", msg)
+
+
+def _truncate_to_released(job: EditJob, done: DoneEvent, seg_start: int, end: int, chars: int) -> None:
+    """A paced request stopped with tokens computed but not yet shown: the output is what was shown.
+
+    A later redirect then continues from exactly what the user saw.
+    """
+    computed = len(job.output_ids) - seg_start
+    del job.output_ids[end:]
+    job.output_text = job.output_text[:chars]
+    job._stream = None  # its held-back bytes belonged to dropped tokens
+    done.reason = "stop"
+    done.text = job.output_text
+    done.stats.update(tokens=end - seg_start, total_tokens=len(job.output_ids), computed_tokens=computed)
 
 
 def _merge_tokens(events: list) -> list:

@@ -52,6 +52,7 @@ def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None
         await pacer.wait_release(n_tokens)
         frame = trace.next_frame(pacer.emulated_now_ms())
         if frame is not None:
+            frame["tokens"] = n_tokens  # the request's real count, not the trace's estimate
             await send({"type": "tiles", "request": rid, "frame": frame})
 
     return pace, pacer.stats

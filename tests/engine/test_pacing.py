@@ -48,3 +48,28 @@ def test_lag_is_reported_when_compute_is_slower_than_the_emulation(engine_proces
     assert stats["paced"] is True
     assert stats["lag_ms"] > 0 and stats["late_tokens"] > 0
     assert msgs[-1]["text"]  # tokens still went out, as soon as they existed
+
+
+def test_stop_during_a_paced_stream_ends_it_at_what_was_shown(engine_process):
+    from tests.engine.test_server import opened, recv_until
+
+    async def go():
+        ws = await opened(engine_process)
+        await ws.send(json.dumps({"type": "generate", "session": "s", "request": "slow", "instruction": "x",
+                                  "max_tokens": 400, "temperature": 1.0, "seed": 4, "profile": "h100x8",
+                                  "emulate": "llama-3.1-405b"}))
+        shown = await recv_until(ws, lambda m: m["type"] == "token" and m["index"] >= 2)
+        await ws.send(json.dumps({"type": "stop", "request": "slow"}))
+        rest = await recv_until(ws, lambda m: m["type"] == "done")
+        await ws.close()
+        return shown + rest
+
+    msgs = asyncio.run(go())
+    tokens = [m for m in msgs if m["type"] == "token"]
+    done = msgs[-1]
+    assert done["reason"] == "stop"
+    # Tokens arrive one at a time at the emulated pace, and the stop cuts the stream there:
+    # far fewer than 400 were shown, and the output is exactly what was shown.
+    assert all(t["count"] <= 1 for t in tokens)
+    assert done["stats"]["tokens"] == sum(t["count"] for t in tokens) < 100
+    assert done["text"] == "".join(t["text"] for t in tokens)
