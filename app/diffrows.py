@@ -87,8 +87,9 @@ class DiffRows:
     def __init__(self, diff: StreamingDiff | None = None):
         self.diff = diff
         self.final = Runs()  # settled rows: only ever appended
-        self.tail = Runs()  # unsettled rows, rebuilt each frame
-        self.pending_start = 0  # first original line not reached yet (line number)
+        self._tail = Runs()  # unsettled rows, rebuilt when read after an update
+        self._tail_stale = False  # an update arrived since the tail was built
+        self._pending_start = 0  # first original line not reached yet (line number)
         self.header_rows: dict[int, int] = {}  # final hunk index -> row index of its header
         self.out_starts: list[int] = [0]  # char offset of each output line start
         self.draft_starts: list[int] = []  # start char of each draft span, for bisect
@@ -108,14 +109,30 @@ class DiffRows:
             self._add_segment(self.final, segment, True, self._redirects_unplaced)
         self.draft_starts += [span.out_start_char for span in update.new_draft_spans]
         self._latest = update
+        # The settled rows just grew: a tail built before this update would show text the
+        # settled rows now hold (a row twice, the pending original a line behind).
+        self._tail_stale = True
+
+    @property
+    def pending_start(self) -> int:
+        self.tail  # noqa: B018 - brings the tail (and with it this line) up to date
+        return self._pending_start
+
+    @property
+    def tail(self) -> Runs:
+        if self._tail_stale:
+            self.rebuild_tail()
+        return self._tail
 
     def mark_redirect(self, redirect: Redirect) -> None:
         self._redirects_unplaced.append(redirect)
+        self._tail_stale = True
 
     def place_redirects(self) -> None:
         """The edit finished: settle every redirect marker not placed by a segment yet."""
         while self._redirects_unplaced:
             self.final.add(_redirect_run(self._redirects_unplaced.pop(0), True))
+        self._tail_stale = True
 
     def rebuild_tail(self) -> None:
         """The unsettled rows: a handful of runs however many lines they span."""
@@ -130,8 +147,9 @@ class DiffRows:
             runs.add(Run("partial", 1, -1, len(self.diff.output_lines), -1, False,
                          update.partial_line))
             self.max_chars = max(self.max_chars, len(update.partial_line))
-        self.tail = runs
-        self.pending_start = update.pending_start
+        self._tail = runs
+        self._tail_stale = False
+        self._pending_start = update.pending_start
 
     def _add_segment(self, runs: Runs, segment: Segment, final: bool,
                      redirects: list[Redirect]) -> None:

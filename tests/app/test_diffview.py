@@ -256,3 +256,21 @@ def test_rows_are_numbered_as_the_file_numbers_them(qtbot):
     view.finish()
     header = next(row for row in view.rows() if row.kind == "header")
     assert "line 7" in view.header_label(header)
+
+
+def test_rows_read_between_frames_are_consistent(qtbot):
+    """A row read right after a line settles (before the next frame) shows the new tail."""
+    from app.diffrows import DiffRows
+    from app.diffstream import StreamingDiff
+
+    orig = 'def area(r):\n    print("r", r)\n    return r * r\n'
+    diff = StreamingDiff(orig)
+    rows = DiffRows(diff)
+    rows.apply(diff.feed("def area(r):"))
+    rows.rebuild_tail()
+    assert [rows.row(i).kind for i in range(len(rows))][:2] == ["partial", "pending"]
+    rows.apply(diff.feed("\n    ret"))  # no frame in between
+    shown = [(rows.row(i).kind, rows.row(i).text) for i in range(len(rows))]
+    assert shown[0] == ("context", "def area(r):")
+    assert shown[1] == ("partial", "    ret")
+    assert [t for k, t in shown if k == "pending"] == ['    print("r", r)', "    return r * r"]
