@@ -57,6 +57,7 @@ class EditJob:
     output_ids: list[int] = field(default_factory=list)  # all output tokens so far
     output_text: str = ""  # all output text so far
     segments: int = 0  # how many times the job has run (1 + redirects after a finish)
+    pacing_args: tuple = (None, None)  # (hardware profile, emulated model) the client asked for
     _redirect_to: str | None = None  # pending mid-stream redirect
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stream: StreamDecoder | None = None  # detokenizer state, kept across redirects

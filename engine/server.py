@@ -145,7 +145,8 @@ class Connection:
                 raise RequestError("bad_request", str(exc)) from None
             job = eng.make_job(msg["session"], rid, msg["instruction"], selection_of(msg),
                                msg.get("max_tokens"), sampling, msg.get("speculate", True))
-            self._start_stream(job, msg.get("profile"), msg.get("emulate"))
+            job.pacing_args = (msg.get("profile"), msg.get("emulate"))  # a later redirect keeps them
+            self._start_stream(job, *job.pacing_args)
         elif kind == "stop":
             # Stopping a request that already ended is not an error (the user pressed Esc just as
             # it finished); only ids the engine never saw are.
@@ -155,7 +156,7 @@ class Connection:
         elif kind == "redirect":
             restart = eng.redirect(msg["request"], msg["instruction"])
             if restart is not None:
-                self._start_stream(restart, None)
+                self._start_stream(restart, *restart.pacing_args)
 
     def _start_stream(self, job, profile: str | None, emulate: str | None = None) -> None:
         task = asyncio.create_task(self._run_stream(job, profile, emulate))

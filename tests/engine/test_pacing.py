@@ -73,3 +73,23 @@ def test_stop_during_a_paced_stream_ends_it_at_what_was_shown(engine_process):
     assert all(t["count"] <= 1 for t in tokens)
     assert done["stats"]["tokens"] == sum(t["count"] for t in tokens) < 100
     assert done["text"] == "".join(t["text"] for t in tokens)
+
+
+def test_a_redirect_after_a_stop_keeps_the_pacing(engine_process):
+    from tests.engine.test_server import opened, recv_until
+
+    async def go():
+        ws = await opened(engine_process)
+        await ws.send(json.dumps({"type": "generate", "session": "s", "request": "p", "instruction": "x",
+                                  "max_tokens": 12, "temperature": 1.0, "seed": 4, "profile": "h100x8",
+                                  "emulate": "llama-3.1-405b"}))
+        await recv_until(ws, lambda m: m["type"] == "token")
+        await ws.send(json.dumps({"type": "stop", "request": "p"}))
+        await recv_until(ws, lambda m: m["type"] == "done")
+        await ws.send(json.dumps({"type": "redirect", "request": "p", "instruction": "y"}))
+        again = await recv_until(ws, lambda m: m["type"] == "done")
+        await ws.close()
+        return again[-1]
+
+    done = asyncio.run(go())
+    assert done["stats"]["profile"] == "h100x8" and done["stats"]["paced"] is True
