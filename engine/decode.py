@@ -23,24 +23,7 @@ from .prompts import build_edit_prompt
 from .runner import Cancelled, ContextOverflow, OnnxDecoder
 from .sampling import SamplingParams, sample
 from .speculative import AdaptiveK, PromptLookup, SpeculationStats
-from .tokenizer import StreamDecoder, token_byte_table
-
-_BYTE_TABLES: dict[int, list | None] = {}
-_BANS: dict[int, np.ndarray] = {}
-
-
-def _ban_bias(spec: ModelSpec) -> np.ndarray:
-    """-inf on tokens an edit must never contain: prompt markers and ids the tokenizer lacks."""
-    key = id(spec)
-    if key not in _BANS:
-        bias = np.zeros(spec.config.vocab_size, dtype=np.float32)
-        bias[spec.tokenizer.get_vocab_size(with_added_tokens=True):] = -np.inf
-        for role, tid in spec.special_ids.items():
-            if tid not in spec.eos_ids and tid < bias.size:
-                bias[tid] = -np.inf
-        _BANS[key] = bias
-    return _BANS[key]
-
+from .tokenizer import StreamDecoder
 
 @dataclass
 class EditJob:
@@ -77,13 +60,6 @@ class EditJob:
         self._redirect_to = None
         self.t_arrival = time.monotonic()
         self.stop.clear()
-
-
-def _stream_decoder(spec: ModelSpec) -> StreamDecoder:
-    key = id(spec.tokenizer)
-    if key not in _BYTE_TABLES:
-        _BYTE_TABLES[key] = token_byte_table(spec.tokenizer)
-    return StreamDecoder(spec.tokenizer, _BYTE_TABLES[key])
 
 
 class _Drafts:
@@ -173,9 +149,9 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     ms = lambda: round((time.monotonic() - t0) * 1e3, 3)  # noqa: E731
     job.segments += 1
     if job._stream is None:
-        job._stream = _stream_decoder(spec)
+        job._stream = StreamDecoder(spec.tokenizer, spec.byte_table)
     rng = np.random.default_rng(job.sampling.seed)
-    ban = _ban_bias(spec)
+    ban = spec.ban_bias
     start_tokens = len(job.output_ids)
     spec_stats = SpeculationStats()
     stats: dict = {"prompt_tokens": 0, "cached_tokens": 0, "prefill_ms": 0.0, "ttft_ms": None,

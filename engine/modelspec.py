@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from tokenizers import Tokenizer
 
 from .graph import DecoderConfig
-from .tokenizer import load_tokenizer
+from .tokenizer import load_tokenizer, token_byte_table
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 MODELS_DIR = RESOURCES / "models"
@@ -51,6 +53,21 @@ class ModelSpec:
     out_of_scope_notice: str = ""  # shown when an instruction matches no skill
     file_context: bool = False  # whether the model was trained with a <file> section
     eos_ids: set[int] = field(default_factory=set)  # tokens that end the output
+
+    @cached_property
+    def byte_table(self) -> list | None:
+        """Raw bytes per token id (byte-level tokenizers), for UTF-8-safe streaming."""
+        return token_byte_table(self.tokenizer)
+
+    @cached_property
+    def ban_bias(self) -> np.ndarray:
+        """-inf on tokens an edit must never contain: prompt markers and ids the tokenizer lacks."""
+        bias = np.zeros(self.config.vocab_size, dtype=np.float32)
+        bias[self.tokenizer.get_vocab_size(with_added_tokens=True):] = -np.inf
+        for tid in self.special_ids.values():
+            if tid not in self.eos_ids and tid < bias.size:
+                bias[tid] = -np.inf
+        return bias
 
     @property
     def context_length(self) -> int:

@@ -20,9 +20,13 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
     if not path.is_file():
         raise FileNotFoundError(f"no tokenizer.json at {path}")
     try:
-        return Tokenizer.from_file(str(path))
+        tok = Tokenizer.from_file(str(path))
     except Exception as exc:  # the library raises plain Exceptions for malformed files
         raise ValueError(f"{path} is not a valid tokenizer.json: {exc}") from exc
+    # Text is only ever text: code that contains "<end>" must not become the end marker. The
+    # prompt builder inserts special tokens by id.
+    tok.encode_special_tokens = True
+    return tok
 
 
 def _byte_decoder() -> dict[str, int]:
@@ -67,8 +71,10 @@ class StreamDecoder:
         self._tok = tokenizer
         self._bytes = byte_table
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._ids: list[int] = []  # fallback path: ids not yet fully emitted
-        self._emitted = ""  # fallback path: text already emitted for self._ids
+        # Fallback path: decode a short window with one token of left context, because decoders
+        # such as SentencePiece's drop a leading space at the start of a decode.
+        self._ids: list[int] = []  # the context token, then ids not yet emitted as text
+        self._read = 0  # how many of self._ids are already emitted (0 or the context token)
 
     def push(self, token_id: int) -> str:
         """Add one token; return the text that is now complete (maybe '')."""
@@ -76,20 +82,18 @@ class StreamDecoder:
             raw = self._bytes[token_id] if 0 <= token_id < len(self._bytes) else None
             return self._utf8.decode(raw or b"")
         self._ids.append(token_id)
+        done = self._tok.decode(self._ids[:self._read], skip_special_tokens=True)
         text = self._tok.decode(self._ids, skip_special_tokens=True)
-        if text.endswith("\ufffd"):
-            return ""
-        piece = text[len(self._emitted):]
-        if len(self._ids) > 8:  # keep the window short: restart from the next token
-            self._ids, self._emitted = [], ""
-        else:
-            self._emitted = text
-        return piece
+        if text.endswith("\ufffd") or len(text) <= len(done):
+            return ""  # an incomplete character (or nothing new yet): wait for more tokens
+        self._ids, self._read = self._ids[-1:], 1  # the last token is the next decode's context
+        return text[len(done):]
 
     def flush(self) -> str:
         """End of stream: emit whatever is held back (an incomplete character becomes U+FFFD)."""
         if self._bytes is not None:
             return self._utf8.decode(b"", final=True)
+        done = self._tok.decode(self._ids[:self._read], skip_special_tokens=True)
         text = self._tok.decode(self._ids, skip_special_tokens=True)
-        self._ids, self._emitted, piece = [], "", text[len(self._emitted):]
-        return piece
+        self._ids, self._read = [], 0
+        return text[len(done):]

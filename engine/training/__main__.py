@@ -47,14 +47,13 @@ def step_tokenizer(args) -> None:
 
 
 def _encoded(args):
-    from tokenizers import Tokenizer
-
     from ..align import vocabulary_from_spec
+    from ..tokenizer import load_tokenizer  # encodes text exactly as the engine will
     from .data import read_jsonl
     from .encode import Encoded, encode_pairs
 
     path = args.cache / "train_encoded.npz"
-    tok = Tokenizer.from_file(str(args.cache / "tokenizer.json"))
+    tok = load_tokenizer(args.cache / "tokenizer.json")
     if path.is_file():
         return Encoded.load(path), tok
     vocab = vocabulary_from_spec(json.loads((args.cache / "tessera.json").read_text())["aligner"])

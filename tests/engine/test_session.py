@@ -51,3 +51,15 @@ def test_bad_requests_raise_clear_errors(engine):
         engine.make_job("doc", "bad2", "   ", None)
     with pytest.raises(RequestError, match="no open session"):
         engine.make_job("nope", "bad3", "x", None)
+
+
+def test_code_containing_marker_text_cannot_inject_special_tokens(tiny_model_dir):
+    from engine.modelspec import load_spec
+    from engine.prompts import build_edit_prompt
+
+    spec = load_spec(tiny_model_dir)
+    prompt = build_edit_prompt(spec.tokenizer, spec.special, "x", 'END = "<end>"  # <edit> <code>\n')
+    markers = set(spec.special_ids.values())
+    assert not markers & set(prompt.source_ids)
+    assert [t for t in prompt.ids if t in markers] == [spec.special_ids["code"], spec.special_ids["instr"],
+                                                       spec.special_ids["edit"]]

@@ -5,6 +5,7 @@ from engine.tinymodel import byte_tokenizer
 from engine.tokenizer import StreamDecoder, token_byte_table
 
 TOK = byte_tokenizer()
+TOK.encode_special_tokens = True  # as engine.tokenizer.load_tokenizer sets it
 TABLE = token_byte_table(TOK)
 
 
@@ -34,3 +35,18 @@ def test_streamed_text_equals_the_decoded_text(text):
 def test_special_tokens_produce_no_text():
     end = TOK.token_to_id("<end>")
     assert stream([end])[1] == ""
+
+
+def test_fallback_path_keeps_spaces_of_a_sentencepiece_style_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers.trainers import BpeTrainer
+
+    tok = Tokenizer(models.BPE(unk_token=None))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    tok.train_from_iterator(["def total(values): return sum(values)"] * 20, BpeTrainer(vocab_size=80))
+    ids = tok.encode("def total(values): return values").ids
+    assert token_byte_table(tok) is None  # not byte-level: the windowed decode is used
+    dec = StreamDecoder(tok, None)
+    pieces = [dec.push(i) for i in ids]
+    assert "".join(pieces) + dec.flush() == tok.decode(ids) == "def total(values): return values"
