@@ -17,13 +17,12 @@ def fast_loop(dec: FastDecoder, prompt: list[int], steps: int):
 
     def run() -> tuple[float, list[int]]:
         dec.reset()
-        logits = dec.prefill(prompt, zeros)
+        tok = int(np.argmax(dec.prefill(prompt, zeros) + dec.spec.ban_bias))
         tokens = []
         t0 = time.perf_counter()
         for _ in range(steps):
-            tok = int(np.argmax(logits))
             tokens.append(tok)
-            logits = dec.forward([tok], step_extra)[-1]
+            tok = dec.forward_greedy([tok], step_extra)[0]
         return (time.perf_counter() - t0) / steps, tokens
 
     return run

@@ -219,14 +219,19 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
             k = min(k_sched.k, room) if job.speculate else 0
             proposal, features = drafts.feed(pending, k, lookup)
             base = dec.length
-            out = dec.forward([pending, *proposal], features)
+            if job.sampling.greedy:  # the graph chose each row's token: no logits cross to Python
+                choices = dec.forward_greedy([pending, *proposal], features)
+                choose = choices.__getitem__
+            else:  # sample row by row: a rejected row must not consume the generator
+                rows = dec.forward([pending, *proposal], features)
+                choose = lambda i: sample(rows[i] + ban, job.sampling, rng)  # noqa: E731
             if proposal:
                 spec_stats.proposed += len(proposal)
                 spec_stats.verify_passes += 1
             accepted = 0
             ended = False
-            for i, row in enumerate(out):
-                tok = sample(row + ban, job.sampling, rng)
+            for i in range(1 + len(proposal)):
+                tok = choose(i)
                 if tok in spec.eos_ids:
                     ended = True
                     break

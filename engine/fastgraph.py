@@ -54,6 +54,7 @@ class FastGraphOptions:
     quant_block: int = 32  # MatMulNBits block size along the input dimension, elements
     quant_accuracy: int = 4  # MatMulNBits accuracy_level (4 = int8 activations, fastest on CPU)
     interface: str = "direct"  # "direct" (seqlens_k/total inputs) or "genai" (attention_mask)
+    greedy_bias: np.ndarray | None = None  # [vocab]: add output next_ids = argmax(logits + bias)
 
 
 def fused_weight_names(cfg: DecoderConfig, extra_inputs: list[str]) -> list[str]:
@@ -223,7 +224,13 @@ def build_fast_decoder_onnx(weights: dict[str, np.ndarray], cfg: DecoderConfig, 
         hn = g.op("Slice", [hn, "logits_start", g.const("slice_end", np.array([1 << 62], np.int64)),
                             g.const("slice_axis", np.array([1], np.int64))], "last_rows")
     lm = weights["embed_tokens"].T if cfg.tie_word_embeddings else weights["lm_head"]
-    g.linear(hn, np.ascontiguousarray(f32(lm)), "lm_head_t", out="logits", bits=opts.lm_head_bits)
+    logits = g.linear(hn, np.ascontiguousarray(f32(lm)), "lm_head_t", out="logits", bits=opts.lm_head_bits)
+    if opts.greedy_bias is not None:
+        # The greedy choice in the graph: a decode step hands Python one int64 per row instead of
+        # a vocabulary of logits to scan (np.argmax picks the first maximum; so does ArgMax).
+        biased = g.op("Add", [logits, g.const("greedy_bias", f32(opts.greedy_bias))], "biased")
+        g.op("ArgMax", [biased], "argmax", outputs=["next_ids"], axis=-1, keepdims=0)
+        outputs.append(helper.make_tensor_value_info("next_ids", TensorProto.INT64, [1, "rows"]))
     graph = helper.make_graph(g.nodes, "tessera_decoder_fused", inputs, outputs, g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)],
                               producer_name="tessera")

@@ -33,19 +33,20 @@ from .modelspec import ModelSpec, load_spec
 from .runner import Cancelled, ContextOverflow, cached_prefix, session_options
 
 # Weight formats: name → bits of (prefill, k-token forward, single-token step); 0 = float32
-# MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 weights (approximate).
-# On AVX-512 CPUs without AMX, MatMulNBits beats float32 for one row at a time but loses from
-# ~8 rows on (measured: `tessera-engine bench`), so prefill stays float32 in every format. A
-# format runs `forward` in one format whatever its length, so speculation (k-token verify) and
-# plain decoding (1-token steps) see the same logits; "mixed8" breaks that rule (float32 verify,
-# int8 steps) and is measured, not used. The sessions share one KV buffer.
+# MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 weights (accuracy level 4:
+# int8 activations too). On AVX-512 CPUs without AMX, MatMulNBits beats float32 for one row at a
+# time but loses from ~8 rows on (measured: `tessera-engine bench`), so prefill stays float32 in
+# every format. A format runs `forward` in one format whatever its length, so speculation (k-token
+# verify) and plain decoding (1-token steps) see the same weights; "mixed8" breaks that rule
+# (float32 verify, int8 steps) and is measured, not used. The sessions share one KV buffer.
 WEIGHT_FORMATS = {"float32": (0, 0, 0), "int8": (0, 8, 8), "int4": (0, 4, 4), "mixed8": (0, 0, 8)}
 DEFAULT_WEIGHTS = "float32"  # FastDecoder's own default: logits equal the plain runner's
-# What the engine runs (make_decoder). float32: MatMulNBits (accuracy level 4) quantizes the
-# activations too, which turns the ~1e-6 differences between a k-token verify and single steps
-# into ~1e-3 and flipped a near-tie greedy choice with speculation on (int4, 1 edit in 30);
-# float32 keeps "speculative output == plain greedy output" and the trained model's logits.
-ENGINE_WEIGHTS = "float32"
+# What the engine runs (make_decoder): int8. On the bundled model's 1,200 held-out edits it gave
+# the same text as float32 in every edit and speculative output equal to plain greedy output in
+# every edit, at ~1.7x the decode rate (the step is bound by reading the weights from cache).
+# int4 changed 1 edit in 360 and once flipped a near-tie between a k-token verify and single
+# steps (activation rounding amplifies their ~1e-6 differences 16x more than int8 does).
+ENGINE_WEIGHTS = "int8"
 MAX_SLOTS = 24  # call shapes kept bound at once (1-token steps, k-token verifies, prefill chunks)
 
 
@@ -59,6 +60,7 @@ class _Slot:
     seqlens_k: np.ndarray  # int32 [1]: tokens in the cache after this call - 1
     total: np.ndarray  # int32 scalar: tokens in the cache after this call
     logits: np.ndarray  # float32 [1, rows, vocab], written by the session
+    next_ids: np.ndarray  # int64 [1, rows]: argmax(logits + the model's ban bias), by the session
 
 
 def _read_model(spec: ModelSpec) -> onnx.ModelProto:
@@ -85,8 +87,8 @@ class FastDecoder:
         bits_of = WEIGHT_FORMATS[weights]
         sessions = {}
         for bits in set(bits_of):
-            graph = build_fast_decoder_onnx(named, cfg, self.spec.extra_inputs,
-                                            FastGraphOptions(max_length=self.context_length, quant_bits=bits))
+            opts = FastGraphOptions(max_length=self.context_length, quant_bits=bits, greedy_bias=self.spec.ban_bias)
+            graph = build_fast_decoder_onnx(named, cfg, self.spec.extra_inputs, opts)
             try:
                 sessions[bits] = ort.InferenceSession(graph.SerializeToString(), session_options(threads),
                                                       providers=["CPUExecutionProvider"])
@@ -162,6 +164,7 @@ class FastDecoder:
         seqlens = np.zeros(1, np.int32)
         total = np.zeros((), np.int32)
         logits = np.zeros((1, rows, self.spec.config.vocab_size), np.float32)
+        next_ids = np.zeros((1, rows), np.int64)
         id_input = ("embed_rows", ids) if self.spec.extra_inputs else ("input_ids", ids.reshape(1, n))
         feeds = {id_input[0]: id_input[1],
                  "seqlens_k": seqlens, "total_sequence_length": total,
@@ -172,11 +175,12 @@ class FastDecoder:
             keep.append(ov)
             b.bind_ortvalue_input(name, ov)
         b.bind_ortvalue_output("logits", ort.OrtValue.ortvalue_from_numpy(logits))
+        b.bind_ortvalue_output("next_ids", ort.OrtValue.ortvalue_from_numpy(next_ids))
         for past, ov in self._kv.items():
             b.bind_ortvalue_input(past, ov)
             b.bind_ortvalue_output(past.replace("past_key_values.", "present."), ov)
         # Calling the bound C++ method directly skips the Python wrapper on every call.
-        slot = _Slot(b, session._sess.run_with_iobinding, ids, seqlens, total, logits)
+        slot = _Slot(b, session._sess.run_with_iobinding, ids, seqlens, total, logits, next_ids)
         slot._keep = keep  # type: ignore[attr-defined]
         self._slots[key] = slot
         while len(self._slots) > MAX_SLOTS:
@@ -187,7 +191,8 @@ class FastDecoder:
             del self._slots[oldest]
         return slot
 
-    def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int, kind: int) -> np.ndarray:
+    def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int, kind: int) -> _Slot:
+        """Run one call; the returned slot holds its logits and greedy choices until the next call."""
         n = len(ids)
         if n == 0:
             raise ValueError("forward needs at least one token")
@@ -213,7 +218,7 @@ class FastDecoder:
             slot.total[...] = start + 1
             slot.run(slot.binding._iobinding, None)
             self.tokens.append(tok)
-            return slot.logits[0]
+            return slot
         buf = slot.ids[0]
         buf[:, 0] = ids
         if buf[:, 0].min() < 0 or buf[:, 0].max() >= self._vocab:
@@ -231,11 +236,19 @@ class FastDecoder:
         slot.total[...] = start + n
         slot.run(slot.binding._iobinding, None)
         self.tokens.extend(int(t) for t in ids)
-        return slot.logits[0]
+        return slot
 
     def forward(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Append `ids` to the cache; return their logits [len(ids), vocab] (float32, a fresh array)."""
-        return self._forward(ids, extra, len(ids), 2 if len(ids) == 1 else 1).copy()
+        return self._forward(ids, extra, len(ids), 2 if len(ids) == 1 else 1).logits[0].copy()
+
+    def forward_greedy(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> list[int]:
+        """Append `ids` to the cache; return the greedy choice after each of them.
+
+        Equal to ``argmax(forward(ids)[i] + spec.ban_bias)``, chosen inside the graph: no logits
+        are copied or scanned in Python.
+        """
+        return self._forward(ids, extra, len(ids), 2 if len(ids) == 1 else 1).next_ids[0].tolist()
 
     def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
         """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""
@@ -246,8 +259,8 @@ class FastDecoder:
             if self.cancel.is_set():
                 raise Cancelled()
             part = None if extra is None else {k: v[s:s + chunk] for k, v in extra.items()}
-            logits = self._forward(ids[s:s + chunk], part, 1, 0)
-        return logits[-1].copy()
+            slot = self._forward(ids[s:s + chunk], part, 1, 0)
+        return slot.logits[0, -1].copy()
 
     def common_prefix(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> int:
         """How many leading positions of `ids` (with their extra inputs) the cache already holds."""

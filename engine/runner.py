@@ -122,6 +122,11 @@ class OnnxDecoder:
             rows.extend(int(v) for v in feeds[name].ravel())
         return outs[0][0].astype(np.float32, copy=False)
 
+    def forward_greedy(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> list[int]:
+        """Append `ids` to the cache; return the greedy choice (argmax of logits + ban bias) after each."""
+        ban = self.spec.ban_bias
+        return [int(np.argmax(row + ban)) for row in self.forward(ids, extra)]
+
     def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
         """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""
         logits = None

@@ -19,6 +19,14 @@ KIND_TITLES = {
 }
 
 
+def _same_as_float32(evaluation: dict) -> list[str]:
+    same = evaluation.get("same_text_as_float32")
+    if same is None:
+        return []
+    return [f"The engine decodes with {evaluation.get('weights')} weights (prefill in float32); every edit was decoded",
+            f"again with float32 weights: **{100 * same:.2f}%** gave the same text.", ""]
+
+
 def _read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
@@ -110,8 +118,10 @@ def render(cache: Path, model_dir: Path) -> str:
         f"{tc.get('lr')}, warm-up then cosine on wall-clock time; 20% of sequences have one corrupted output",
         "input token (targets unchanged) so the model learns to recover when the pointer drifts.",
         "",
-        f"## Evaluation (held-out files, greedy, the engine's decoder: {evaluation.get('decoder', '?')}, float32)",
+        f"## Evaluation (held-out files, greedy, the engine's decoder: {evaluation.get('decoder', '?')}, "
+        f"{evaluation.get('weights', 'float32')} weights)",
         "",
+        *_same_as_float32(evaluation),
         *_table(evaluation),
         "",
         "exact: output AST-equal to the expected edit (out of scope: to the unchanged source); parses:",

@@ -1,6 +1,8 @@
 """Step ``evaluate``: greedy edits of held-out functions through the decoder the engine picks
-(``engine.fastrunner.FastDecoder``, float32, else ``engine.runner.OnnxDecoder``) with ``engine.align``
-and ``engine.prompts``, scored per kind.
+(``engine.fastrunner.make_decoder``: the fused graph in the engine's weight format, else
+``engine.runner.OnnxDecoder``) with ``engine.align`` and ``engine.prompts``, scored per kind. When
+the engine's format is not float32, every edit is decoded once more with float32 weights and the
+share of identical texts is reported (``same_text_as_float32``).
 
 exact: the output is AST-equal to the expected edit (for out-of-scope: to the unchanged source);
 parses: ``ast.parse`` accepts the output; routed: the skills in tessera.json send the instruction
@@ -69,9 +71,18 @@ def greedy_edit(dec: OnnxDecoder, instruction: str, code: str, max_new: int = 40
 
 def engine_decoder(spec):
     """The decoder the engine picks for this folder: the fused graph when it supports it."""
+    from ..fastrunner import make_decoder
+
+    return make_decoder(spec, threads=1)
+
+
+def float32_twin(dec):
+    """A float32 FastDecoder when `dec` runs another weight format (None otherwise)."""
     from ..fastrunner import FastDecoder
 
-    return FastDecoder(spec, threads=1) if FastDecoder.supports(spec) else OnnxDecoder(spec, threads=1)
+    if getattr(dec, "weights", "float32") == "float32":
+        return None
+    return FastDecoder(dec.spec, threads=1, weights="float32")
 
 
 def plain_speed(spec, pairs, n: int = 30) -> float:
@@ -128,6 +139,8 @@ def run(cache: Path, model_dir: Path, per_kind: int = 200, log=print, write: boo
         if len(by_kind[p.kind]) < per_kind:
             by_kind[p.kind].append(p)
     results, rates, failures = {}, [], []
+    ref = float32_twin(dec)
+    same_f32 = total = 0
     for kind in KINDS:
         n = exact = ok = routed = 0
         for p in by_kind[kind]:
@@ -135,6 +148,9 @@ def run(cache: Path, model_dir: Path, per_kind: int = 200, log=print, write: boo
             n += 1
             good = ast_equal(text, p.target)
             exact += good
+            total += 1
+            if ref is not None:
+                same_f32 += greedy_edit(ref, p.instruction, p.source)[0] == text
             ok += parses(text)
             skill = spec.skill_for(p.instruction)
             # "rename OLD to NEW" names no kind; the rename_variable skill serves functions as well
@@ -154,7 +170,12 @@ def run(cache: Path, model_dir: Path, per_kind: int = 200, log=print, write: boo
     except Exception as exc:  # the engine is another module's; report rather than lose the evaluation
         through_engine = {"error": repr(exc)}
     log(f"through the engine: {through_engine}")
-    report = {"per_kind": results, "decoder": type(dec).__name__, "decode_tok_s_median": round(tok_s),
+    weights = getattr(dec, "weights", "float32")
+    if ref is not None:
+        log(f"{weights} weights: same text as float32 in {same_f32}/{total} edits")
+    report = {"per_kind": results, "decoder": type(dec).__name__, "weights": weights,
+              "same_text_as_float32": round(same_f32 / max(total, 1), 4) if ref is not None else None,
+              "decode_tok_s_median": round(tok_s),
               "plain_graph_tok_s_median": round(plain), "engine": through_engine, "threads": 1}
     log(f"decode: median {tok_s:.0f} tok/s with {type(dec).__name__}, {plain:.0f} tok/s plain graph "
         "(single-token steps, 1 thread)")

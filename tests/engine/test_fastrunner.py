@@ -210,3 +210,27 @@ def test_blockwise_quantization_round_trips_within_one_step():
     deq = (q.astype(np.float32) - zp[..., None]) * scales[..., None]
     back = deq.reshape(5, 48)[:, :40].T
     assert np.abs(back - w).max() <= scales.max() * 0.51
+
+
+
+@pytest.mark.parametrize("weights", ["float32", "int8"])
+def test_greedy_choices_made_in_the_graph_equal_argmax_of_logits_plus_ban(tiny_model_dir, weights):
+    spec = load_spec(tiny_model_dir)
+    ids, _ = _inputs(spec, 30, seed=9)
+    ban = spec.ban_bias
+    assert np.isinf(ban).any()  # the tiny model bans its prompt markers: the bias is exercised
+    fast = FastDecoder(spec, weights=weights)
+    fast.reset()
+    rows = np.concatenate([fast.forward(ids[:20])] + [fast.forward([t]) for t in ids[20:]])
+    fast.reset()
+    got = fast.forward_greedy(ids[:20]) + [fast.forward_greedy([t])[0] for t in ids[20:]]
+    assert got == [int(t) for t in np.argmax(rows + ban, -1)]
+    assert fast.length == len(ids) and fast.tokens == ids
+
+
+def test_plain_runner_greedy_choices_equal_the_fused_graphs(pair):
+    plain, fast = pair
+    ids, extra = _inputs(fast.spec, 24, seed=4)
+    plain.reset()
+    fast.reset()
+    assert plain.forward_greedy(ids, extra) == fast.forward_greedy(ids, extra)
