@@ -217,3 +217,72 @@ def test_errors_name_their_session_and_a_late_stop_is_not_an_error(engine_proces
     err, late = run(go())
     assert err["code"] == "unknown_session" and err["session"] == "ghost"
     assert late["code"] == "unknown_request" and late["request"] == "never-sent"
+
+
+def _uvloop_expected() -> bool:
+    import importlib.util
+    import sys
+
+    return sys.platform != "win32" and importlib.util.find_spec("uvloop") is not None
+
+
+def test_the_engine_serves_on_uvloop_when_it_is_installed(engine_process):
+    async def go():
+        ws, welcome = await session(engine_process)
+        await ws.close()
+        return welcome
+
+    assert run(go())["loop"] == ("uvloop" if _uvloop_expected() else "asyncio")
+
+
+def test_the_standard_asyncio_loop_still_serves(tiny_model_dir, monkeypatch):
+    from tests.conftest import EngineProcess
+
+    monkeypatch.setenv("TESSERA_LOOP", "asyncio")
+    eng = EngineProcess(tiny_model_dir)
+    try:
+        async def go():
+            ws = await opened(eng)
+            await ws.send(json.dumps({"type": "generate", "session": "s", "request": "a", "instruction": "x",
+                                      "max_tokens": 12}))
+            msgs = await recv_until(ws, lambda m: m["type"] == "done")
+            await ws.send(json.dumps({"type": "ping", "id": "p"}))
+            pong = json.loads(await ws.recv())
+            await ws.close()
+            return msgs, pong
+
+        msgs, pong = run(go())
+    finally:
+        eng.close()
+    assert msgs[-1]["stats"]["tokens"] == 12 == sum(m["count"] for m in msgs if m["type"] == "token")
+    assert pong == {"type": "pong", "id": "p"}
+
+
+def test_the_direct_send_path_steps_aside_for_flow_control():
+    from websockets.protocol import State
+    from websockets.server import ServerProtocol
+
+    from engine.server import FastSendConnection
+
+    class Transport:
+        def __init__(self):
+            self.written = []
+
+        def is_closing(self):
+            return False
+
+        def write(self, data):
+            self.written.append(data)
+
+    conn = object.__new__(FastSendConnection)  # only the attributes write_text_now reads
+    conn.protocol = ServerProtocol(state=State.OPEN)
+    conn.transport = Transport()
+    conn.send_in_progress = None
+    conn.debug = False
+    conn.paused = True  # the write buffer is full: send() must wait for it to drain
+    assert not conn.write_text_now(b'{"type":"pong"}') and conn.transport.written == []
+    conn.paused = False
+    assert conn.write_text_now(b'{"type":"pong"}')
+    assert conn.transport.written == [b'\x81\x0f{"type":"pong"}']
+    conn.protocol.state = State.CLOSING  # closing: send() raises ConnectionClosed as before
+    assert not conn.write_text_now(b"{}")
