@@ -9,6 +9,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from platformdirs import user_state_dir
@@ -41,6 +42,24 @@ def _read_token(args) -> tuple[str, str | None]:
     return token, str(path)
 
 
+def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Set ``stop`` when stdin reaches its end.
+
+    Runs in a daemon thread, not the loop's executor (closing the loop waits for executor threads,
+    so a SIGTERM would hang until stdin closed), and reads the raw descriptor: a daemon thread
+    blocked inside ``sys.stdin.buffer`` holds its lock and aborts the interpreter's shutdown.
+    """
+    try:
+        while os.read(sys.stdin.fileno(), 65536):
+            pass
+    except (OSError, ValueError):
+        pass
+    try:
+        loop.call_soon_threadsafe(stop.set)
+    except RuntimeError:  # the loop has already closed
+        pass
+
+
 async def _serve(args) -> int:
     from .server import ServerConfig, server_port, start_server
     from .session import Engine
@@ -64,7 +83,7 @@ async def _serve(args) -> int:
     if written:
         print(f"tessera-engine: token written to {written}", file=sys.stderr, flush=True)
     if args.watch_stdin:  # the parent app holds our stdin: when it goes away, so do we
-        loop.run_in_executor(None, lambda: (sys.stdin.buffer.read(), loop.call_soon_threadsafe(stop.set)))
+        threading.Thread(target=_watch_stdin, args=(loop, stop), name="tessera-watch-stdin", daemon=True).start()
     await stop.wait()
     server.close()
     await server.wait_closed()

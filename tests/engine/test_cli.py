@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 SRC = "def total(xs):\n    s = 0\n    for x in xs:\n        print(x)\n        s += x\n    return s\n"
@@ -59,3 +61,25 @@ def test_serve_prints_url_first_and_writes_a_token_when_none_given(tmp_path, tin
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == 0  # SIGTERM is a clean shutdown
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_serve_watching_stdin_still_stops_on_a_signal(tiny_model_dir, sig):
+    import os
+    import signal
+
+    env = {**os.environ, "TESSERA_TOKEN": "t" * 24}
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--watch-stdin", "--model",
+                             str(tiny_model_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        assert proc.stdout.readline().startswith("ws://")
+        proc.send_signal(getattr(signal, sig))
+        assert proc.wait(10) == 0  # stdin is still open: the stdin watcher must not hold the exit
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            stream.close()
