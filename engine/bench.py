@@ -297,9 +297,8 @@ async def ttft_and_stop_figures(spec: ModelSpec, s: BenchSizes) -> dict:
 
 
 def transport_figures(model_dir: Path, s: BenchSizes) -> dict:
-    ws = peers.ws_round_trips(model_dir, s.round_trips)
-    http = peers.http_round_trips(s.round_trips)
-    fig = {"ws_overhead_ms": _ms(ws), "http_overhead_ms": _ms(http)}
+    trips = peers.round_trips(model_dir, s.round_trips, chunk=min(25, s.round_trips))
+    fig = {"ws_overhead_ms": _ms(trips["ws"]), "http_overhead_ms": _ms(trips["http"])}
     fig["ws_overhead_reduction"] = round(1 - fig["ws_overhead_ms"] / fig["http_overhead_ms"], 3)
     return fig
 

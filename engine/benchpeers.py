@@ -14,6 +14,7 @@ extra embedding tables left out).
 from __future__ import annotations
 
 import collections
+import contextlib
 import http.client
 import json
 import os
@@ -183,23 +184,22 @@ def _stop(proc: subprocess.Popen) -> None:
             stream.close()
 
 
-def http_round_trips(n: int) -> list[float]:
-    """Seconds per small JSON request, each on a new connection to a local HTTP server process."""
+@contextlib.contextmanager
+def http_endpoint():
+    """A local HTTP server process; yields ``trip(i)``: one small JSON request on a new connection."""
     proc = subprocess.Popen([sys.executable, "-c", _HTTP_SERVER], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
         port = int(proc.stdout.readline())
-        out = []
-        for i in range(n + 3):
-            body = json.dumps({"type": "ping", "id": i})
-            t0 = time.perf_counter()
+
+        def trip(i: int) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", port)
-            conn.request("POST", "/", body, {"Content-Type": "application/json", "Connection": "close"})
-            resp = conn.getresponse()
-            json.loads(resp.read())
+            conn.request("POST", "/", json.dumps({"type": "ping", "id": i}),
+                         {"Content-Type": "application/json", "Connection": "close"})
+            json.loads(conn.getresponse().read())
             conn.close()
-            out.append(time.perf_counter() - t0)
-        return out[3:]
+
+        yield trip
     finally:
         _stop(proc)
 
@@ -269,10 +269,12 @@ class _BlockingWebSocket:
         self.sock.close()
 
 
-def ws_round_trips(model_dir: Path, n: int) -> list[float]:
-    """Seconds per ping → pong over one persistent WebSocket to a real ``tessera-engine serve``.
+@contextlib.contextmanager
+def ws_endpoint(model_dir: Path):
+    """A real ``tessera-engine serve`` process and one persistent WebSocket to it, authenticated;
+    yields ``trip(i)``: one ``ping`` → ``pong``.
 
-    Like for like with ``http_round_trips``: both sides use a minimal blocking client on the calling
+    Like for like with :func:`http_endpoint`: both sides use a minimal blocking client on the calling
     thread (``http.client`` there, websockets' sans-I/O protocol over a socket here), so the figure is
     the transport and the server, not a client event loop. (Measured on a shared 2-core box against
     the same server: the asyncio client and ``websockets.sync``'s client, which hands each frame over
@@ -293,18 +295,40 @@ def ws_round_trips(model_dir: Path, n: int) -> list[float]:
             welcome = json.loads(ws.recv())
             if welcome.get("type") != "welcome":
                 raise RuntimeError(f"the engine refused the hello: {welcome}")
-            out = []
-            for i in range(n + 3):
-                t0 = time.perf_counter()
+
+            def trip(i: int) -> None:
                 ws.send(json.dumps({"type": "ping", "id": i}))
                 while json.loads(ws.recv()).get("type") != "pong":
                     pass
-                out.append(time.perf_counter() - t0)
-            return out[3:]
+
+            yield trip
         finally:
             ws.close()
     finally:
         _stop(proc)
+
+
+def round_trips(model_dir: Path, n: int, chunk: int = 25) -> dict[str, list[float]]:
+    """Seconds per round trip, ``n`` each over the WebSocket and over HTTP-per-request.
+
+    Both servers run at once and the two clients alternate in chunks of ``chunk`` requests, so a
+    change in the shared machine's load hits both alike; the first chunk of each warms up.
+    """
+    out: dict[str, list[float]] = {"ws": [], "http": []}
+    with ws_endpoint(model_dir) as ws_trip, http_endpoint() as http_trip:
+        trips = {"ws": ws_trip, "http": http_trip}
+        done = -chunk  # the first chunk is dropped
+        while done < n:
+            for name, trip in trips.items():
+                times = []
+                for i in range(chunk):
+                    t0 = time.perf_counter()
+                    trip(i)
+                    times.append(time.perf_counter() - t0)
+                if done >= 0:
+                    out[name].extend(times[: n - done])
+            done += chunk
+    return out
 
 
 def median_ms(seconds: list[float]) -> float:

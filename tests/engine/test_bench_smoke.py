@@ -41,3 +41,11 @@ def test_a_missing_peer_is_reported_not_fatal(tiny_model_dir, tmp_path, monkeypa
     assert fig["genai_ratio"] is None and fig["genai_status"].startswith("not installed")
     assert fig["optimum_ratio"] is None and fig["optimum_status"].startswith("not installed")
     assert fig["ours_twin_tok_s"] > 0
+
+
+def test_transport_round_trips_give_the_asked_count_from_both_servers(tiny_model_dir):
+    from engine import benchpeers
+
+    out = benchpeers.round_trips(tiny_model_dir, 7, chunk=3)  # chunks of 3: the last one is cut to fit
+    assert len(out["ws"]) == 7 and len(out["http"]) == 7
+    assert all(t > 0 for t in out["ws"] + out["http"])
