@@ -70,17 +70,20 @@ def _prompt(spec: ModelSpec, n: int, seed: int) -> list[int]:
     return [int(t) for t in np.random.default_rng(seed).integers(0, min(spec.config.vocab_size, 256), n)]
 
 
+PLAIN_WEIGHTS = ENGINE_WEIGHTS["plain"]  # the format the engine decodes in one token per step
+
+
 def decode_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
     """Fast loop (each weight format) and the naive loop, interleaved; same prompt and steps."""
     prompt = _prompt(spec, s.prompt_tokens, 0)
-    formats = [ENGINE_WEIGHTS] if quick else list(WEIGHT_FORMATS)
+    formats = [PLAIN_WEIGHTS] if quick else list(WEIGHT_FORMATS)
     runs = {w: fast_loop(FastDecoder(spec, weights=w), prompt, s.decode_steps) for w in formats}
     runs["naive"] = naive_loop(spec, prompt, s.decode_steps)
     res = interleaved(runs, s.repeats)
-    fig: dict = {"model": spec.name, "weights": ENGINE_WEIGHTS}
+    fig: dict = {"model": spec.name, "weights": PLAIN_WEIGHTS}
     for name in formats:
         fig[f"plain_tok_s_{name}"] = round(1 / statistics.median(x[0] for x in res[name]), 1)
-    default = [x[0] for x in res[ENGINE_WEIGHTS]]
+    default = [x[0] for x in res[PLAIN_WEIGHTS]]
     fig.update(plain_tok_s=round(1 / statistics.median(default), 1), per_token_ms=_ms(default),
                naive_per_token_ms=_ms(res["naive"]))
     fig["per_token_reduction"] = round(1 - fig["per_token_ms"] / fig["naive_per_token_ms"], 3)
@@ -96,7 +99,7 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
     """Ours vs genai vs Optimum on the twin without draft inputs (same weights), interleaved."""
     twin = load_spec(peers.plain_twin(spec, tmp / "plain")) if spec.extra_inputs else spec
     prompt = _prompt(spec, s.prompt_tokens, 1)
-    ours = fast_loop(FastDecoder(twin, weights=ENGINE_WEIGHTS), prompt, s.decode_steps)
+    ours = fast_loop(FastDecoder(twin, weights=PLAIN_WEIGHTS), prompt, s.decode_steps)
     _, tokens = ours()
     runs = {"ours": ours}
     fig: dict = {"ours_twin_tok_s": None, "genai_tok_s": None, "genai_ratio": None,
@@ -104,14 +107,14 @@ def peer_figures(spec: ModelSpec, s: BenchSizes, tmp: Path) -> dict:
     try:
         # An end token our greedy run never chose keeps genai from stopping early: same work.
         eos = next(i for i in range(twin.config.vocab_size) if i not in set(tokens))
-        step_bits = WEIGHT_FORMATS[ENGINE_WEIGHTS][1]  # the timed calls are single-token steps
+        step_bits = WEIGHT_FORMATS[PLAIN_WEIGHTS][1]  # the timed calls are single-token steps
         runs["genai"] = peers.genai_runner(peers.genai_folder(twin, tmp / "genai", eos, quant_bits=step_bits),
                                            prompt, s.decode_steps)
     except peers.PeerMissing as exc:
         fig["genai_status"] = f"not installed: {exc}"
     except Exception as exc:  # a peer's failure is a finding, not a crash
         fig["genai_status"] = f"failed: {type(exc).__name__}: {exc}"
-    if ENGINE_WEIGHTS != "float32":  # Optimum runs float32 weights: compare with ours on those too
+    if PLAIN_WEIGHTS != "float32":  # Optimum runs float32 weights: compare with ours on those too
         runs["ours_float32"] = fast_loop(FastDecoder(twin, weights="float32"), prompt, s.decode_steps)
     try:
         runs["optimum"] = peers.optimum_runner(twin.folder, prompt, max(4, s.decode_steps // 2))
@@ -183,18 +186,18 @@ async def _run(eng, sid: str, rid: str, instruction: str, selection, max_tokens:
 
 
 async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dict:
-    """Each edit with speculation off and on, in the default weight format and (full run) the others."""
+    """Each edit with speculation off and on: through the engine as it runs (each mode in its own
+    weight format, see ENGINE_WEIGHTS) and, in a full run, in every format alone."""
     from .session import Document
 
     eng = _engine(spec.folder)
     main = eng.decoder
-    default = getattr(main, "weights", "plain")
-    decoders = {default: main}
+    decoders = {"engine": main}
     if not quick and isinstance(main, FastDecoder):
-        decoders.update({w: FastDecoder(spec, weights=w) for w in WEIGHT_FORMATS if w != default})
+        decoders.update({w: FastDecoder(spec, weights=w) for w in WEIGHT_FORMATS})
     tok = {(f, sp): 0 for f in decoders for sp in (False, True)}
     secs = {(f, sp): 0.0 for f in decoders for sp in (False, True)}
-    same_as_default = {f: 0 for f in decoders}
+    same_as_float32 = {f: 0 for f in decoders}
     accepted = proposed = 0
     same = {f: True for f in decoders}  # speculation on and off gave the same text
     try:
@@ -213,25 +216,30 @@ async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dic
                     if st.get("tokens", 0) > 1 and st.get("tok_s"):
                         tok[fmt, speculate] += st["tokens"] - 1
                         secs[fmt, speculate] += (st["tokens"] - 1) / st["tok_s"]
-                    if speculate and fmt == default:
+                    if speculate and fmt == "engine":
                         accepted += st.get("accepted_draft", 0)
                         proposed += st.get("proposed_draft", 0)
                 same[fmt] &= texts[fmt, True] == texts[fmt, False]
-                same_as_default[fmt] += texts[fmt, False] == texts[default, False]
+            ref = texts.get(("float32", False))
+            for fmt in decoders:
+                same_as_float32[fmt] += ref is not None and texts[fmt, False] == ref
         rate = {key: tok[key] / secs[key] if secs[key] else None for key in tok}
-        fig = {"edit_cases": len(cases), "edit_tokens": tok[default, False],
-               "speculative_tok_s": rate[default, True] and round(rate[default, True], 1),
-               "plain_edit_tok_s": rate[default, False] and round(rate[default, False], 1),
-               "speculative_speedup": _ratio(rate[default, True], rate[default, False]),
+        fig = {"edit_cases": len(cases), "edit_tokens": tok["engine", False],
+               "speculative_tok_s": rate["engine", True] and round(rate["engine", True], 1),
+               "plain_edit_tok_s": rate["engine", False] and round(rate["engine", False], 1),
+               "speculative_speedup": _ratio(rate["engine", True], rate["engine", False]),
                "acceptance_rate": round(accepted / proposed, 3) if proposed else 0.0,
-               "accepted_draft": accepted, "proposed_draft": proposed, "speculative_output_identical": same[default],
-               "engine_decoder": type(main).__name__}
+               "accepted_draft": accepted, "proposed_draft": proposed,
+               "speculative_output_identical": same["engine"],
+               "engine_decoder": type(main).__name__, "engine_weights": dict(getattr(main, "modes", None) or {})}
         for fmt in decoders:
-            if fmt != default:
-                fig[f"edit_output_same_{fmt}"] = round(same_as_default[fmt] / len(cases), 3) if cases else None
-                fig[f"speculative_tok_s_{fmt}"] = rate[fmt, True] and round(rate[fmt, True], 1)
-                fig[f"plain_edit_tok_s_{fmt}"] = rate[fmt, False] and round(rate[fmt, False], 1)
-                fig[f"speculative_output_identical_{fmt}"] = same[fmt]
+            if fmt == "engine":
+                continue
+            fig[f"speculative_tok_s_{fmt}"] = rate[fmt, True] and round(rate[fmt, True], 1)
+            fig[f"plain_edit_tok_s_{fmt}"] = rate[fmt, False] and round(rate[fmt, False], 1)
+            fig[f"speculative_speedup_{fmt}"] = _ratio(rate[fmt, True], rate[fmt, False])
+            fig[f"speculative_output_identical_{fmt}"] = same[fmt]
+            fig[f"edit_output_same_as_float32_{fmt}"] = round(same_as_float32[fmt] / len(cases), 3) if cases else None
         return fig
     finally:
         eng.decoder = main

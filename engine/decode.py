@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import DoneEvent, RedirectEvent, TokenEvent
+from .fastrunner import use_for
 from .modelspec import ModelSpec
 from .prompts import build_edit_prompt
 from .runner import Cancelled, ContextOverflow, OnnxDecoder
@@ -73,15 +74,20 @@ class _Drafts:
 
             self.aligner = make_aligner(spec.aligner or {}, source_ids, instruction_ids)
 
+    @property
+    def predicts_output(self) -> bool:
+        """The model's aligner proposes drafts itself (``lookahead``): no prompt lookup is needed."""
+        return self.aligner is not None and hasattr(self.aligner, "lookahead")
+
     def for_prompt(self, n: int) -> dict[str, np.ndarray] | None:
         return self.aligner.prompt_features(n) if self.aligner else None
 
-    def push(self, tok: int) -> dict[str, np.ndarray] | None:
+    def push(self, tok: int) -> dict[str, list[int]] | None:
         """Record an emitted token; return the features to feed with it."""
         if not self.aligner:
             return None
         self.aligner.push(tok)
-        return {k: np.asarray([v], dtype=np.int64) for k, v in self.aligner.next_features().items()}
+        return {k: [v] for k, v in self.aligner.next_features().items()}  # one row; decoders take lists
 
     def feed(self, pending: int, k: int, lookup: PromptLookup | None) -> tuple[list[int], dict | None]:
         """The proposal to verify after `pending`, and the features for [pending] + proposal.
@@ -93,7 +99,7 @@ class _Drafts:
         first = self.push(pending)
         if k <= 0:
             proposal: list[int] = []
-        elif self.aligner is not None and hasattr(self.aligner, "lookahead"):
+        elif self.predicts_output:
             proposal = [int(t) for t in self.aligner.lookahead(k)]
         else:
             proposal = lookup.propose(k) if lookup is not None else []
@@ -139,12 +145,24 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
     return logits, drafts, prompt.source_ids, keep
 
 
-def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable[[object], None]) -> None:
+def _lookup(job: EditJob, drafts: _Drafts, source_ids: list[int]) -> PromptLookup | None:
+    """Prompt lookup drafts for speculation, unless speculation is off or the aligner drafts."""
+    if not job.speculate or drafts.predicts_output:
+        return None
+    return PromptLookup([source_ids, list(job.output_ids)])
+
+
+def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable[[object], None],
+                 wake: Callable[[], None] | None = None) -> None:
     """Run (or continue) `job` to its end, posting TokenEvent/RedirectEvent and one DoneEvent.
+
+    With `wake`, `post` may hold events back until `wake()` hands them over; the loop calls it
+    right before each forward pass and prefill (which run outside the GIL), and at the end.
 
     Loop state: `pending` is the last emitted token, not yet in the KV cache; each forward pass
     feeds it plus any speculative proposal (see engine/speculative.py).
     """
+    wake = wake or (lambda: None)
     t0 = job.t_arrival
     ms = lambda: round((time.monotonic() - t0) * 1e3, 3)  # noqa: E731
     job.segments += 1
@@ -164,21 +182,24 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     def emit(tok: int, from_draft: bool) -> None:
         nonlocal t_first, t_last, produced
         t_last = time.monotonic()
+        t_ms = round((t_last - t0) * 1e3, 3)
         if t_first is None:
             t_first = t_last
-            stats["ttft_ms"] = ms()
+            stats["ttft_ms"] = t_ms
         text = job._stream.push(tok)
         job.output_ids.append(tok)
         job.output_text += text
         produced += 1
-        post(TokenEvent(job.request_id, len(job.output_ids) - 1, text, 1, ms(), ms(), int(from_draft)))
+        post(TokenEvent(job.request_id, len(job.output_ids) - 1, text, 1, t_ms, t_ms, int(from_draft)))
 
     try:
+        use_for(dec, job.speculate)  # the request's weight format (engine/fastrunner.py ENGINE_WEIGHTS)
+        stats["weights"] = getattr(dec, "weights", "float32")
         t_p = time.monotonic()
         logits, drafts, source_ids, keep = _prepare(dec, spec, job)
         stats.update(prompt_tokens=dec.length - len(job.output_ids), cached_tokens=keep,
                      prefill_ms=round((time.monotonic() - t_p) * 1e3, 3))
-        lookup = PromptLookup([source_ids, list(job.output_ids)]) if job.speculate else None
+        lookup = _lookup(job, drafts, source_ids)
         if lookup is not None:
             for i in range(1, len(job.output_ids) + 1):
                 lookup.observe(job.output_ids[:i])
@@ -194,8 +215,9 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 job.instruction = new_instruction
                 stats["redirects"] += 1
                 post(RedirectEvent(job.request_id, len(job.output_ids), len(job.output_text), new_instruction))
+                wake()
                 logits, drafts, source_ids, keep = _prepare(dec, spec, job)
-                lookup = PromptLookup([source_ids, list(job.output_ids)]) if job.speculate else None
+                lookup = _lookup(job, drafts, source_ids)
                 if lookup is not None:
                     lookup.observe(job.output_ids)
                 pending = None
@@ -219,6 +241,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
             k = min(k_sched.k, room) if job.speculate else 0
             proposal, features = drafts.feed(pending, k, lookup)
             base = dec.length
+            wake()  # hand over the tokens so far while this forward runs outside the GIL
             if job.sampling.greedy:  # the graph chose each row's token: no logits cross to Python
                 choices = dec.forward_greedy([pending, *proposal], features)
                 choose = choices.__getitem__
@@ -276,3 +299,4 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         acceptance_rate=round(spec_stats.acceptance_rate, 4),
     )
     post(DoneEvent(job.request_id, reason, stats, job.output_text))
+    wake()

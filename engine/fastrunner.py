@@ -41,12 +41,17 @@ from .runner import Cancelled, ContextOverflow, cached_prefix, session_options
 # (float32 verify, int8 steps) and is measured, not used. The sessions share one KV buffer.
 WEIGHT_FORMATS = {"float32": (0, 0, 0), "int8": (0, 8, 8), "int4": (0, 4, 4), "mixed8": (0, 0, 8)}
 DEFAULT_WEIGHTS = "float32"  # FastDecoder's own default: logits equal the plain runner's
-# What the engine runs (make_decoder): int8. On the bundled model's 1,200 held-out edits it gave
-# the same text as float32 in every edit and speculative output equal to plain greedy output in
-# every edit, at ~1.7x the decode rate (the step is bound by reading the weights from cache).
-# int4 changed 1 edit in 360 and once flipped a near-tie between a k-token verify and single
-# steps (activation rounding amplifies their ~1e-6 differences 16x more than int8 does).
-ENGINE_WEIGHTS = "int8"
+# What the engine runs (make_decoder), by decode mode; a request runs in one format from start to
+# end, so speculation's output equals plain greedy decoding on the same weights.
+# - speculative (every edit the app sends): float32. Verifying k drafted tokens in one forward is
+#   compute-bound, and float32 MatMul beats MatMulNBits from ~12 rows on (measured: 17 rows 120 vs
+#   139 us/row at position 200; edits with drafts 6,000-6,800 vs 4,700-5,100 tok/s).
+# - plain (speculation off): int8, 1.7-1.9x faster single steps (a step reads every weight once
+#   and is bound by reading them from cache). On the bundled model's 1,200 held-out edits int8 gave
+#   the same text as float32 in every edit (`python -m engine.training evaluate`). int4 changed 1
+#   edit in 360 and once flipped a near-tie between a k-token verify and single steps (activation
+#   rounding amplifies their ~1e-6 differences 16x more than int8 does).
+ENGINE_WEIGHTS = {"speculative": "float32", "plain": "int8"}
 MAX_SLOTS = 24  # call shapes kept bound at once (1-token steps, k-token verifies, prefill chunks)
 
 
@@ -61,6 +66,8 @@ class _Slot:
     total: np.ndarray  # int32 scalar: tokens in the cache after this call
     logits: np.ndarray  # float32 [1, rows, vocab], written by the session
     next_ids: np.ndarray  # int64 [1, rows]: argmax(logits + the model's ban bias), by the session
+    step_ids: np.ndarray | None = None  # flat view of `ids` for one-token calls (one write per step)
+    total_flat: np.ndarray | None = None  # 1-element view of `total`
 
 
 def _read_model(spec: ModelSpec) -> onnx.ModelProto:
@@ -70,11 +77,15 @@ def _read_model(spec: ModelSpec) -> onnx.ModelProto:
 class FastDecoder:
     """A single-sequence decoder on the fused graph. Not thread-safe: use it from one thread."""
 
-    def __init__(self, model: str | Path | ModelSpec, threads: int = 1, weights: str = DEFAULT_WEIGHTS):
+    def __init__(self, model: str | Path | ModelSpec, threads: int = 1, weights: str = DEFAULT_WEIGHTS,
+                 also: tuple[str, ...] = ()):
+        """`weights`: the format `forward` runs in; `also`: formats `use` can switch to later (their
+        sessions are built now and share the KV buffer, so the cache survives a switch)."""
         self.spec = model if isinstance(model, ModelSpec) else load_spec(model)
         cfg = self.spec.config
-        if weights not in WEIGHT_FORMATS:
-            raise ValueError(f"unknown weight format {weights!r}; one of {sorted(WEIGHT_FORMATS)}")
+        for name in (weights, *also):
+            if name not in WEIGHT_FORMATS:
+                raise ValueError(f"unknown weight format {name!r}; one of {sorted(WEIGHT_FORMATS)}")
         if cfg.head_dim % 16 or cfg.num_attention_heads % cfg.num_key_value_heads:
             raise ValueError(f"{self.spec.name}: the fused attention needs head_dim % 16 == 0 and whole "
                              f"query groups (head_dim {cfg.head_dim}); use OnnxDecoder")
@@ -83,10 +94,8 @@ class FastDecoder:
         except KeyError as exc:
             raise ValueError(f"{self.spec.onnx_path}: no initializer {exc}; not a Tessera-built graph") from None
         self._extra_rows = {n: named[f"embed_extra.{n}"].shape[0] for n in self.spec.extra_inputs}
-        self.weights = weights  # a WEIGHT_FORMATS name
-        bits_of = WEIGHT_FORMATS[weights]
         sessions = {}
-        for bits in set(bits_of):
+        for bits in sorted({b for name in (weights, *also) for b in WEIGHT_FORMATS[name]}):
             opts = FastGraphOptions(max_length=self.context_length, quant_bits=bits, greedy_bias=self.spec.ban_bias)
             graph = build_fast_decoder_onnx(named, cfg, self.spec.extra_inputs, opts)
             try:
@@ -95,9 +104,9 @@ class FastDecoder:
             except Exception as exc:  # ORT raises its own exception types for bad graphs
                 raise ValueError(f"{self.spec.onnx_path}: cannot build the fused graph: {exc}") from None
         del named
-        # Call kind → session: 0 = prefill chunk, 1 = k-token forward, 2 = single-token step.
-        self._sessions = [sessions[b] for b in bits_of]
-        self.session = self._sessions[1]
+        self._bits_sessions = sessions  # weight bits → session
+        self.modes: dict[str, str] | None = None  # decode mode → format, set by make_decoder
+        self.use(weights)
         shape = (1, cfg.num_key_value_heads, self.context_length, cfg.head_dim)
         self._kv: dict[str, ort.OrtValue] = {}  # past name → shared past/present buffer
         self._kv_arrays: list[np.ndarray] = []  # keeps the buffers' memory alive
@@ -111,11 +120,24 @@ class FastDecoder:
         self._extra_offsets = np.cumsum(sizes)[:-1].tolist()
         self._extra_limits = sizes[1:]  # rows of each extra table
         self._vocab = cfg.vocab_size
-        self._slots: OrderedDict[tuple[int, int, int], _Slot] = OrderedDict()
+        self._slots: OrderedDict[tuple[int, int, int], _Slot] = OrderedDict()  # (tokens, rows, bits)
         self.cancel = threading.Event()  # set from any thread to abort a running prefill
         self.tokens: list[int] = []  # token ids currently in the cache, in order
         # Extra inputs per cached position (the prefix cache compares them too), one column each.
         self._features = np.zeros((self.context_length, len(self.spec.extra_inputs)), np.int64)
+
+    @property
+    def formats(self) -> list[str]:
+        """The weight formats whose sessions this decoder holds (`use` switches between them)."""
+        return [name for name, bits in WEIGHT_FORMATS.items() if set(bits) <= set(self._bits_sessions)]
+
+    def use(self, weights: str) -> None:
+        """Run later calls in another held format; the KV cache and its tokens stay valid."""
+        if weights not in self.formats:
+            raise ValueError(f"weight format {weights!r} was not loaded (loaded: {self.formats})")
+        self.weights = weights  # a WEIGHT_FORMATS name
+        self._bits = WEIGHT_FORMATS[weights]  # call kind → weight bits (prefill, k-token, step)
+        self.session = self._bits_sessions[self._bits[1]]
 
     @staticmethod
     def supports(spec: ModelSpec) -> bool:
@@ -152,13 +174,14 @@ class FastDecoder:
             del self.tokens[max(0, length):]
 
     def _slot(self, n: int, rows: int, kind: int) -> _Slot:
-        key = (n, rows, kind)
+        bits = self._bits[kind]
+        key = (n, rows, bits)
         slot = self._slots.get(key)
         if slot is not None:
-            if kind != 2:  # the step slot is used every token: skip the LRU bookkeeping
+            if n != 1:  # step slots are used every token: skip the LRU bookkeeping
                 self._slots.move_to_end(key)
             return slot
-        session = self._sessions[kind]
+        session = self._bits_sessions[bits]
         b = session.io_binding()
         ids = np.zeros((1, n, 1 + len(self.spec.extra_inputs)), np.int64)
         seqlens = np.zeros(1, np.int32)
@@ -180,12 +203,13 @@ class FastDecoder:
             b.bind_ortvalue_input(past, ov)
             b.bind_ortvalue_output(past.replace("past_key_values.", "present."), ov)
         # Calling the bound C++ method directly skips the Python wrapper on every call.
-        slot = _Slot(b, session._sess.run_with_iobinding, ids, seqlens, total, logits, next_ids)
+        slot = _Slot(b, session._sess.run_with_iobinding, ids, seqlens, total, logits, next_ids,
+                     ids.reshape(-1) if n == 1 else None, total.reshape(1))
         slot._keep = keep  # type: ignore[attr-defined]
         self._slots[key] = slot
         while len(self._slots) > MAX_SLOTS:
             oldest = next(iter(self._slots))
-            if oldest[2] == 2:
+            if oldest[0] == 1:  # step slots stay bound
                 self._slots.move_to_end(oldest)
                 continue
             del self._slots[oldest]
@@ -200,22 +224,26 @@ class FastDecoder:
         if start + n > self.context_length:
             raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
         slot = self._slot(n, rows, kind)
-        if n == 1:  # the decode step: scalar writes, no temporary arrays
+        if n == 1:  # the decode step: one write per input, no temporary arrays
             tok = int(ids[0])
             if not 0 <= tok < self._vocab:  # the stacked table would read another table's row
                 raise ValueError(f"token id {tok} is outside the vocabulary (0..{self._vocab - 1})")
-            slot.ids[0, 0, 0] = tok
-            for j, name in enumerate(self.spec.extra_inputs):
-                values = None if extra is None else extra.get(name)
-                if values is None:
-                    raise ValueError(f"extra input {name!r} is required by this model")
-                value = int(values[0])
-                if not 0 <= value < self._extra_limits[j]:
-                    raise ValueError(f"extra input {name!r} value {value} is outside its table")
-                self._features[start, j] = value
-                slot.ids[0, 0, j + 1] = value + self._extra_offsets[j]
+            row = [tok]
+            if self._extra_limits:
+                values = []
+                for j, name in enumerate(self.spec.extra_inputs):
+                    given = None if extra is None else extra.get(name)
+                    if given is None:
+                        raise ValueError(f"extra input {name!r} is required by this model")
+                    value = int(given[0])
+                    if not 0 <= value < self._extra_limits[j]:
+                        raise ValueError(f"extra input {name!r} value {value} is outside its table")
+                    values.append(value)
+                    row.append(value + self._extra_offsets[j])
+                self._features[start] = values
+            slot.step_ids[:] = row
             slot.seqlens_k[0] = start
-            slot.total[...] = start + 1
+            slot.total_flat[0] = start + 1
             slot.run(slot.binding._iobinding, None)
             self.tokens.append(tok)
             return slot
@@ -267,13 +295,29 @@ class FastDecoder:
         return cached_prefix(self.tokens, self.features, ids, extra)
 
 
-def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True, weights: str = ENGINE_WEIGHTS):
-    """The fastest decoder this model folder supports: FastDecoder, else the plain OnnxDecoder."""
+def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True, weights: dict[str, str] | None = None):
+    """The fastest decoder this model folder supports: FastDecoder, else the plain OnnxDecoder.
+
+    `weights` maps each decode mode to its format (default ENGINE_WEIGHTS); the FastDecoder holds
+    them all and :func:`use_for` switches per request.
+    """
     from .runner import OnnxDecoder
 
+    modes = {**ENGINE_WEIGHTS, **(weights or {})}
     if fast and FastDecoder.supports(spec):
         try:
-            return FastDecoder(spec, threads=threads, weights=weights)
+            dec = FastDecoder(spec, threads=threads, weights=modes["speculative"], also=(modes["plain"],))
+            dec.modes = modes
+            return dec
         except ValueError:  # e.g. an ONNX Runtime without the contrib kernels
             pass
     return OnnxDecoder(spec, threads=threads)
+
+
+def use_for(dec, speculate: bool) -> None:
+    """Put a decoder made by :func:`make_decoder` in its format for this request's decode mode."""
+    modes = getattr(dec, "modes", None)
+    if modes:
+        name = modes["speculative" if speculate else "plain"]
+        if dec.weights != name:
+            dec.use(name)

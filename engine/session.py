@@ -67,10 +67,11 @@ class Engine:
 
     def warmup(self) -> None:
         """Run one short edit so first-touch allocation is not charged to the user's first request."""
-        job = EditJob(request_id="warmup", instruction="rename x to y", code="def f(x):\n    return x\n",
-                      max_tokens=8)
-        self._worker.submit(run_edit_job, self.decoder, self.spec, job, lambda ev: None).result()
-        self.decoder.reset()
+        for speculate in (False, True):  # each decode mode's weight format (engine/fastrunner.py)
+            job = EditJob(request_id="warmup", instruction="rename x to y", code="def f(x):\n    return x\n",
+                          max_tokens=8, speculate=speculate)
+            self._worker.submit(run_edit_job, self.decoder, self.spec, job, lambda ev: None).result()
+            self.decoder.reset()
 
     def close(self) -> None:
         for job in self._active.values():
@@ -227,7 +228,8 @@ class Engine:
             yield notice
         seg_start = len(job.output_ids)  # output index where this run's tokens begin
         released_end, released_chars = seg_start, len(job.output_text)  # what the client has seen
-        future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post)
+        future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post_quiet,
+                                      mailbox.wake)
         pending: list = []
         try:
             while True:

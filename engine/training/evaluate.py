@@ -71,9 +71,11 @@ def greedy_edit(dec: OnnxDecoder, instruction: str, code: str, max_new: int = 40
 
 def engine_decoder(spec):
     """The decoder the engine picks for this folder: the fused graph when it supports it."""
-    from ..fastrunner import make_decoder
+    from ..fastrunner import make_decoder, use_for
 
-    return make_decoder(spec, threads=1)
+    dec = make_decoder(spec, threads=1)
+    use_for(dec, speculate=False)  # greedy_edit decodes one token per step: the plain mode's format
+    return dec
 
 
 def float32_twin(dec):

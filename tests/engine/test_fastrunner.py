@@ -234,3 +234,24 @@ def test_plain_runner_greedy_choices_equal_the_fused_graphs(pair):
     plain.reset()
     fast.reset()
     assert plain.forward_greedy(ids, extra) == fast.forward_greedy(ids, extra)
+
+
+def test_one_decoder_switches_weight_formats_on_one_kv_cache(tiny_model_dir):
+    spec = load_spec(tiny_model_dir)
+    ids, _ = _inputs(spec, 30, seed=5)
+    both = FastDecoder(spec, weights="float32", also=("int8",))
+    assert both.formats == ["float32", "int8", "mixed8"]  # mixed8 needs no session beyond those two
+    only8 = FastDecoder(spec, weights="int8")
+    for dec in (both, only8):
+        dec.prefill(ids[:20], chunk=8)  # prefill runs float32 in every format
+    both.use("int8")
+    got = [both.forward([t]) for t in ids[20:]]
+    want = [only8.forward([t]) for t in ids[20:]]
+    np.testing.assert_array_equal(np.concatenate(got), np.concatenate(want))  # same sessions, same cache
+    both.use("float32")
+    both.rewind(20)
+    plain = OnnxDecoder(spec)
+    plain.forward(ids[:20])
+    np.testing.assert_allclose(both.forward(ids[20:]), plain.forward(ids[20:]), atol=2e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="not loaded"):
+        both.use("int4")

@@ -4,6 +4,7 @@ import pytest
 
 from engine.sampling import SamplingParams
 from engine.session import Document, Engine
+from engine.fastrunner import ENGINE_WEIGHTS, make_decoder
 from engine.speculative import AdaptiveK, PromptLookup
 
 
@@ -44,9 +45,13 @@ def test_adaptive_k_grows_on_full_runs_and_shrinks_on_misses():
     assert k.k == 4
 
 
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir):
+@pytest.fixture(scope="module", params=["float32", "int8"])
+def engine(request, tiny_model_dir):
+    """An engine whose speculative and plain modes share one weight format: speculation must not
+    change the output on the same weights (the engine's own default runs each mode in its fastest
+    format; see test_each_decode_mode_runs_in_its_own_weight_format)."""
     eng = Engine(tiny_model_dir)
+    eng.decoder = make_decoder(eng.spec, weights={"speculative": request.param, "plain": request.param})
     yield eng
     eng.close()
 
@@ -87,3 +92,17 @@ def test_copyable_source_is_mostly_accepted(engine):
     done, tokens = run(engine, "Y" * 90, "x", True, max_tokens=80)
     assert done.stats["accepted_draft"] >= 60
     assert done.stats["verify_passes"] < 30  # many tokens per forward pass
+
+
+def test_each_decode_mode_runs_in_its_own_weight_format(tiny_model_dir):
+    eng = Engine(tiny_model_dir)
+    try:
+        code = "def f(x):\n    return x\n"
+        plain, _ = run(eng, code, "rename x to y", False, max_tokens=12)
+        fast, _ = run(eng, code, "rename x to y", True, max_tokens=12)
+        again, _ = run(eng, code, "rename x to y", False, max_tokens=12)
+    finally:
+        eng.close()
+    assert plain.stats["weights"] == again.stats["weights"] == ENGINE_WEIGHTS["plain"] == "int8"
+    assert fast.stats["weights"] == ENGINE_WEIGHTS["speculative"] == "float32"
+    assert plain.text == again.text  # switching formats back and forth keeps the cache consistent
