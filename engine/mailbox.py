@@ -4,6 +4,10 @@
 on a busy 2-core machine): at 1,000+ tokens/s that alone would cap the stream. The worker appends
 to a deque and wakes the loop only when the consumer has taken everything it was told about, so a
 burst of tokens costs one wake-up and arrives as one batch.
+
+A worker may also post quietly and ``wake`` the loop itself just before it leaves Python (an ONNX
+Runtime call releases the GIL): the consumer then runs while the worker computes, instead of
+taking the GIL from the worker's own Python between two forward passes.
 """
 
 from __future__ import annotations
@@ -22,10 +26,19 @@ class Mailbox:
         self._ready = asyncio.Event()
 
     def post(self, item: object) -> None:
-        """Called from any thread."""
+        """Called from any thread: add an item and wake the consumer."""
+        self.post_quiet(item)
+        self.wake()
+
+    def post_quiet(self, item: object) -> None:
+        """Add an item without waking the consumer; the poster calls `wake` soon after."""
         with self._lock:
             self._items.append(item)
-            if self._signalled:
+
+    def wake(self) -> None:
+        """Wake the consumer if items wait and no wake-up is on its way already."""
+        with self._lock:
+            if self._signalled or not self._items:
                 return
             self._signalled = True
         self._loop.call_soon_threadsafe(self._ready.set)
