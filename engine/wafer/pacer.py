@@ -51,11 +51,13 @@ class Pacer:
         if self.emulation.paced:
             due_s = self._t0_s + self.emulation.release_ms(n_tokens - 1) / 1000.0
             now = self._clock()
-            if now < due_s:
-                await self._sleep(due_s - now)
-            elif now > due_s:
+            if now > due_s:
                 self._late_tokens += 1
                 self._lag_ms = max(self._lag_ms, (now - due_s) * 1000.0)
+            # Loop: an event loop's timers may fire early (uvloop's run on a millisecond clock).
+            while now < due_s:
+                await self._sleep(due_s - now)
+                now = self._clock()
         now = self._clock()
         if self._first_release_s is None:
             self._first_release_s = now

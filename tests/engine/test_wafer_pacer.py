@@ -110,3 +110,19 @@ def test_real_clock_paces_the_bundled_model_on_a_wafer():
     elapsed_ms = asyncio.run(run())
     assert elapsed_ms >= emu.release_ms(4)
     assert pacer.stats()["released_tokens"] == 5
+
+
+def test_a_timer_that_fires_early_never_releases_a_token_early():
+    # uvloop's timers run on a millisecond clock and may wake a sleep up to ~1 ms early.
+    emu = emulation("h100x8", "llama-3.1-8b", 100)
+    clock = FakeClock()
+
+    async def early_sleep(seconds: float) -> None:  # 1 ms short; a wake-up itself takes 0.05 ms
+        clock.now_s += max(seconds - 0.001, 0.0) + 0.00005
+
+    pacer = Pacer(emu, clock=clock, sleep=early_sleep)
+    pacer.start()
+    for n in range(1, 6):
+        asyncio.run(pacer.wait_release(n))
+        assert (clock() - 1000.0) * 1000 >= emu.release_ms(n - 1) - 1e-9
+    assert pacer.lag_ms == 0.0
