@@ -248,6 +248,10 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
             else:  # sample row by row: a rejected row must not consume the generator
                 rows = dec.forward([pending, *proposal], features)
                 choose = lambda i: sample(rows[i] + ban, job.sampling, rng)  # noqa: E731
+            if job.stop.is_set():  # stopped while this pass ran: nothing computed after the stop is shown
+                dec.rewind(base)
+                reason = "stop"
+                break
             if proposal:
                 spec_stats.proposed += len(proposal)
                 spec_stats.verify_passes += 1

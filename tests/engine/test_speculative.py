@@ -106,3 +106,35 @@ def test_each_decode_mode_runs_in_its_own_weight_format(tiny_model_dir):
     assert plain.stats["weights"] == again.stats["weights"] == ENGINE_WEIGHTS["plain"] == "int8"
     assert fast.stats["weights"] == ENGINE_WEIGHTS["speculative"] == "float32"
     assert plain.text == again.text  # switching formats back and forth keeps the cache consistent
+
+
+@pytest.mark.parametrize("speculate", [False, True])
+def test_a_stop_during_a_forward_pass_shows_nothing_that_pass_computed(tiny_model_dir, speculate):
+    from engine.decode import EditJob, run_edit_job
+    from engine.modelspec import load_spec
+
+    spec = load_spec(tiny_model_dir)
+    dec = make_decoder(spec)
+    job = EditJob("r", "rename x to y", "def f(x):\n    y = x + 1\n    return x * y\n" * 3, max_tokens=200,
+                  speculate=speculate)
+    real, calls, shown_at_stop = dec.forward_greedy, [], []
+    events = []
+
+    def forward_greedy(ids, extra=None):  # the stop arrives while the third pass computes
+        out = real(ids, extra)
+        calls.append(len(ids))
+        if len(calls) == 3:
+            shown_at_stop.append(len(job.output_ids))
+            job.stop.set()
+        return out
+
+    dec.forward_greedy = forward_greedy
+    run_edit_job(dec, spec, job, events.append)
+    done = events[-1]
+    assert done.type == "done" and done.reason == "stop"
+    tokens = [e for e in events if e.type == "token"]
+    assert len(calls) == 3  # no pass started after the stop
+    assert len(job.output_ids) == shown_at_stop[0] == sum(e.count for e in tokens) == done.stats["tokens"]
+    # The cache keeps the shown output up to the last token, which was fed to the discarded pass.
+    n = len(job.output_ids)
+    assert n >= 2 and dec.tokens[-(n - 1):] == job.output_ids[:-1]
