@@ -42,6 +42,7 @@ class EditJob:
     output_text: str = ""  # all output text so far
     segments: int = 0  # how many times the job has run (1 + redirects after a finish)
     pacing_args: tuple = (None, None)  # (hardware profile, emulated model) the client asked for
+    running: bool = False  # on the worker now: a stop also interrupts the decoder's current call
     _redirect_to: str | None = None  # pending mid-stream redirect
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stream: StreamDecoder | None = None  # detokenizer state, kept across redirects
@@ -192,6 +193,10 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         produced += 1
         post(TokenEvent(job.request_id, len(job.output_ids) - 1, text, 1, t_ms, t_ms, int(from_draft)))
 
+    dec.cancel.clear()  # a stop meant for an earlier job must not cut this one short
+    job.running = True
+    if job.stop.is_set():  # stopped while queued: no prefill either
+        dec.cancel.set()
     try:
         use_for(dec, job.speculate)  # the request's weight format (engine/fastrunner.py ENGINE_WEIGHTS)
         stats["weights"] = getattr(dec, "weights", "float32")
@@ -285,6 +290,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     except Exception as exc:  # never let a worker failure hang the client
         reason = "error"
         stats["error"] = {"code": "engine_error", "message": f"{type(exc).__name__}: {exc}"}
+    job.running = False
     tail = job._stream.flush() if reason in ("eos", "length", "error") else ""
     if tail:
         job.output_text += tail

@@ -19,7 +19,6 @@ so a model folder ships one graph. Folders whose initializers lack the names of
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import onnxruntime as ort
 
 from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_onnx
 from .modelspec import ModelSpec, load_spec
-from .runner import Cancelled, ContextOverflow, cached_prefix, session_options
+from .runner import Cancelled, ContextOverflow, Interrupt, cached_prefix, session_options
 
 # Weight formats: name → bits of (prefill, k-token forward, single-token step); 0 = float32
 # MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 weights (accuracy level 4:
@@ -121,7 +120,7 @@ class FastDecoder:
         self._extra_limits = sizes[1:]  # rows of each extra table
         self._vocab = cfg.vocab_size
         self._slots: OrderedDict[tuple[int, int, int], _Slot] = OrderedDict()  # (tokens, rows, bits)
-        self.cancel = threading.Event()  # set from any thread to abort a running prefill
+        self.cancel = Interrupt()  # set from any thread to abort a running forward or prefill
         self.tokens: list[int] = []  # token ids currently in the cache, in order
         # Extra inputs per cached position (the prefix cache compares them too), one column each.
         self._features = np.zeros((self.context_length, len(self.spec.extra_inputs)), np.int64)
@@ -215,6 +214,14 @@ class FastDecoder:
             del self._slots[oldest]
         return slot
 
+    def _run(self, slot: _Slot) -> None:
+        try:
+            slot.run(slot.binding._iobinding, self.cancel.run_options)
+        except Exception:
+            if self.cancel.is_set():  # aborted between kernels by a stop; `tokens` is not extended
+                raise Cancelled() from None
+            raise
+
     def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int, kind: int) -> _Slot:
         """Run one call; the returned slot holds its logits and greedy choices until the next call."""
         n = len(ids)
@@ -244,7 +251,7 @@ class FastDecoder:
             slot.step_ids[:] = row
             slot.seqlens_k[0] = start
             slot.total_flat[0] = start + 1
-            slot.run(slot.binding._iobinding, None)
+            self._run(slot)
             self.tokens.append(tok)
             return slot
         buf = slot.ids[0]
@@ -262,7 +269,7 @@ class FastDecoder:
             buf[:, j] += self._extra_offsets[j - 1]
         slot.seqlens_k[0] = start + n - 1
         slot.total[...] = start + n
-        slot.run(slot.binding._iobinding, None)
+        self._run(slot)
         self.tokens.extend(int(t) for t in ids)
         return slot
 

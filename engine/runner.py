@@ -29,6 +29,27 @@ class Cancelled(Exception):
 _ORT_FLOAT = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 
 
+class Interrupt:
+    """A decoder's cancel flag, set from any thread: it also aborts an ONNX Runtime call already
+    running (``RunOptions.terminate``, checked between kernels), so a stop does not wait for a long
+    prefill chunk or a verify pass to finish. The decoder raises :class:`Cancelled`."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.run_options = ort.RunOptions()
+
+    def set(self) -> None:
+        self._event.set()
+        self.run_options.terminate = True
+
+    def clear(self) -> None:
+        self._event.clear()
+        self.run_options.terminate = False
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+
 def session_options(threads: int = 1) -> ort.SessionOptions:
     so = ort.SessionOptions()
     # One intra-op thread is fastest for batch-1 decode on small CPUs (measured on 2 cores).
@@ -68,7 +89,7 @@ class OnnxDecoder:
         cfg = self.spec.config
         self._kv_dtype = _ORT_FLOAT.get(inputs[self._past_names[0]].type, np.float32) if self._past_names else np.float32
         self._kv_shape = (1, cfg.num_key_value_heads, 0, cfg.head_dim)
-        self.cancel = threading.Event()  # set from any thread to abort a running prefill
+        self.cancel = Interrupt()  # set from any thread to abort a running forward or prefill
         self.reset()
 
     @property
@@ -114,7 +135,12 @@ class OnnxDecoder:
                 raise ValueError(f"extra input {name!r} is required by this model")
             feeds[name] = np.asarray(values, dtype=np.int64).reshape(1, n)
         feeds.update(self._past)
-        outs = self.session.run(self._out_names, feeds)
+        try:
+            outs = self.session.run(self._out_names, feeds, self.cancel.run_options)
+        except Exception:
+            if self.cancel.is_set():  # aborted between kernels by a stop: the cache is unchanged
+                raise Cancelled() from None
+            raise
         for name, value in zip(self._past_names, outs[1:]):
             self._past[name] = value
         self.tokens.extend(int(t) for t in ids)

@@ -192,7 +192,8 @@ class Engine:
         if job is None:
             return False
         job.stop.set()
-        self.decoder.cancel.set()  # also cuts a prefill short
+        if job.running:  # cut the decoder's current call short (not another request's)
+            self.decoder.cancel.set()
         return True
 
     def redirect(self, request_id: str, instruction: str) -> EditJob | None:
@@ -222,7 +223,6 @@ class Engine:
             raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
         self._active[job.request_id] = job
         job.stop.clear()
-        self.decoder.cancel.clear()
         notice = self._scope_notice(job)
         if notice is not None:
             yield notice
@@ -260,7 +260,8 @@ class Engine:
         finally:
             if not future.done():
                 job.stop.set()
-                self.decoder.cancel.set()
+                if job.running:
+                    self.decoder.cancel.set()
             await asyncio.shield(future)
             self._active.pop(job.request_id, None)
 

@@ -255,3 +255,26 @@ def test_one_decoder_switches_weight_formats_on_one_kv_cache(tiny_model_dir):
     np.testing.assert_allclose(both.forward(ids[20:]), plain.forward(ids[20:]), atol=2e-4, rtol=1e-4)
     with pytest.raises(ValueError, match="not loaded"):
         both.use("int4")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_cancel_from_another_thread_aborts_a_running_forward(tiny_model_dir, fast):
+    import threading
+    import time
+
+    spec = load_spec(tiny_model_dir)
+    dec = FastDecoder(spec) if fast else OnnxDecoder(spec)
+    ids = [int(t) for t in np.random.default_rng(2).integers(0, 256, 2000)]
+    dec.forward(ids[:8])
+    t0 = time.perf_counter()
+    dec.forward(ids[8:1008])  # how long a 1,000-token forward takes here
+    whole = time.perf_counter() - t0
+    dec.rewind(8)
+    timer = threading.Timer(whole / 20, dec.cancel.set)
+    timer.start()
+    with pytest.raises(Cancelled):
+        dec.forward(ids[8:1008])
+    timer.join()
+    assert dec.tokens == ids[:8]  # the aborted call left the cache as it was
+    dec.cancel.clear()  # the next call runs normally
+    np.testing.assert_allclose(dec.forward(ids[8:12]), OnnxDecoder(spec).forward(ids[:12])[8:], atol=2e-4, rtol=1e-4)
