@@ -230,6 +230,15 @@ class Engine:
         released_end, released_chars = seg_start, len(job.output_text)  # what the client has seen
         future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post_quiet,
                                       mailbox.wake)
+
+        def worker_failed(f: asyncio.Future) -> None:  # run_edit_job reports its own errors; this is
+            if not f.cancelled() and f.exception() is not None:  # the net under it: never hang the stream
+                job.running = False
+                mailbox.post(DoneEvent(job.request_id, "error", {"error": {
+                    "code": "engine_error", "message": f"{type(f.exception()).__name__}: {f.exception()}"}},
+                    job.output_text))
+
+        future.add_done_callback(worker_failed)
         pending: list = []
         try:
             while True:
@@ -249,8 +258,8 @@ class Engine:
                     released_end = max(released_end, ev.index + ev.count)
                     released_chars += len(ev.text)
                 if isinstance(ev, DoneEvent):
-                    # Finish bookkeeping before the client can see `done` and act on it.
-                    await asyncio.shield(future)
+                    # The worker posts `done` as its last act on the job (only a wake-up follows), so
+                    # the client may see it without waiting for the worker's return to reach the loop.
                     if pacing is not None and job.stop.is_set() and released_end < len(job.output_ids):
                         _truncate_to_released(job, ev, seg_start, released_end, released_chars)
                     self._active.pop(job.request_id, None)
@@ -262,7 +271,10 @@ class Engine:
                 job.stop.set()
                 if job.running:
                     self.decoder.cancel.set()
-            await asyncio.shield(future)
+            try:
+                await asyncio.shield(future)
+            except Exception:  # reported to the client as an error `done` by worker_failed
+                pass
             self._active.pop(job.request_id, None)
 
     def _scope_notice(self, job: EditJob) -> NoticeEvent | None:

@@ -63,3 +63,23 @@ def test_code_containing_marker_text_cannot_inject_special_tokens(tiny_model_dir
     assert not markers & set(prompt.source_ids)
     assert [t for t in prompt.ids if t in markers] == [spec.special_ids["code"], spec.special_ids["instr"],
                                                        spec.special_ids["edit"]]
+
+
+def test_a_worker_that_crashes_ends_the_stream_with_an_error(engine, monkeypatch):
+    import engine.session as session_module
+
+    def crash(*args, **kwargs):
+        raise MemoryError("out of memory in the decode loop")
+
+    monkeypatch.setattr(session_module, "run_edit_job", crash)
+    engine.open("doc", Document(CODE))
+
+    async def go():
+        job = engine.make_job("doc", "crash", "rename s to acc", (10, 200), 5)
+        return [ev async for ev in engine.stream(job)]
+
+    events = asyncio.run(asyncio.wait_for(go(), 10))
+    assert events[-1].type == "done" and events[-1].reason == "error"
+    assert "MemoryError" in events[-1].stats["error"]["message"]
+    monkeypatch.undo()
+    assert generate(engine, "after", (10, 200)).reason in ("eos", "length")  # the engine still serves
