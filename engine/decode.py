@@ -70,6 +70,7 @@ class _Drafts:
     def __init__(self, spec: ModelSpec, source_ids: list[int], instruction_ids: list[int]):
         self.names = spec.extra_inputs
         self.aligner = None
+        self._ghost = None  # (aligner clone that pushed the last proposal, that proposal)
         if self.names:
             from .align import make_aligner  # the model's own alignment, shared with training
 
@@ -112,10 +113,15 @@ class _Drafts:
             ghost.push(tok)
             for name, v in ghost.next_features().items():
                 rows[name].append(v)
+        self._ghost = (ghost, proposal)
         return proposal, {name: np.asarray(v, dtype=np.int64) for name, v in rows.items()}
 
     def accept(self, tokens: list[int]) -> None:
-        if self.aligner:
+        """Record the accepted prefix of the last proposal (the clone has seen a full acceptance)."""
+        ghost, self._ghost = self._ghost, None
+        if ghost is not None and tokens == ghost[1]:
+            self.aligner = ghost[0]
+        elif self.aligner:
             for tok in tokens:
                 self.aligner.push(tok)
 

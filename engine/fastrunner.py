@@ -51,7 +51,7 @@ DEFAULT_WEIGHTS = "float32"  # FastDecoder's own default: logits equal the plain
 #   edit in 360 and once flipped a near-tie between a k-token verify and single steps (activation
 #   rounding amplifies their ~1e-6 differences 16x more than int8 does).
 ENGINE_WEIGHTS = {"speculative": "float32", "plain": "int8"}
-MAX_SLOTS = 24  # call shapes kept bound at once (1-token steps, k-token verifies, prefill chunks)
+MAX_SLOTS = 48  # call shapes kept bound at once: 1-token steps, every k-token verify (k ≤ 32), prefill chunks
 
 
 @dataclass

@@ -101,15 +101,14 @@ def test_more_call_shapes_than_kept_bindings_stay_exact(pair):
 
     plain, fast = pair
     sizes = list(range(1, MAX_SLOTS + 4))
-    ids, extra = _inputs(fast.spec, sum(sizes), seed=8)
+    ids, extra = _inputs(fast.spec, max(sizes), seed=8)
     plain.reset()
     full = plain.forward(ids, extra)
-    fast.reset()
-    got, at = [], 0
-    for n in sizes:
-        got.append(fast.forward(ids[at:at + n], _part(extra, at, at + n)))
-        at += n
-    np.testing.assert_allclose(np.concatenate(got), full, atol=3e-4, rtol=1e-4)
+    for _ in range(2):  # the second round meets shapes whose bindings were dropped and rebuilt
+        for n in sizes:
+            fast.reset()
+            np.testing.assert_allclose(fast.forward(ids[:n], _part(extra, 0, n)), full[:n], atol=3e-4, rtol=1e-4)
+    assert len(fast._slots) <= MAX_SLOTS
 
 
 def test_returned_logits_are_not_overwritten_by_the_next_call(pair):
