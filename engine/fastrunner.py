@@ -34,7 +34,7 @@ from .runner import Cancelled, ContextOverflow, Interrupt, cached_prefix, sessio
 # Weight formats: name → bits of (prefill, k-token forward, single-token step); 0 = float32
 # MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 weights (accuracy level 4:
 # int8 activations too). On AVX-512 CPUs without AMX, MatMulNBits beats float32 for one row at a
-# time but loses from ~8 rows on (measured: `tessera-engine bench`), so prefill stays float32 in
+# time but loses from ~12 rows on (measured: `tessera-engine bench`), so prefill stays float32 in
 # every format. A format runs `forward` in one format whatever its length, so speculation (k-token
 # verify) and plain decoding (1-token steps) see the same weights; "mixed8" breaks that rule
 # (float32 verify, int8 steps) and is measured, not used. The sessions share one KV buffer.
