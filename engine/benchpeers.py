@@ -21,7 +21,6 @@ import os
 import secrets
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -329,7 +328,3 @@ def round_trips(model_dir: Path, n: int, chunk: int = 25) -> dict[str, list[floa
                     out[name].extend(times[: n - done])
             done += chunk
     return out
-
-
-def median_ms(seconds: list[float]) -> float:
-    return round(statistics.median(seconds) * 1e3, 4)

@@ -57,11 +57,6 @@ class FastGraphOptions:
     greedy_bias: np.ndarray | None = None  # [vocab]: add output next_ids = argmax(logits + bias)
 
 
-def fused_weight_names(cfg: DecoderConfig, extra_inputs: list[str]) -> list[str]:
-    """The named float32 arrays the fused graph is built from (the plain graph's names)."""
-    return weight_names(cfg, extra_inputs)
-
-
 def weights_from_onnx(model: onnx.ModelProto, cfg: DecoderConfig, extra_inputs: list[str]) -> dict[str, np.ndarray]:
     """Read the named weights back from a graph built by :func:`engine.graph.build_decoder_onnx`.
 

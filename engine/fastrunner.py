@@ -136,7 +136,6 @@ class FastDecoder:
             raise ValueError(f"weight format {weights!r} was not loaded (loaded: {self.formats})")
         self.weights = weights  # a WEIGHT_FORMATS name
         self._bits = WEIGHT_FORMATS[weights]  # call kind → weight bits (prefill, k-token, step)
-        self.session = self._bits_sessions[self._bits[1]]
 
     @staticmethod
     def supports(spec: ModelSpec) -> bool:
