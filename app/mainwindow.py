@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QTimer, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from .client import EngineInfo
@@ -21,16 +21,16 @@ from .controller import EditController
 from .diffstream import StreamingDiff
 from .fileio import FileError, atomic_write_text, read_text
 from .instruction_bar import InstructionBar
+from .presentation import apply_presentation
 from .test_results import TestResultsDialog
 from .toolbar import MainToolbar
 from .testrun import TestRunResult, guess_test_file, run_pytest
 from .view_parts import GaugeColumn, StatusLine, language_for_path
-from .window_style import STATUS_COLORS, STYLE, scaled_style
+from .window_style import STATUS_COLORS, STYLE
 from .widgets.diffview import LiveDiffView
 from .widgets.editor import CodeEditor
 
 APP_NAME = "Tessera"
-PRESENTATION_SCALE = 1.3  # 14 pt code becomes ~18 pt: legible at the back, still ~60 columns a pane
 SYNC_DELAY_MS = 500  # after the last keystroke, tell the engine (prewarm) and re-measure context
 
 
@@ -171,19 +171,9 @@ class MainWindow(QMainWindow):
         await c.measure_context(self.bar.field.text())
 
     def set_presentation(self, on: bool) -> None:
-        """Large type for a projector: code and instruction fonts ×1.3, the window full screen."""
+        """Large type and high contrast for a projector, full screen (`app.presentation`)."""
         self.presentation = on
-        scale = PRESENTATION_SCALE if on else 1.0
-        self.setStyleSheet(scaled_style(scale))  # the bar, buttons, captions and status line
-        for widget in (self.editor, self.diff_view):  # sized in points, not by the style sheet
-            font = QFont(widget.font())
-            base = widget.property("basePointSize") or font.pointSizeF()
-            widget.setProperty("basePointSize", base)
-            font.setPointSizeF(base * scale)
-            widget.setFont(font)
-        self.gauges.set_scale(scale)
-        if self.isVisible():
-            self.showFullScreen() if on else self.showNormal()
+        apply_presentation(self, on)
 
     # -- files -------------------------------------------------------------------------------------
 

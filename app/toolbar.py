@@ -55,7 +55,9 @@ class MainToolbar(QToolBar):
         self.addSeparator()
         self.run_tests_action = action("Run tests", "Ctrl+Shift+T", self.runTestsRequested)
         self.presentation_action = QAction("Presentation", self, shortcut=QKeySequence("F11"),
-                                           checkable=True, toggled=self.presentationToggled)
+                                           checkable=True)
+        # A signal is not a slot: PySide6 calls what `toggled=` is given, so hand it `emit`.
+        self.presentation_action.toggled.connect(self.presentationToggled.emit)
         self.addAction(self.presentation_action)
 
     def profile(self) -> tuple[str, str]:
