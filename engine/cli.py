@@ -61,6 +61,7 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 
 async def _serve(args) -> int:
+    from .backends.onnx import OnnxBackend
     from .server import ServerConfig, server_port, start_server
     from .session import Engine
     from .wafer_bridge import make_pacing
@@ -77,7 +78,8 @@ async def _serve(args) -> int:
     engine.warmup()
     config = ServerConfig(host=args.host, port=args.port, token=token,
                           max_message_bytes=args.max_message_bytes, allowed_origins=tuple(args.allow_origin))
-    server = await start_server(engine, config, make_pacing)
+    backend = OnnxBackend(engine, make_pacing)
+    server = await start_server(backend, config)
     host = args.host if ":" not in args.host else f"[{args.host}]"
     print(f"ws://{host}:{server_port(server)}", flush=True)
     if written:
@@ -87,7 +89,7 @@ async def _serve(args) -> int:
     await stop.wait()
     server.close()
     await server.wait_closed()
-    engine.close()
+    backend.close()
     return 0
 
 
@@ -122,6 +124,8 @@ def _parse_selection(text: str | None, n: int) -> tuple[int, int] | None:
 
 
 async def _generate(args) -> int:
+    from .backends import GenerateRequest
+    from .backends.onnx import OnnxBackend
     from .sampling import SamplingParams
     from .session import Document, Engine, RequestError
 
@@ -132,13 +136,14 @@ async def _generate(args) -> int:
         raise SystemExit(f"tessera-engine: cannot read {path}: {exc}") from None
     engine = Engine(_model_dir(args.model), threads=args.threads)
     engine.warmup()
+    backend = OnnxBackend(engine)
     try:
-        engine.open("cli", Document(text, str(path)))
-        job = engine.make_job("cli", "cli-1", args.instruction, _parse_selection(args.selection, len(text)),
-                              args.max_tokens, SamplingParams(args.temperature, args.top_p, args.seed),
-                              speculate=not args.no_speculate)
+        backend.open("cli", Document(text, str(path)))
+        events = backend.generate(GenerateRequest(
+            "cli", "cli-1", args.instruction, _parse_selection(args.selection, len(text)), args.max_tokens,
+            SamplingParams(args.temperature, args.top_p, args.seed), speculate=not args.no_speculate))
         rc = 0
-        async for ev in engine.stream(job):
+        async for ev in events:
             if args.json:
                 msg = ev.to_message()
                 if ev.type == "done":
@@ -163,7 +168,7 @@ async def _generate(args) -> int:
         print(f"tessera-engine: {exc}", file=sys.stderr)
         return 2
     finally:
-        engine.close()
+        backend.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

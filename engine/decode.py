@@ -20,7 +20,7 @@ import numpy as np
 from .events import DoneEvent, RedirectEvent, TokenEvent
 from .fastrunner import use_for
 from .modelspec import ModelSpec
-from .prompts import build_edit_prompt
+from .prompts import build_edit_prompt, encode
 from .runner import Cancelled, ContextOverflow, OnnxDecoder
 from .sampling import SamplingParams, sample
 from .speculative import AdaptiveK, PromptLookup, SpeculationStats
@@ -41,7 +41,8 @@ class EditJob:
     output_ids: list[int] = field(default_factory=list)  # all output tokens so far
     output_text: str = ""  # all output text so far
     segments: int = 0  # how many times the job has run (1 + redirects after a finish)
-    pacing_args: tuple = (None, None)  # (hardware profile, emulated model) the client asked for
+    prediction: str | None = None  # predicted output text: the speculation's draft instead of `code`
+    pacing_args: tuple = (None, None, None)  # (hardware profile, emulated model, side channel) asked for
     running: bool = False  # on the worker now: a stop also interrupts the decoder's current call
     _redirect_to: str | None = None  # pending mid-stream redirect
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,6 +72,7 @@ class _Drafts:
         self.names = spec.extra_inputs
         self.aligner = None
         self._ghost = None  # (aligner clone that pushed the last proposal, that proposal)
+        self.use_lookup = False  # draft from prompt lookup even when the aligner could (a client's prediction)
         if self.names:
             from .align import make_aligner  # the model's own alignment, shared with training
 
@@ -79,7 +81,7 @@ class _Drafts:
     @property
     def predicts_output(self) -> bool:
         """The model's aligner proposes drafts itself (``lookahead``): no prompt lookup is needed."""
-        return self.aligner is not None and hasattr(self.aligner, "lookahead")
+        return self.aligner is not None and hasattr(self.aligner, "lookahead") and not self.use_lookup
 
     def for_prompt(self, n: int) -> dict[str, np.ndarray] | None:
         return self.aligner.prompt_features(n) if self.aligner else None
@@ -152,9 +154,18 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
     return logits, drafts, prompt.source_ids, keep
 
 
-def _lookup(job: EditJob, drafts: _Drafts, source_ids: list[int]) -> PromptLookup | None:
-    """Prompt lookup drafts for speculation, unless speculation is off or the aligner drafts."""
-    if not job.speculate or drafts.predicts_output:
+def _lookup(job: EditJob, drafts: _Drafts, source_ids: list[int], spec: ModelSpec) -> PromptLookup | None:
+    """Prompt lookup drafts for speculation, unless speculation is off or the aligner drafts.
+
+    A client's predicted output (``job.prediction``) replaces the source as the draft, and is
+    preferred over the model's own aligner: the client knows what it expects.
+    """
+    if not job.speculate:
+        return None
+    if job.prediction is not None:
+        drafts.use_lookup = True
+        return PromptLookup([encode(spec.tokenizer, job.prediction), list(job.output_ids)])
+    if drafts.predicts_output:
         return None
     return PromptLookup([source_ids, list(job.output_ids)])
 
@@ -210,7 +221,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         logits, drafts, source_ids, keep = _prepare(dec, spec, job)
         stats.update(prompt_tokens=dec.length - len(job.output_ids), cached_tokens=keep,
                      prefill_ms=round((time.monotonic() - t_p) * 1e3, 3))
-        lookup = _lookup(job, drafts, source_ids)
+        lookup = _lookup(job, drafts, source_ids, spec)
         if lookup is not None:
             for i in range(1, len(job.output_ids) + 1):
                 lookup.observe(job.output_ids[:i])
@@ -228,7 +239,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 post(RedirectEvent(job.request_id, len(job.output_ids), len(job.output_text), new_instruction))
                 wake()
                 logits, drafts, source_ids, keep = _prepare(dec, spec, job)
-                lookup = _lookup(job, drafts, source_ids)
+                lookup = _lookup(job, drafts, source_ids, spec)
                 if lookup is not None:
                     lookup.observe(job.output_ids)
                 pending = None

@@ -12,17 +12,16 @@ import functools
 import hmac
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from .events import DoneEvent
+from .backends import Backend, GenerateRequest
 from .protocol import PROTOCOL_VERSION, ProtocolError, apply_edits, parse_client_message, selection_of
 from .sampling import SamplingParams
-from .session import Document, Engine, RequestError
+from .session import Document, RequestError
 
 log = logging.getLogger("tessera.engine")
 
@@ -69,19 +68,13 @@ class FastSendConnection(ServerConnection):
         return True
 
 
-# A pacing hook: (engine, profile name, job, prompt tokens) → (callable n → awaitable|None, stats)
-PacingFactory = Callable[..., tuple[Callable | None, Callable[[], dict] | None]]
-
-
 class Connection:
     """One client: its authenticated state and its running streams."""
 
-    def __init__(self, ws: ServerConnection, engine: Engine, config: ServerConfig,
-                 pacing: PacingFactory | None):
+    def __init__(self, ws: ServerConnection, backend: Backend, config: ServerConfig):
         self.ws = ws
-        self.engine = engine
+        self.backend = backend
         self.config = config
-        self.pacing = pacing
         self.streams: dict[str, asyncio.Task] = {}
 
     async def send(self, msg: dict) -> None:
@@ -121,7 +114,7 @@ class Connection:
             return False
         from .wafer_bridge import profile_names  # late import: the wafer package is optional here
 
-        await self.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "model": self.engine.spec.describe(),
+        await self.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "model": self.backend.describe(),
                          "profiles": profile_names(), "loop": loop_name()})
         return True
 
@@ -139,36 +132,37 @@ class Connection:
                     await self.send(reply)
         finally:
             for rid, task in list(self.streams.items()):
-                self.engine.stop(rid)
+                self.backend.stop(rid)
                 task.cancel()
             await asyncio.gather(*self.streams.values(), return_exceptions=True)
 
     async def dispatch(self, msg: dict) -> None:
         kind = msg["type"]
-        eng = self.engine
+        backend = self.backend
         if kind == "ping":
             await self.send({"type": "pong", "id": msg.get("id")})
         elif kind == "hello":
             await self.error("bad_request", "already authenticated")
         elif kind == "open":
             doc = msg["document"]
-            eng.open(msg["session"], Document(doc["text"], doc.get("path"), doc.get("language") or "python"))
-            await self.send((await eng.prewarm(msg["session"])).to_message())
+            backend.open(msg["session"], Document(doc["text"], doc.get("path"), doc.get("language") or "python"))
+            await self.send((await backend.prewarm(msg["session"])).to_message())
         elif kind == "update":
-            session = eng.session(msg["session"])
+            document = backend.document(msg["session"])
+            text = document.text
             if "text" in msg:
-                session.document.text = msg["text"]
+                text = msg["text"]
             if "edits" in msg:
-                session.document.text = apply_edits(session.document.text, msg["edits"])
+                text = apply_edits(text, msg["edits"])
             sel = selection_of(msg)
-            if sel is not None and sel[1] > len(session.document.text):
+            if sel is not None and sel[1] > len(text):
                 raise ProtocolError("bad_selection", "selection is outside the document")
-            session.document.selection = sel
-            await self.send((await eng.prewarm(msg["session"])).to_message())
+            backend.update(msg["session"], text, sel)
+            await self.send((await backend.prewarm(msg["session"])).to_message())
         elif kind == "close":
-            eng.sessions.pop(msg["session"], None)
+            backend.close_session(msg["session"])
         elif kind == "measure":
-            await self.send(eng.measure(msg["session"], msg["instruction"], selection_of(msg)))
+            await self.send(backend.measure(msg["session"], msg["instruction"], selection_of(msg)))
         elif kind == "generate":
             rid = msg["request"]
             if rid in self.streams:
@@ -178,41 +172,33 @@ class Connection:
                                           msg.get("seed"))
             except ValueError as exc:
                 raise RequestError("bad_request", str(exc)) from None
-            job = eng.make_job(msg["session"], rid, msg["instruction"], selection_of(msg),
-                               msg.get("max_tokens"), sampling, msg.get("speculate", True))
-            job.pacing_args = (msg.get("profile"), msg.get("emulate"))  # a later redirect keeps them
-            self._start_stream(job, *job.pacing_args)
+            events = backend.generate(GenerateRequest(
+                msg["session"], rid, msg["instruction"], selection_of(msg), msg.get("max_tokens"), sampling,
+                msg.get("speculate", True), profile=msg.get("profile"), emulate=msg.get("emulate"), side=self.send))
+            self._start_stream(rid, events)
         elif kind == "stop":
             # Stopping a request that already ended is not an error (the user pressed Esc just as
             # it finished); only ids the engine never saw are.
             rid = msg["request"]
-            if not eng.stop(rid) and rid not in self.streams and eng.find_job(rid) is None:
+            if not backend.stop(rid) and rid not in self.streams and not backend.knows(rid):
                 await self.error("unknown_request", f"request {rid!r} is not running", rid)
         elif kind == "redirect":
-            restart = eng.redirect(msg["request"], msg["instruction"])
+            rid = msg["request"]
+            restart = backend.redirect(rid, msg["instruction"])
             if restart is not None:
-                self._start_stream(restart, *restart.pacing_args)
+                self._start_stream(rid, restart)
 
-    def _start_stream(self, job, profile: str | None, emulate: str | None = None) -> None:
-        task = asyncio.create_task(self._run_stream(job, profile, emulate))
-        self.streams[job.request_id] = task
-        task.add_done_callback(lambda _t, rid=job.request_id: self.streams.pop(rid, None))
+    def _start_stream(self, rid: str, events) -> None:
+        task = asyncio.create_task(self._run_stream(rid, events))
+        self.streams[rid] = task
+        task.add_done_callback(lambda _t, rid=rid: self.streams.pop(rid, None))
 
-    async def _run_stream(self, job, profile: str | None, emulate: str | None) -> None:
-        pace, pace_stats = (None, None)
-        if self.pacing is not None and profile:
-            try:
-                pace, pace_stats = self.pacing(self.engine, profile, job, self.send, emulate)
-            except (ValueError, KeyError) as exc:
-                await self.error("bad_profile", f"cannot emulate {profile!r}: {exc}", job.request_id)
-                return
+    async def _run_stream(self, rid: str, events) -> None:
         try:
-            async for ev in self.engine.stream(job, pace):
-                if isinstance(ev, DoneEvent) and pace_stats is not None:
-                    ev.stats.update(pace_stats())
+            async for ev in events:
                 await self.send(ev.to_message())
         except RequestError as exc:
-            await self.error(exc.code, str(exc), job.request_id)
+            await self.error(exc.code, str(exc), rid)
 
 
 def _ids_of(raw, reply: dict) -> dict:
@@ -226,17 +212,17 @@ def _ids_of(raw, reply: dict) -> dict:
     return {k: msg[k] for k in ("request", "session") if isinstance(msg.get(k), str) and k not in reply}
 
 
-async def _handler(ws: ServerConnection, engine: Engine, config: ServerConfig, pacing) -> None:
-    await Connection(ws, engine, config, pacing).serve()
+async def _handler(ws: ServerConnection, backend: Backend, config: ServerConfig) -> None:
+    await Connection(ws, backend, config).serve()
 
 
-async def start_server(engine: Engine, config: ServerConfig, pacing: PacingFactory | None = None):
+async def start_server(backend: Backend, config: ServerConfig):
     """Start serving; returns the websockets Server (its port is in `server_port(server)`)."""
     if not config.token:
         raise ValueError("the engine needs a token")
     origins = [None, *config.allowed_origins]
     return await serve(
-        functools.partial(_handler, engine=engine, config=config, pacing=pacing),
+        functools.partial(_handler, backend=backend, config=config),
         config.host, config.port, origins=origins, max_size=config.max_message_bytes,
         max_queue=64, ping_interval=20, ping_timeout=60, create_connection=FastSendConnection,
     )

@@ -160,6 +160,7 @@ class Engine:
         max_tokens: int | None = None,
         sampling: SamplingParams | None = None,
         speculate: bool = True,
+        prediction: str | None = None,
     ) -> EditJob:
         session = self.session(session_id)
         if request_id in self._active:
@@ -174,6 +175,7 @@ class Engine:
             request_id=request_id, instruction=instruction.strip(), code=text[start:end],
             file_context=text if self.spec.file_context else None,
             max_tokens=max_tokens, sampling=sampling or SamplingParams(), speculate=speculate,
+            prediction=prediction,
         )
         session.jobs[request_id] = job
         return job

@@ -1,0 +1,94 @@
+"""The embedded ONNX engine (engine/session.py) behind the backend seam."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+from ..decode import EditJob
+from ..events import DoneEvent, ReadyEvent
+from ..session import Document, Engine, RequestError
+from . import Event, GenerateRequest, ModelInfo
+
+# (engine, profile, job, side channel, emulated model) → (pace(n) → awaitable | None, stats() → dict)
+PacingFactory = Callable[..., tuple[Callable | None, Callable[[], dict] | None]]
+
+
+class OnnxBackend:
+    """One loaded ONNX model; `pacing` (engine/wafer_bridge.py) paces requests that name a profile."""
+
+    def __init__(self, engine: Engine, pacing: PacingFactory | None = None):
+        self.engine = engine
+        self.pacing = pacing
+        self._created = int(time.time())
+
+    # -- models ---------------------------------------------------------------------------
+    def models(self) -> list[ModelInfo]:
+        spec = self.engine.spec
+        return [ModelInfo(spec.name, spec.context_length, edit_only=True, created=self._created)]
+
+    def describe(self) -> dict:
+        return self.engine.spec.describe()
+
+    # -- sessions -------------------------------------------------------------------------
+    def open(self, session: str, document: Document) -> None:
+        self.engine.open(session, document)
+
+    def document(self, session: str) -> Document:
+        return self.engine.session(session).document
+
+    def update(self, session: str, text: str, selection: tuple[int, int] | None) -> None:
+        doc = self.engine.session(session).document
+        doc.text = text
+        doc.selection = selection
+
+    def close_session(self, session: str) -> None:
+        self.engine.sessions.pop(session, None)
+
+    async def prewarm(self, session: str) -> ReadyEvent:
+        return await self.engine.prewarm(session)
+
+    def measure(self, session: str, instruction: str, selection: tuple[int, int] | None) -> dict:
+        return self.engine.measure(session, instruction, selection)
+
+    # -- requests -------------------------------------------------------------------------
+    def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
+        job = self.engine.make_job(request.session, request.request, request.instruction, request.selection,
+                                   request.max_tokens, request.sampling, request.speculate,
+                                   prediction=request.prediction)
+        job.pacing_args = (request.profile, request.emulate, request.side)  # a later redirect keeps them
+        return self._run(job)
+
+    def _run(self, job: EditJob) -> AsyncIterator[Event]:
+        profile, emulate, side = job.pacing_args
+        pace = pace_stats = None
+        if self.pacing is not None and profile:
+            try:
+                pace, pace_stats = self.pacing(self.engine, profile, job, side or _drop,
+                                               emulate)
+            except (ValueError, KeyError) as exc:
+                raise RequestError("bad_profile", f"cannot emulate {profile!r}: {exc}") from None
+        return self._stream(job, pace, pace_stats)
+
+    async def _stream(self, job: EditJob, pace, pace_stats) -> AsyncIterator[Event]:
+        async for ev in self.engine.stream(job, pace):
+            if isinstance(ev, DoneEvent) and pace_stats is not None:
+                ev.stats.update(pace_stats())
+            yield ev
+
+    def stop(self, request: str) -> bool:
+        return self.engine.stop(request)
+
+    def knows(self, request: str) -> bool:
+        return self.engine.find_job(request) is not None
+
+    def redirect(self, request: str, instruction: str) -> AsyncIterator[Event] | None:
+        job = self.engine.redirect(request, instruction)
+        return None if job is None else self._run(job)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+async def _drop(msg: dict) -> None:
+    """The side channel of a request that has none: extra messages go nowhere."""
