@@ -1,4 +1,4 @@
-"""Placement + timing speed of the wafer emulation (the issue asks < 100 ms for a 405B model).
+"""Placement + timing speed of the wafer emulation: the largest preset must take < 100 ms.
 
     python benchmarks/bench_wafer.py [--repeats N]
 
@@ -18,14 +18,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 from engine.wafer import emulation  # noqa: E402
 from engine.wafer.placement import place  # noqa: E402
+from engine.wafer.presets import PRESETS  # noqa: E402
 
 CASES = [
+    ("wse-3", "kimi-k2"),  # the largest preset: 1.03T parameters, 384 experts
+    ("wse-3", "llama-4-maverick"),
     ("wse-3", "llama-3.1-405b"),
     ("wse-2", "llama-3.1-405b"),
     ("wse-3", "llama-3.1-70b"),
     ("wse-3", "llama-3.1-8b"),
     ("h100x8", "llama-3.1-405b"),
+    ("gb200nvl72", "deepseek-v3"),
 ]
+LARGEST = max(CASES, key=lambda case: PRESETS[case[1]].params)[1]
 BUDGET_MS = 100.0
 
 
@@ -41,14 +46,14 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     worst_median = 0.0
-    print(f"{'profile':8} {'model':16} {'median ms':>10} {'min':>7} {'max':>7}")
+    print(f"{'profile':10} {'model':18} {'median ms':>10} {'min':>7} {'max':>7}")
     for profile, model in CASES:
         runs = [cold_ms(profile, model) for _ in range(args.repeats)]
         median = statistics.median(runs)
-        worst_median = max(worst_median, median) if "405b" in model else worst_median
-        print(f"{profile:8} {model:16} {median:10.1f} {min(runs):7.1f} {max(runs):7.1f}")
+        worst_median = max(worst_median, median) if model == LARGEST else worst_median
+        print(f"{profile:10} {model:18} {median:10.1f} {min(runs):7.1f} {max(runs):7.1f}")
     verdict = "within" if worst_median < BUDGET_MS else "OVER"
-    print(f"405B placement + timing: median {worst_median:.1f} ms, {verdict} the {BUDGET_MS:.0f} ms budget")
+    print(f"{LARGEST} placement + timing: median {worst_median:.1f} ms, {verdict} the {BUDGET_MS:.0f} ms budget")
     return 0 if worst_median < BUDGET_MS else 1
 
 

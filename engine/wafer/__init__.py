@@ -4,10 +4,13 @@ The engine's tokens are real; an emulation decides when the user sees them, so t
 output can be felt at GPU-cluster or wafer-scale speed.
 """
 
-from .emulation import Emulation, ServingOptions, emulation
+from .emulation import Emulation, emulation
+from .serving import ServingOptions
+from .speculation import Speculation
 from .pacer import Pacer
 from .profiles import PROFILES, get_profile
-from .shapes import PRESETS, ModelShape, resolve_shape
+from .presets import PRESETS, resolve_shape
+from .shapes import ModelShape
 from .trace import ActivityTrace
 
 __all__ = [
@@ -18,6 +21,7 @@ __all__ = [
     "PROFILES",
     "Pacer",
     "ServingOptions",
+    "Speculation",
     "emulation",
     "get_profile",
     "resolve_shape",

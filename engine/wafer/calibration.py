@@ -7,9 +7,12 @@ figures themselves (bandwidths, clocks, SIMD widths) live in profiles.py with th
 # --- wafer ------------------------------------------------------------------------------------
 
 # Share of a tile's 48 kB SRAM that can hold weights and KV cache. The rest holds the tile's
-# program, task tables, fabric receive buffers and activations; WaferLLM's WSE-3 build runs out of
-# "PE memory for task table" and ".bss" long before weights fill the tile, so a fifth is reserved.
-USABLE_SRAM_FRACTION = 0.80
+# program, task tables, fabric receive buffers and activations (WaferLLM's WSE-3 build runs out of
+# "PE memory for task table" and ".bss" before weights fill the tile). The floor is set by what
+# Cerebras serves: Llama 3.1 70B at 16 bits on four CS-3 systems ("70B models fit on as few as four
+# systems", Cerebras, Aug 2024) needs 141 GB of weights and 2.7 GB of 8k-token KV cache in 4 x 43.4 GB,
+# 83% of the tiles' SRAM before the packing of layer rectangles; 85% leaves that packing its room.
+USABLE_SRAM_FRACTION = 0.85
 
 # Cycles one stage of a tree reduction or broadcast costs beyond the hops themselves: a
 # wavelet-triggered task wakes, adds (or copies) its vector slice and forwards it. Task activation
@@ -78,3 +81,18 @@ HTTP_EXTRA_ROUND_TRIPS = 2
 
 # Draft tokens verified per step when speculative decoding is emulated.
 SPECULATION_DRAFT_TOKENS = 4
+
+# Kernels an MoE layer adds to a decode step: router GEMM, top-k, permute, and the un-permute
+# and weighted sum after the grouped expert GEMMs (vLLM's and TensorRT-LLM's fused-MoE paths).
+KERNELS_PER_MOE_LAYER = 3
+
+# --- GPU kernels of serving stacks from late 2024 on ("overlapped" serving stack) ---------------
+# The whole decode step is one CUDA graph and the all-reduce is fused with the RMSNorm that follows
+# it (TensorRT-LLM's AllReduce+RMSNorm fusion and one-shot NVLink all-reduce, NVIDIA's Llama 4
+# Maverick write-up, May 2025; vLLM's custom all-reduce). A graph node costs ~2 us of launch and
+# tail where a stand-alone launch cost ~5 us; a one-shot all-reduce of a few kB over NVLink ~6 us.
+FUSED_KERNEL_FLOOR_US = 2.5
+# RMSNorm folds into the all-reduce, RoPE into attention, SiLU*mul into the gate/up GEMM, the
+# residual adds into the all-reduce: QKV GEMM, attention, O GEMM, all-reduce+norm, gate/up, down.
+FUSED_KERNELS_PER_LAYER = 6
+FUSED_ALLREDUCE_LATENCY_US = 6.0

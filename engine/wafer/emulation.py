@@ -1,7 +1,7 @@
 """One entry point: pair a hardware profile with a model shape and predict when tokens appear.
 
     emu = emulation("wse-3", "llama-3.1-70b", prompt_tokens=900)
-    emu.ttft_ms, emu.per_token_ms, emu.release_ms(n), emu.placement, emu.step_phases()
+    emu.ttft_ms, emu.ttft_parts, emu.per_token_ms, emu.release_ms(n), emu.placement, emu.step_phases()
 """
 
 from __future__ import annotations
@@ -9,46 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import calibration as cal
-from .gpu_timing import GpuPlacement, gpu_step, place_gpu
+from .gpu_timing import EAGER, FUSED, GpuPlacement, best_gpu_placement, gpu_step
+from .moe import ExpertPlacement, wafer_expert_placement
 from .placement import PIPELINED, STRATEGIES, WAFER_WIDE, WaferPlacement, place
+from .presets import resolve_shape
 from .profiles import GpuProfile, LocalProfile, WaferProfile, get_profile
-from .shapes import ModelShape, default_context, resolve_shape
+from .serving import SERVING_STACKS, TRANSPORTS, ServingOptions
+from .shapes import ModelShape, default_context
+from .speculation import DRAFT, Speculation, eagle_head
 from .timing import cycles_to_us, embed_cycles, layer_cycles, vocab_cycles, words
 
 INTERACTIVE = "interactive"
 BATCH = "batch"
 WORKLOADS = (INTERACTIVE, BATCH)
-TRANSPORTS = ("websocket", "http")
-SERVING_STACKS = ("2024", "optimized")
-
-
-@dataclass(frozen=True)
-class ServingOptions:
-    """Transport and session switches that sit around the accelerator."""
-
-    transport: str = "websocket"  # "websocket": persistent; "http": a new connection per request
-    prewarm: bool = True  # document prefix prefilled when the session opened
-    serving_stack: str = "2024"  # "2024" or "optimized" (30% less per-token serving overhead)
-    network_rtt_ms: float = 0.0  # client-to-engine round trip, ms (0: the engine's own clock)
-    cached_prompt_tokens: int = 0  # prompt tokens already in the KV cache when prewarmed
-
-    def __post_init__(self) -> None:
-        if self.transport not in TRANSPORTS:
-            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}")
-        if self.serving_stack not in SERVING_STACKS:
-            raise ValueError(f"serving_stack must be one of {', '.join(SERVING_STACKS)}, got {self.serving_stack!r}")
-        if self.network_rtt_ms < 0 or self.cached_prompt_tokens < 0:
-            raise ValueError("network_rtt_ms and cached_prompt_tokens must not be negative")
-
-    @property
-    def step_overhead_us(self) -> float:  # host work around every forward step
-        factor = cal.OPTIMIZED_SERVING_FACTOR if self.serving_stack == "optimized" else 1.0
-        return cal.HOST_SYNC_US + cal.SERVING_OVERHEAD_US * factor
-
-    @property
-    def request_overhead_ms(self) -> float:  # once per request, before prefill starts
-        trips = 1 + (cal.HTTP_EXTRA_ROUND_TRIPS if self.transport == "http" else 0)
-        return trips * self.network_rtt_ms + (0.0 if self.prewarm else cal.SESSION_SETUP_MS)
+__all__ = ["BATCH", "Emulation", "INTERACTIVE", "SERVING_STACKS", "ServingOptions", "TRANSPORTS", "WORKLOADS",
+           "emulation"]
 
 
 @dataclass(frozen=True)
@@ -62,20 +37,39 @@ class Emulation:
     strategy: str | None  # placement strategy (None for local)
     reason: str  # why the scheduler chose it
     prompt_tokens: int  # prompt length the TTFT is for, tokens
-    ttft_ms: float  # request arrival to first token, ms
-    step_ms: float  # one forward step incl. host overhead, ms
-    tokens_per_step: float  # expected tokens a step emits (speculation > 1)
+    ttft_ms: float  # request arrival (as the client sends it) to first token, ms
+    step_ms: float  # one plain decode step incl. host overhead, ms
+    tokens_per_step: float  # expected tokens a paced step emits (speculation > 1)
     placement: WaferPlacement | GpuPlacement | None  # where the layers live
     breakdown_us: dict = field(default_factory=dict)  # per-step components, us
-    phases: tuple = ()  # (kind, layer, duration_us) of one step, in order
+    phases: tuple = ()  # (kind, layer, duration_us) of one plain step, in order
     shape: ModelShape | None = None  # the emulated model's shape
+    ttft_parts: dict = field(default_factory=dict)  # network_ms, queue_setup_ms, prefill_ms, first_step_ms
+    speculation: Speculation | None = None  # how the paced stream speculates (None: it does not)
+    spec_step_ms: float | None = None  # one draft-and-verify step incl. host overhead, ms
+    draft_placement: WaferPlacement | GpuPlacement | None = None  # where the draft model lives
+    experts: ExpertPlacement | None = None  # where the routed experts live (MoE models)
 
     @property
-    def per_token_ms(self) -> float:  # mean gap between generated tokens, ms
-        return self.step_ms / self.tokens_per_step if self.paced else 0.0
+    def per_token_ms(self) -> float:  # mean gap between paced tokens, ms
+        if not self.paced:
+            return 0.0
+        if self.speculation is not None and self.spec_step_ms:
+            return self.spec_step_ms / self.tokens_per_step
+        return self.step_ms
 
     @property
-    def decode_tok_s(self) -> float | None:
+    def decode_tok_s(self) -> float | None:  # without speculation
+        return 1000.0 / self.step_ms if self.paced and self.step_ms > 0 else None
+
+    @property
+    def decode_tok_s_speculative(self) -> float | None:  # with speculation, when asked
+        if not self.paced or self.speculation is None or not self.spec_step_ms:
+            return None
+        return 1000.0 * self.tokens_per_step / self.spec_step_ms
+
+    @property
+    def paced_tok_s(self) -> float | None:  # the rate the stream is released at
         return 1000.0 / self.per_token_ms if self.paced and self.per_token_ms > 0 else None
 
     def release_ms(self, index: int) -> float:
@@ -91,38 +85,9 @@ class Emulation:
 
     def summary(self) -> dict:
         """The JSON-able record the CLI prints and the app may show."""
-        p = self.placement
-        out = {
-            "profile": self.profile,
-            "model": self.model,
-            "paced": self.paced,
-            "strategy": self.strategy,
-            "reason": self.reason,
-            "prompt_tokens": self.prompt_tokens,
-            "decode_tok_s": round(self.decode_tok_s, 1) if self.decode_tok_s else None,
-            "per_token_ms": round(self.per_token_ms, 4),
-            "ttft_ms": round(self.ttft_ms, 3),
-            "tokens_per_step": round(self.tokens_per_step, 3),
-            "wafers": None,
-            "tiles_per_layer": None,
-            "sram_utilization": None,
-            "breakdown_us": {k: round(v, 2) for k, v in self.breakdown_us.items()},
-        }
-        if isinstance(p, WaferPlacement):
-            out.update(
-                wafers=p.wafers,
-                tiles_per_layer=p.tiles_per_layer,
-                region_tiles=[p.layer_w, p.layer_h],
-                layers_per_wafer=list(p.layers_per_wafer),
-                sram_utilization=round(p.sram_utilization, 4),
-                context_tokens=p.context_tokens,
-            )
-        elif isinstance(p, GpuPlacement):
-            out.update(
-                gpus=p.gpus, nodes=p.nodes, memory_utilization=round(p.memory_utilization, 4),
-                context_tokens=p.context_tokens,
-            )
-        return out
+        from .report import summarize
+
+        return summarize(self)
 
 
 # --- wafer step -------------------------------------------------------------------------------
@@ -141,7 +106,7 @@ def _wafer_step(shape, profile, placement, context_tokens, tokens=1):
     embed, head = _vocab_regions(placement)
     layer_us = cycles_to_us(profile, lc.total)
     embed_us = cycles_to_us(profile, embed_cycles(shape, profile, embed.w, embed.h, tokens))
-    head_us = cycles_to_us(profile, vocab_cycles(shape, profile, head.w, head.h))
+    head_us = cycles_to_us(profile, vocab_cycles(shape, profile, head.w, head.h, tokens))
     hop_us = cal.INTER_DEVICE_LATENCY_US + shape.hidden * 2 * tokens / profile.link_bytes_per_s * 1e6
     phases = [("embed", -1, embed_us)]
     layer = 0
@@ -219,6 +184,46 @@ def _choose_strategy(shape, profile, context, sequences, wafers, workload, strat
 # --- entry point ------------------------------------------------------------------------------
 
 
+def _software(serving: ServingOptions):
+    return FUSED if serving.serving_stack == "overlapped" else EAGER
+
+
+def _device_step(shape, profile, placement, decode_ctx, tokens, serving):
+    """(phases, breakdown) of one forward step of `tokens` tokens on the accelerator alone."""
+    if isinstance(profile, WaferProfile):
+        phases, breakdown, _ = _wafer_step(shape, profile, placement, decode_ctx, tokens)
+        return phases, breakdown
+    step = gpu_step(shape, profile, placement, decode_ctx, tokens, _software(serving))
+    per_layer = (step.layers_us + step.allreduce_us) / shape.layers
+    per_node = -(-shape.layers // placement.nodes)
+    hop_us = step.inter_node_us / max(1, placement.nodes - 1)
+    phases = []
+    for i in range(shape.layers):
+        if i and i % per_node == 0:
+            phases.append(("hop", -1, hop_us))
+        phases.append(("layer", i, per_layer))
+    phases.append(("head", -1, step.vocab_us))
+    breakdown = {"layers_us": step.layers_us, "allreduce_us": step.allreduce_us, "vocab_us": step.vocab_us,
+                 "inter_node_us": step.inter_node_us}
+    return phases, breakdown
+
+
+def _draft_us(spec, target, profile, context, decode_ctx, serving):
+    """(placement, microseconds of drafting k tokens) for the drafter on the same profile: on a
+    wafer profile it gets wafers of its own; on GPUs it shares the target's GPUs."""
+    draft = resolve_shape(spec.draft) if spec.method == DRAFT else eagle_head(target)
+    draft = draft.with_precision(weights=target.weight_precision, kv=target.kv_precision)
+    if isinstance(profile, WaferProfile):
+        placement = place(draft, profile, PIPELINED, context, 1)
+        step = sum(d for _, _, d in _wafer_step(draft, profile, placement, decode_ctx, 1)[0])
+        hop = cal.INTER_DEVICE_LATENCY_US  # the accepted tokens' hidden state / ids cross to the drafter
+    else:
+        placement = best_gpu_placement(draft, profile, context, 1, decode_ctx, 1, software=_software(serving))
+        step = gpu_step(draft, profile, placement, decode_ctx, 1, _software(serving)).total_us
+        hop = 0.0
+    return placement, spec.draft_tokens * step + hop
+
+
 def emulation(
     profile_name: str,
     shape: ModelShape | str,
@@ -226,22 +231,30 @@ def emulation(
     *,
     wafers: int | None = None,
     speculation_acceptance: float = 0.0,
+    speculation: Speculation | None = None,
     workload: str = INTERACTIVE,
     strategy: str | None = None,
     context_tokens: int | None = None,
     sequences: int | None = None,
     serving: ServingOptions | None = None,
     weight_bits: int | None = None,
+    weight_precision: str | None = None,
+    kv_precision: str | None = None,
 ) -> Emulation:
-    """Predict TTFT, decode speed and placement of `shape` on the profile `profile_name`."""
+    """Predict TTFT, decode speed and placement of `shape` on the profile `profile_name`.
+
+    `speculation_acceptance` > 0 alone means EAGLE heads with SPECULATION_DRAFT_TOKENS drafts.
+    """
     profile = get_profile(profile_name)
     shape = resolve_shape(shape)
-    if weight_bits is not None:
-        shape = shape.with_bits(weight_bits)
+    if weight_bits is not None or weight_precision is not None or kv_precision is not None:
+        shape = shape.with_precision(weights=weight_precision or weight_bits, kv=kv_precision)
     serving = serving or ServingOptions()
     if not isinstance(prompt_tokens, int) or prompt_tokens < 0:
         raise ValueError(f"prompt_tokens must be a non-negative integer, got {prompt_tokens!r}")
-    if not 0.0 <= float(speculation_acceptance) < 1.0:
+    if speculation is None and speculation_acceptance:
+        speculation = Speculation(draft_tokens=cal.SPECULATION_DRAFT_TOKENS, acceptance=float(speculation_acceptance))
+    elif not 0.0 <= float(speculation_acceptance) < 1.0:
         raise ValueError(f"speculation acceptance must be in [0, 1), got {speculation_acceptance!r}")
     if workload not in WORKLOADS:
         raise ValueError(f"workload must be one of {', '.join(WORKLOADS)}, got {workload!r}")
@@ -268,67 +281,63 @@ def emulation(
         raise ValueError(f"wafers must be between 1 and {shape.layers} (the layers of {shape.name}), got {wafers!r}")
     sequences = sequences or (shape.layers if workload == BATCH else 1)
     decode_ctx = max(1, min(prompt_tokens, context))
-
-    alpha = float(speculation_acceptance)
-    k = cal.SPECULATION_DRAFT_TOKENS if alpha > 0 else 0
-    tokens_per_step = (1 - alpha ** (k + 1)) / (1 - alpha) if alpha > 0 else 1.0
-    step_tokens = k + 1
-
     new_prompt = prompt_tokens - (min(serving.cached_prompt_tokens, prompt_tokens) if serving.prewarm else 0)
     new_prompt = max(1, new_prompt)
 
+    experts = None
     if isinstance(profile, WaferProfile):
         placement, reason = _choose_strategy(
-            shape, profile, context, sequences, wafers, workload, strategy, decode_ctx, step_tokens
+            shape, profile, context, sequences, wafers, workload, strategy, decode_ctx, 1
         )
-        phases, breakdown, _ = _wafer_step(shape, profile, placement, decode_ctx, step_tokens)
         prefill_us = _wafer_prefill_us(shape, profile, placement, new_prompt)
-        strategy_name = placement.strategy
+        experts = wafer_expert_placement(shape, placement.tiles_per_layer)
     else:
         assert isinstance(profile, GpuProfile)
-        if strategy is not None and strategy != "tensor-parallel":
-            raise ValueError(f"{profile.name} runs tensor-parallel; strategy {strategy!r} applies to wafers")
-        placement = place_gpu(shape, profile, context, sequences)
-        step = gpu_step(shape, profile, placement, decode_ctx, step_tokens)
-        per_layer = (step.layers_us + step.allreduce_us) / shape.layers
-        per_node = -(-shape.layers // placement.nodes)
-        hop_us = step.inter_node_us / max(1, placement.nodes - 1)
-        phases = []
-        for i in range(shape.layers):
-            if i and i % per_node == 0:
-                phases.append(("hop", -1, hop_us))
-            phases.append(("layer", i, per_layer))
-        phases.append(("head", -1, step.vocab_us))
-        breakdown = {
-            "layers_us": step.layers_us,
-            "allreduce_us": step.allreduce_us,
-            "vocab_us": step.vocab_us,
-            "inter_node_us": step.inter_node_us,
-        }
-        prefill_us = gpu_step(shape, profile, placement, max(1, new_prompt // 2), new_prompt).total_us
-        strategy_name = placement.strategy
-        reason = f"{placement.gpus} GPU(s): every layer split over the {profile.gpus} GPUs of a node"
+        if strategy is not None and strategy not in ("tensor-parallel", "expert-parallel"):
+            raise ValueError(f"{profile.name} runs tensor- or expert-parallel; strategy {strategy!r} applies to wafers")
+        sw = _software(serving)
+        placement = best_gpu_placement(shape, profile, context, sequences, decode_ctx, 1, strategy, sw)
+        prefill_us = gpu_step(shape, profile, placement, max(1, new_prompt // 2), new_prompt, sw).total_us
+        reason = f"{placement.gpus} GPU(s): every layer split over {profile.tp} GPUs"
+        if placement.strategy == "expert-parallel":
+            reason += f", experts spread whole over all {profile.gpus} ({placement.experts_per_gpu:g} per GPU)"
         if placement.nodes > 1:
             reason += f", layers split over {placement.nodes} nodes"
-
-    host_us = serving.step_overhead_us
-    phases = list(phases) + [("host", -1, host_us)]
+    phases, breakdown = _device_step(shape, profile, placement, decode_ctx, 1, serving)
+    device_us = sum(d for _, _, d in phases)
+    host_us = serving.host_phase_us(device_us)
+    phases = [*phases, ("host", -1, host_us)]
     breakdown["host_us"] = host_us
-    step_us = sum(d for _, _, d in phases)
-    ttft_ms = serving.request_overhead_ms + (prefill_us + host_us) / 1000.0
+
+    spec_step_ms, draft_placement, tokens_per_step = None, None, 1.0
+    if speculation is not None:
+        draft_placement, draft_us = _draft_us(speculation, shape, profile, context, decode_ctx, serving)
+        verify_phases, _ = _device_step(shape, profile, placement, decode_ctx, speculation.draft_tokens + 1, serving)
+        verify_us = sum(d for _, _, d in verify_phases)
+        spec_step_ms = serving.step_us(draft_us + verify_us) / 1000.0
+        tokens_per_step = speculation.tokens_per_step
+        breakdown["draft_us"] = draft_us
+        breakdown["verify_us"] = verify_us
+
+    parts = serving.ttft_parts(prefill_us)
     return Emulation(
         profile=profile.name,
         profile_label=profile.label,
         model=shape.name,
         paced=True,
-        strategy=strategy_name,
+        strategy=placement.strategy,
         reason=reason,
         prompt_tokens=prompt_tokens,
-        ttft_ms=ttft_ms,
-        step_ms=step_us / 1000.0,
+        ttft_ms=sum(parts.values()),
+        step_ms=sum(d for _, _, d in phases) / 1000.0,
         tokens_per_step=tokens_per_step,
         placement=placement,
         breakdown_us=breakdown,
         phases=tuple(phases),
         shape=shape,
+        ttft_parts=parts,
+        speculation=speculation,
+        spec_step_ms=spec_step_ms,
+        draft_placement=draft_placement,
+        experts=experts,
     )

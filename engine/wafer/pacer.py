@@ -82,7 +82,7 @@ class Pacer:
             "profile": emu.profile,
             "emulated_model": emu.model,
             "paced": emu.paced,
-            "emulated_tok_s": round(emu.decode_tok_s, 1) if emu.decode_tok_s else None,
+            "emulated_tok_s": round(emu.paced_tok_s, 1) if emu.paced_tok_s else None,
             "emulated_ttft_ms": round(emu.ttft_ms, 3) if emu.paced else None,
             "lag_ms": round(self._lag_ms, 3),
             "late_tokens": self._late_tokens,

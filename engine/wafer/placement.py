@@ -79,7 +79,7 @@ def _usable_tile_bytes(profile: WaferProfile) -> float:
 
 
 def _layer_bytes(shape: ModelShape, context_tokens: int, sequences: int) -> float:
-    return shape.layer_weight_bytes + shape.kv_bytes_per_token_layer * context_tokens * sequences
+    return shape.layer_weight_bytes + shape.kv_bytes_layer(context_tokens) * sequences
 
 
 def _vocab_bytes(shape: ModelShape) -> float:

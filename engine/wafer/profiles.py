@@ -23,6 +23,7 @@ class WaferProfile:
     sram_bytes_per_cycle: float  # SRAM bytes one tile can read per cycle
     hop_cycles: float  # cycles for a 32-bit wavelet to move one tile
     link_bytes_per_s: float  # off-wafer I/O bandwidth of one system, bytes/s
+    native: tuple[str, ...] = ("16",)  # precision classes the SIMD units multiply in (see precision.py)
 
     @property
     def tiles(self) -> int:  # usable tiles on one wafer
@@ -35,7 +36,8 @@ class WaferProfile:
 
 @dataclass(frozen=True)
 class GpuProfile:
-    """A node of GPUs running the model tensor-parallel (one GPU: no all-reduce)."""
+    """GPUs in one NVLink domain: layers tensor-parallel over `tp_gpus` of them (one GPU: no
+    all-reduce); experts tensor- or expert-parallel over all `gpus`."""
 
     name: str  # profile key used on the CLI and in the protocol
     label: str  # human name shown in the app
@@ -44,6 +46,17 @@ class GpuProfile:
     hbm_bytes: float  # HBM capacity of one GPU, bytes
     tensor_flops: float  # dense 16-bit tensor-core throughput of one GPU, FLOP/s
     link_bytes_per_s: float  # NVLink bandwidth of one GPU, one direction, bytes/s
+    native: tuple[str, ...] = ("16", "8")  # precision classes the tensor cores multiply in
+    tp_gpus: int = 0  # GPUs one layer's dense weights are split over (0: all `gpus`)
+
+    @property
+    def tp(self) -> int:  # tensor-parallel width
+        return self.tp_gpus or self.gpus
+
+    def flops(self, compute_class: str) -> float:
+        """Dense tensor FLOP/s of one GPU in a precision class: FP8/INT8 twice and FP4 four times the
+        16-bit rate on Hopper and Blackwell (datasheets below)."""
+        return self.tensor_flops * {"16": 1, "8": 2, "4": 4}[compute_class]
 
 
 @dataclass(frozen=True)
@@ -98,37 +111,36 @@ WSE2 = WaferProfile(
     link_bytes_per_s=12 * 100e9 / 8,
 )
 
-# NVIDIA H100 SXM5 datasheet: 3.35 TB/s HBM3, 80 GB, 989 TFLOPS dense BF16,
-# NVLink 4 900 GB/s per GPU (both directions together, so 450 GB/s each way).
+# NVIDIA H100 SXM5 datasheet: 3.35 TB/s HBM3, 80 GB, 989 TFLOPS dense BF16 (1,979 FP8),
+# NVLink 4 900 GB/s per GPU (both directions together, so 450 GB/s each way). FP8 and INT8 are
+# native; 4-bit weights are widened before the GEMM.
 _H100 = dict(hbm_bytes_per_s=3.35e12, hbm_bytes=80e9, tensor_flops=989e12, link_bytes_per_s=450e9)
 
 H100 = GpuProfile(name="h100", label="1x NVIDIA H100 SXM", gpus=1, **_H100)
 H100X8 = GpuProfile(name="h100x8", label="8x NVIDIA H100 SXM (NVLink)", gpus=8, **_H100)
-# H200 SXM datasheet: 4.8 TB/s HBM3e, 141 GB; same compute and NVLink 4 as H100.
-H200X8 = GpuProfile(
-    name="h200x8",
-    label="8x NVIDIA H200 (NVLink)",
-    gpus=8,
-    hbm_bytes_per_s=4.8e12,
-    hbm_bytes=141e9,
-    tensor_flops=989e12,
-    link_bytes_per_s=450e9,
-)
-# DGX/HGX B200 datasheet: 8 TB/s HBM3e and 180 GB per GPU (1,440 GB per 8), 2.25 PFLOPS dense
-# FP16/BF16 per GPU, NVLink 5 at 1.8 TB/s per GPU (900 GB/s each way).
-B200X8 = GpuProfile(
-    name="b200x8",
-    label="8x NVIDIA B200 (NVLink 5)",
-    gpus=8,
-    hbm_bytes_per_s=8e12,
-    hbm_bytes=180e9,
-    tensor_flops=2.25e15,
-    link_bytes_per_s=900e9,
+# H200 SXM datasheet (Nov 2023): 4.8 TB/s HBM3e, 141 GB; same Hopper compute and NVLink 4 as H100.
+_H200 = dict(hbm_bytes_per_s=4.8e12, hbm_bytes=141e9, tensor_flops=989e12, link_bytes_per_s=450e9)
+H200 = GpuProfile(name="h200", label="1x NVIDIA H200", gpus=1, **_H200)
+H200X8 = GpuProfile(name="h200x8", label="8x NVIDIA H200 (NVLink)", gpus=8, **_H200)
+# DGX/HGX B200 datasheet (2024): 8 TB/s HBM3e and 180 GB per GPU (1,440 GB per 8), 2.25 PFLOPS
+# dense FP16/BF16, 4.5 FP8, 9 FP4 per GPU; NVLink 5 at 1.8 TB/s per GPU (900 GB/s each way).
+_B200 = dict(hbm_bytes_per_s=8e12, hbm_bytes=180e9, tensor_flops=2.25e15, link_bytes_per_s=900e9,
+             native=("16", "8", "4"))
+B200X8 = GpuProfile(name="b200x8", label="8x NVIDIA B200 (NVLink 5)", gpus=8, **_B200)
+# GB200 NVL72 product page (NVIDIA, 2024): 72 Blackwell GPUs in one NVLink 5 domain, 13.4 TB HBM3e
+# (186 GB each) at 576 TB/s (8 TB/s each), 360 PFLOPS sparse FP16 (2.5 PF dense per GPU), 1.8 TB/s
+# NVLink per GPU. One stream splits a layer over 8 GPUs (tensor-parallel, the usual serving set-up)
+# and spreads experts over all 72; the other 64 also hold layers (pipeline stages inside the domain).
+GB200NVL72 = GpuProfile(
+    name="gb200nvl72", label="GB200 NVL72 (72 GPUs)", gpus=72, tp_gpus=8, hbm_bytes_per_s=8e12,
+    hbm_bytes=186e9, tensor_flops=2.5e15, link_bytes_per_s=900e9, native=("16", "8", "4"),
 )
 
 LOCAL = LocalProfile(name="local", label="This machine (no pacing)")
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (WSE3, WSE2, H100, H100X8, H200X8, B200X8, LOCAL)}
+PROFILES: dict[str, Profile] = {
+    p.name: p for p in (WSE3, WSE2, H100, H100X8, H200, H200X8, B200X8, GB200NVL72, LOCAL)
+}
 
 
 def get_profile(name: str) -> Profile:

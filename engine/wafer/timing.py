@@ -55,6 +55,24 @@ def line_cycles(profile: WaferProfile, length_tiles: int, payload_words: int) ->
     return (length - 1) * profile.hop_cycles + stages * REDUCTION_STAGE_CYCLES + payload_words
 
 
+def _expert_sides(shape: ModelShape, width: int, height: int) -> tuple[int, int]:
+    """Sides of the sub-rectangle one routed expert occupies inside its layer's region: experts
+    are spread over the region in proportion to their weights, keeping its aspect ratio."""
+    share = shape.expert_params / max(1.0, shape.layer_params)
+    return max(1, round(width * math.sqrt(share))), max(1, round(height * math.sqrt(share)))
+
+
+def dispatch_cycles(shape: ModelShape, profile: WaferProfile, width: int, height: int, tokens: int = 1) -> float:
+    """Routing one MoE layer on the fabric: the router's scores reduced and the top-k chosen
+    (an all-reduce of `experts` values along both axes), the token's vector multicast to the k
+    expert rectangles and their outputs gathered back (two traversals of the region each way)."""
+    scores = words(shape.experts / max(1, height), tokens)
+    topk = line_cycles(profile, width, scores) + line_cycles(profile, height, words(shape.experts_per_token, tokens))
+    move = line_cycles(profile, width, words(shape.hidden / height, tokens)) + line_cycles(
+        profile, height, words(shape.hidden / width, tokens))
+    return topk + 2 * move
+
+
 def layer_cycles(
     shape: ModelShape,
     profile: WaferProfile,
@@ -64,22 +82,38 @@ def layer_cycles(
     tokens: int = 1,
     pipelined: bool = True,
 ) -> LayerCycles:
-    """One decoder layer for `tokens` tokens on a width x height region."""
+    """One decoder layer (mean over dense and MoE layers) for `tokens` tokens on a width x height region.
+
+    Weights stay where they are: a tile holding a chosen expert multiplies every weight it
+    holds, so a tile's local work is its share of all the layer's weights, not of the active
+    ones. Experts shorten the FFN's reductions (each runs on its own small rectangle) and add
+    the dispatch; they do not shorten a tile's work for one token.
+    """
     if width <= 0 or height <= 0:
         raise ValueError("region must have at least one tile on each side")
     tiles = width * height
-    macs = shape.layer_macs(context_tokens) * tokens
-    sram_bytes = shape.layer_weight_bytes + shape.kv_bytes_per_token_layer * max(0, context_tokens)
+    attended = shape.attended(context_tokens)
+    macs = (shape.layer_params - 2 * shape.hidden + shape.attention_macs_per_token * attended) * tokens
+    sram_bytes = shape.layer_weight_bytes + shape.kv_bytes_layer(context_tokens)
     compute = macs / tiles / profile.fma_per_cycle
     sram = sram_bytes / tiles / profile.sram_bytes_per_cycle
 
+    moe_share = shape.moe_layers / shape.layers if shape.is_moe else 0.0
+    ew, eh = _expert_sides(shape, width, height) if moe_share else (width, height)
     comm = 0.0
-    for _, out_dim in shape.gemv_phases():
-        comm += line_cycles(profile, width, words(out_dim / height, tokens))
-        comm += line_cycles(profile, height, words(out_dim / width, tokens))
+    for i, (_, out_dim) in enumerate(shape.gemv_phases()):
+        dense = line_cycles(profile, width, words(out_dim / height, tokens)) + line_cycles(
+            profile, height, words(out_dim / width, tokens))
+        if i >= 2 and moe_share:  # FFN phases: MoE layers reduce inside one expert's rectangle
+            expert = line_cycles(profile, ew, words(out_dim / eh, tokens)) + line_cycles(
+                profile, eh, words(out_dim / ew, tokens))
+            dense = (1 - moe_share) * dense + moe_share * expert
+        comm += dense
     scalars = words(max(1, shape.heads // max(1, height)), tokens)
     comm += (TRAVERSALS_X - len(shape.gemv_phases())) * line_cycles(profile, width, scalars)
     comm += (TRAVERSALS_Y - len(shape.gemv_phases())) * line_cycles(profile, height, scalars)
+    if moe_share:
+        comm += moe_share * dispatch_cycles(shape, profile, width, height, tokens)
 
     handoff = line_cycles(profile, width, words(shape.hidden / height, tokens)) if pipelined else 0.0
     return LayerCycles(compute=compute, sram=sram, collectives=comm, handoff=handoff)

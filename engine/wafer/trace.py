@@ -53,7 +53,7 @@ class ActivityTrace:
             "strategy": emu.strategy,
             "reason": emu.reason,
             "layers": emu.shape.layers if emu.shape else 0,
-            "decode_tok_s": round(emu.decode_tok_s, 1) if emu.decode_tok_s else None,
+            "decode_tok_s": round(emu.paced_tok_s, 1) if emu.paced_tok_s else None,
             "ttft_ms": round(emu.ttft_ms, 3) if emu.paced else None,
         }
         p = emu.placement

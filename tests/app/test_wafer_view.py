@@ -38,7 +38,7 @@ def test_the_layer_a_token_is_in_lights_up_and_the_others_stay_dark(view):
     emu = emulation("wse-3", "llama-3.1-70b", 300)
     trace = ActivityTrace(emu)
     view.set_layout(trace.layout())
-    start = emu.ttft_ms + sum(d for _, _, d in emu.step_phases()[:20]) / 1000  # inside layer 18 or so
+    start = emu.ttft_ms + sum(d for _, _, d in emu.step_phases()[:12]) / 1000  # inside layer 11 or so
     frame = trace.frame_at(start + 1e-4)
     view.show_frame(frame)
     view.grab()  # paint once so region positions are known

@@ -6,7 +6,7 @@ from engine.wafer import emulation
 from engine.wafer.calibration import USABLE_SRAM_FRACTION
 from engine.wafer.placement import PIPELINED, WAFER_WIDE, place
 from engine.wafer.profiles import WSE3
-from engine.wafer.shapes import PRESETS
+from engine.wafer.presets import PRESETS
 
 CONTEXT = 8192
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from engine.wafer.shapes import PRESETS, bundled_shape, load_config, resolve_shape
+from engine.wafer.hfconfig import bundled_shape, load_config
+from engine.wafer.presets import PRESETS, resolve_shape
 
 
 @pytest.mark.parametrize(
