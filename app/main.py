@@ -128,6 +128,7 @@ async def amain(args: argparse.Namespace) -> int:
             window.path = str(Path(args.file).resolve())  # a new file: saved there on Ctrl+S
             window._update_title()
     window.show()
+    window.files.offer_recovery(args.file)  # unsaved text a killed Tessera left behind
     if args.presentation:
         window.presentation_action.setChecked(True)
     window.show_status("Starting the engine…")

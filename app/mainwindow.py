@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSp
 from .client import EngineInfo
 from .controller import EditController
 from .diffstream import StreamingDiff
-from .fileio import FileError, atomic_write_text, read_text
+from .filekeeper import FileKeeper
 from .instruction_bar import InstructionBar
 from .presentation import apply_presentation
 from .test_results import TestResultsDialog
@@ -41,7 +41,6 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.path: str | None = None
         self.presentation = False
         self.last_test_result: TestRunResult | None = None
         self._allow_close = False
@@ -50,13 +49,16 @@ class MainWindow(QMainWindow):
         self._test_dialog: TestResultsDialog | None = None
 
         self.editor = CodeEditor(self)
+        self.files = FileKeeper(self.editor, self, ask_save_as=self.ask_save_as)
+        self.files.message.connect(self.show_status)
+        self.files.loaded.connect(self._file_loaded)
         self.diff_view = LiveDiffView(self)
         self.gauges = GaugeColumn(self)
         self.bar = InstructionBar(self)
         self.controller = EditController(self)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.editor)
+        splitter.addWidget(self.files.pane)
         splitter.addWidget(self.diff_view)
         splitter.addWidget(self.gauges)
         # The diff pane gets a little more than the editor: its gutter holds two line numbers and
@@ -147,6 +149,9 @@ class MainWindow(QMainWindow):
         self.bar.field.selectAll()
 
     def _submitted(self, text: str) -> None:
+        if self.editor.isReadOnly():
+            self.show_status(self.files.read_only_reason or "The file is still loading.", "warn")
+            return
         if self.controller.submit(text):
             self.bar.field.clear()
 
@@ -155,6 +160,8 @@ class MainWindow(QMainWindow):
         self.gauges.set_profile(label, name)
 
     def _text_changed(self) -> None:
+        if self.files.loading:
+            return
         self.controller.document_changed()
         self._sync_timer_restart()
 
@@ -186,27 +193,30 @@ class MainWindow(QMainWindow):
         dialog.fileSelected.connect(self.open_path)
         dialog.open()
 
+    @property
+    def path(self) -> str | None:
+        return self.files.path
+
+    @path.setter
+    def path(self, value: str | None) -> None:
+        self.files.reset(value)
+
     def open_path(self, path: str) -> bool:
+        """Open a file (large ones load in parts); the engine gets it once it is all in."""
         if self.controller.mode == "streaming":
             self.show_status("Stop the running edit before opening another file.", "warn")
             return False
-        try:
-            text = read_text(path)
-        except FileError as exc:
-            self.show_status(str(exc), "error")
-            return False
-        self.path = str(Path(path).resolve())
-        self.editor.setPlainText(text)
-        self.editor.document().setModified(False)
-        self.editor.set_language_for(self.path)
+        return self.files.open(path)
+
+    def _file_loaded(self) -> None:
         self.diff_view.set_language_for(self.path)
         self.diff_view.clear()
         self.controller.run = None
         self._update_title()
         self.set_mode("idle")
-        self.show_status(f"Opened {self.path}")
+        ro = " · read-only" if self.editor.isReadOnly() else ""
+        self.show_status(f"Opened {self.path} · {self.files.format_label()}{ro}")
         self.controller.spawn(self.controller.open_document())
-        return True
 
     def save(self) -> bool:
         if self.path is None:
@@ -221,16 +231,10 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def save_to(self, path: str) -> bool:
-        try:
-            atomic_write_text(path, self.editor.toPlainText())
-        except FileError as exc:
-            self.show_status(str(exc), "error")
+        if not self.files.save(path):
             return False
-        self.path = str(Path(path).resolve())
         self.editor.set_language_for(self.path)
-        self.editor.document().setModified(False)
         self._update_title()
-        self.show_status(f"Saved {self.path}", "ok")
         return True
 
     def _update_title(self) -> None:
@@ -281,6 +285,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         if self._allow_close or not self.editor.document().isModified():
+            self.files.discard_recovery()  # saved, or knowingly discarded
             self.stop_timers()
             self.closing.emit()
             event.accept()
@@ -335,7 +340,7 @@ class MainWindow(QMainWindow):
     # -- EditView: what the controller calls ----------------------------------------------------------
 
     def document_text(self) -> str:
-        return self.editor.toPlainText()
+        return self.files.editor_text()
 
     def selection(self) -> tuple[int, int]:
         cursor = self.editor.textCursor()

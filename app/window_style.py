@@ -41,6 +41,10 @@ QStatusBar { background: #1f2630; color: #c9d1e0; border-top: 1px solid #30363d;
 QStatusBar QLabel { font-size: 14px; padding: 2px 8px; }
 QSplitter::handle { background: #30363d; }
 QDialog, QPlainTextEdit { background: #0d1117; color: #e6edf3; }
+QMessageBox, QDialog#diskChanged { background: #1f2630; }
+QMessageBox QLabel, QDialog#diskChanged QLabel { color: #e6edf3; font-size: 15px; }
+QLabel#fileBanner { background: #3b2f10; color: #f2cc60; border-bottom: 1px solid #6b5518;
+    padding: 6px 10px; font-size: 14px; }
 """
 
 

@@ -56,3 +56,14 @@ def engine_process(tiny_model_dir):
     eng = EngineProcess(tiny_model_dir)
     yield eng
     eng.close()
+
+
+def trials(ci: int, by_hand: int) -> int:
+    """How many times a reliability test repeats: `ci` in CI, `by_hand` with TESSERA_STRESS=1."""
+    return by_hand if os.environ.get("TESSERA_STRESS") == "1" else ci
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path, monkeypatch):
+    """Recovery files and other state of the app go to this test's folder, not the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

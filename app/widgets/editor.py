@@ -6,7 +6,7 @@ Everything else is QPlainTextEdit's own (``textChanged``, ``modificationChanged`
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPainter, QPalette, QSyntaxHighlighter,
                            QTextCharFormat, QTextCursor, QTextDocument, QTextFormat)
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
@@ -14,6 +14,9 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 from app.highlight import DARK, ROOT_STATE, LineLexer, Theme, lexer_for, style_for
 
 DEFAULT_POINT_SIZE = 14  # large enough to read from the back of a room
+UNLEXED = -2  # block state of a line the lazy highlighter has not reached yet
+LAZY_MIN_BLOCKS = 5_000  # longer documents are re-coloured lazily (lines)
+LEX_BLOCKS_PER_TICK = 400  # lines lexed per event-loop turn while catching up (~10 ms)
 
 
 def monospace_font(point_size: int = DEFAULT_POINT_SIZE) -> QFont:
@@ -24,14 +27,42 @@ def monospace_font(point_size: int = DEFAULT_POINT_SIZE) -> QFont:
 
 
 class PygmentsHighlighter(QSyntaxHighlighter):
-    """Colours one block at a time; Qt re-lexes the next block only if this block's end state moved."""
+    """Colours one block at a time; Qt re-lexes the next block only if this block's end state moved.
+
+    Lazily, for large files: lines from `frontier` on are left plain, and a zero-delay timer moves
+    the frontier down a few hundred lines per event-loop turn, so loading never freezes the window.
+    """
 
     def __init__(self, document: QTextDocument, theme: Theme = DARK):
         super().__init__(document)
         self.theme = theme
         self.blocks_highlighted = 0  # blocks lexed since creation (count); shows incrementality
+        self.frontier: int | None = None  # first block not lexed yet (None: every block is lexed)
         self._formats: dict = {}
         self._line_lexer = LineLexer(lexer_for("python"))
+        self._catch_up = QTimer(self)
+        self._catch_up.setInterval(0)
+        self._catch_up.timeout.connect(self._advance)
+
+    def highlight_lazily(self) -> None:
+        """From now on lex only up to the frontier, which a timer moves to the end."""
+        self.frontier = 0
+        self._catch_up.start()
+
+    def _advance(self) -> None:
+        doc = self.document()
+        if self.frontier is None or doc is None:
+            self._catch_up.stop()
+            return
+        start = self.frontier
+        self.frontier = start + LEX_BLOCKS_PER_TICK
+        if self.frontier >= doc.blockCount():
+            self.frontier = None
+            self._catch_up.stop()
+        block = doc.findBlockByNumber(start)
+        if block.isValid():
+            # Qt lexes on from this block while each line's end state changes: up to the frontier.
+            self.rehighlightBlock(block)
 
     @property
     def language(self) -> str:
@@ -39,6 +70,9 @@ class PygmentsHighlighter(QSyntaxHighlighter):
 
     def set_lexer(self, line_lexer: LineLexer) -> None:
         self._line_lexer = line_lexer
+        doc = self.document()
+        if doc is not None and doc.blockCount() > LAZY_MIN_BLOCKS:
+            self.highlight_lazily()  # a long file: colour it a few hundred lines at a time
         self.rehighlight()
 
     def _format(self, ttype) -> QTextCharFormat:
@@ -54,6 +88,9 @@ class PygmentsHighlighter(QSyntaxHighlighter):
         return fmt
 
     def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt override)
+        if self.frontier is not None and self.currentBlock().blockNumber() >= self.frontier:
+            self.setCurrentBlockState(UNLEXED)
+            return
         self.blocks_highlighted += 1
         state = self.previousBlockState()
         tokens, end_state = self._line_lexer.lex(text, ROOT_STATE if state < 0 else state)

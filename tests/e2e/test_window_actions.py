@@ -124,7 +124,8 @@ def test_run_tests_runs_pytest_only_when_asked_and_shows_the_result(qtbot, win, 
 
 def test_pure_modules_import_no_qt():
     modules = ["app.client", "app.controller", "app.targeting", "app.history", "app.relocate",
-               "app.fileio", "app.testrun", "app.quick_actions", "app.diffstream"]
+               "app.fileio", "app.testrun", "app.quick_actions", "app.diffstream", "app.textcodec",
+               "app.recovery"]
     code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
             "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'qasync')))\n"
             "assert not bad, bad\n")
