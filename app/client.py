@@ -194,9 +194,14 @@ class EngineClient:
             msg["profile"] = profile
         return await self._await_reply("ready", session, msg, timeout_s)
 
-    async def update_document(self, session: str, text: str, timeout_s: float = 60.0) -> dict[str, Any]:
-        """Send the editor's new text (`update`) and return the engine's `ready`."""
-        msg = {"type": "update", "session": session, "text": text}
+    async def update_document(self, session: str, text: str, timeout_s: float = 60.0,
+                              selection: tuple[int, int] | None = None) -> dict[str, Any]:
+        """Send the editor's new text (`update`) and return the engine's `ready`.
+
+        With `selection`, the engine prefills that code too (the edit about to be asked for)."""
+        msg: dict[str, Any] = {"type": "update", "session": session, "text": text}
+        if selection is not None:
+            msg["selection"] = {"start": int(selection[0]), "end": int(selection[1])}
         return await self._await_reply("ready", session, msg, timeout_s)
 
     async def measure(self, session: str, instruction: str, selection: tuple[int, int],

@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-file", metavar="PATH", help="the running engine's token file")
     parser.add_argument("--model", metavar="DIR", help="model folder for the engine (default: bundled)")
     parser.add_argument("--presentation", action="store_true", help="start in presentation mode")
+    parser.add_argument("--demo", metavar="PLAYLIST", help="play a demo playlist (a shipped name such "
+                        "as gpu-vs-wafer, or a .toml path); Page Down runs the next step")
+    parser.add_argument("--race", metavar="LANES", help="lanes for View → Race this edit: "
+                        "PROFILE[:MODEL],PROFILE[:MODEL][,...] (default h100x8:llama-3.1-70b,wse-3:llama-3.1-70b)")
     return parser
 
 
@@ -131,11 +135,15 @@ async def amain(args: argparse.Namespace) -> int:
     window.files.offer_recovery(args.file)  # unsaved text a killed Tessera left behind
     if args.presentation:
         window.presentation_action.setChecked(True)
+    if args.race_lanes:
+        window.demo.lanes = args.race_lanes
     window.show_status("Starting the engine…")
     try:
         await link.start()
         window.show_status("Ready. Select code (or put the cursor in a function), press Ctrl+K, "
                            "describe the edit, press Enter.", "ok")
+        if args.playlist is not None:
+            window.demo.play(args.playlist)
     except EngineError as exc:
         window.set_engine_info(None, "not running")
         window.show_status(f"The engine did not start: {exc.message}", "error")
@@ -143,6 +151,21 @@ async def amain(args: argparse.Namespace) -> int:
     await closed.wait()
     await shutdown(controller, link)
     return 0
+
+
+def check_demo_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Load `--demo`'s playlist and parse `--race`'s lanes now: a bad one is a clear error and exit 2."""
+    from .playlist import PlaylistError, find_playlist, load_playlist
+    from .race import parse_lanes
+
+    args.playlist = args.race_lanes = None
+    try:
+        if args.demo:
+            args.playlist = load_playlist(find_playlist(args.demo))
+        if args.race:
+            args.race_lanes = parse_lanes(args.race)
+    except (PlaylistError, ValueError) as exc:
+        parser.error(str(exc))
 
 
 async def shutdown(controller, link: EngineLink) -> None:
@@ -161,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_demo_args(parser, args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Tessera")
     app.setQuitOnLastWindowClosed(False)  # amain decides when to stop, after the engine is down

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSp
 
 from .client import EngineInfo
 from .controller import EditController
+from .demo_menu import DemoControls
 from .diffstream import StreamingDiff
 from .filekeeper import FileKeeper
 from .instruction_bar import InstructionBar
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.set_mode("idle")
         self._profile_changed(*self.toolbar.profile())
+        self.demo = DemoControls(self)  # View menu: presentation, race, demo playlists
 
     # -- construction --------------------------------------------------------------------------
 
