@@ -70,20 +70,21 @@ def build_chat_edit(instruction: str, document: str, selection: tuple[int, int] 
     fence = fence_for(code, before, after, partial)
     lang = language_of(path, language if language != "text" else "")
     name = path.rsplit("/", 1)[-1] if path else "untitled"
+    # The selection is the last fenced block (edit routers such as this engine's own OpenAI API take
+    # the last block as the code), and everything but the instruction comes first, for caching.
     parts = [f"File: {name}\n"]
     if before.strip():
         parts.append(f"Code before the selection (context, do not repeat it):\n{fence}{lang}\n{_nl(before)}{fence}\n")
-    parts.append(f"Selected code to rewrite:\n{fence}{lang}\n{_nl(code)}{fence}\n")
     if after.strip():
         parts.append(f"Code after the selection (context, do not repeat it):\n{fence}{lang}\n{_nl(after)}{fence}\n")
+    if partial:
+        parts.append(f"Your rewrite so far (final, kept as it is):\n{fence}{lang}\n{_nl(partial)}{fence}\n")
+    parts.append(f"Selected code to rewrite:\n{fence}{lang}\n{_nl(code)}{fence}\n")
     parts.append(f"Instruction: {instruction.strip()}\n")
     if partial:
-        parts.append(
-            "You already started the rewrite; this part is final and is kept:\n"
-            f"{fence}{lang}\n{_nl(partial)}{fence}\n"
-            "Continue the rewrite exactly where that part stops, following the instruction above. "
-            f"Reply with one {fence}{lang} block holding only the remaining code (do not repeat the "
-            "kept part).")
+        parts.append("Continue the rewrite exactly where the part written so far stops, following the "
+                     f"instruction. Reply with one {fence}{lang} block holding only the remaining code "
+                     "(do not repeat the part written so far).")
     else:
         parts.append(f"Reply with the rewritten selected code only, in one {fence}{lang} block.")
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n".join(parts)}]

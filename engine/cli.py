@@ -74,11 +74,16 @@ async def _serve(args) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    engine = Engine(_model_dir(args.model), threads=args.threads)
-    engine.warmup()
     config = ServerConfig(host=args.host, port=args.port, token=token,
                           max_message_bytes=args.max_message_bytes, allowed_origins=tuple(args.allow_origin))
-    backend = OnnxBackend(engine, make_pacing)
+    if args.endpoint:  # relay to a remote OpenAI-compatible server instead of a local model
+        from .backends.remote_cli import endpoint_from_args, start_backend
+
+        backend = await start_backend(endpoint_from_args(args))
+    else:
+        engine = Engine(_model_dir(args.model), threads=args.threads)
+        engine.warmup()
+        backend = OnnxBackend(engine, make_pacing)
     server = await start_server(backend, config)
     host = args.host if ":" not in args.host else f"[{args.host}]"
     print(f"ws://{host}:{server_port(server)}", flush=True)
@@ -90,6 +95,8 @@ async def _serve(args) -> int:
     server.close()
     await server.wait_closed()
     backend.close()
+    if hasattr(backend, "aclose"):  # a remote backend's connections
+        await backend.aclose()
     return 0
 
 
@@ -134,6 +141,10 @@ async def _generate(args) -> int:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SystemExit(f"tessera-engine: cannot read {path}: {exc}") from None
+    if args.endpoint:
+        from .backends.remote_cli import generate_remote
+
+        return await generate_remote(args, text, str(path), _parse_selection(args.selection, len(text)))
     engine = Engine(_model_dir(args.model), threads=args.threads)
     engine.warmup()
     backend = OnnxBackend(engine)
@@ -172,6 +183,8 @@ async def _generate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .backends.remote_cli import add_endpoint_args
+
     parser = argparse.ArgumentParser(prog="tessera-engine", description="Tessera's inference engine")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -187,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-message-bytes", type=int, default=8 * 1024 * 1024)
     s.add_argument("--allow-origin", action="append", default=[], help="a web origin to allow (repeatable)")
     s.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes (child of the app)")
+    add_endpoint_args(s)
 
     g = sub.add_parser("generate", help="stream one edit to stdout")
     model_args(g)
@@ -199,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--top-p", type=float, default=1.0)
     g.add_argument("--no-speculate", action="store_true")
     g.add_argument("--json", action="store_true", help="one JSON object per event")
+    add_endpoint_args(g)
 
     try:
         from .wafer.cli import add_emulate_parser

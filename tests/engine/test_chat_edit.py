@@ -97,7 +97,7 @@ def test_prompt_puts_code_before_the_instruction_and_predicts_the_selection():
     assert system["role"] == "system" and "smallest change" in system["content"]
     body = user["content"]
     assert "File: textwrap.py" in body
-    assert body.index("import os") < body.index("def dedent") < body.index("print('end')") < body.index("add type hints")
+    assert body.index("import os") < body.index("print('end')") < body.index("def dedent") < body.index("add type hints")
     assert "```python\n" in body
     assert edit.prediction == SOURCE
     assert edit.keep_final_newline
