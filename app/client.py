@@ -45,6 +45,16 @@ class EngineInfo:
     skills: tuple[str, ...]  # features the engine offers, e.g. "speculate", "tiles"
     profiles: tuple[str, ...]  # hardware profile names for `generate`'s `profile`
     protocol: int  # protocol version the engine speaks
+    backend: str = "onnx"  # what computes the tokens: "onnx" (local model) or "remote" (an endpoint)
+    transport: str = ""  # for a remote backend: "http" or "websocket"
+    endpoint: str = ""  # for a remote backend: the endpoint's label (model @ host)
+
+    @property
+    def backend_label(self) -> str:
+        """For the status line: "local ONNX" or "remote <endpoint> over <transport>"."""
+        if self.backend == "remote":
+            return f"remote {self.endpoint or self.model_name} over {self.transport or 'http'}"
+        return "local ONNX" if self.backend == "onnx" else self.backend
 
 
 def _profile_name(entry: Any) -> str:
@@ -63,6 +73,9 @@ def parse_welcome(msg: dict[str, Any]) -> EngineInfo:
         skills=tuple(str(s) for s in model.get("skills", ()) or ()),
         profiles=tuple(_profile_name(p) for p in msg.get("profiles", ()) or ()),
         protocol=int(msg.get("protocol", PROTOCOL_VERSION)),
+        backend=str(model.get("backend") or "onnx"),
+        transport=str(model.get("transport") or ""),
+        endpoint=str(model.get("endpoint") or ""),
     )
 
 

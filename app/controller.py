@@ -336,7 +336,13 @@ class EditController:
         emulated = stats.get("emulated_tok_s") if stats.get("paced") else None
         if isinstance(emulated, (int, float)) and tok_s:  # the pace the user saw comes first
             summary = f"{run.tokens} tokens, {emulated:,.0f} tok/s emulated ({tok_s:,.0f} computed here)"
-        if run.stopped:
+        summary += _remote_note(stats)
+        error = stats.get("error") if reason == "error" else None
+        if isinstance(error, dict):  # e.g. a remote server that refused or broke off the request
+            self._set_mode("stopped" if run.output else "idle")
+            self.view.show_status(f"The edit failed after {summary}: {error.get('message', error.get('code'))}",
+                                  "error")
+        elif run.stopped:
             self._set_mode("stopped")
             self.view.show_status(
                 f"Stopped after {summary}. Review the partial edit, or type a new instruction and "
@@ -440,3 +446,14 @@ class EditController:
         self._session_opened = False
         if self.mode != "streaming":
             self.view.show_status(f"The engine is not running ({reason}); the next instruction restarts it.", "warn")
+
+
+def _remote_note(stats: dict[str, Any]) -> str:
+    """", via websocket; predicted output 40/52 tokens accepted" for a request a remote server ran."""
+    if stats.get("backend") != "remote":
+        return ""
+    note = f", via {stats.get('transport') or 'http'}"
+    proposed, accepted = stats.get("proposed_draft"), stats.get("accepted_draft")
+    if isinstance(proposed, int) and proposed > 0 and isinstance(accepted, int):
+        note += f"; predicted output {accepted}/{proposed} tokens accepted"
+    return note

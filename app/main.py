@@ -1,4 +1,4 @@
-"""`tessera [FILE] [--engine URL] [--model DIR]`: the desktop app's entry point.
+"""`tessera [FILE] [--engine URL] [--model DIR] [--endpoint BASE_URL --endpoint-model NAME]`: the entry point.
 
 Starts the engine as a child process (or connects to `--engine`), shows the window, and on quit
 closes the connection, stops the engine (close stdin → terminate → kill) and cancels and gathers
@@ -21,11 +21,12 @@ class EngineLink:
     """The engine the window talks to: a child process we own, or one started elsewhere."""
 
     def __init__(self, window, engine_url: str | None = None, token_file: str | None = None,
-                 model_dir: str | None = None) -> None:
+                 model_dir: str | None = None, endpoint=None) -> None:
         self.window = window
         self.engine_url = engine_url
         self.token_file = token_file
         self.model_dir = model_dir
+        self.endpoint = endpoint  # engine.endpoints.Endpoint: the child engine relays to it instead
         self.process: EngineProcess | None = None
         self.client: EngineClient | None = None
 
@@ -35,7 +36,8 @@ class EngineLink:
         if self.engine_url:
             url, token = self.engine_url, read_token(self.token_file)
         else:
-            self.process = EngineProcess(self.model_dir, on_exit=self._engine_exited)
+            self.process = EngineProcess(self.model_dir, extra_args=endpoint_args(self.endpoint),
+                                         on_exit=self._engine_exited)
             atexit.register(self.process.stop_now)
             url = await self.process.start()
             token = self.process.token
@@ -77,24 +79,41 @@ class EngineLink:
             atexit.unregister(self.process.stop_now)
             self.process = None
 
-    async def switch_model(self, model_dir: str) -> None:
+    async def switch_model(self, model_dir: str | None, endpoint=None) -> None:
+        """Restart the child engine on `model_dir`, or relaying to `endpoint`."""
         if self.engine_url:
             self.window.show_status("The model of a remote engine is chosen where it runs.", "warn")
             return
-        previous, self.model_dir = self.model_dir, model_dir
-        self.window.show_status(f"Loading the model in {model_dir}…")
+        previous = (self.model_dir, self.endpoint)
+        self.model_dir, self.endpoint = model_dir, endpoint
+        what = endpoint.label if endpoint is not None else f"the model in {model_dir}"
+        self.window.show_status(f"Loading {what}…")
         try:
             await self.start()
         except EngineError as exc:
             # Back to the model that worked, so the user keeps an engine.
-            self.model_dir = previous
+            self.model_dir, self.endpoint = previous
             try:
                 await self.start()
             except EngineError:
                 pass
             self.window.show_status(f"Could not load that model: {exc.message}", "error")
             return
-        self.window.show_status(f"Loaded {self.client.info.model_name if self.client else model_dir}.", "ok")
+        self.window.show_status(f"Loaded {self.client.info.model_name if self.client else what}.", "ok")
+
+    def choose(self, choice) -> None:
+        """A model picker entry (app/model_choices.py) was chosen."""
+        if choice.kind == "endpoint":
+            self.window.controller.spawn(self.switch_model(None, choice.endpoint))
+        else:
+            self.window.controller.spawn(self.switch_model(choice.folder))
+
+
+def endpoint_args(endpoint) -> tuple[str, ...]:
+    """`serve` options that make the child engine relay to `endpoint` (its key stays out of argv)."""
+    if endpoint is None:
+        return ()
+    return ("--endpoint", endpoint.base_url, "--endpoint-model", endpoint.model, "--transport", endpoint.transport)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "token from TESSERA_TOKEN or --token-file")
     parser.add_argument("--token-file", metavar="PATH", help="the running engine's token file")
     parser.add_argument("--model", metavar="DIR", help="model folder for the engine (default: bundled)")
+    parser.add_argument("--endpoint", metavar="BASE_URL", help="edit through an OpenAI-compatible server "
+                        "(e.g. http://127.0.0.1:8080/v1); key from OPENAI_API_KEY or the endpoints config")
+    parser.add_argument("--endpoint-model", metavar="NAME", help="the model name that server expects")
+    parser.add_argument("--transport", choices=("http", "websocket"), help="to the endpoint (default: http)")
     parser.add_argument("--presentation", action="store_true", help="start in presentation mode")
     parser.add_argument("--demo", metavar="PLAYLIST", help="play a demo playlist (a shipped name such "
                         "as gpu-vs-wafer, or a .toml path); Page Down runs the next step")
@@ -119,10 +142,15 @@ async def amain(args: argparse.Namespace) -> int:
 
     app = QApplication.instance()
     window = MainWindow()
-    link = EngineLink(window, args.engine, args.token_file, args.model)
+    link = EngineLink(window, args.engine, args.token_file, args.model, getattr(args, "endpoint_choice", None))
     controller = window.controller
     controller.ensure_engine = link.connect
     window.modelFolderChosen.connect(lambda d: controller.spawn(link.switch_model(d)))
+    from .model_picker import ModelPicker
+
+    window.model_picker = ModelPicker(window, link.choose)
+    if link.endpoint is not None:
+        window.model_picker.current = f"{link.endpoint.label} ({link.endpoint.transport})"
     closed = asyncio.Event()
     window.closing.connect(closed.set)
     if args.file:
@@ -168,6 +196,19 @@ def check_demo_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         parser.error(str(exc))
 
 
+def endpoint_from_args(args: argparse.Namespace):
+    if not getattr(args, "endpoint", None):
+        return None
+    from engine.endpoints import EndpointError, resolve_endpoint
+
+    if not args.endpoint_model:
+        raise SystemExit("tessera: --endpoint needs --endpoint-model NAME")
+    try:
+        return resolve_endpoint(args.endpoint, args.endpoint_model, args.transport)
+    except EndpointError as exc:
+        raise SystemExit(f"tessera: {exc}") from None
+
+
 async def shutdown(controller, link: EngineLink) -> None:
     """Cancel the controller's tasks, close the connection, stop the engine, gather the rest."""
     tasks = controller.cancel_tasks()
@@ -187,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_demo_args(parser, args)
+    args.endpoint_choice = endpoint_from_args(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Tessera")
     app.setQuitOnLastWindowClosed(False)  # amain decides when to stop, after the engine is down

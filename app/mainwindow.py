@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         if info is None:
             self.engine_label.setText(f"engine: {where or 'not running'}")
             return
-        self.engine_label.setText(f"engine: {where}  ·  context {info.context_length:,}")
+        self.engine_label.setText(f"engine: {where}  ·  {info.backend_label}  ·  context {info.context_length:,}")
         self.controller.context_length = info.context_length
 
     # -- EditView: what the controller calls ----------------------------------------------------------

@@ -1,7 +1,8 @@
 """The main window's toolbar: files, model, hardware profile, run tests, presentation.
 
 Signals: `openRequested()`, `saveRequested()`, `saveAsRequested()`, `modelFolderRequested()`,
-`profileChanged(str name, str label)`, `runTestsRequested()`, `presentationToggled(bool)`.
+`modelChosen(ModelChoice)`, `endpointDialogRequested()`, `profileChanged(str name, str label)`,
+`runTestsRequested()`, `presentationToggled(bool)`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class MainToolbar(QToolBar):
     saveRequested = Signal()
     saveAsRequested = Signal()
     modelFolderRequested = Signal()
+    modelChosen = Signal(object)
+    endpointDialogRequested = Signal()
     profileChanged = Signal(str, str)
     runTestsRequested = Signal()
     presentationToggled = Signal(bool)
@@ -42,9 +45,9 @@ class MainToolbar(QToolBar):
         self.model_button = QToolButton(self)
         self.model_button.setText("Model: starting…")
         self.model_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.model_button)
-        menu.addAction("Load a model folder…", self.modelFolderRequested.emit)
-        self.model_button.setMenu(menu)
+        self.model_menu = QMenu(self.model_button)
+        self.model_button.setMenu(self.model_menu)
+        self.set_model_choices([])
         self.addWidget(self.model_button)
         self.addWidget(QLabel(" Hardware: ", self))
         self.profile_combo = QComboBox(self)
@@ -59,6 +62,19 @@ class MainToolbar(QToolBar):
         # A signal is not a slot: PySide6 calls what `toggled=` is given, so hand it `emit`.
         self.presentation_action.toggled.connect(self.presentationToggled.emit)
         self.addAction(self.presentation_action)
+
+    def set_model_choices(self, choices: list, current: str = "") -> None:
+        """The model picker: one entry per choice (`current` label checked), then folder / endpoint."""
+        menu = self.model_menu
+        menu.clear()
+        for choice in choices:
+            act = menu.addAction(choice.label, lambda c=choice: self.modelChosen.emit(c))
+            act.setCheckable(True)
+            act.setChecked(choice.label == current)
+        if choices:
+            menu.addSeparator()
+        menu.addAction("Load a model folder…", self.modelFolderRequested.emit)
+        menu.addAction("Add an endpoint…", self.endpointDialogRequested.emit)
 
     def profile(self) -> tuple[str, str]:
         """(name passed to the engine, label shown)."""

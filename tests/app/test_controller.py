@@ -157,3 +157,25 @@ def test_done_on_an_emulated_profile_reports_the_pace_the_user_saw_first():
     consume(controller, run, [token("line_0 = 0\n"), {"type": "done", "request": "r1", "reason": "eos",
                                                        "stats": stats}])
     assert "1 tokens, 21 tok/s emulated (1,154 computed here)" in view.status[-1][0]
+
+
+def test_a_remote_request_names_its_transport_and_the_predicted_output_acceptance():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    stats = {"tok_s": 80.0, "tokens": 1, "backend": "remote", "transport": "http", "accepted_draft": 40,
+             "proposed_draft": 52}
+    consume(controller, run, [token("line_0 = 0\n"), {"type": "done", "request": "r1", "reason": "eos",
+                                                       "stats": stats}])
+    assert "via http; predicted output 40/52 tokens accepted" in view.status[-1][0]
+
+
+def test_an_error_done_says_why_and_keeps_the_partial_edit():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    stats = {"tokens": 1, "backend": "remote", "transport": "websocket",
+             "error": {"code": "upstream_timeout", "message": "no event from the server within 60 s"}}
+    consume(controller, run, [token("line_0 = 0\n"), {"type": "done", "request": "r1", "reason": "error",
+                                                       "stats": stats}])
+    text, level = view.status[-1]
+    assert level == "error" and "no event from the server within 60 s" in text
+    assert controller.mode == "stopped" and view.text == SOURCE
