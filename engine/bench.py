@@ -308,6 +308,9 @@ def transport_figures(model_dir: Path, s: BenchSizes) -> dict:
     trips = peers.round_trips(model_dir, s.round_trips, chunk=min(25, s.round_trips))
     fig = {"ws_overhead_ms": _ms(trips["ws"]), "http_overhead_ms": _ms(trips["http"])}
     fig["ws_overhead_reduction"] = round(1 - fig["ws_overhead_ms"] / fig["http_overhead_ms"], 3)
+    # The same round trip on an engine without the HTTP front (native protocol only): the front's cost.
+    fig["ws_native_only_overhead_ms"] = _ms(trips["ws_native_only"])
+    fig["ws_front_ratio"] = round(fig["ws_overhead_ms"] / fig["ws_native_only_overhead_ms"], 3)
     return fig
 
 

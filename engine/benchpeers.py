@@ -269,7 +269,7 @@ class _BlockingWebSocket:
 
 
 @contextlib.contextmanager
-def ws_endpoint(model_dir: Path):
+def ws_endpoint(model_dir: Path, serve_args: tuple[str, ...] = ()):
     """A real ``tessera-engine serve`` process and one persistent WebSocket to it, authenticated;
     yields ``trip(i)``: one ``ping`` → ``pong``.
 
@@ -282,8 +282,9 @@ def ws_endpoint(model_dir: Path):
     """
     token = secrets.token_urlsafe(16)
     env = {**os.environ, "TESSERA_TOKEN": token, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--model", str(model_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--model", str(model_dir),
+                             *serve_args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
+                            text=True)
     try:
         url = proc.stdout.readline().strip()
         if not url.startswith("ws://"):
@@ -308,14 +309,17 @@ def ws_endpoint(model_dir: Path):
 
 
 def round_trips(model_dir: Path, n: int, chunk: int = 25) -> dict[str, list[float]]:
-    """Seconds per round trip, ``n`` each over the WebSocket and over HTTP-per-request.
+    """Seconds per round trip, ``n`` each over the WebSocket, over HTTP-per-request, and over the
+    WebSocket of an engine serving the native protocol alone (``--no-openai-api``: websockets owns
+    the listening socket, no HTTP front), to show what the front costs the WebSocket path.
 
-    Both servers run at once and the two clients alternate in chunks of ``chunk`` requests, so a
-    change in the shared machine's load hits both alike; the first chunk of each warms up.
+    All servers run at once and the clients alternate in chunks of ``chunk`` requests, so a change
+    in the shared machine's load hits all alike; the first chunk of each warms up.
     """
-    out: dict[str, list[float]] = {"ws": [], "http": []}
-    with ws_endpoint(model_dir) as ws_trip, http_endpoint() as http_trip:
-        trips = {"ws": ws_trip, "http": http_trip}
+    out: dict[str, list[float]] = {"ws": [], "http": [], "ws_native_only": []}
+    with ws_endpoint(model_dir) as ws_trip, http_endpoint() as http_trip, \
+            ws_endpoint(model_dir, ("--no-openai-api",)) as native_trip:
+        trips = {"ws": ws_trip, "http": http_trip, "ws_native_only": native_trip}
         done = -chunk  # the first chunk is dropped
         while done < n:
             for name, trip in trips.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import secrets
 import signal
@@ -66,6 +67,8 @@ async def _serve(args) -> int:
     from .session import Engine
     from .wafer_bridge import make_pacing
 
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="tessera-engine: %(message)s")
+    logging.getLogger("websockets").setLevel(max(logging.WARNING, logging.getLogger().level))
     token, written = _read_token(args)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -75,7 +78,8 @@ async def _serve(args) -> int:
         except (NotImplementedError, RuntimeError):
             pass
     config = ServerConfig(host=args.host, port=args.port, token=token,
-                          max_message_bytes=args.max_message_bytes, allowed_origins=tuple(args.allow_origin))
+                          max_message_bytes=args.max_message_bytes, allowed_origins=tuple(args.allow_origin),
+                          openai_api=not args.no_openai_api)
     if args.endpoint:  # relay to a remote OpenAI-compatible server instead of a local model
         from .backends.remote_cli import endpoint_from_args, start_backend
 
@@ -201,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--allow-origin", action="append", default=[], help="a web origin to allow (repeatable)")
     s.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes (child of the app)")
     add_endpoint_args(s)
+    s.add_argument("--no-openai-api", action="store_true", help="serve the native WebSocket protocol only")
+    s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"],
+                   help="engine log on stderr (info: one line per OpenAI API request)")
 
     g = sub.add_parser("generate", help="stream one edit to stdout")
     model_args(g)

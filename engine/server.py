@@ -12,10 +12,12 @@ import functools
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Opcode
 from websockets.protocol import State
 
 from .backends import Backend, GenerateRequest
@@ -36,6 +38,7 @@ class ServerConfig:
     token: str = ""  # shared secret every client must present in hello
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES  # larger frames close the connection (1009)
     allowed_origins: tuple[str, ...] = ()  # web origins allowed besides native clients (no Origin)
+    openai_api: bool = True  # also answer the OpenAI-compatible API (engine/oai/) on the same port
 
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode  # one compact encoder, not one per message
@@ -50,6 +53,25 @@ class FastSendConnection(ServerConnection):
     frame goes straight to the transport; otherwise (and on any websockets without the attributes
     this relies on) it takes the ordinary ``send()``.
     """
+
+    # Called on the loop the moment the peer's close frame (or the connection's loss) arrives. The
+    # closing handshake may complete much later (our reply queues behind frames the peer no longer
+    # reads), and only then does ``recv`` raise; a running request must stop at once.
+    on_peer_close: Callable[[], None] | None = None
+
+    def process_event(self, event) -> None:
+        super().process_event(event)
+        if getattr(event, "opcode", None) is Opcode.CLOSE:
+            self._peer_closed()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._peer_closed()
+
+    def _peer_closed(self) -> None:
+        callback, self.on_peer_close = self.on_peer_close, None
+        if callback is not None:
+            callback()
 
     def write_text_now(self, data: bytes) -> bool:
         """Queue one text frame on the transport now; False when ``send()`` must be used."""
@@ -217,15 +239,35 @@ async def _handler(ws: ServerConnection, backend: Backend, config: ServerConfig)
 
 
 async def start_server(backend: Backend, config: ServerConfig):
-    """Start serving; returns the websockets Server (its port is in `server_port(server)`)."""
+    """Start serving; returns the websockets Server (its port is in `server_port(server)`).
+
+    With ``config.openai_api`` the port also answers the OpenAI-compatible API over HTTP and the
+    Responses WebSocket mode (engine/httpfront.py, engine/oai/); without it, websockets serves the
+    native protocol alone.
+    """
     if not config.token:
         raise ValueError("the engine needs a token")
     origins = [None, *config.allowed_origins]
-    return await serve(
-        functools.partial(_handler, backend=backend, config=config),
-        config.host, config.port, origins=origins, max_size=config.max_message_bytes,
-        max_queue=64, ping_interval=20, ping_timeout=60, create_connection=FastSendConnection,
-    )
+    ws_options = dict(max_queue=64, ping_interval=20, ping_timeout=60)
+    if not config.openai_api:
+        return await serve(
+            functools.partial(_handler, backend=backend, config=config),
+            config.host, config.port, origins=origins, max_size=config.max_message_bytes,
+            create_connection=FastSendConnection, **ws_options,
+        )
+    from .httpfront import FrontConfig, serve_front
+    from .oai.api import WS_PATH, ApiConfig, OpenAIApi
+
+    api = OpenAIApi(backend, ApiConfig(config.token, config.allowed_origins))
+
+    async def ws_handler(ws: ServerConnection) -> None:
+        if ws.request.path.split("?", 1)[0].rstrip("/") == WS_PATH:
+            await api.responses_socket(ws)
+        else:
+            await Connection(ws, backend, config).serve()
+
+    front = FrontConfig(config.max_message_bytes, origins, {**ws_options, "create_connection": FastSendConnection})
+    return await serve_front(config.host, config.port, ws_handler, api.ws_process_request, api.http, front)
 
 
 def loop_name() -> str:

@@ -1,0 +1,120 @@
+"""From a conversation to an edit: the instruction, and the code in a fenced block.
+
+An edit model (``ModelInfo.edit_only``) cannot hold a conversation. A chat client gets the edit
+path when its last user message holds an instruction and a fenced code block, or an instruction
+alone after a conversation that already holds one (the last fenced block: the code a previous
+answer produced, or a file the client added earlier, as Aider does). The answer is the edited code
+in a fence of the same language, preceded by the file name line when the code block had one
+(Aider's whole-file format). Anything else gets :data:`ONLY_EDITS`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ONLY_EDITS = (
+    "{model} only edits code. Send an instruction together with the code in a fenced block, for example:\n\n"
+    "Remove the print calls\n\n```python\ndef total(xs):\n    s = 0\n    for x in xs:\n        print(x)\n"
+    "        s += x\n    return s\n```"
+)
+NO_INSTRUCTION = "Say what to change in the code (for example: remove the print calls)."
+
+_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`\s]*)([^`]*)$")
+_PATH = re.compile(r"^[\w./\\-]+\.[\w]+$")
+
+
+@dataclass
+class Block:
+    code: str  # the fenced code, without the fences
+    language: str  # the first word of the fence's info string ("" when none)
+    filename: str | None  # a file path on the line right above the fence, or in the info string
+    start: int  # character offset of the opening fence line in the message
+    end: int  # character offset just past the closing fence line
+
+
+@dataclass
+class Edit:
+    instruction: str  # what to change
+    block: Block  # the code to change
+
+
+def fenced_blocks(text: str) -> list[Block]:
+    """Fenced code blocks (``` or ~~~, CommonMark's rules for the closing fence), in order."""
+    lines = text.splitlines(keepends=True)
+    blocks: list[Block] = []
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    i = 0
+    while i < len(lines):
+        m = _OPEN.match(lines[i].rstrip("\r\n"))
+        if not m:
+            i += 1
+            continue
+        fence, language, rest = m.group(1), m.group(2), m.group(3).strip()
+        close = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+        j = i + 1
+        while j < len(lines) and not close.match(lines[j].rstrip("\r\n")):
+            j += 1
+        if j == len(lines):  # never closed: not a block (a half-typed message)
+            break
+        filename = _filename(language, rest, lines[i - 1].strip() if i > 0 else "")
+        if language and _PATH.match(language) and "." in language and not rest:
+            language = language.rsplit(".", 1)[-1]
+        blocks.append(Block("".join(lines[i + 1:j]), language, filename, offsets[i], offsets[j + 1]))
+        i = j + 1
+    return blocks
+
+
+def _filename(language: str, rest: str, above: str) -> str | None:
+    for candidate in (rest.split(" ")[0] if rest else "", above):
+        if candidate and _PATH.match(candidate) and len(candidate) < 260:
+            return candidate
+    if "." in language and _PATH.match(language):
+        return language
+    return None
+
+
+def find_edit(messages: list[tuple[str, str]]) -> Edit | str:
+    """The edit a conversation asks for, or the text to answer when it asks for none (a template
+    with ``{model}``).
+
+    `messages` are (role, text) pairs in order; system messages are ignored (an edit model's
+    prompt format has no place for them).
+    """
+    users = [i for i, (role, _) in enumerate(messages) if role == "user"]
+    if not users:
+        return ONLY_EDITS
+    last = users[-1]
+    text = messages[last][1]
+    blocks = fenced_blocks(text)
+    if blocks:
+        block = blocks[-1]
+        instruction = (text[:block.start] + text[block.end:]).strip()
+        if block.filename and instruction.startswith(block.filename):
+            instruction = instruction[len(block.filename):].strip()
+        return Edit(instruction, block) if instruction else NO_INSTRUCTION
+    for role, earlier in reversed(messages[:last]):
+        if role in ("user", "assistant"):
+            found = fenced_blocks(earlier)
+            if found:
+                return Edit(text.strip(), found[-1]) if text.strip() else NO_INSTRUCTION
+    return ONLY_EDITS
+
+
+def opening(block: Block) -> str:
+    """What an answer to `block` says before the edited code: file name line, opening fence."""
+    head = f"{block.filename}\n" if block.filename else ""
+    return f"{head}```{block.language}\n"
+
+
+def closing(output: str) -> str:
+    """The closing fence after the edited code `output`."""
+    return "```" if not output or output.endswith("\n") else "\n```"
+
+
+def strip_fence(text: str) -> str:
+    """A prediction given as a fenced block is the code inside it."""
+    blocks = fenced_blocks(text)
+    return blocks[0].code if len(blocks) == 1 and not text[:blocks[0].start].strip() else text

@@ -1,0 +1,301 @@
+"""The OpenAI-compatible API of a real engine process, through the official `openai` client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import http.client
+import openai
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from engine.modelspec import MODELS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE = "def total(xs):\n    s = 0\n    for x in xs:\n        print(x)\n        s += x\n    return s\n"
+EDITED = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
+ASK = f"Remove prints\n\n```python\n{CODE}```\n"
+MAX_BODY = 256 * 1024
+
+
+class ApiEngine:
+    """`tessera-engine serve` with its log in a file, and a client for its OpenAI API."""
+
+    def __init__(self, model: str, log_path: Path):
+        self.token = secrets.token_urlsafe(16)
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        env = {**os.environ, "TESSERA_TOKEN": self.token, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--model", str(MODELS_DIR / model),
+             "--log-level", "info", "--max-message-bytes", str(MAX_BODY)],
+            stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=ROOT, text=True)
+        url = self.proc.stdout.readline().strip()
+        assert url.startswith("ws://"), log_path.read_text()
+        self.ws_url = url
+        self.base_url = url.replace("ws://", "http://") + "/v1"
+        self.client = openai.OpenAI(base_url=self.base_url, api_key=self.token, max_retries=0)
+
+    def async_client(self, key: str | None = None) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=self.base_url, api_key=key or self.token, max_retries=0)
+
+    def log_line(self, request_id: str, timeout_s: float = 30.0) -> str:
+        """The engine's log line for a finished request (waits for it to be written)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for line in self.log_path.read_text().splitlines():
+                if request_id in line and "tokens computed" in line:
+                    return line
+            time.sleep(0.05)
+        raise AssertionError(f"no log line for {request_id}: {self.log_path.read_text()[-2000:]}")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    eng = ApiEngine("tessera-edit-mini", tmp_path_factory.mktemp("api") / "engine.log")
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def noisy(tmp_path_factory):
+    """The random-weight model: it writes until its budget, so a stop always lands mid-stream."""
+    eng = ApiEngine("tiny-random", tmp_path_factory.mktemp("noisy") / "engine.log")
+    yield eng
+    eng.close()
+
+
+def fenced(text: str) -> str:
+    m = re.search(r"```\w*\n(.*?)```", text, re.S)
+    assert m, text
+    return m.group(1)
+
+
+def test_models_lists_the_loaded_model(api):
+    models = api.client.models.list().data
+    assert [m.id for m in models] == ["tessera-edit-mini"]
+    assert api.client.models.retrieve("tessera-edit-mini").id == "tessera-edit-mini"
+
+
+def test_chat_completion_routes_a_fenced_block_to_the_edit_path(api):
+    r = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}])
+    assert fenced(r.choices[0].message.content) == EDITED
+    assert r.choices[0].finish_reason == "stop" and r.choices[0].message.role == "assistant"
+    assert r.usage.prompt_tokens > 0 and r.usage.completion_tokens > 0
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+
+
+def test_chat_streaming_matches_and_reports_usage_last(api):
+    whole = api.client.chat.completions.create(model="tessera-edit-mini",
+                                               messages=[{"role": "user", "content": ASK}]).choices[0].message.content
+    chunks = list(api.client.chat.completions.create(
+        model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}], stream=True,
+        stream_options={"include_usage": True}))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == whole
+    assert all(c.usage is None for c in chunks[:-1]) and chunks[-1].choices == []
+    assert chunks[-1].usage.completion_tokens > 0
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    plain = list(api.client.chat.completions.create(
+        model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}], stream=True))
+    assert all(c.usage is None for c in plain)
+
+
+def test_anything_but_an_edit_gets_a_clear_answer(api):
+    r = api.client.chat.completions.create(model="tessera-edit-mini",
+                                           messages=[{"role": "user", "content": "What is the capital of France?"}])
+    text = r.choices[0].message.content
+    assert "only edits code" in text and "fenced block" in text and r.usage.completion_tokens == 0
+
+
+def test_a_follow_up_instruction_edits_the_code_of_the_conversation(api):
+    first = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}])
+    answer = first.choices[0].message.content
+    r = api.client.chat.completions.create(model="tessera-edit-mini", messages=[
+        {"role": "user", "content": ASK}, {"role": "assistant", "content": answer},
+        {"role": "user", "content": "rename s to acc"}])
+    assert fenced(r.choices[0].message.content) == EDITED.replace("s =", "acc =").replace("s +=", "acc +=").replace(
+        "return s", "return acc")
+
+
+def test_completions_streaming_and_not(api):
+    r = api.client.completions.create(model="tessera-edit-mini", prompt=ASK)
+    assert fenced(r.choices[0].text) == EDITED and r.usage.completion_tokens > 0
+    streamed = "".join(c.choices[0].text for c in api.client.completions.create(
+        model="tessera-edit-mini", prompt=ASK, stream=True) if c.choices)
+    assert streamed == r.choices[0].text
+
+
+def test_prediction_reports_accepted_and_rejected_tokens(api):
+    def ask(prediction: str, stream: bool):
+        kw = dict(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}],
+                  prediction={"type": "content", "content": prediction})
+        if not stream:
+            return api.client.chat.completions.create(**kw).usage
+        chunks = list(api.client.chat.completions.create(**kw, stream=True, stream_options={"include_usage": True}))
+        return chunks[-1].usage
+
+    for stream in (False, True):
+        good = ask(EDITED, stream).completion_tokens_details
+        bad = ask("x = 1\n" * 5, stream).completion_tokens_details
+        assert good.accepted_prediction_tokens > 10 and good.rejected_prediction_tokens < good.accepted_prediction_tokens
+        assert bad.accepted_prediction_tokens == 0 and bad.rejected_prediction_tokens > 0
+    none = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}])
+    assert none.usage.completion_tokens_details.accepted_prediction_tokens == 0
+
+
+def test_responses_over_http_continue_with_only_the_new_input(api):
+    r = api.client.responses.create(model="tessera-edit-mini", input=ASK)
+    assert r.status == "completed" and fenced(r.output_text) == EDITED and r.usage.output_tokens > 0
+    again = api.client.responses.create(model="tessera-edit-mini", input="rename s to acc", previous_response_id=r.id)
+    assert "acc += x" in fenced(again.output_text) and "print" not in again.output_text
+    with api.client.responses.stream(model="tessera-edit-mini", input=ASK) as stream:
+        types = [ev.type for ev in stream]
+        final = stream.get_final_response()
+    assert types[0] == "response.created" and types[-1] == "response.completed"
+    assert "response.output_text.delta" in types and final.output_text == r.output_text
+
+
+def test_responses_websocket_mode_runs_turns_on_one_connection(api):
+    async def turn(conn, **body):
+        await conn.response.create(model="tessera-edit-mini", **body)
+        events = []
+        async for ev in conn:
+            events.append(ev)
+            if ev.type in ("response.completed", "response.failed", "response.incomplete", "error"):
+                return events
+
+    async def go():
+        async with api.async_client().responses.connect() as conn:
+            warm = await turn(conn, input=f"```python\n{CODE}```", generate=False)
+            first = await turn(conn, input="Remove prints", previous_response_id=warm[-1].response.id)
+            second = await turn(conn, input="rename s to acc", previous_response_id=first[-1].response.id,
+                                store=False)
+            third = await turn(conn, input="rename acc to total_", previous_response_id=second[-1].response.id)
+            return warm, first, second, third
+
+    warm, first, second, third = asyncio.run(go())
+    assert [e.type for e in warm] == ["response.created", "response.completed"] and warm[-1].response.output == []
+    assert first[-1].type == "response.completed" and fenced(first[-1].response.output_text) == EDITED
+    # The code was prefilled by the generate: false turn.
+    assert first[-1].response.usage.input_tokens_details.cached_tokens > 0
+    assert "acc += x" in second[-1].response.output_text
+    assert third[-1].type == "response.completed"  # store: false responses continue on their connection
+    deltas = "".join(e.delta for e in first if e.type == "response.output_text.delta")
+    assert deltas == first[-1].response.output_text
+
+
+def test_websocket_mode_runs_one_turn_at_a_time_and_needs_the_key(api):
+    async def go():
+        async with api.async_client().responses.connect() as conn:
+            await conn.response.create(model="tessera-edit-mini", input=ASK)
+            await conn.response.create(model="tessera-edit-mini", input=ASK)
+            seen = []
+            async for ev in conn:
+                seen.append(ev)
+                if ev.type == "response.completed":
+                    break
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(api.ws_url + "/v1/responses", additional_headers={"Authorization": "Bearer wrong"})
+        return seen, refused.value.response.status_code
+
+    seen, status = asyncio.run(go())
+    errors = [e for e in seen if e.type == "error"]
+    assert len(errors) == 1 and errors[0].error.code == "response_in_progress"
+    assert status == 401
+
+
+def test_closing_the_http_stream_stops_generation(noisy):
+    stream = noisy.client.chat.completions.create(
+        model="tiny-random", messages=[{"role": "user", "content": ASK}], stream=True, max_tokens=3900,
+        temperature=1.0, seed=1)
+    rid = None
+    for chunk in stream:
+        rid = chunk.id
+        if chunk.choices and chunk.choices[0].delta.content and "```" not in chunk.choices[0].delta.content:
+            break
+    stream.close()
+    line = noisy.log_line(rid)
+    computed, sent = map(int, re.search(r"stop: (\d+) tokens computed, (\d+) sent before the client closed",
+                                        line).groups())
+    # The engine stopped well short of the budget: it computed no token after it saw the close.
+    assert 0 < computed < 3900 and sent <= computed
+
+
+def test_closing_the_websocket_stops_the_turn(noisy):
+    async def go():
+        # The client stops reading, so its close handshake cannot complete: it need not wait long.
+        async with noisy.async_client().responses.connect(websocket_connection_options={"close_timeout": 1}) as conn:
+            await conn.response.create(model="tiny-random", input=ASK, max_output_tokens=3900)
+            async for ev in conn:
+                if ev.type == "response.created":
+                    rid = ev.response.id
+                if ev.type == "response.output_text.delta" and "```" not in ev.delta:
+                    return rid
+    rid = asyncio.run(go())
+    line = noisy.log_line(rid)
+    computed = int(re.search(r"stop: (\d+) tokens computed", line).group(1))
+    assert 0 < computed < 3900
+
+
+def test_errors_have_openais_shape_and_status(api):
+    c = api.client
+    msg = [{"role": "user", "content": ASK}]
+    with pytest.raises(openai.AuthenticationError) as e401:
+        openai.OpenAI(base_url=api.base_url, api_key="wrong", max_retries=0).models.list()
+    with pytest.raises(openai.NotFoundError) as e404:
+        c.chat.completions.create(model="gpt-4o", messages=msg)
+    with pytest.raises(openai.BadRequestError) as e400:
+        c.chat.completions.create(model="tessera-edit-mini", messages=msg, temperature=7)
+    with pytest.raises(openai.BadRequestError) as overflow:
+        c.chat.completions.create(model="tessera-edit-mini",
+                                  messages=[{"role": "user", "content": f"Remove prints\n```python\n{CODE * 40}```"}])
+    with pytest.raises(openai.BadRequestError) as unknown_prev:
+        c.responses.create(model="tessera-edit-mini", input="x", previous_response_id="resp_nope")
+    assert e401.value.status_code == 401 and e401.value.body["code"] == "invalid_api_key"
+    assert e404.value.body["code"] == "model_not_found" and e404.value.body["param"] == "model"
+    assert e400.value.body["param"] == "temperature"
+    assert overflow.value.body["code"] == "context_length_exceeded"
+    assert unknown_prev.value.body["code"] == "previous_response_not_found"
+    for err in (e401, e404, e400, overflow):
+        assert set(err.value.body) >= {"message", "type", "code"}
+
+    host, port = api.ws_url[len("ws://"):].split(":")
+
+    def raw(method: str, path: str, body: bytes | None = None, **headers) -> tuple[int, dict]:
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            conn.request(method, "/v1" + path, body=body, headers={"Authorization": f"Bearer {api.token}",
+                                                                    "Content-Type": "application/json", **headers})
+            reply = conn.getresponse()
+            return reply.status, json.loads(reply.read() or b"{}")
+        finally:
+            conn.close()
+
+    status, big = raw("POST", "/chat/completions", b"{" + b" " * (MAX_BODY + 10) + b"}")
+    assert status == 413 and big["error"]["code"] == "request_too_large"
+    status, broken = raw("POST", "/chat/completions", b"{not json")
+    assert status == 400 and broken["error"]["type"] == "invalid_request_error"
+    status, page = raw("GET", "/models", Origin="https://example.com")
+    assert status == 403 and page["error"]["code"] == "origin_not_allowed"
+    assert raw("GET", "/nothing")[0] == 404
+    # The engine still serves after all of that.
+    assert raw("GET", "/models")[1]["data"][0]["id"] == "tessera-edit-mini"
