@@ -48,6 +48,7 @@ class EngineInfo:
     backend: str = "onnx"  # what computes the tokens: "onnx" (local model) or "remote" (an endpoint)
     transport: str = ""  # for a remote backend: "http" or "websocket"
     endpoint: str = ""  # for a remote backend: the endpoint's label (model @ host)
+    emulate_models: tuple[tuple[str, str], ...] = ()  # (name, label) of model shapes a profile can pace
 
     @property
     def backend_label(self) -> str:
@@ -76,6 +77,10 @@ def parse_welcome(msg: dict[str, Any]) -> EngineInfo:
         backend=str(model.get("backend") or "onnx"),
         transport=str(model.get("transport") or ""),
         endpoint=str(model.get("endpoint") or ""),
+        emulate_models=tuple(
+            (str(m["name"]), str(m.get("label") or m["name"]))
+            for m in msg.get("emulate_models", ()) or () if isinstance(m, dict) and m.get("name")
+        ),
     )
 
 

@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         tb.saveAsRequested.connect(self.ask_save_as)
         tb.modelFolderRequested.connect(self.ask_model_folder)
         tb.profileChanged.connect(self._profile_changed)
+        tb.emulateChanged.connect(lambda model: setattr(self.controller, "emulate", model or None))
         tb.runTestsRequested.connect(self.ask_run_tests)
         tb.presentationToggled.connect(self.set_presentation)
         self.run_tests_action = tb.run_tests_action

@@ -134,10 +134,10 @@ class Connection:
             await self.error("bad_protocol", f"this engine speaks protocol {PROTOCOL_VERSION}")
             await self.ws.close(1008, "protocol version")
             return False
-        from .wafer_bridge import profile_names  # late import: the wafer package is optional here
+        from .wafer_bridge import emulate_models, profile_names  # late import: the wafer package is optional here
 
         await self.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "model": self.backend.describe(),
-                         "profiles": profile_names(), "loop": loop_name()})
+                         "profiles": profile_names(), "emulate_models": emulate_models(), "loop": loop_name()})
         return True
 
     async def serve(self) -> None:

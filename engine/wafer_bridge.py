@@ -21,6 +21,13 @@ def profile_names() -> list[str]:
     return names if LOCAL in names else [*names, LOCAL]
 
 
+def emulate_models() -> list[dict]:
+    """Model shapes a client may pass as ``emulate``: name, label and whether it is a mixture of experts."""
+    from .wafer.presets import PRESETS, preset_label
+
+    return [{"name": name, "label": preset_label(name), "moe": shape.is_moe} for name, shape in PRESETS.items()]
+
+
 def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None]],
                 emulate_model: str | None = None):
     """(pace(n) → awaitable, stats() → dict) for one request, or (None, None) without pacing.

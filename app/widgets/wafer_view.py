@@ -3,7 +3,9 @@
 A passive view. It takes the plain dicts of the engine's `tiles` messages and paints them; it
 emits no signals and knows nothing of the engine beyond those dicts:
 - `set_layout(layout)`: grid size in cells, wafers, regions as cell rectangles, labels;
-- `show_frame(frame)`: emulated time, phase, current layer, active region ids and their levels.
+- `show_frame(frame)`: emulated time, phase, current layer, active region ids and their levels;
+  for a mixture of experts, the experts the current token was routed to (an expert strip with a
+  legend under the grid, see expert_panel.py).
 Built to be read from the back of a room: dark background, bright active regions, large text.
 """
 
@@ -14,6 +16,8 @@ import math
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from . import expert_panel
 
 BACKGROUND = QColor("#0d1017")
 WAFER_FILL = QColor("#1a2030")
@@ -32,6 +36,7 @@ MIN_BODY_PX = 16
 SUBTITLE_LINES = 3  # the subtitle wraps rather than cutting its figures off
 TITLE_LINES = 2  # hardware names such as "8x NVIDIA H100 SXM (NVLink)" wrap too
 FOOTER_LINES = 2  # and so does the status line under the grid
+EXPERT_SHARE = 0.36  # share of the picture's height the expert strip takes for an MoE model
 
 
 def _layer_color(layer: int, layers: int) -> QColor:
@@ -70,6 +75,8 @@ class WaferView(QWidget):
         self._message = "No emulation"
         self._rects: dict[int, QRectF] = {}
         self._scale = 1.0  # text size factor (presentation mode)
+        self._experts: dict[int, float] = {}  # expert id -> brightness 0..1 for the current token
+        self._shared_on = 0.0  # brightness of the shared expert
         self.drawn_text: list[str] = []  # the text lines of the last paint, top to bottom
 
     # --- input --------------------------------------------------------------------------------
@@ -77,6 +84,7 @@ class WaferView(QWidget):
         """Show a new layout (None clears). Malformed input shows a message instead of a grid."""
         self._levels, self._frame, self._rects = {}, {}, {}
         self._layout, self._regions = None, []
+        self._experts, self._shared_on = {}, 0.0
         if not layout:
             self._message = "No emulation"
         elif not isinstance(layout, dict) or not isinstance(layout.get("grid"), dict):
@@ -104,7 +112,19 @@ class WaferView(QWidget):
             level = levels[i] if i < len(levels) and isinstance(levels[i], (int, float)) else 1.0
             self._levels[_int(rid, -1)] = float(level)
         self._frame = frame
+        routed = frame.get("experts")
+        if isinstance(routed, list):
+            level = 0.6 if frame.get("phase") == "prefill" else 1.0
+            self._experts = {_int(e, -1): level for e in routed}
+            self._shared_on = level
+        elif frame.get("phase") in ("decode", "hop", "host"):  # a dense layer: the last routing fades
+            self._experts = {e: min(v, expert_panel.FADED) for e, v in self._experts.items()}
+            self._shared_on = min(self._shared_on, expert_panel.FADED)
         self.update()
+
+    def expert_levels(self) -> dict[int, float]:
+        """Brightness of each lit expert tile (empty for a dense model or before routing)."""
+        return dict(self._experts)
 
     def clear(self) -> None:
         self.set_layout(None)
@@ -162,6 +182,14 @@ class WaferView(QWidget):
             painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
             self.drawn_text.append(self._message)
         else:
+            experts = (self._layout or {}).get("experts")
+            if isinstance(experts, dict) and _int(experts.get("count")) > 0:
+                strip = max(body.pixelSize() * 4.5, area.height() * EXPERT_SHARE)
+                panel = QRectF(area.left(), area.bottom() - strip, area.width(), strip)
+                area = QRectF(area.left(), area.top(), area.width(), max(10.0, area.height() - strip - margin * 0.6))
+                heading = expert_panel.caption(experts, self._frame, _int(self._layout.get("layers")), self._experts)
+                self.drawn_text += expert_panel.paint(painter, panel, experts, self._experts, self._shared_on,
+                                                      heading, body, small)
             self._paint_wafers(painter, area, small)
         painter.end()
 

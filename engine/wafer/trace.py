@@ -1,8 +1,10 @@
 """Activity frames for the wafer view: which regions work at a given emulated time.
 
 `layout()` describes the grid once (downsampled to a few dozen cells per side, regions as
-rectangles of cells); `frame_at(t_ms)` says which regions are active then; `next_frame(t_ms)`
-throttles to at most `max_fps` frames per second of emulated time. All plain JSON-able dicts.
+rectangles of cells; for a mixture of experts also `experts`: count, per token, shared, tiles or
+GPUs each); `frame_at(t_ms)` says which regions are active then and, in an MoE layer, which
+experts the current token was routed to (emulated routing, moe.py); `next_frame(t_ms)` throttles
+to at most `max_fps` frames per second of emulated time. All plain JSON-able dicts.
 
 A token crosses a wafer in well under a millisecond, far faster than any display. Frames are
 therefore true snapshots taken stroboscopically: their times are spaced so that each catches the
@@ -16,6 +18,7 @@ import math
 
 from .emulation import Emulation
 from .gpu_timing import GpuPlacement
+from .moe import is_moe_layer, routed_experts
 from .placement import WaferPlacement
 from .profiles import get_profile
 
@@ -56,6 +59,14 @@ class ActivityTrace:
             "decode_tok_s": round(emu.paced_tok_s, 1) if emu.paced_tok_s else None,
             "ttft_ms": round(emu.ttft_ms, 3) if emu.paced else None,
         }
+        shape = emu.shape
+        if shape is not None and shape.is_moe:
+            base["experts"] = {
+                "count": shape.experts, "per_token": shape.experts_per_token, "shared": shape.shared_ffn > 0,
+                "moe_layers": shape.moe_layers,
+                "tiles_each": emu.experts.tiles_per_expert if emu.experts else None,
+                "per_gpu": getattr(emu.placement, "experts_per_gpu", 0.0) or None,
+            }
         p = emu.placement
         if isinstance(p, WaferPlacement):
             profile = get_profile(emu.profile)
@@ -152,10 +163,14 @@ class ActivityTrace:
         frame = {"t_ms": round(t_ms, 3), "phase": "idle", "tokens": 0, "layer": None, "active": [], "levels": []}
         if not emu.paced or not self._layout["regions"]:
             return frame
+        shape = emu.shape
         if t_ms < emu.ttft_ms:
-            # the prompt streams through every layer at once
+            # the prompt streams through every layer at once, its tokens reaching every expert
             ids = sorted({i for ids in self._region_of_layer.values() for i in ids})
-            return frame | {"phase": "prefill", "active": ids, "levels": [1.0] * len(ids)}
+            frame |= {"phase": "prefill", "active": ids, "levels": [1.0] * len(ids)}
+            if shape is not None and shape.is_moe:
+                frame["experts"] = list(range(shape.experts))
+            return frame
         since_us = (t_ms - emu.ttft_ms) * 1000.0
         step_us = emu.step_ms * 1000.0
         step = int(since_us // step_us) if step_us > 0 else 0
@@ -165,6 +180,8 @@ class ActivityTrace:
         index = next((i for i, (start, _, _, dur) in enumerate(self._step_starts) if offset < start + dur),
                      len(self._step_starts) - 1)
         _, kind, layer, _ = self._step_starts[index]
+        if shape is not None and shape.is_moe:
+            frame |= self._routing(index, tokens)
         frame["phase"] = "decode" if kind in ("layer", "embed", "head") else kind
         if kind == "layer":
             frame["layer"] = layer
@@ -181,6 +198,19 @@ class ActivityTrace:
             ids = self._vocab_region(kind)
             frame["active"], frame["levels"] = ids, [1.0] * len(ids)
         return frame
+
+    def _routing(self, index: int, tokens: int) -> dict:
+        """The experts the current token was routed to at the last MoE layer it has passed (at or
+        before phase `index`; before the first one, the previous token's last MoE layer)."""
+        shape = self.emulation.shape
+        passed = [layer for _, kind, layer, _ in self._step_starts[: index + 1] if kind == "layer"]
+        moe = [layer for layer in passed if is_moe_layer(shape, layer)]
+        if moe:
+            return {"experts": routed_experts(shape, tokens - 1, moe[-1]), "experts_layer": moe[-1]}
+        if tokens >= 2:
+            last = max(layer for layer in range(shape.layers) if is_moe_layer(shape, layer))
+            return {"experts": routed_experts(shape, tokens - 2, last), "experts_layer": last}
+        return {}
 
     def _decode_interval_ms(self) -> float:
         """Emulated time between decode frames: at least the throttle interval, and a whole number
