@@ -82,6 +82,7 @@ class GaugeColumn(QWidget):
         self.metrics = StreamMetrics()
         self.profile_label = QLabel("Hardware: this machine", self)
         self.profile_label.setObjectName("gaugeCaption")
+        self.profile_label.setWordWrap(True)  # "Llama 4 Maverick (400B, MoE) on 8×B200" needs two lines
         self.target_label = QLabel("Target: –", self)
         self.target_label.setObjectName("gaugeCaption")
         self.target_label.setWordWrap(True)
@@ -99,6 +100,8 @@ class GaugeColumn(QWidget):
         self.profile_label.setText(f"Hardware: {label}")
         # This machine has no emulated wafer to show: give the room to the gauges.
         self.wafer.setVisible(name != "local")
+        # A layout drawn for other hardware would mislead until the next edit brings the new one.
+        self.wafer.clear(f"{label}: the placement appears with the next edit")
 
     def set_target(self, label: str) -> None:
         self.target_label.setText(f"Target: {label}")

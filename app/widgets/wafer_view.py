@@ -36,7 +36,7 @@ MIN_BODY_PX = 16
 SUBTITLE_LINES = 3  # the subtitle wraps rather than cutting its figures off
 TITLE_LINES = 2  # hardware names such as "8x NVIDIA H100 SXM (NVLink)" wrap too
 FOOTER_LINES = 2  # and so does the status line under the grid
-EXPERT_SHARE = 0.36  # share of the picture's height the expert strip takes for an MoE model
+EXPERT_SHARE = 0.42  # share of the picture's height the expert strip takes for an MoE model
 
 
 def _layer_color(layer: int, layers: int) -> QColor:
@@ -126,8 +126,10 @@ class WaferView(QWidget):
         """Brightness of each lit expert tile (empty for a dense model or before routing)."""
         return dict(self._experts)
 
-    def clear(self) -> None:
+    def clear(self, message: str = "No emulation") -> None:
+        """Drop the layout; `message` says what will appear instead."""
         self.set_layout(None)
+        self._message = message
 
     def set_scale(self, scale: float) -> None:
         """Scale the text (presentation mode makes everything larger)."""
@@ -184,7 +186,7 @@ class WaferView(QWidget):
         else:
             experts = (self._layout or {}).get("experts")
             if isinstance(experts, dict) and _int(experts.get("count")) > 0:
-                strip = max(body.pixelSize() * 4.5, area.height() * EXPERT_SHARE)
+                strip = min(max(body.pixelSize() * 3.6, area.height() * EXPERT_SHARE), area.height() * 0.5)
                 panel = QRectF(area.left(), area.bottom() - strip, area.width(), strip)
                 area = QRectF(area.left(), area.top(), area.width(), max(10.0, area.height() - strip - margin * 0.6))
                 heading = expert_panel.caption(experts, self._frame, _int(self._layout.get("layers")), self._experts)
@@ -291,12 +293,14 @@ class WaferView(QWidget):
         where = f"layer {layer + 1}/{layers}" if isinstance(layer, int) else {"host": "host", "hop": "between wafers"}.get(phase, "vocab")
         return [f"token {_int(f.get('tokens'))}", where, *t_text]
 
-    def _wafer_arrangement(self, wafers: int, cols: int, rows: int, area: QRectF) -> tuple[int, int, float, float]:
-        """Wafers per row, rows of wafers, cell size and gap (px) that fill `area` best."""
+    def _wafer_arrangement(self, wafers: int, cols: int, rows: int, area: QRectF,
+                           min_gap: float = MIN_WAFER_GAP_PX) -> tuple[int, int, float, float]:
+        """Wafers per row, rows of wafers, cell size and gap (px) that fill `area` best; with dozens
+        of wafers in a small view the gaps narrow rather than push wafers out of the view."""
         best = (1, wafers, 0.0, 0.0)
         for per_row in range(1, wafers + 1):
             lines = math.ceil(wafers / per_row)
-            gap = MIN_WAFER_GAP_PX if wafers > 1 else 0.0
+            gap = min_gap if wafers > 1 else 0.0
             cell = min(
                 (area.width() - (per_row - 1) * gap) / (per_row * cols),
                 (area.height() - (lines - 1) * gap) / (lines * rows),
@@ -307,7 +311,9 @@ class WaferView(QWidget):
         # the gap may have grown with the cell: shrink cells so everything still fits
         cell = min(cell, (area.width() - (per_row - 1) * gap) / (per_row * cols),
                    (area.height() - (lines - 1) * gap) / (lines * rows))
-        return per_row, lines, max(cell, 0.5), gap
+        if cell < 0.5 and min_gap > 1.0:
+            return self._wafer_arrangement(wafers, cols, rows, area, min_gap / 2)
+        return per_row, lines, max(cell, 0.25), gap
 
     def _paint_wafers(self, painter: QPainter, area: QRectF, small: QFont) -> None:
         lay = self._layout or {}

@@ -78,8 +78,8 @@ def test_routed_experts_light_up_per_token_with_a_legend(view):
     view.grab()
     assert view.expert_levels() == {first["experts"][0]: 1.0}
     text = " ".join(view.drawn_text)
-    assert f"Token 1, layer {first['experts_layer'] + 1}/48: 1 of 128 experts + shared" in text
-    assert "routed to" in text and "shared" in text and "idle" in text
+    assert f"Experts, layer {first['experts_layer'] + 1}: 1 of 128" in text
+    assert "routed" in text and "shared" in text and "idle" in text
     later = _moe_frame(trace, emu, 5)
     view.show_frame(later)
     assert view.expert_levels() == {later["experts"][0]: 1.0}
@@ -96,7 +96,30 @@ def test_a_frame_without_routing_lets_the_last_fade_and_dense_models_have_no_str
     view.show_frame(bare)
     view.grab()
     assert set(view.expert_levels().values()) == {0.45}
-    assert "Experts: 128 per MoE layer, 1 per token + shared" in " ".join(view.drawn_text)
+    assert "Experts: 1 of 128 per token" in " ".join(view.drawn_text)
     view.set_layout(ActivityTrace(emulation("wse-3", "llama-3.1-70b", 300)).layout())
     view.grab()
     assert not view.expert_levels() and not any("Experts" in line for line in view.drawn_text)
+
+
+def test_changing_hardware_clears_the_old_placement_until_the_next_edit(qtbot):
+    from app.view_parts import GaugeColumn
+
+    column = GaugeColumn()
+    qtbot.addWidget(column)
+    column.feed_tiles({"layout": ActivityTrace(emulation("wse-3", "llama-4-maverick", 100)).layout()})
+    assert column.wafer.status_text() == "waiting for a request"
+    column.set_profile("Llama 3.1 70B on 8×H100", "h100x8")
+    assert column.wafer.status_text() == "Llama 3.1 70B on 8×H100: the placement appears with the next edit"
+    assert "Llama 3.1 70B on 8×H100" in column.profile_label.text() and column.profile_label.wordWrap()
+
+
+def test_dozens_of_wafers_stay_inside_a_small_view(view):
+    emu = emulation("wse-3", "kimi-k2", 100)
+    trace = ActivityTrace(emu)
+    view.set_layout(trace.layout())
+    view.resize(330, 245)
+    view.show_frame(trace.frame_at(emu.ttft_ms + 0.4 * emu.per_token_ms))
+    view.grab()
+    rects = [view.region_rect(r["id"]) for r in trace.layout()["regions"]]
+    assert all(r is not None and r.left() >= 0 and r.right() <= view.width() for r in rects)
