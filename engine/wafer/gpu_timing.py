@@ -89,21 +89,20 @@ class GpuSoftware:
 
 EAGER = GpuSoftware(KERNEL_FLOOR_US, KERNELS_PER_LAYER, ALLREDUCE_LATENCY_US)
 FUSED = GpuSoftware(FUSED_KERNEL_FLOOR_US, FUSED_KERNELS_PER_LAYER, FUSED_ALLREDUCE_LATENCY_US)
-_SW = [EAGER]  # the stack of the step being timed (set by gpu_step)
 
 
-def _kernel_us(profile: GpuProfile, weight_bytes: float, macs: float, flops: float) -> float:
+def _kernel_us(profile: GpuProfile, sw: GpuSoftware, weight_bytes: float, macs: float, flops: float) -> float:
     """One GEMM-like kernel on one GPU: floor + the slower of streaming and computing."""
     memory = weight_bytes / (profile.hbm_bytes_per_s * HBM_EFFICIENCY)
     compute = 2 * macs / (flops * TENSOR_EFFICIENCY)
-    return _SW[0].kernel_floor_us + max(memory, compute) * 1e6
+    return sw.kernel_floor_us + max(memory, compute) * 1e6
 
 
-def _allreduce_us(profile: GpuProfile, payload_bytes: float, gpus: int | None = None) -> float:
-    g = gpus or profile.tp
+def _allreduce_us(profile: GpuProfile, sw: GpuSoftware, payload_bytes: float) -> float:
+    g = profile.tp
     if g == 1:
         return 0.0
-    return _SW[0].allreduce_us + 2 * (g - 1) / g * payload_bytes / profile.link_bytes_per_s * 1e6
+    return sw.allreduce_us + 2 * (g - 1) / g * payload_bytes / profile.link_bytes_per_s * 1e6
 
 
 @dataclass(frozen=True)
@@ -120,60 +119,57 @@ class GpuStep:
         return self.layers_us + self.allreduce_us + self.vocab_us + self.inter_node_us
 
 
-def _moe_ffn_us(shape: ModelShape, profile: GpuProfile, strategy: str, tokens: int, flops: float) -> tuple[float, float]:
+def _moe_ffn_us(shape: ModelShape, profile: GpuProfile, sw: GpuSoftware, strategy: str, tokens: int,
+               flops: float) -> tuple[float, float]:
     """(kernels us, communication us) of one MoE layer's FFN for `tokens` tokens."""
     bpp = shape.weight_bytes_per_param
     e, k, p = shape.experts, shape.experts_per_token, shape.expert_params
     touched = e * (1 - (1 - k / e) ** tokens)  # distinct experts the tokens reach
     shared = 3 * shape.hidden * shape.shared_ffn
-    router = _kernel_us(profile, shape.hidden * e * bpp / profile.tp, shape.hidden * e * tokens / profile.tp, flops)
+    router = _kernel_us(profile, sw, shape.hidden * e * bpp / profile.tp, shape.hidden * e * tokens / profile.tp, flops)
     payload = shape.hidden * _ACTIVATION_BYTES * tokens
     if strategy == EXPERT_PARALLEL:
         g = profile.gpus
         load = min(e / g, max(expected_max_load(e, k, g), touched / g))  # experts the busiest GPU runs
         macs = load * p * max(1.0, tokens * k / e)  # each expert sees its share of the tokens
-        experts = 2 * _kernel_us(profile, load * p * bpp / 2, macs / 2, flops)
-        experts += _kernel_us(profile, shared * bpp / profile.tp, shared * tokens / profile.tp, flops) if shared else 0
+        experts = 2 * _kernel_us(profile, sw, load * p * bpp / 2, macs / 2, flops)
+        if shared:
+            experts += _kernel_us(profile, sw, shared * bpp / profile.tp, shared * tokens / profile.tp, flops)
         # dispatch and combine: two all-to-alls, each sending the token to (and back from) k GPUs
-        comm = 2 * (_SW[0].allreduce_us + k * payload / profile.link_bytes_per_s * 1e6)
+        comm = 2 * (sw.allreduce_us + k * payload / profile.link_bytes_per_s * 1e6)
         return router + experts, comm
     g = profile.tp
     weights = (touched * p + shared) * bpp / g
     macs = (k * p + shared) * tokens / g
-    return router + 2 * _kernel_us(profile, weights / 2, macs / 2, flops), _allreduce_us(profile, payload)
+    return router + 2 * _kernel_us(profile, sw, weights / 2, macs / 2, flops), _allreduce_us(profile, sw, payload)
 
 
 def gpu_step(shape: ModelShape, profile: GpuProfile, placement: GpuPlacement, context_tokens: int, tokens: int = 1,
              software: GpuSoftware = EAGER) -> GpuStep:
     """One forward step for `tokens` tokens (1 in decode, k+1 when verifying drafts, the prompt in prefill)."""
-    _SW[0] = software
-    try:
-        return _gpu_step(shape, profile, placement, context_tokens, tokens)
-    finally:
-        _SW[0] = EAGER
-
-
-def _gpu_step(shape, profile, placement, context_tokens, tokens):
-    g = profile.tp
-    sw = _SW[0]
+    g, sw = profile.tp, software
     bpp = shape.weight_bytes_per_param
     flops = profile.flops(compute_class(shape.weights, profile.native))
+
+    def gemm(params: float) -> float:  # a weight GEMM split over the tensor-parallel GPUs
+        return _kernel_us(profile, sw, params * bpp / g, params * tokens / g, flops)
+
     o_params = shape.heads * (shape.v_head_dim or shape.head_dim) * shape.hidden
-    attn = _kernel_us(profile, (shape.attn_params - o_params) * bpp / g, (shape.attn_params - o_params) * tokens / g, flops)
-    attn += _kernel_us(profile, o_params * bpp / g, o_params * tokens / g, flops)
-    kv_bytes = shape.kv_bytes_layer(context_tokens) / g
-    attn += _kernel_us(profile, kv_bytes, shape.attention_macs_per_token * shape.attended(context_tokens) * tokens / g, flops)
+    attn = gemm(shape.attn_params - o_params) + gemm(o_params)
+    attn_macs = shape.attention_macs_per_token * shape.attended(context_tokens) * tokens / g
+    attn += _kernel_us(profile, sw, shape.kv_bytes_layer(context_tokens) / g, attn_macs, flops)
     attn += max(0, sw.kernels_per_layer - 5) * sw.kernel_floor_us
     payload = shape.hidden * _ACTIVATION_BYTES * tokens
-    dense_ffn = 2 * _kernel_us(profile, 3 * shape.hidden * shape.ffn * bpp / g / 2, 3 * shape.hidden * shape.ffn * tokens / g / 2, flops)
+    dense_ffn = 2 * gemm(3 * shape.hidden * shape.ffn / 2)  # gate/up, then down
     layers_us = shape.layers * attn + shape.dense_layers * dense_ffn
-    comm_us = shape.layers * _allreduce_us(profile, payload) + shape.dense_layers * _allreduce_us(profile, payload)
+    comm_us = (shape.layers + shape.dense_layers) * _allreduce_us(profile, sw, payload)
     if shape.is_moe:
-        kernels, comm = _moe_ffn_us(shape, profile, placement.strategy, tokens, flops)
+        kernels, comm = _moe_ffn_us(shape, profile, sw, placement.strategy, tokens, flops)
         layers_us += shape.moe_layers * (kernels + KERNELS_PER_MOE_LAYER * sw.kernel_floor_us)
         comm_us += shape.moe_layers * comm
-    vocab = _kernel_us(profile, shape.vocab_params * bpp / g, shape.vocab_params * tokens / g, flops)
-    vocab += (KERNELS_PER_TOKEN - 1) * sw.kernel_floor_us + _allreduce_us(profile, shape.vocab * _ACTIVATION_BYTES / g)
+    vocab = gemm(shape.vocab_params)
+    vocab += (KERNELS_PER_TOKEN - 1) * sw.kernel_floor_us
+    vocab += _allreduce_us(profile, sw, shape.vocab * _ACTIVATION_BYTES / g)
     hop = INTER_DEVICE_LATENCY_US + payload / INTER_NODE_BYTES_PER_S * 1e6
     return GpuStep(layers_us=layers_us, allreduce_us=comm_us, vocab_us=vocab, inter_node_us=(placement.nodes - 1) * hop)
 

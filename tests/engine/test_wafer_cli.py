@@ -66,3 +66,30 @@ def test_bad_input_is_a_message_and_exit_code_2_not_a_traceback(capsys, argv, me
 def test_local_profile_explains_there_is_no_pacing(capsys):
     code, out, _ = run(capsys, "--config", "tessera-edit-mini", "--profile", "local")
     assert code == 0 and "no pacing" in out
+
+
+def test_moe_precisions_draft_and_deployment_flags(capsys):
+    code, out, _ = run(capsys, "--config", "deepseek-v3", "--profile", "b200x8", "--weights", "fp8", "--kv", "fp8",
+                       "--draft", "eagle", "--draft-tokens", "3", "--deployment", "internet", "--transport", "http",
+                       "--json")
+    data = json.loads(out)
+    assert code == 0 and data["weight_precision"] == "fp8" and data["kv_precision"] == "fp8"
+    assert data["total_params_b"] > 600 and 30 < data["active_params_b"] < 40
+    assert data["decode_tok_s_speculative"] > data["decode_tok_s"] > 0
+    assert data["ttft_parts_ms"]["network"] == 120.0 and data["experts"]["experts"] == 256
+
+
+def test_text_output_names_experts_and_ttft_parts(capsys):
+    code, out, _ = run(capsys, "--config", "llama-4-maverick", "--profile", "wse-3", "--draft", "llama-3.1-8b")
+    assert code == 0
+    assert "128 routed, 1 per token, a shared expert, 24 MoE layers" in out
+    assert "draft model llama-3.1-8b" in out and "network" in out and "prefill" in out
+
+
+def test_an_unknown_expert_key_in_a_config_is_an_error_naming_it(capsys, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4,
+                                "vocab_size": 100, "max_position_embeddings": 64, "num_local_experts": 4,
+                                "num_experts_per_tok": 2, "expert_capacity": 8}))
+    code, _, err = run(capsys, "--config", str(path), "--profile", "wse-3")
+    assert code == 2 and "expert_capacity" in err

@@ -119,3 +119,21 @@ def test_fp4_is_native_on_b200_but_widened_to_fp8_on_h100():
     assert prefill("b200x8", "4") < 0.75 * prefill("b200x8", "fp8")
     assert prefill("h100x8", "4") == pytest.approx(prefill("h100x8", "fp8"), rel=0.1)
     assert prefill("h100x8", "fp8") < 0.8 * prefill("h100x8", "16")
+
+
+@pytest.mark.parametrize("profile", ["wse-3", "wse-2", "h100", "h100x8", "h200", "h200x8", "b200x8", "gb200nvl72"])
+def test_every_profile_places_every_preset_or_says_why_not(profile):
+    for name in PRESETS:
+        try:
+            emu = emulation(profile, name, 100)
+        except ValueError as exc:
+            assert name in str(exc)
+            continue
+        assert emu.decode_tok_s > 0 and emu.ttft_ms > 0
+
+
+def test_gb200_nvl72_spreads_a_trillion_parameter_moe_over_72_gpus():
+    emu = emulation("gb200nvl72", "kimi-k2", 100)
+    assert emu.placement.gpus == 72 and emu.placement.nodes == 1
+    h100 = emulation("h100x8", "kimi-k2", 100)
+    assert h100.placement.nodes > 1 and emu.decode_tok_s > h100.decode_tok_s
