@@ -128,8 +128,11 @@ class WaferView(QWidget):
 
     def clear(self, message: str = "No emulation") -> None:
         """Drop the layout; `message` says what will appear instead."""
-        self.set_layout(None)
+        self._levels, self._frame, self._rects = {}, {}, {}
+        self._layout, self._regions = None, []
+        self._experts, self._shared_on = {}, 0.0
         self._message = message
+        self.update()
 
     def set_scale(self, scale: float) -> None:
         """Scale the text (presentation mode makes everything larger)."""
