@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .chat_edit import FenceFilter
 from .events import DoneEvent, RedirectEvent, TokenEvent
 from .fastrunner import use_for
 from .modelspec import ModelSpec
-from .prompts import build_edit_prompt, encode
+from .prompts import encode, prompt_for
 from .runner import Cancelled, ContextOverflow, OnnxDecoder
 from .sampling import SamplingParams, sample
 from .speculative import AdaptiveK, PromptLookup, SpeculationStats
@@ -47,6 +48,7 @@ class EditJob:
     _redirect_to: str | None = None  # pending mid-stream redirect
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stream: StreamDecoder | None = None  # detokenizer state, kept across redirects
+    _fence: FenceFilter | None = None  # chat models: keeps only the code of the answer (engine/chat_edit.py)
 
     def request_redirect(self, instruction: str) -> None:
         with self._lock:
@@ -134,7 +136,7 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
     Returns the logits for the next output token, the draft features, the source ids, and how
     many prompt tokens were already cached.
     """
-    prompt = build_edit_prompt(spec.tokenizer, spec.special, job.instruction, job.code, job.file_context)
+    prompt = prompt_for(spec, job.instruction, job.code, job.file_context)
     drafts = _Drafts(spec, prompt.source_ids, prompt.instruction_ids)
     ids = prompt.ids + job.output_ids
     if len(ids) >= spec.context_length:
@@ -186,6 +188,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     job.segments += 1
     if job._stream is None:
         job._stream = StreamDecoder(spec.tokenizer, spec.byte_table)
+        job._fence = FenceFilter(keep_final_newline=job.code.endswith("\n") or not job.code) if spec.chat else None
     rng = np.random.default_rng(job.sampling.seed)
     ban = spec.ban_bias
     start_tokens = len(job.output_ids)
@@ -205,6 +208,8 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
             t_first = t_last
             stats["ttft_ms"] = t_ms
         text = job._stream.push(tok)
+        if job._fence is not None:
+            text = job._fence.feed(text)
         job.output_ids.append(tok)
         job.output_text += text
         produced += 1
@@ -252,6 +257,8 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 if tok in spec.eos_ids:
                     break
                 emit(tok, False)
+                if job._fence is not None and job._fence.state == "after":  # the answer's code block ended
+                    break
                 if lookup is not None:
                     lookup.observe(job.output_ids)
                 pending = tok
@@ -288,6 +295,9 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 emit(tok, hit)
                 if lookup is not None:
                     lookup.observe(job.output_ids)
+                if job._fence is not None and job._fence.state == "after":
+                    ended = True
+                    break
                 if not hit or produced >= budget:
                     break
                 accepted += 1
@@ -309,6 +319,8 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         stats["error"] = {"code": "engine_error", "message": f"{type(exc).__name__}: {exc}"}
     job.running = False
     tail = job._stream.flush() if reason in ("eos", "length", "error") else ""
+    if job._fence is not None and reason in ("eos", "length", "error"):
+        tail = job._fence.feed(tail) + job._fence.finish()
     if tail:
         job.output_text += tail
         post(TokenEvent(job.request_id, len(job.output_ids), tail, 0, ms(), ms()))

@@ -140,6 +140,8 @@ class FastDecoder:
     @staticmethod
     def supports(spec: ModelSpec) -> bool:
         """Whether the folder's graph carries the named weights the fused graph is built from."""
+        if spec.chat is not None:  # a foreign export (chat template, no tessera.json): not our layout,
+            return False  # and its weights may be gigabytes: do not read them to find that out
         try:
             weights_from_onnx(_read_model(spec), spec.config, spec.extra_inputs)
         except Exception:  # missing names, wrong shapes, unreadable file: fall back to OnnxDecoder
@@ -316,6 +318,13 @@ def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True, weights: 
             dec.modes = modes
             return dec
         except ValueError:  # e.g. an ONNX Runtime without the contrib kernels
+            pass
+    from .boundrunner import BoundDecoder, bindable
+
+    if fast and bindable(spec):  # a GroupQueryAttention export (onnxruntime-genai): bound KV cache
+        try:
+            return BoundDecoder(spec, threads=threads)
+        except ValueError:
             pass
     return OnnxDecoder(spec, threads=threads)
 

@@ -1,8 +1,9 @@
-"""A model folder: ONNX decoder + config.json + tokenizer.json (+ tessera.json).
+"""A model folder: ONNX decoder + config.json (or genai_config.json) + tokenizer.json (+ tessera.json).
 
 ``tessera.json`` declares everything model-specific the engine must know (prompt format, special
 tokens, extra draft inputs and their aligner, skills), so nothing about a bundled model is
-hard-coded in the engine. Folders without it (plain Optimum exports) get defaults.
+hard-coded in the engine. Folders without it (Optimum and onnxruntime-genai exports of chat
+models) are read as their own tools read them: see :mod:`engine.foreign_folder`.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class ModelSpec:
     out_of_scope_notice: str = ""  # shown when an instruction matches no skill
     file_context: bool = False  # whether the model was trained with a <file> section
     eos_ids: set[int] = field(default_factory=set)  # tokens that end the output
+    chat: object | None = None  # engine.chat_template.ChatFormat for chat models (else edit-v1)
+    sliding_window: int | None = None  # local attention window in tokens, where the model has one
 
     @cached_property
     def byte_table(self) -> list | None:
@@ -108,6 +111,11 @@ def load_spec(folder: str | Path) -> ModelSpec:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise ModelFolderError(f"model folder {folder} does not exist")
+    if not (folder / "tessera.json").is_file():
+        from .foreign_folder import is_foreign, load_foreign_spec
+
+        if is_foreign(folder):
+            return load_foreign_spec(folder)
     onnx_files = [folder / "model.onnx"] + sorted(folder.glob("*.onnx"))
     onnx_path = next((p for p in onnx_files if p.is_file()), None)
     if onnx_path is None:
@@ -127,6 +135,11 @@ def load_spec(folder: str | Path) -> ModelSpec:
         tid = tokenizer.token_to_id(text)
         if tid is not None:
             special_ids[role] = tid
+    missing = [special[r] for r in ("code", "instr", "edit", "end") if r in special and r not in special_ids]
+    if missing and not meta:
+        raise ModelFolderError(
+            f"{folder}: no chat template (tokenizer_config.json 'chat_template' or chat_template.jinja), no "
+            f"tessera.json, and the tokenizer lacks the edit-v1 tokens {missing}: the engine cannot build a prompt")
     eos = {special_ids["end"]} if "end" in special_ids else set()
     for key in ("eos_token_id",):
         raw = _read_json(folder / "config.json").get(key)

@@ -90,3 +90,17 @@ def build_edit_prompt(
         source_start=source_start,
         prefix_len=len(prefix),
     )
+
+
+def prompt_for(spec, instruction: str, code: str, file_context: str | None = None) -> EditPrompt:
+    """The model's edit prompt: its chat template where it has one (engine.chat_template), else edit-v1."""
+    if spec.chat is not None:
+        return spec.chat.build(instruction, code)
+    return build_edit_prompt(spec.tokenizer, spec.special, instruction, code, file_context)
+
+
+def prefix_for(spec, code: str, file_context: str | None = None) -> list[int]:
+    """The instruction-independent start of :func:`prompt_for`'s prompt (what prewarm prefills)."""
+    if spec.chat is not None:
+        return spec.chat.prefix(code)
+    return build_prefix(spec.tokenizer, spec.special, code, file_context)[0]

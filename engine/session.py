@@ -23,7 +23,7 @@ from .decode import EditJob, run_edit_job
 from .mailbox import Mailbox
 from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
 from .modelspec import ModelSpec, load_spec
-from .prompts import build_prefix
+from .prompts import prefix_for
 from .fastrunner import make_decoder
 from .runner import Cancelled
 from .sampling import SamplingParams
@@ -95,8 +95,7 @@ class Engine:
         """Tokens that do not depend on the instruction: file context and/or the selection."""
         file_context = doc.text if self.spec.file_context else None
         code = doc.text[doc.selection[0]:doc.selection[1]] if doc.selection else ""
-        ids, _, _ = build_prefix(self.spec.tokenizer, self.spec.special, code, file_context)
-        return ids
+        return prefix_for(self.spec, code, file_context)
 
     def _prefix_features(self, doc: Document, n: int) -> dict[str, np.ndarray] | None:
         """Draft inputs of prefix positions: the aligner's prompt markers (instruction-free)."""
@@ -137,14 +136,13 @@ class Engine:
 
     def measure(self, session_id: str, instruction: str, selection: tuple[int, int] | None) -> dict:
         """Prompt size of a would-be request, for the app's context meter."""
-        from .prompts import build_edit_prompt
+        from .prompts import prompt_for
 
         text = self.session(session_id).document.text
         start, end = selection if selection is not None else (0, len(text))
         if end > len(text):
             raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
-        prompt = build_edit_prompt(self.spec.tokenizer, self.spec.special, instruction, text[start:end],
-                                   text if self.spec.file_context else None)
+        prompt = prompt_for(self.spec, instruction, text[start:end], text if self.spec.file_context else None)
         n = len(prompt.ids)
         return {"type": "measured", "session": session_id, "prompt_tokens": n,
                 "source_tokens": len(prompt.source_ids), "context_length": self.spec.context_length,

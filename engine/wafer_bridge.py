@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from .prompts import build_edit_prompt
+from .prompts import prompt_for
 
 LOCAL = "local"
 
@@ -42,7 +42,7 @@ def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None
     from .wafer.trace import ActivityTrace
 
     spec = engine.spec
-    prompt = build_edit_prompt(spec.tokenizer, spec.special, job.instruction, job.code, job.file_context)
+    prompt = prompt_for(spec, job.instruction, job.code, job.file_context)
     shape = emulate_model or str(spec.folder / "config.json")
     emu = emulation(profile, shape, prompt_tokens=len(prompt.ids))
     pacer = Pacer(emu)
