@@ -9,6 +9,8 @@ ratios taken in the same run rather than absolute figures from different runs):
    tok/s with predicted-output speculation on vs off, acceptance rate, identical output check;
 3. TTFT for a ~2,000-token file, cold vs prewarmed (on a model whose context holds it);
 4. round trip of a small request: persistent WebSocket to a real engine vs new HTTP connection;
+   and the remote path (engine/benchremote.py): an edit turn through the Responses WebSocket mode
+   vs a new HTTP request per turn, against a second engine process serving the OpenAI API;
 5. per-token time: fast loop vs a naive ``session.run`` loop on the plain Optimum-layout graph;
 6. stop latency (stop sent → ``done``) during decode and during a long prefill.
 
@@ -32,6 +34,7 @@ import numpy as np
 
 from . import benchpeers as peers
 from .benchloops import fast_loop, interleaved, naive_loop
+from .benchremote import remote_transport_figures
 from .benchsuite import edit_cases, long_file
 from .fastrunner import ENGINE_WEIGHTS
 from .fastrunner import WEIGHT_FORMATS, FastDecoder
@@ -48,12 +51,13 @@ class BenchSizes:
     ttft_file_tokens: int  # size of the file for the TTFT figure, tokens
     round_trips: int  # requests per transport measurement
     stop_trials: int  # stops per stop-latency figure
+    remote_turns: int = 40  # edit turns per remote transport (engine/benchremote.py)
 
 
 FULL = BenchSizes(prompt_tokens=64, decode_steps=128, repeats=9, edits_per_kind=4, edit_max_tokens=400,
                   ttft_file_tokens=2000, round_trips=200, stop_trials=5)
 QUICK = BenchSizes(prompt_tokens=16, decode_steps=12, repeats=2, edits_per_kind=1, edit_max_tokens=12,
-                   ttft_file_tokens=200, round_trips=8, stop_trials=1)
+                   ttft_file_tokens=200, round_trips=8, stop_trials=1, remote_turns=2)
 
 
 def _ms(seconds: list[float]) -> float:
@@ -340,7 +344,7 @@ def _section(results: dict, name: str, fn, *args) -> None:
 KEYS = ("plain_tok_s", "per_token_ms", "naive_per_token_ms", "per_token_reduction", "genai_tok_s", "genai_ratio",
         "optimum_tok_s", "optimum_ratio", "speculative_speedup", "acceptance_rate", "ttft_cold_ms",
         "ttft_prewarmed_ms", "ws_overhead_ms", "http_overhead_ms", "ws_overhead_reduction", "stop_latency_ms",
-        "stop_latency_prefill_ms")
+        "stop_latency_prefill_ms", "remote_ws_turn_ms", "remote_http_turn_ms", "remote_ws_vs_http_ratio")
 
 
 def run_bench(args) -> int:
@@ -366,6 +370,7 @@ def run_bench(args) -> int:
         _section(results, "edit_suite", edit_suite_figures, spec, s, args.quick)
         _section(results, "ttft_stop", ttft_and_stop_figures, spec, s)
         _section(results, "transport", transport_figures, model_dir, s)
+        _section(results, "remote_transport", remote_transport_figures, model_dir, s.remote_turns)
     if args.json:
         print(json.dumps(results, indent=1))
     else:

@@ -113,6 +113,8 @@ class FenceFilter:
     """
 
     keep_final_newline: bool = True  # emit the newline before the closing fence
+    known_lines: frozenset = frozenset()  # stripped lines of the original code: an unfenced answer opening
+    # with one of them is bare code, and streams from there (a closing fence alone still ends it)
     state: str = "before"  # before (looking for the opening fence) / inside / after
     _line: str = ""  # the current, unfinished line (before: whole pre-fence text kept in _raw)
     _raw: str = ""  # everything seen before the opening fence (for an answer with no fence)
@@ -131,6 +133,11 @@ class FenceFilter:
                     if _OPEN.match(self._line):
                         self._fence = _OPEN.match(self._line).group(1)
                         self.state = "inside"
+                    elif self._opens_bare_code():
+                        self._fence, self.state = "```", "inside"  # bare code: this first line is code
+                        out.append(self._line)
+                        self._line, self._held_newline = "", True
+                        continue
                     self._line = ""
                 else:
                     self._line += piece
@@ -140,6 +147,11 @@ class FenceFilter:
         if text:
             self.emitted.append(text)
         return text
+
+    def _opens_bare_code(self) -> bool:
+        """The answer's first non-blank line is a line of the original code (no fence, no prose)."""
+        before = self._raw[: len(self._raw) - len(self._line) - 1]
+        return not before.strip() and bool(self._line.strip()) and self._line.strip() in self.known_lines
 
     def _inside(self, piece: str, out: list[str]) -> None:
         if piece == "\n":

@@ -89,16 +89,17 @@ class ChatCompletionsBackend(RemoteBackend):
 
     async def probe(self) -> None:
         """Set up the HTTP client and its connection, and learn the model's context length (once)."""
-        if not self._probed:
-            self._probed = True
-            try:
-                r = await self.client.get(self.endpoint.base_url + "/models", headers=self.endpoint.headers(),
-                                          timeout=min(self.endpoint.timeout_s, 5.0))
-                n = context_length_of(r.json(), self.endpoint.model) if r.status_code == 200 else None
-                if n:
-                    self.endpoint.context_length = n
-            except (httpx2.HTTPError, ValueError, AttributeError):
-                pass  # the first request reports a server that is not there
+        if self._probed:
+            return
+        self._probed = True
+        try:
+            r = await self.client.get(self.endpoint.base_url + "/models", headers=self.endpoint.headers(),
+                                      timeout=min(self.endpoint.timeout_s, 5.0))
+            n = context_length_of(r.json(), self.endpoint.model) if r.status_code == 200 else None
+            if n:
+                self.endpoint.context_length = n
+        except (httpx2.HTTPError, ValueError, AttributeError):
+            pass  # the first request reports a server that is not there
 
     @property
     def client(self) -> httpx2.AsyncClient:

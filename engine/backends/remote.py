@@ -202,7 +202,8 @@ class RemoteBackend:
         stats: dict = {"ttft_ms": None, "upstream_ttft_ms": None, "prefill_ms": None, "prompt_tokens": None,
                        "cached_tokens": None, "redirects": 0, "accepted_draft": 0, "proposed_draft": 0,
                        "backend": "remote", "transport": self.transport, "context_length": self.endpoint.context_length}
-        t_first = t_last = None
+        t_first = t_last = None  # first and last text shown
+        t_up_first = t_up_last = None  # first and last delta from the server (its decode rate)
         reason = "eos"
         usage: dict = {}
         try:
@@ -213,7 +214,9 @@ class RemoteBackend:
                     edit.prediction = job.prediction
                 if not job.speculate:
                     edit.prediction = ""
-                fence = FenceFilter(keep_final_newline=edit.keep_final_newline)
+                code = job.document.text[job.selection[0]:job.selection[1]]
+                fence = FenceFilter(keep_final_newline=edit.keep_final_newline,
+                                    known_lines=frozenset(line.strip() for line in code.splitlines()))
                 echo = EchoFilter(job.output_text) if job.output_text else None
                 job.queue = queue = asyncio.Queue()
                 job.pump = asyncio.create_task(self._pump(job, edit, queue))
@@ -231,6 +234,8 @@ class RemoteBackend:
                             now = time.monotonic()
                             if stats["upstream_ttft_ms"] is None:
                                 stats["upstream_ttft_ms"] = round((now - t0) * 1e3, 3)
+                                t_up_first = now
+                            t_up_last = now
                             pending += 1
                             job.tokens += 1
                             text = fence.feed(item.text)
@@ -257,7 +262,11 @@ class RemoteBackend:
                         if echo is not None:
                             tail = echo.feed(tail) + echo.finish() if tail else echo.finish()
                         if tail:
-                            t = ms()
+                            t_last = time.monotonic()
+                            if t_first is None:  # an answer without a fence shows at its end
+                                t_first = t_last
+                                stats["ttft_ms"] = round((t_first - t0) * 1e3, 3)
+                            t = round((t_last - t0) * 1e3, 3)
                             yield TokenEvent(job.request, job.tokens - pending, tail, max(pending, 1), t, t)
                             job.output_text += tail
                         break
@@ -271,6 +280,8 @@ class RemoteBackend:
                         reason = "error"
                         stats["error"] = {"code": item[1], "message": item[2]}
                         break
+                if redirect_to is None and job.control is not None and job.control[0] == "redirect":
+                    redirect_to, job.control = job.control[1], None  # came after the answer's last token
                 if redirect_to is None:
                     break
                 job.instruction = redirect_to
@@ -285,7 +296,8 @@ class RemoteBackend:
             job.queue = job.pump = None
         n = usage.get("completion_tokens") if stats["redirects"] == 0 and usage.get("completion_tokens") else None
         n = n if n is not None else job.tokens - start_tokens
-        decode_s = (t_last - t_first) if (t_first and t_last and n > 1) else 0.0
+        # The server's decode rate: its deltas' span (text held back by the filter does not skew it).
+        decode_s = (t_up_last - t_up_first) if (t_up_first and t_up_last and n > 1) else 0.0
         accepted = int(usage.get("accepted_prediction_tokens") or 0)
         rejected = int(usage.get("rejected_prediction_tokens") or 0)
         stats.update(

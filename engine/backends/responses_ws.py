@@ -78,8 +78,9 @@ class ResponsesSocketBackend(ChatCompletionsBackend):
         self._idle: list[ClientConnection] = []  # open sockets between turns
         self.connects = 0  # sockets opened so far (a kept socket is not reopened per turn)
 
-    async def prewarm(self, session: str):
-        ready = await super().prewarm(session)
+    async def probe(self) -> None:
+        """Also open the socket the next turn will use: a refused upgrade switches to HTTP here."""
+        await super().probe()
         if self.transport == "websocket" and not self._idle:
             try:
                 self._idle.append(await self._connect())
@@ -87,7 +88,6 @@ class ResponsesSocketBackend(ChatCompletionsBackend):
                 self.transport = "http"  # for good: this server has no WebSocket mode
             except (UpstreamError, OSError, asyncio.TimeoutError):
                 pass  # the first request reports it
-        return ready
 
     async def _connect(self) -> ClientConnection:
         url = self.endpoint.websocket_url

@@ -9,7 +9,7 @@ from tests.conftest import ROOT
 FIGURES = ("plain_tok_s", "per_token_ms", "naive_per_token_ms", "per_token_reduction", "genai_tok_s", "genai_ratio",
            "optimum_tok_s", "optimum_ratio", "speculative_speedup", "acceptance_rate", "ttft_cold_ms",
            "ttft_prewarmed_ms", "ws_overhead_ms", "http_overhead_ms", "ws_overhead_reduction", "stop_latency_ms",
-           "stop_latency_prefill_ms")
+           "stop_latency_prefill_ms", "remote_ws_turn_ms", "remote_http_turn_ms", "remote_ws_vs_http_ratio")
 
 
 def test_quick_bench_prints_one_json_object_with_every_figure(tiny_model_dir):
@@ -21,11 +21,14 @@ def test_quick_bench_prints_one_json_object_with_every_figure(tiny_model_dir):
     assert set(FIGURES) <= set(out)
     assert not [k for k in out if k.endswith("_error")], {k: v for k, v in out.items() if k.endswith("_error")}
     for key in ("plain_tok_s", "per_token_ms", "naive_per_token_ms", "ttft_cold_ms", "ttft_prewarmed_ms",
-                "ws_overhead_ms", "http_overhead_ms", "stop_latency_ms"):
+                "ws_overhead_ms", "http_overhead_ms", "stop_latency_ms", "remote_ws_turn_ms", "remote_http_turn_ms",
+                "remote_http_keepalive_turn_ms"):
         assert out[key] is not None and out[key] > 0, key
     assert out["genai_status"] == "skipped" and out["optimum_status"] == "skipped"
     assert out["engine_decoder"] == "FastDecoder"
     assert out["speculative_output_identical"] is True
+    # The remote row ran against a second engine process, every WebSocket turn on one kept socket.
+    assert out["remote_ws_transport"] == "websocket" and out["remote_ws_sockets_opened"] == 1
 
 
 def test_a_missing_peer_is_reported_not_fatal(tiny_model_dir, tmp_path, monkeypatch):

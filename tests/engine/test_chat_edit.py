@@ -126,3 +126,19 @@ def test_echo_filter_drops_a_repeat_and_keeps_a_continuation(partial, rest, echo
     elif not partial.startswith(rest):
         # a continuation that departs from the kept part passes unchanged
         assert out == (rest[len(partial):] if rest.startswith(partial) else rest)
+
+
+def test_an_unfenced_answer_opening_with_a_line_of_the_original_streams_at_once():
+    f = FenceFilter(known_lines=frozenset({"def dedent(text):", "return text"}))
+    assert f.feed("\ndef dedent(text: str) -> str:\n") == ""  # not a line of the original: held
+    f = FenceFilter(known_lines=frozenset({"def dedent(text):", "return text"}))
+    assert f.feed("def dedent(text):\n    text = text.strip()") == "def dedent(text):\n    text = text.strip()"
+    assert f.feed("\n```\nThat is all.") == "\n"  # the closing fence ends the code; prose after is dropped
+    assert f.finish() == ""
+    assert "".join(f.emitted) == "def dedent(text):\n    text = text.strip()\n"
+
+
+def test_prose_before_a_known_line_keeps_the_answer_waiting_for_a_fence():
+    f = FenceFilter(known_lines=frozenset({"return text"}))
+    assert f.feed("Here you go:\nreturn text\n") == ""
+    assert f.feed("```python\nreturn text.strip()\n```\n") == "return text.strip()\n"

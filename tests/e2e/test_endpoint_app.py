@@ -1,0 +1,67 @@
+"""The app on a remote endpoint: a second engine process serving the OpenAI API, through real widgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.mainwindow import MainWindow
+from engine.endpoints import Endpoint, save_endpoints
+
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("TESSERA_CONFIG_DIR", str(tmp_path))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def api_peer(tiny_model_dir):
+    """A second engine process serving the OpenAI API: the remote endpoint the app relays to."""
+    import httpx2
+
+    from tests.conftest import EngineProcess
+
+    eng = EngineProcess(tiny_model_dir)
+    base = eng.url.replace("ws://", "http://", 1) + "/v1"
+    model = httpx2.get(base + "/models", headers={"Authorization": f"Bearer {eng.token}"}).json()["data"][0]["id"]
+    yield base, model, eng.token
+    eng.close()
+
+
+@pytest.mark.parametrize("transport", ["http", "websocket"])
+def test_the_app_edits_through_an_endpoint_and_says_so(qtbot, qloop, run_async, config_dir, api_peer, transport):
+    from PySide6.QtCore import Qt
+
+    from app.main import EngineLink, shutdown
+
+    base, model, key = api_peer
+    win = MainWindow()
+    qtbot.addWidget(win)
+    link = EngineLink(win, endpoint=Endpoint(base, model, api_key=key, transport=transport))
+    save_endpoints([link.endpoint])  # the child engine finds the key in the config file, not in argv
+    win.controller.ensure_engine = link.connect
+    win.controller.max_tokens = 12
+    win.show()
+    try:
+        run_async(link.start())
+        assert f"over {transport}" in win.engine_label.text() and "remote" in win.engine_label.text()
+        assert key not in " ".join(link.process.argv)
+        win.editor.setPlainText("def area(w, h):\n    return w * h\n")
+        qtbot.keyClick(win, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(win.bar.field, "rename w to width")
+        qtbot.keyClick(win.bar.field, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: win.controller.run is not None and win.controller.run.finished
+                        and win.controller.mode != "streaming", timeout=WAIT_MS)
+        run = win.controller.run
+        assert run.tokens > 0 and run.stats.get("transport") == transport
+        assert "```" not in run.output
+        status = win.status_label.text()
+        assert f"via {transport}" in status
+        if transport == "http":  # predicted outputs ride on Chat Completions, not the Responses API
+            assert "predicted output" in status and "tokens accepted" in status
+    finally:
+        win.stop_timers()
+        run_async(shutdown(win.controller, link))
