@@ -18,6 +18,7 @@ also closes the HTTP connections.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -127,9 +128,13 @@ class HttpConnection(asyncio.Protocol):
         self._pump()
 
     def eof_received(self) -> bool | None:
+        """The client closed its side: gone, if a request is running (which stops it); otherwise
+        answer what it sent before (pipelined requests), then close."""
         self.h11.receive_data(b"")
+        if self.task is not None:
+            return None  # the transport closes: connection_lost stops the running request
         self._pump()
-        return None
+        return True if self.task is not None else None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -161,6 +166,9 @@ class HttpConnection(asyncio.Protocol):
                 return
             if isinstance(event, h11.Request):
                 self._request, self._body = event, bytearray()
+                if len(event.target) + sum(len(n) + len(v) + 4 for n, v in event.headers) > MAX_HEAD_BYTES:
+                    self._refuse(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+                    return
                 length = dict(event.headers).get(b"content-length")
                 if length is not None and length.isdigit() and int(length) > self.config.max_body_bytes:
                     self._refuse(413, f"the request body is larger than {self.config.max_body_bytes} bytes")
@@ -227,10 +235,8 @@ class HttpConnection(asyncio.Protocol):
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer a request that cannot be read (malformed, too large) and close the connection."""
-        import json
-
-        body = json.dumps({"error": {"message": message, "type": "invalid_request_error",
-                                     "code": "request_too_large" if status == 413 else "bad_request"}}).encode()
+        code = {413: "request_too_large", 431: "headers_too_large"}.get(status, "bad_request")
+        body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": code}}).encode()
         try:
             if self.h11.our_state is h11.SEND_RESPONSE or self.h11.our_state is h11.IDLE:
                 self.transport.write(self.h11.send(h11.Response(status_code=status, headers=[

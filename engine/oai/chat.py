@@ -70,14 +70,13 @@ def chat_messages(body: dict) -> list[tuple[str, str]]:
     return out
 
 
-def usage(out: Outcome, prediction: bool) -> dict:
-    u = {"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
+def usage(out: Outcome) -> dict:
+    return {"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
          "total_tokens": out.prompt_tokens + out.completion_tokens,
          "prompt_tokens_details": {"cached_tokens": out.cached_tokens},
          "completion_tokens_details": {"reasoning_tokens": 0,
                                        "accepted_prediction_tokens": out.accepted_prediction_tokens,
                                        "rejected_prediction_tokens": out.rejected_prediction_tokens}}
-    return u
 
 
 async def chat_completions(api: OpenAIApi, ex: HttpExchange, body: dict, completions: bool = False) -> None:
@@ -118,7 +117,7 @@ async def chat_completions(api: OpenAIApi, ex: HttpExchange, body: dict, complet
     if not stream:
         text = "".join([p async for p in pieces])
         out = run.outcome if run else Outcome()
-        await api.json(ex, 200, {**base, "choices": [choice(text, out.finish_reason)], "usage": usage(out, bool(params.prediction))})
+        await api.json(ex, 200, {**base, "choices": [choice(text, out.finish_reason)], "usage": usage(out)})
         return
     chunk = {**base, "object": "text_completion" if completions else "chat.completion.chunk"}
     extra = {"usage": None} if include_usage else {}
@@ -133,7 +132,7 @@ async def chat_completions(api: OpenAIApi, ex: HttpExchange, body: dict, complet
                                       "code": out.error.get("code")}}))
     await ex.write(sse({**chunk, "choices": [choice(None, out.finish_reason)], **extra}))
     if include_usage:
-        await ex.write(sse({**chunk, "choices": [], "usage": usage(out, bool(params.prediction))}))
+        await ex.write(sse({**chunk, "choices": [], "usage": usage(out)}))
     await ex.write(b"data: [DONE]\n\n")
     await ex.end()
 

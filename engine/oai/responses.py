@@ -60,7 +60,8 @@ def input_messages(body: dict) -> list[tuple[str, str]]:
         raise bad("'input' must be a string or an array of input items", "input", "invalid_type")
     out = []
     for i, item in enumerate(raw):
-        if not isinstance(item, dict) or item.get("type", "message") != "message" or not isinstance(item.get("role"), str):
+        is_message = isinstance(item, dict) and item.get("type", "message") == "message"
+        if not is_message or not isinstance(item.get("role"), str):
             kind = item.get("type") if isinstance(item, dict) else type(item).__name__
             raise bad(f"'input[{i}]' is a {kind!r} item; this model reads messages only", f"input[{i}]",
                       "unsupported_content")

@@ -3,85 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import re
-import secrets
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import http.client
+import json
+import re
+
 import openai
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from engine.modelspec import MODELS_DIR
-
-ROOT = Path(__file__).resolve().parents[2]
 CODE = "def total(xs):\n    s = 0\n    for x in xs:\n        print(x)\n        s += x\n    return s\n"
 EDITED = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
 ASK = f"Remove prints\n\n```python\n{CODE}```\n"
-MAX_BODY = 256 * 1024
-
-
-class ApiEngine:
-    """`tessera-engine serve` with its log in a file, and a client for its OpenAI API."""
-
-    def __init__(self, model: str, log_path: Path):
-        self.token = secrets.token_urlsafe(16)
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        env = {**os.environ, "TESSERA_TOKEN": self.token, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--model", str(MODELS_DIR / model),
-             "--log-level", "info", "--max-message-bytes", str(MAX_BODY)],
-            stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=ROOT, text=True)
-        url = self.proc.stdout.readline().strip()
-        assert url.startswith("ws://"), log_path.read_text()
-        self.ws_url = url
-        self.base_url = url.replace("ws://", "http://") + "/v1"
-        self.client = openai.OpenAI(base_url=self.base_url, api_key=self.token, max_retries=0)
-
-    def async_client(self, key: str | None = None) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(base_url=self.base_url, api_key=key or self.token, max_retries=0)
-
-    def log_line(self, request_id: str, timeout_s: float = 30.0) -> str:
-        """The engine's log line for a finished request (waits for it to be written)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for line in self.log_path.read_text().splitlines():
-                if request_id in line and "tokens computed" in line:
-                    return line
-            time.sleep(0.05)
-        raise AssertionError(f"no log line for {request_id}: {self.log_path.read_text()[-2000:]}")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    eng = ApiEngine("tessera-edit-mini", tmp_path_factory.mktemp("api") / "engine.log")
-    yield eng
-    eng.close()
-
-
-@pytest.fixture(scope="module")
-def noisy(tmp_path_factory):
-    """The random-weight model: it writes until its budget, so a stop always lands mid-stream."""
-    eng = ApiEngine("tiny-random", tmp_path_factory.mktemp("noisy") / "engine.log")
-    yield eng
-    eng.close()
+MAX_BODY = 256 * 1024  # the engines of tests/engine/conftest.py refuse larger bodies
 
 
 def fenced(text: str) -> str:
@@ -156,7 +90,8 @@ def test_prediction_reports_accepted_and_rejected_tokens(api):
     for stream in (False, True):
         good = ask(EDITED, stream).completion_tokens_details
         bad = ask("x = 1\n" * 5, stream).completion_tokens_details
-        assert good.accepted_prediction_tokens > 10 and good.rejected_prediction_tokens < good.accepted_prediction_tokens
+        assert good.accepted_prediction_tokens > 10
+        assert good.rejected_prediction_tokens < good.accepted_prediction_tokens
         assert bad.accepted_prediction_tokens == 0 and bad.rejected_prediction_tokens > 0
     none = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}])
     assert none.usage.completion_tokens_details.accepted_prediction_tokens == 0

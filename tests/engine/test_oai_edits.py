@@ -1,0 +1,62 @@
+"""From a chat conversation to an edit: fenced blocks, instructions, file names."""
+
+from hypothesis import given, strategies as st
+
+from engine.oai.edits import ONLY_EDITS, NO_INSTRUCTION, Edit, closing, fenced_blocks, find_edit, opening, strip_fence
+
+
+def test_an_instruction_and_a_fenced_block_make_an_edit():
+    edit = find_edit([("system", "You are helpful."), ("user", "Remove prints\n\n```python\nprint(1)\nx = 2\n```\n")])
+    assert isinstance(edit, Edit)
+    assert edit.instruction == "Remove prints" and edit.block.code == "print(1)\nx = 2\n"
+    assert edit.block.language == "python" and edit.block.filename is None
+
+
+def test_the_instruction_may_come_after_the_code():
+    edit = find_edit([("user", "```py\nx = 1\n```\nrename x to y")])
+    assert edit.instruction == "rename x to y" and edit.block.language == "py"
+
+
+def test_longer_fences_and_tildes_hold_shorter_fences():
+    text = "add a docstring\n````markdown\n```python\nx = 1\n```\n````\n"
+    [block] = fenced_blocks(text)
+    assert block.code == "```python\nx = 1\n```\n" and block.language == "markdown"
+    [tilde] = fenced_blocks("~~~\ny = 2\n~~~")
+    assert tilde.code == "y = 2\n"
+
+
+def test_file_names_from_the_line_above_or_the_info_string():
+    aider = find_edit([("user", "src/util.py\n```\ndef f(): pass\n```"), ("assistant", "Ok."),
+                       ("user", "add a docstring")])
+    assert aider.block.filename == "src/util.py" and aider.instruction == "add a docstring"
+    assert opening(aider.block) == "src/util.py\n```\n"
+    continue_style = find_edit([("user", "```python src/app/main.py (10-12)\nx = 1\n```\nrename x to y")])
+    assert continue_style.block.filename == "src/app/main.py" and continue_style.block.language == "python"
+
+
+def test_a_follow_up_edits_the_last_answer():
+    edit = find_edit([("user", "Remove prints\n```python\nprint(1)\ns = 0\n```"),
+                      ("assistant", "```python\ns = 0\n```"), ("user", "rename s to acc")])
+    assert edit.block.code == "s = 0\n" and edit.instruction == "rename s to acc"
+
+
+def test_no_code_or_no_instruction_gets_an_answer_not_an_edit():
+    assert find_edit([("user", "What is the capital of France?")]) == ONLY_EDITS
+    assert find_edit([("system", "hi")]) == ONLY_EDITS
+    assert find_edit([("user", "```python\nx = 1\n```")]) == NO_INSTRUCTION
+    assert find_edit([("user", "Remove prints\n```python\nprint(1)\n")]) == ONLY_EDITS  # never closed
+
+
+def test_closing_fence_and_prediction_fences():
+    assert closing("x = 1\n") == "```" and closing("x = 1") == "\n```" and closing("") == "```"
+    assert strip_fence("```python\nx = 1\n```") == "x = 1\n"
+    assert strip_fence("x = 1\n") == "x = 1\n"
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="`~\r", blacklist_categories=("Cs",)), max_size=200),
+       st.text(alphabet=st.characters(blacklist_characters="`~\r\n", blacklist_categories=("Cs",)), min_size=1,
+               max_size=60).filter(str.strip))
+def test_any_code_in_a_fence_comes_back_exactly(code, instruction):
+    body = code if code.endswith("\n") or not code else code + "\n"
+    edit = find_edit([("user", f"{instruction}\n```python\n{body}```\n")])
+    assert isinstance(edit, Edit) and edit.block.code == body and edit.instruction == instruction.strip()
