@@ -22,6 +22,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 
 from ..backends import Backend, ModelInfo
 from ..httpfront import HttpExchange
@@ -177,20 +178,29 @@ class OpenAIApi:
                 return
             for r in running:
                 r.stop(client_gone=True)
-            # Events the client will never read may hold back our reply to its close frame; drop
-            # them so that its close completes now instead of at its close timeout.
+            # Events the client does not read hold back our reply to its close frame: drop them
+            # rather than wait for the close timeout.
             transport = getattr(ws, "transport", None)
-            if transport is not None:
+            if transport is not None and transport.get_write_buffer_size():
                 transport.abort()
 
         if hasattr(ws, "on_peer_close"):
             ws.on_peer_close = peer_closed
 
+        def started(edit_run: EditRun) -> None:
+            running.append(edit_run)
+            if ws.protocol.state is not State.OPEN:  # the client left while the turn was starting
+                peer_closed()
+
         async def run(body: dict) -> None:
             try:
-                await run_turn(self, body, emit, self.store, local, on_start=running.append)
+                await run_turn(self, body, emit, self.store, local, on_start=started)
             except ApiError as exc:
                 await emit({"type": "error", "status": exc.status, **exc.body()})
+            except Exception:
+                log.exception("a Responses WebSocket turn failed")
+                await emit({"type": "error", "status": 500, **ApiError(
+                    500, "the engine failed (see its log)", "server_error", "internal_error").body()})
             finally:
                 running.clear()
 

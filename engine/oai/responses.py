@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from .api import OpenAIApi
 
 Emit = Callable[[dict], Awaitable[bool]]  # send one event; False once the client is gone
-MAX_STORED = 256
+MAX_STORED = 256  # responses kept for continuation
+MAX_STORED_CHARS = 32 * 1024 * 1024  # and at most this many characters of conversation in all
 
 
 @dataclass
@@ -36,20 +37,27 @@ class Stored:
 
 
 class ResponseStore:
-    """Past responses for ``previous_response_id``, oldest dropped first (bounded in count)."""
+    """Past responses for ``previous_response_id``, oldest dropped first (bounded in count and size)."""
 
-    def __init__(self, limit: int = MAX_STORED):
+    def __init__(self, limit: int = MAX_STORED, max_chars: int = MAX_STORED_CHARS):
         self.limit = limit
-        self._items: OrderedDict[str, Stored] = OrderedDict()
+        self.max_chars = max_chars
+        self._items: OrderedDict[str, tuple[Stored, int]] = OrderedDict()  # id → (response, its characters)
+        self._chars = 0
 
     def put(self, rid: str, item: Stored) -> None:
-        self._items[rid] = item
-        self._items.move_to_end(rid)
-        while len(self._items) > self.limit:
-            self._items.popitem(last=False)
+        size = sum(len(text) for _, text in item.messages)
+        if size > self.max_chars:
+            return  # larger than the whole store: not kept (a continuation gets a clear 400)
+        self._items[rid] = (item, size)
+        self._chars += size
+        while len(self._items) > self.limit or self._chars > self.max_chars:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._chars -= dropped
 
     def get(self, rid: str) -> Stored | None:
-        return self._items.get(rid)
+        entry = self._items.get(rid)
+        return entry[0] if entry is not None else None
 
 
 def input_messages(body: dict) -> list[tuple[str, str]]:
@@ -181,7 +189,9 @@ async def _prewarm(api: OpenAIApi, messages: list[tuple[str, str]]) -> None:
         return
     session = new_id("warm-")
     block = edit.block
-    api.backend.open(session, Document(block.code, block.filename, block.language or "python"))
+    # The selection is the whole code, as the turn will edit it (no selection prewarms nothing).
+    api.backend.open(session, Document(block.code, block.filename, block.language or "python",
+                                       (0, len(block.code))))
     try:
         await api.backend.prewarm(session)
     finally:

@@ -1,4 +1,4 @@
-"""From a chat conversation to an edit: fenced blocks, instructions, file names."""
+"""Pure parts of the OpenAI API: a conversation routed to an edit, and the response store."""
 
 from hypothesis import given, strategies as st
 
@@ -60,3 +60,17 @@ def test_any_code_in_a_fence_comes_back_exactly(code, instruction):
     body = code if code.endswith("\n") or not code else code + "\n"
     edit = find_edit([("user", f"{instruction}\n```python\n{body}```\n")])
     assert isinstance(edit, Edit) and edit.block.code == body and edit.instruction == instruction.strip()
+
+
+def test_the_response_store_is_bounded_in_count_and_size():
+    from engine.oai.responses import ResponseStore, Stored
+
+    store = ResponseStore(limit=3, max_chars=100)
+    for i in range(5):
+        store.put(f"r{i}", Stored([("user", "x" * 10)], "m"))
+    assert store.get("r0") is None and store.get("r1") is None and store.get("r4") is not None
+    store.put("big", Stored([("user", "y" * 60)], "m"))
+    store.put("big2", Stored([("user", "z" * 60)], "m"))
+    assert store.get("big") is None and store.get("big2") is not None
+    store.put("huge", Stored([("user", "w" * 101)], "m"))
+    assert store.get("huge") is None
