@@ -14,6 +14,7 @@ import asyncio
 import collections
 import itertools
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
@@ -30,6 +31,9 @@ PROTOCOL_VERSION = 1
 CLIENT_NAME = "tessera-app"
 # Code documents are large but bounded; this matches the order of the engine's own frame bound.
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+# A document travels in parts of at most this many UTF-8 bytes: `open`/`update` carry the first
+# and `"parts": N`, then N-1 `append` frames follow (the engine answers `ready` after the last).
+MAX_PART_BYTES = 1024 * 1024
 # `done` with these reasons ends a request's stream; `redirect` does not: the continuation with
 # the new instruction follows on the same request.
 TERMINAL_REASONS = frozenset({"eos", "stop", "length", "error"})
@@ -146,6 +150,8 @@ class EngineClient:
         self._waiters: dict[tuple[str, str], list[asyncio.Future[dict[str, Any]]]] = {}
         self._pongs: collections.deque[asyncio.Future[float]] = collections.deque()
         self._ids = itertools.count(1)
+        # Ids unique across clients: two windows may share one engine.
+        self.client_id = secrets.token_hex(4)
         self._closing = False
 
     @property
@@ -197,30 +203,36 @@ class EngineClient:
             raise EngineError(ENGINE_LOST, f"The engine connection closed: {exc}") from exc
 
     def new_request_id(self) -> str:
-        return f"r{next(self._ids)}"
+        return f"{self.client_id}-r{next(self._ids)}"
 
     async def open_document(
         self, session: str, text: str, language: str, path: str | None = None,
-        profile: str | None = None, timeout_s: float = 60.0,
+        profile: str | None = None, timeout_s: float = 120.0,
     ) -> dict[str, Any]:
-        """Send `open` (the engine prefills the document) and return its `ready`."""
-        document: dict[str, Any] = {"text": text, "language": language}
+        """Send `open` (in parts if large; the engine prefills the document) and return its `ready`."""
+        parts = document_parts(text)
+        document: dict[str, Any] = {"text": parts[0], "language": language}
         if path:
             document["path"] = path
         msg: dict[str, Any] = {"type": "open", "session": session, "document": document}
         if profile:
             msg["profile"] = profile
-        return await self._await_reply("ready", session, msg, timeout_s)
+        return await self._await_reply("ready", session, msg, timeout_s, parts[1:])
 
-    async def update_document(self, session: str, text: str, timeout_s: float = 60.0,
+    async def update_document(self, session: str, text: str, timeout_s: float = 120.0,
                               selection: tuple[int, int] | None = None) -> dict[str, Any]:
-        """Send the editor's new text (`update`) and return the engine's `ready`.
+        """Send the editor's new text (`update`, in parts if large) and return the engine's `ready`.
 
         With `selection`, the engine prefills that code too (the edit about to be asked for)."""
-        msg: dict[str, Any] = {"type": "update", "session": session, "text": text}
+        parts = document_parts(text)
+        msg: dict[str, Any] = {"type": "update", "session": session, "text": parts[0]}
         if selection is not None:
             msg["selection"] = {"start": int(selection[0]), "end": int(selection[1])}
-        return await self._await_reply("ready", session, msg, timeout_s)
+        return await self._await_reply("ready", session, msg, timeout_s, parts[1:])
+
+    async def close_session(self, session: str) -> None:
+        """Tell the engine a session is no longer needed (it frees its document and cache)."""
+        await self.send({"type": "close", "session": session})
 
     async def measure(self, session: str, instruction: str, selection: tuple[int, int],
                       timeout_s: float = 30.0) -> dict[str, Any]:
@@ -231,12 +243,18 @@ class EngineClient:
         return await self._await_reply("measured", session, msg, timeout_s)
 
     async def _await_reply(self, reply: str, session: str, msg: dict[str, Any],
-                           timeout_s: float) -> dict[str, Any]:
+                           timeout_s: float, more_parts: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         key = (reply, session)
         self._waiters.setdefault(key, []).append(future)
         try:
+            if more_parts:
+                msg = {**msg, "parts": len(more_parts) + 1}
             await self.send(msg)
+            for part in more_parts:
+                if future.done():
+                    break  # refused early (e.g. document_too_large): the rest would be unasked for
+                await self.send({"type": "append", "session": session, "text": part})
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)
         except asyncio.TimeoutError:
             raise EngineError("timeout", f"The engine did not answer {msg['type']} within {timeout_s:g} s.") from None
@@ -345,6 +363,14 @@ class EngineClient:
                     future.set_result(time.perf_counter())
                     break
             return
+        if kind == "error" and request_id is None and msg.get("session") is not None:
+            # A session's error answers the oldest reply awaited for that session.
+            session = str(msg["session"])
+            pending = [f for (_reply, s), waiters in self._waiters.items() if s == session
+                       for f in waiters if not f.done()]
+            if pending:
+                pending[0].set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
+                return
         if kind == "error" and request_id is None:
             # Session errors carry no request id: when exactly one reply is awaited, it is for it.
             pending = [f for waiters in self._waiters.values() for f in waiters if not f.done()]
@@ -374,6 +400,21 @@ class EngineClient:
                 future.set_exception(error)
         if self.on_closed:
             self.on_closed(reason)
+
+
+def document_parts(text: str, max_bytes: int = MAX_PART_BYTES) -> list[str]:
+    """`text` cut into parts of at most `max_bytes` UTF-8 bytes, never inside a character."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return [text]
+    parts, start = [], 0
+    while start < len(data):
+        end = min(start + max_bytes, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte: back up
+            end -= 1
+        parts.append(data[start:end].decode("utf-8", "surrogatepass"))
+        start = end
+    return parts
 
 
 def _decode(raw: str | bytes) -> dict[str, Any]:

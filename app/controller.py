@@ -11,6 +11,7 @@ States: idle → streaming → (stopped | reviewing); Enter while streaming or s
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from typing import Any, Awaitable, Callable
 
@@ -30,7 +31,8 @@ class EditController:
         self.client = client
         self.profile = profile  # hardware profile passed with `generate`
         self.emulate: str | None = None  # model shape the profile paces (None: the loaded model's)
-        self.session = "doc1"  # engine session of the current document
+        self._id_prefix = secrets.token_hex(4)  # windows sharing one engine never share an id
+        self.session = f"{self._id_prefix}-doc1"  # engine session of the current document
         self.history = InstructionHistory()
         self.run: EditRun | None = None
         self.diff: StreamingDiff | None = None
@@ -47,7 +49,8 @@ class EditController:
         self._starting = False  # a new edit is being set up (sync, measure, send)
         self._session_opened = False
         self._document_dirty = False  # the editor changed since the engine last saw the text
-        self._sessions = 0  # sessions opened so far (ids doc1, doc2, ...)
+        self._sessions = 0  # sessions opened so far (ids <prefix>-doc1, -doc2, ...)
+        self.refused_chars = 0  # size of a document the engine refused as too large (0: none)
 
     # -- engine attach -------------------------------------------------------------------------
 
@@ -61,24 +64,45 @@ class EditController:
         """Tell the engine about the current document (prewarms its prefix)."""
         if self.client is None or not self.client.connected:
             return
+        await self.close_document()
         self._sessions += 1
-        self.session = f"doc{self._sessions}"
+        self.session = f"{self._id_prefix}-doc{self._sessions}"
         self._document_dirty = False
+        text = self.view.document_text()
         try:
             ready = await self.client.open_document(
-                self.session, self.view.document_text(), self.view.language(),
-                self.view.document_path(), self.profile)
+                self.session, text, self.view.language(), self.view.document_path(), self.profile)
         except EngineError as exc:
-            self.view.show_status(f"The engine could not open the document: {exc.message}", "error")
+            if exc.code == "document_too_large":
+                self.refused_chars = len(text)
+                self.view.show_status(
+                    f"This document ({len(text.encode('utf-8')) / 2**20:.1f} MiB) is too large for the "
+                    f"engine: editing and saving work, AI edits need a smaller file. ({exc.message})", "warn")
+            else:
+                self.view.show_status(f"The engine could not open the document: {exc.message}", "error")
             return
+        self.refused_chars = 0
         self._session_opened = True
         self.on_ready(ready)
+
+    async def close_document(self) -> None:
+        """Close the current session in the engine (its document and cache are freed there)."""
+        if not self._session_opened:
+            return
+        self._session_opened = False
+        if self.client is not None and self.client.connected:
+            try:
+                await self.client.close_session(self.session)
+            except EngineError:
+                pass  # the connection is gone, and the engine closes its sessions with it
 
     async def sync_document(self) -> None:
         """Send the editor's text (after edits); the engine re-prefills what changed."""
         if self.client is None or not self.client.connected or self.mode == "streaming":
             return
         if not self._session_opened:
+            if self.refused_chars and len(self.view.document_text()) >= self.refused_chars:
+                return  # still too large: said once, not on every keystroke
             await self.open_document()
             return
         self._document_dirty = False
@@ -217,7 +241,10 @@ class EditController:
         if client is None:
             return None
         if self._document_dirty or not self._session_opened:
+            self.refused_chars = 0  # Enter asks again, whatever the size
             await self.sync_document()  # the engine must edit the text the user sees now
+        if not self._session_opened:
+            return None  # the status line says why the engine did not take the document
         text = self.view.document_text()
         target = choose_target(text, *self.view.selection(), self.view.language())
         target_text = text[target.start:target.end]
@@ -243,7 +270,9 @@ class EditController:
     async def _redirect(self, run: EditRun, instruction: str, enter_s: float) -> None:
         client = self.client
         if client is None or not client.connected:
-            self.view.show_status("The engine is gone; press Enter again to start a new edit.", "error")
+            # The engine died after the stop: this Enter restarts it and starts the edit afresh.
+            self.run = None
+            await self._generate(instruction, enter_s)
             return
         run.redirect_enter_s = enter_s
         run.instruction = instruction

@@ -70,6 +70,22 @@ class EngineLink:
         controller.attach(await self.connect())
         await controller.open_document()
 
+    async def start_or_fall_back(self) -> str | None:
+        """`start`; if our engine cannot load the chosen model folder, start it on the bundled
+        model instead. Returns the one-line reason for a fallback (None: the chosen model runs)."""
+        try:
+            await self.start()
+            return None
+        except EngineError as exc:
+            if self.engine_url or self.model_dir is None:
+                raise
+            reason = one_line(exc.message)
+        chosen, self.model_dir = self.model_dir, None
+        await self.start()
+        self.window.show_status(f"The model in {chosen} could not be loaded ({reason}); "
+                                "using the bundled model instead.", "warn")
+        return reason
+
     async def close(self) -> None:
         if self.client is not None:
             await self.client.close()
@@ -97,7 +113,7 @@ class EngineLink:
                 await self.start()
             except EngineError:
                 pass
-            self.window.show_status(f"Could not load that model: {exc.message}", "error")
+            self.window.show_status(f"Could not load that model: {one_line(exc.message)}", "error")
             return
         self.window.show_status(f"Loaded {self.client.info.model_name if self.client else what}.", "ok")
 
@@ -114,6 +130,15 @@ def endpoint_args(endpoint) -> tuple[str, ...]:
     if endpoint is None:
         return ()
     return ("--endpoint", endpoint.base_url, "--endpoint-model", endpoint.model, "--transport", endpoint.transport)
+
+
+def one_line(message: str) -> str:
+    """The telling line of an engine's start failure (its last error line, never a traceback)."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    useful = [ln for ln in lines if not ln.startswith(("Traceback", "File \"", "^", "~"))
+              and not ln.endswith(":")]
+    line = (useful or lines or ["unknown error"])[-1]
+    return line if len(line) <= 200 else line[:199] + "…"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,14 +192,14 @@ async def amain(args: argparse.Namespace) -> int:
         window.demo.lanes = args.race_lanes
     window.show_status("Starting the engine…")
     try:
-        await link.start()
-        window.show_status("Ready. Select code (or put the cursor in a function), press Ctrl+K, "
-                           "describe the edit, press Enter.", "ok")
+        if await link.start_or_fall_back() is None:
+            window.show_status("Ready. Select code (or put the cursor in a function), press Ctrl+K, "
+                               "describe the edit, press Enter.", "ok")
         if args.playlist is not None:
             window.demo.play(args.playlist)
     except EngineError as exc:
         window.set_engine_info(None, "not running")
-        window.show_status(f"The engine did not start: {exc.message}", "error")
+        window.show_status(f"The engine did not start: {one_line(exc.message)}", "error")
     app.lastWindowClosed.connect(closed.set)
     await closed.wait()
     await shutdown(controller, link)
@@ -213,6 +238,7 @@ async def shutdown(controller, link: EngineLink) -> None:
     """Cancel the controller's tasks, close the connection, stop the engine, gather the rest."""
     tasks = controller.cancel_tasks()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await controller.close_document()
     await link.close()
     current = asyncio.current_task()
     rest = [t for t in asyncio.all_tasks() if t is not current and not t.done()]

@@ -1,0 +1,156 @@
+"""The app's link to the engine under stress: kills mid-stream, shared engines, closed sessions,
+a broken model folder, and a document far larger than one frame."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import random
+import signal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.client import EngineError
+from app.main import EngineLink, one_line, shutdown
+from app.mainwindow import MainWindow
+from app.textcodec import decode, encode
+from tests.conftest import trials
+from tests.e2e.test_app_e2e import SOURCE, send, wait_done
+
+WAIT_MS = 60_000
+# The user's file: CRLF breaks, a no-break space and a line separator the editor must not touch.
+FILE_BYTES = SOURCE.replace("\n", "\r\n").replace("debug", "de\u00a0bug\u2028").encode()
+
+
+def editor_bytes(window) -> bytes:
+    decoded = window.files.decoded
+    return encode(window.document_text(), decoded.fmt, decoded.endings)
+
+
+def test_engine_kills_at_random_points_of_a_stream_cost_no_byte_and_one_enter_recovers(qtbot, window, tmp_path):
+    path = tmp_path / "shapes.py"
+    path.write_bytes(FILE_BYTES)
+    assert window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.controller._session_opened, timeout=WAIT_MS)
+    rng = random.Random(2026)
+    for trial in range(trials(ci=3, by_hand=50)):
+        window.controller.max_tokens = 100_000
+        send(qtbot, window, "add type hints")
+        at = rng.randint(1, 30)  # a random point of the stream
+        qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.mode == "streaming"
+                        and window.controller.run.tokens >= at, timeout=WAIT_MS)
+        if trial % 2:  # Esc first, then the engine dies: Enter must still recover
+            qtbot.keyClick(window.bar.field, Qt.Key.Key_Escape)
+            qtbot.waitUntil(lambda: window.controller.mode == "stopped", timeout=WAIT_MS)
+        killed_run, process = window.controller.run, window.link.process
+        os.kill(process.pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: process.returncode is not None and not window.controller.client.connected,
+                        timeout=WAIT_MS)
+        assert editor_bytes(window) == FILE_BYTES and path.read_bytes() == FILE_BYTES
+        # One Enter: a new engine starts and the edit streams.
+        window.controller.max_tokens = 5
+        send(qtbot, window, "add a docstring")
+        wait_done(qtbot, window, previous_run=killed_run)
+        assert window.link.process is not process and window.controller.run.tokens > 0
+        assert "engine is gone" not in window.status_label.text()
+        assert editor_bytes(window) == FILE_BYTES
+        window.controller.reject_all()
+
+
+def test_two_windows_share_one_engine_without_sharing_ids(qtbot, qloop, run_async, engine_process, monkeypatch):
+    monkeypatch.setenv("TESSERA_TOKEN", engine_process.token)
+    windows = []
+    for n in range(2):
+        win = MainWindow()
+        qtbot.addWidget(win)
+        link = EngineLink(win, engine_url=engine_process.url)
+        win.controller.ensure_engine = link.connect
+        win.controller.seed, win.controller.temperature, win.controller.max_tokens = n, 1.0, 12
+        win.link = link
+        win.show()
+        win.editor.setPlainText(SOURCE if n == 0 else SOURCE.replace("radius", "r"))
+        run_async(link.start())
+        windows.append(win)
+    try:
+        a, b = windows
+        assert a.controller.session != b.controller.session
+        for win, instruction in ((a, "add type hints"), (b, "add a docstring")):
+            win.activateWindow()  # keys go to the active window, as on a desktop
+            qtbot.waitUntil(win.isActiveWindow, timeout=WAIT_MS)
+            send(qtbot, win, instruction)
+        wait_done(qtbot, a)
+        wait_done(qtbot, b)
+        assert a.controller.run.request_id != b.controller.run.request_id
+        assert a.controller.run.tokens > 0 and b.controller.run.tokens > 0
+        assert a.controller.run.finished and b.controller.run.finished
+    finally:
+        for win in windows:
+            win.stop_timers()
+            run_async(shutdown(win.controller, win.link))
+
+
+def test_opening_another_file_closes_the_old_session_in_the_engine(qtbot, window, run_async, tmp_path):
+    first, second = tmp_path / "a.py", tmp_path / "b.py"
+    first.write_text(SOURCE)
+    second.write_text("x = 1\n")
+    assert window.open_path(str(first))
+    qtbot.waitUntil(lambda: window.controller._session_opened, timeout=WAIT_MS)
+    old = window.controller.session
+    assert window.open_path(str(second))
+    qtbot.waitUntil(lambda: window.controller._session_opened and window.controller.session != old,
+                    timeout=WAIT_MS)
+    with pytest.raises(EngineError):
+        run_async(window.controller.client.measure(old, "edit", (0, 0)))
+    assert window.controller.client.connected
+
+
+def test_a_broken_model_folder_falls_back_to_the_bundled_model_and_says_why_in_one_line(qtbot, qloop, run_async,
+                                                                                     tmp_path):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model.onnx").write_bytes(b"not an onnx graph" * 100)
+    (broken / "config.json").write_text("{")
+    win = MainWindow()
+    qtbot.addWidget(win)
+    link = EngineLink(win, model_dir=str(broken))
+    win.controller.ensure_engine = link.connect
+    win.show()
+    try:
+        reason = run_async(link.start_or_fall_back(), timeout_ms=120_000)
+        assert reason and "\n" not in reason and "Traceback" not in reason
+        status = win.status_label.text()
+        assert "could not be loaded" in status and "bundled model" in status and "\n" not in status
+        assert link.client.connected and link.model_dir is None
+    finally:
+        win.stop_timers()
+        run_async(shutdown(win.controller, link))
+
+
+def test_one_line_keeps_the_telling_line_of_a_traceback():
+    message = ("The engine failed to start:\nTraceback (most recent call last):\n  File \"x.py\", line 3, in f\n"
+               "    load()\nonnxruntime.InvalidProtobuf: [ONNXRuntimeError] Load model failed\n")
+    assert one_line(message) == "onnxruntime.InvalidProtobuf: [ONNXRuntimeError] Load model failed"
+
+
+def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_connection(qtbot, window, run_async,
+                                                                                     tmp_path):
+    source = Path(codecs.__file__).read_text(encoding="utf-8")
+    text = (source * (9 * 2**20 // len(source) + 1))[:9 * 2**20]
+    text = text[:text.rindex("\n") + 1]
+    path = tmp_path / "huge.py"
+    path.write_text(text, encoding="utf-8", newline="")
+    client = window.controller.client
+    assert window.open_path(str(path))
+    qtbot.waitUntil(lambda: not window.files.loading, timeout=120_000)
+    qtbot.waitUntil(lambda: window.controller._session_opened or window.controller.refused_chars
+                    or "could not open" in window.status_label.text(), timeout=120_000)
+    assert window.controller._session_opened, window.status_label.text()
+    # The engine holds the whole text: a selection at its very end is inside its document.
+    end = len(window.document_text())
+    measured = run_async(client.measure(window.controller.session, "edit", (end - 10, end)), timeout_ms=120_000)
+    assert measured["type"] == "measured"
+    assert client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
+    assert client is window.controller.client  # the same connection all along
+    assert decode(path.read_bytes()).text == window.document_text()
