@@ -152,6 +152,9 @@ class EngineClient:
         self._ids = itertools.count(1)
         # Ids unique across clients: two windows may share one engine.
         self.client_id = secrets.token_hex(4)
+        # Sessions whose document was refused while its parts were still going out: the engine
+        # answers the parts already sent with errors nobody needs to see.
+        self._cut_short: set[str] = set()
         self._closing = False
 
     @property
@@ -250,10 +253,12 @@ class EngineClient:
         try:
             if more_parts:
                 msg = {**msg, "parts": len(more_parts) + 1}
+            self._cut_short.discard(session)
             await self.send(msg)
             for part in more_parts:
                 if future.done():
-                    break  # refused early (e.g. document_too_large): the rest would be unasked for
+                    self._cut_short.add(session)  # refused early (document_too_large): stop here
+                    break
                 await self.send({"type": "append", "session": session, "text": part})
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)
         except asyncio.TimeoutError:
@@ -370,7 +375,9 @@ class EngineClient:
                        for f in waiters if not f.done()]
             if pending:
                 pending[0].set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
-                return
+            elif session not in self._cut_short and self.on_message:
+                self.on_message(msg)
+            return
         if kind == "error" and request_id is None:
             # Session errors carry no request id: when exactly one reply is awaited, it is for it.
             pending = [f for waiters in self._waiters.values() for f in waiters if not f.done()]

@@ -3,11 +3,9 @@ a broken model folder, and a document far larger than one frame."""
 
 from __future__ import annotations
 
-import codecs
 import os
 import random
 import signal
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -15,7 +13,7 @@ from PySide6.QtCore import Qt
 from app.client import EngineError
 from app.main import EngineLink, one_line, shutdown
 from app.mainwindow import MainWindow
-from app.textcodec import decode, encode
+from app.textcodec import encode
 from tests.conftest import trials
 from tests.e2e.test_app_e2e import SOURCE, send, wait_done
 
@@ -132,25 +130,3 @@ def test_one_line_keeps_the_telling_line_of_a_traceback():
     message = ("The engine failed to start:\nTraceback (most recent call last):\n  File \"x.py\", line 3, in f\n"
                "    load()\nonnxruntime.InvalidProtobuf: [ONNXRuntimeError] Load model failed\n")
     assert one_line(message) == "onnxruntime.InvalidProtobuf: [ONNXRuntimeError] Load model failed"
-
-
-def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_connection(qtbot, window, run_async,
-                                                                                     tmp_path):
-    source = Path(codecs.__file__).read_text(encoding="utf-8")
-    text = (source * (9 * 2**20 // len(source) + 1))[:9 * 2**20]
-    text = text[:text.rindex("\n") + 1]
-    path = tmp_path / "huge.py"
-    path.write_text(text, encoding="utf-8", newline="")
-    client = window.controller.client
-    assert window.open_path(str(path))
-    qtbot.waitUntil(lambda: not window.files.loading, timeout=120_000)
-    qtbot.waitUntil(lambda: window.controller._session_opened or window.controller.refused_chars
-                    or "could not open" in window.status_label.text(), timeout=120_000)
-    assert window.controller._session_opened, window.status_label.text()
-    # The engine holds the whole text: a selection at its very end is inside its document.
-    end = len(window.document_text())
-    measured = run_async(client.measure(window.controller.session, "edit", (end - 10, end)), timeout_ms=120_000)
-    assert measured["type"] == "measured"
-    assert client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
-    assert client is window.controller.client  # the same connection all along
-    assert decode(path.read_bytes()).text == window.document_text()
