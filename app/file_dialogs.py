@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QMessageBox, QPlain
                                QVBoxLayout, QWidget)
 
 from .recovery import RecoveryEntry
+from .widgets.editor import monospace_font
 
 APP_NAME = "Tessera"
 MAX_DIFF_LINES = 4000  # the compare view shows this many diff lines at most
@@ -49,7 +50,8 @@ class DiskChangedDialog(QDialog):
         self.diff.setObjectName("compare")
         self.diff.setReadOnly(True)
         self.diff.setVisible(False)
-        self.diff.setMinimumSize(700, 360)
+        self.diff.setMinimumSize(760, 360)
+        self.diff.setFont(monospace_font(12))
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for key, label in (("compare", "Compare"), ("reload", "Reload from disk"),

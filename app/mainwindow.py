@@ -228,8 +228,10 @@ class MainWindow(QMainWindow):
         return self.save_to(self.path)
 
     def ask_save_as(self) -> None:
-        dialog = QFileDialog(self, "Save as")
+        dialog = QFileDialog(self, "Save as", str(Path(self.path).parent) if self.path else "")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        if self.path:
+            dialog.selectFile(Path(self.path).name)
         dialog.fileSelected.connect(self.save_to)
         dialog.open()
 

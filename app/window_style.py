@@ -43,6 +43,9 @@ QSplitter::handle { background: #30363d; }
 QDialog, QPlainTextEdit { background: #0d1117; color: #e6edf3; }
 QMessageBox, QDialog#diskChanged { background: #1f2630; }
 QMessageBox QLabel, QDialog#diskChanged QLabel { color: #e6edf3; font-size: 15px; }
+QDialog QLabel, QDialog QCheckBox { color: #e6edf3; }
+QFileDialog QTreeView, QFileDialog QListView, QFileDialog QLineEdit, QFileDialog QComboBox {
+    color: #e6edf3; background: #0d1117; selection-background-color: #1f6feb; }
 QLabel#fileBanner { background: #3b2f10; color: #f2cc60; border-bottom: 1px solid #6b5518;
     padding: 6px 10px; font-size: 14px; }
 """
