@@ -37,7 +37,7 @@ _READ = {
     "moe_intermediate_size", "intermediate_size_mlp", "interleave_moe_layer_step", "moe_layers",
     "n_shared_experts", "shared_expert_intermediate_size", "first_k_dense_replace", "moe_layer_freq",
     "decoder_sparse_step", "mlp_only_layers", "head_dim", "sliding_window", "use_sliding_window",
-    "max_window_layers", "layer_types", "attention_chunk_size", "no_rope_layers", "q_lora_rank",
+    "max_window_layers", "layer_types", "attention_chunk_size", "no_rope_layers", "sliding_window_pattern", "q_lora_rank",
     "kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
 } | {k for keys in _KEYS.values() for k in keys}
 
@@ -99,6 +99,8 @@ def _windows(config: dict, layers: int, source: str) -> tuple[int, int]:
         windowed = sum(1 for t in types if _LAYER_TYPES[t])
         window = int(config.get("sliding_window") or config.get("attention_chunk_size") or 0)
         return (window, windowed) if windowed and window else (0, 0)
+    if config.get("sliding_window_pattern") and config.get("sliding_window"):  # Gemma 3: every N-th layer global
+        return int(config["sliding_window"]), layers - layers // int(config["sliding_window_pattern"])
     if config.get("attention_chunk_size"):  # Llama 4: RoPE layers chunked, every 4th NoPE layer global
         flags = config.get("no_rope_layers")
         rope = sum(1 for f in flags if f) if isinstance(flags, list) and flags else layers - layers // 4

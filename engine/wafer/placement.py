@@ -159,8 +159,8 @@ def _fewest_wafers(shape, cap: dict[tuple[bool, bool], int], forced: int | None)
         return forced
     if cap[(True, True)] >= shape.layers:
         return 1
-    if min(cap.values()) < 0:
-        return None
+    if min(cap[key] for key in ((True, False), (False, True), (False, False))) < 0:
+        return None  # (one wafer holding both tables may not fit: several wafers still can)
     ends = cap[(True, False)] + cap[(False, True)]
     middle = cap[(False, False)]
     if middle <= 0:
@@ -299,9 +299,10 @@ def place(
     if placement is None:
         layer_gb = _layer_bytes(shape, context_tokens, sequences) / 1e9
         wafer_gb = profile.tiles * _usable_tile_bytes(profile) / 1e9
+        why = "more than" if layer_gb > wafer_gb else "too close to fit, with its region's packing, in"
         raise ValueError(
             f"{shape.name} cannot be placed on {profile.name} ({strategy}): one layer with the KV cache of "
-            f"{sequences} sequence(s) x {context_tokens} tokens needs {layer_gb:.1f} GB, more than a wafer's "
+            f"{sequences} sequence(s) x {context_tokens} tokens needs {layer_gb:.1f} GB, {why} a wafer's "
             f"usable {wafer_gb:.1f} GB of SRAM"
         )
     return placement

@@ -137,3 +137,14 @@ def test_gb200_nvl72_spreads_a_trillion_parameter_moe_over_72_gpus():
     assert emu.placement.gpus == 72 and emu.placement.nodes == 1
     h100 = emulation("h100x8", "kimi-k2", 100)
     assert h100.placement.nodes > 1 and emu.decode_tok_s > h100.decode_tok_s
+
+
+def test_windows_from_every_family_spelling():
+    gemma = dict(CONFIGS["qwen3-32b"], sliding_window=1024, sliding_window_pattern=6)
+    gemma.pop("use_sliding_window")
+    assert shape_from_config(gemma).windowed_layers == 64 - 64 // 6
+    mistral = dict(CONFIGS["llama-3.1-8b"], sliding_window=4096)
+    assert shape_from_config(mistral).windowed_layers == 32
+    qwen = dict(CONFIGS["qwen3-32b"], use_sliding_window=True, sliding_window=4096, max_window_layers=28)
+    assert shape_from_config(qwen).windowed_layers == 64 - 28
+    assert PRESETS["llama-4-scout"].windowed_layers == 36  # chunked attention, every 4th layer global

@@ -97,3 +97,13 @@ def test_gpu_node_spills_405b_onto_a_second_node():
 def test_wafers_flag_is_refused_for_gpu_profiles():
     with pytest.raises(ValueError, match="wafer profiles"):
         emulation("h100x8", "llama-3.1-8b", 100, wafers=2)
+
+
+def test_a_layer_too_big_to_share_a_wafer_with_a_vocabulary_table_gets_wafers_of_its_own():
+    # Kimi K2 at 16 bits: 34 GB per layer fits a wafer's usable SRAM, but not beside a 2.3 GB table
+    emu = emulation("wse-3", "kimi-k2", 100, weight_precision="16")
+    per_wafer = emu.placement.layers_per_wafer
+    assert per_wafer[0] == 0 and per_wafer[-1] == 0 and set(per_wafer[1:-1]) == {1}
+    assert sum(per_wafer) == 61 and emu.placement.wafers == 63
+    kinds = {r.kind for r in emu.placement.regions if r.wafer in (0, emu.placement.wafers - 1)}
+    assert kinds == {"embed", "head"}
