@@ -1,5 +1,8 @@
 """Which text an edit targets, and the context-fit check."""
 
+import codecs
+from pathlib import Path
+
 from app.targeting import check_fit, choose_target, enclosing_function, output_budget
 
 SOURCE = '''import os
@@ -105,3 +108,15 @@ def test_unknown_context_length_never_blocks():
 def test_output_budget_is_capped_by_context_left():
     assert output_budget("x" * 10_000, context_left=100) == 100
     assert output_budget("x") >= 256
+
+
+def test_in_a_long_file_the_function_is_found_from_its_neighbourhood_with_true_line_numbers(monkeypatch):
+    import app.targeting as targeting
+
+    source = Path(codecs.__file__).read_text(encoding="utf-8")
+    long_text = source * (2 * targeting.WHOLE_PARSE_CHARS // len(source) + 2)
+    offsets = range(0, len(long_text), len(long_text) // 97)
+    near = [choose_target(long_text, at, at) for at in offsets]  # the file is too long to parse whole
+    monkeypatch.setattr(targeting, "WHOLE_PARSE_CHARS", len(long_text) + 1)
+    assert near == [choose_target(long_text, at, at) for at in offsets]
+    assert sum(t.kind == "function" for t in near) > 50
