@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
 
@@ -74,6 +74,12 @@ class FileKeeper(QObject):
         doc = editor.document()
         doc.contentsChanged.connect(self._changed)
         doc.modificationChanged.connect(self._modification_changed)
+        parent.installEventFilter(self)  # the window coming to the front: look at the disk
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt naming)
+        if event.type() == QEvent.Type.ActivationChange and getattr(watched, "isActiveWindow", bool)():
+            self.check_disk()
+        return False
 
     # -- the text ------------------------------------------------------------------------------
 
@@ -156,6 +162,24 @@ class FileKeeper(QObject):
                     "saved elsewhere with Save As.")
         self.banner.setText(text or "")
         self.banner.setVisible(bool(text))
+
+    def check_disk(self) -> None:
+        """Notice a change another program made: reload an unmodified buffer, else say so."""
+        if self.loading or self.path is None or self.stamp is None or self.dialog is not None:
+            return
+        if not changed_on_disk(self.path, self.stamp):
+            return
+        name = Path(self.path).name
+        if not Path(self.path).exists():
+            self._banner(f"{name} was deleted or moved on disk; Save writes it again here.")
+        elif self.editor.document().isModified():
+            self._banner(f"{name} changed on disk since you opened it; Save asks before overwriting it.")
+        elif self.reload():
+            self.message.emit(f"Reloaded {name}: another program changed it (Ctrl+Z undoes).", "info")
+
+    def _banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(True)
 
     def reset(self, path: str | None = None) -> None:
         """A new, empty document (to be saved at `path`, if given)."""

@@ -204,3 +204,22 @@ def test_a_large_file_loads_in_parts_while_the_window_keeps_working(qtbot, win, 
     assert ticks.count(True) >= 10  # the event loop turned again and again while the file loaded
     assert win.document_text() == text and not win.isWindowModified()
     assert win.editor.highlighter.frontier is not None  # colours follow, a few hundred lines a turn
+
+
+def test_coming_back_to_the_window_reloads_an_unchanged_buffer_and_warns_about_a_changed_one(qtbot, win, tmp_path):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "watched.py"
+    path.write_bytes(b"one\n")
+    assert win.open_path(str(path))
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=WAIT_MS)
+    path.write_bytes(b"two\n")
+    QApplication.sendEvent(win, QEvent(QEvent.Type.ActivationChange))
+    assert win.document_text() == "two\n" and not win.isWindowModified()
+    assert "another program changed it" in win.status_label.text()
+    type_at_end(qtbot, win, "mine")
+    path.write_bytes(b"three\n")
+    QApplication.sendEvent(win, QEvent(QEvent.Type.ActivationChange))
+    assert win.document_text() == "two\nmine" and "changed on disk" in win.files.banner.text()
