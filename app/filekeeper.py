@@ -343,6 +343,9 @@ class FileKeeper(QObject):
             self.message.emit(f"Recovered the unsaved text of {Path(entry.path or 'untitled').name} "
                               f"from {when}. Save to keep it; Ctrl+Z shows the file as on disk.", "ok")
 
+        if self.loading:  # a file is still coming in: recover once it is all there
+            self._after_load.append(apply if entry.path == self.path else lambda: self.recover(entry))
+            return
         if entry.path and Path(entry.path).is_file() and self.open(entry.path, then=apply):
             return
         self.reset(entry.path)

@@ -223,3 +223,16 @@ def test_coming_back_to_the_window_reloads_an_unchanged_buffer_and_warns_about_a
     path.write_bytes(b"three\n")
     QApplication.sendEvent(win, QEvent(QEvent.Type.ActivationChange))
     assert win.document_text() == "two\nmine" and "changed on disk" in win.files.banner.text()
+
+
+def test_recovery_waits_for_a_large_file_that_is_still_loading(qtbot, win, tmp_path):
+    from app.recovery import RecoveryEntry
+
+    path = tmp_path / "big.py"
+    text = "x = 1\n" * 200_000
+    path.write_text(text)
+    assert win.open_path(str(path)) and win.files.loading
+    entry = RecoveryEntry("orphan", str(path), text + "y = 2\n", 0.0, 0)
+    win.files.recover(entry)
+    qtbot.waitUntil(lambda: not win.files.loading, timeout=WAIT_MS)
+    assert win.document_text() == text + "y = 2\n" and win.isWindowModified()
