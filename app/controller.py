@@ -44,6 +44,7 @@ class EditController:
         self.seed: int | None = None  # fixed sampling seed (tests, demos); None = engine default
         self.temperature: float | None = None
         self.max_tokens: int | None = None  # fixed output budget; None = sized from the target
+        self.speculate: bool | None = None  # predicted-output speculation; None = the engine's default
         self.ensure_engine: Callable[[], Awaitable[EngineClient]] | None = None  # restarts a lost engine
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting = False  # a new edit is being set up (sync, measure, send)
@@ -257,7 +258,7 @@ class EditController:
             self.session, instruction, (target.start, target.end),
             max_tokens=self.max_tokens or output_budget(target_text, left), profile=self.profile,
             emulate=self.emulate if self.profile not in (None, "local") else None,
-            seed=self.seed, temperature=self.temperature,
+            seed=self.seed, temperature=self.temperature, speculate=self.speculate,
         )
         self.run = EditRun(stream.request_id, instruction, target, text, started_s)
         self.diff = self.view.diff_begin(target_text)

@@ -21,8 +21,9 @@ class EngineLink:
     """The engine the window talks to: a child process we own, or one started elsewhere."""
 
     def __init__(self, window, engine_url: str | None = None, token_file: str | None = None,
-                 model_dir: str | None = None, endpoint=None) -> None:
+                 model_dir: str | None = None, endpoint=None, engine_args: tuple[str, ...] = ()) -> None:
         self.window = window
+        self.engine_args = tuple(engine_args)  # further `serve` options (a study's response cache)
         self.engine_url = engine_url
         self.token_file = token_file
         self.model_dir = model_dir
@@ -36,7 +37,7 @@ class EngineLink:
         if self.engine_url:
             url, token = self.engine_url, read_token(self.token_file)
         else:
-            self.process = EngineProcess(self.model_dir, extra_args=endpoint_args(self.endpoint),
+            self.process = EngineProcess(self.model_dir, extra_args=(*endpoint_args(self.endpoint), *self.engine_args),
                                          on_exit=self._engine_exited)
             atexit.register(self.process.stop_now)
             url = await self.process.start()
@@ -251,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["study"] and not Path("study").is_file():  # `tessera study ...` (a file named study opens)
+        from .study.cli import main as study_main
+
+        return study_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     check_demo_args(parser, args)

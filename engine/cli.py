@@ -63,6 +63,7 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 async def _serve(args) -> int:
     from .backends.onnx import OnnxBackend
+    from .explicit_timing import with_explicit_timing
     from .server import ServerConfig, server_port, start_server
     from .session import Engine
     from .wafer_bridge import make_pacing
@@ -80,6 +81,8 @@ async def _serve(args) -> int:
     config = ServerConfig(host=args.host, port=args.port, token=token,
                           max_message_bytes=args.max_message_bytes, allowed_origins=tuple(args.allow_origin),
                           openai_api=not args.no_openai_api)
+    if args.endpoint and args.responses:
+        raise SystemExit("tessera-engine: --responses replays through the local model; leave out --endpoint")
     if args.endpoint:  # relay to a remote OpenAI-compatible server instead of a local model
         from .backends.remote_cli import endpoint_from_args, start_backend
 
@@ -87,7 +90,17 @@ async def _serve(args) -> int:
     else:
         engine = Engine(_model_dir(args.model), threads=args.threads)
         engine.warmup()
-        backend = OnnxBackend(engine, make_pacing)
+        backend = OnnxBackend(engine, with_explicit_timing(make_pacing))
+    if args.responses:  # a study's recorded responses (engine/backends/replay.py)
+        from .backends.replay import ReplayBackend
+        from .replay import ResponseCache
+
+        try:
+            cache = ResponseCache(args.responses)
+        except ValueError as exc:
+            backend.close()
+            raise SystemExit(f"tessera-engine: {exc}") from None
+        backend = ReplayBackend(backend, cache, args.responses_mode)
     server = await start_server(backend, config)
     host = args.host if ":" not in args.host else f"[{args.host}]"
     print(f"ws://{host}:{server_port(server)}", flush=True)
@@ -208,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-openai-api", action="store_true", help="serve the native WebSocket protocol only")
     s.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"],
                    help="engine log on stderr (info: one line per OpenAI API request)")
+    s.add_argument("--responses", metavar="PATH", help="a response cache (studies): record into it or replay from it")
+    s.add_argument("--responses-mode", choices=("record", "replay"), default="replay",
+                   help="record: run live and store outputs; replay: serve stored outputs, live otherwise")
 
     g = sub.add_parser("generate", help="stream one edit to stdout")
     model_args(g)

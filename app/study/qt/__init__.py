@@ -1,0 +1,1 @@
+"""Qt side of studies: the session window, questionnaires, and the replay viewer."""
