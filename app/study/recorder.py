@@ -94,8 +94,12 @@ class StudyRecorder:
 
     def first_paint(self, paint_perf_s: float) -> None:
         run = self.controller.run
-        ttft = None if run is None else round((paint_perf_s - run.started_s) * 1000.0, 3)
-        self.write("first_token_painted", t=self.at(paint_perf_s), request=self._request(), ttft_ms=ttft)
+        # The controller stamps the run's first paint time and passes that same reading; any other
+        # call is a redirect's first paint, or a paint for a request that a newer one replaced.
+        if run is None or run.first_token_s != paint_perf_s:
+            return
+        self.write("first_token_painted", t=self.at(paint_perf_s), request=run.request_id,
+                   ttft_ms=round((paint_perf_s - run.started_s) * 1000.0, 3))
 
     def redirect(self, instruction: str) -> None:
         self.write("redirect", request=self._request(), instruction=instruction)

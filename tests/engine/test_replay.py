@@ -27,7 +27,8 @@ def engine():
 
 def run(backend, rid, instruction="remove prints", profile=None, on_token=None):
     async def go():
-        backend.open("s", Document(CODE))
+        if "s" not in backend.engine.sessions:
+            backend.open("s", Document(CODE))
         events = []
         async for ev in backend.generate(GenerateRequest("s", rid, instruction, None, 60, profile=profile)):
             events.append(ev)

@@ -79,5 +79,6 @@ def test_log_survives_sigkill_mid_task(tmp_path):
     missing = must - logged
     assert not missing, f"{sum(missing.values())} events older than {FLUSH_S} s before the kill were lost"
     assert "session_end" not in {e["kind"] for e in contents.events}
+    assert all("text" not in e for e in contents.events)  # contents are logged only if the study opts in
     edits = [e for e in contents.events if e["kind"] == "edit"]
     assert edits and all(e["task"] == "wrap" or e["task"] == "calendar" for e in edits)

@@ -13,10 +13,12 @@ from app.main import shutdown
 from app.study.eventlog import read_log
 from app.study.export import export
 from app.study.qt.questionnaire import QuestionnairePage
+from app.study.qt.replay_window import ReplayWindow
 from app.study.qt.session import StudySession
 from app.study.schedule import plan_for
 from app.study.studyfile import load_study
 from app.study.warm import warm
+from tests.study.conftest import write_study
 
 WAIT_MS = 60_000
 
@@ -43,6 +45,7 @@ def do_task(qtbot, session: StudySession, decide: str) -> None:
     qtbot.waitUntil(lambda: win.controller.client is not None and win.controller.client.connected, timeout=WAIT_MS)
     qtbot.keyClick(win.bar.field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: win.controller.run is not None and win.controller.run.finished, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(win.controller.ttft_ms) == session.position, timeout=WAIT_MS)  # painted
     if decide == "accept":
         assert win.controller.accept_all() > 0
     else:
@@ -52,8 +55,8 @@ def do_task(qtbot, session: StudySession, decide: str) -> None:
     answer(qtbot, session.questionnaire)
 
 
-def test_a_participant_session_end_to_end(qtbot, run_async, mini_study, tmp_path):
-    study = load_study(mini_study)
+def test_a_participant_session_end_to_end(qtbot, run_async, tmp_path):
+    study = load_study(write_study(tmp_path, log_contents=True))
     assert run_async(warm(study), timeout_ms=120_000) == 2
     session = StudySession(study, tmp_path / "logs")
     qtbot.addWidget(session)
@@ -107,7 +110,16 @@ def test_a_participant_session_end_to_end(qtbot, run_async, mini_study, tmp_path
     assert [(e["task"], e["condition"]) for e in starts] == [(s.task, s.condition) for s in plan.slots]
     dones = [e for e in events if e["kind"] == "done"]
     assert [d["response_source"] for d in dones] == ["replay", "replay"]
-    assert all("text" not in e for e in events)  # contents not logged unless the study opts in
+    by_condition = {s.condition: d for s, d in zip(plan.slots, dones)}
+    assert by_condition["fast"]["profile"] == "wse-3" and by_condition["slow"]["profile"] == "explicit"
+    assert by_condition["slow"]["emulated_tok_s"] == 300.0 and by_condition["slow"]["emulated_ttft_ms"] == 120.0
+    assert by_condition["fast"]["speculate"] is False and by_condition["slow"]["speculate"] is True
+    painted = [e for e in events if e["kind"] == "first_token_painted"]
+    assert [e["request"] for e in painted] == [d["request"] for d in dones]
+    assert painted[[s.condition for s in plan.slots].index("slow")]["ttft_ms"] >= 120.0  # never before its time
+    # The study opted in to contents: the streamed text is in the log, and replays as it streamed.
+    streamed = [e for e in events if e["kind"] == "tokens"]
+    assert all("text" in e for e in streamed)
     successes = {e["task"]: e["passed"] for e in events if e["kind"] == "success"}
     first, second = plan.slots[0].task, plan.slots[1].task
     assert successes[first] is True and successes[second] is False  # the rejected edit left the task undone
@@ -124,10 +136,30 @@ def test_a_participant_session_end_to_end(qtbot, run_async, mini_study, tmp_path
     tasks = {r["task"]: r for r in csv.DictReader((out / "tasks.csv").open())}
     assert tasks[first]["acceptance_rate"] == "1.0" and tasks[second]["acceptance_rate"] == "0.0"
     assert tasks[first]["success"] == "True" and float(tasks[first]["time_on_task_s"]) > 0
-    assert float(tasks[first]["ttft_seen_ms"]) > 0 and float(tasks[first]["tok_s_seen"]) > 0
+    for task in (first, second):
+        assert float(tasks[task]["ttft_seen_ms"]) > 0 and float(tasks[task]["tok_s_seen"]) > 0
     assert tasks[first]["survival_end"] == "1.0"
     for png in ("tok_s_over_time.png", "ttft_by_condition.png", "acceptance_and_time_by_condition.png"):
         assert (out / png).stat().st_size > 10_000
+
+    # Watch it again: scrub to the end of the first request, label a moment, export the labels.
+    replay = ReplayWindow(logs[0])
+    qtbot.addWidget(replay)
+    replay.show()
+    first_done = next(e for e in events if e["kind"] == "done")
+    replay.seek(first_done["t"])
+    assert "done" in replay.figures.text() and replay.diff.diff is not None
+    shown = replay.diff.diff.output_text
+    assert shown and shown == "".join(e["text"] for e in streamed if e["request"] == first_done["request"])
+    replay.seek(streamed[0]["t"] - 0.001)
+    assert replay.diff.diff is None or replay.diff.diff.output_text == ""
+    replay.label_kind.setCurrentIndex(0)
+    replay.note.setText("reads the docstring")
+    label = replay.add_label()
+    assert label["t"] == pytest.approx(streamed[0]["t"] - 0.001, abs=0.011)
+    export([str(logs[0])], out)
+    labels = list(csv.DictReader((out / "labels.csv").open()))
+    assert [(r["label"], r["note"]) for r in labels] == [(replay.label_kind.itemText(0), "reads the docstring")]
 
 
 @pytest.mark.parametrize("answer_value", [0, 100])

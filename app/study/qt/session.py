@@ -71,6 +71,7 @@ class StudySession(QWidget):
         self.window = MainWindow(self)
         self.window.setWindowFlags(Qt.WindowType.Widget)
         self.window.toolbar.hide()
+        self.window.toolbar.profileChanged.disconnect()  # the condition chooses the hardware, not the toolbar
         self.paused_page = QLabel("Paused by the researcher.\nPlease wait.", self)
         self.paused_page.setObjectName("pausedText")
         self.paused_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
