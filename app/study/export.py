@@ -87,38 +87,49 @@ def plot_all(sessions, summaries: list[TaskSummary], out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = {}
-    series: dict[str, list] = {}  # condition → [(times, rates)] per request
+    series: dict[str, list] = {}  # condition → [(times, rates)] per stream segment
+    targets: dict[str, float] = {}  # condition → the emulated tok/s it was paced to
     for _, events in sessions:
-        condition, batches = None, {}
+        condition, batches, segment = None, {}, {}
         for e in events:
-            if e["kind"] == "task_start":
+            kind = e["kind"]
+            if kind == "task_start":
                 condition = e.get("condition_label") or e.get("condition")
-                labels[e.get("condition")] = condition
-            elif e["kind"] == "tokens" and condition:
-                batches.setdefault((condition, e.get("request")), []).append((e["t"], int(e.get("count") or 0)))
+            elif kind in ("request_sent", "redirect"):  # a redirect starts a new stream segment
+                segment[e.get("request")] = (e.get("request"), e["t"])
+            elif kind == "tokens" and condition:
+                key = (condition, segment.get(e.get("request")))
+                batches.setdefault(key, []).append((e["t"], int(e.get("count") or 0)))
+            elif kind == "done" and condition and isinstance(e.get("emulated_tok_s"), (int, float)):
+                targets[condition] = float(e["emulated_tok_s"])
         for (cond, _), b in batches.items():
-            series.setdefault(cond, []).append(rate_series(b))
+            times, rates = rate_series(b)
+            if times:
+                series.setdefault(cond, []).append((times, rates))
     conds = sorted({s.condition_label or s.condition for s in summaries})
     colors = {c: plt.cm.tab10(i % 10) for i, c in enumerate(conds)}
     written = []
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for cond, runs in sorted(series.items()):
+        color = colors.get(cond, "k")
         for i, (t, r) in enumerate(runs):
-            ax.plot(t, r, color=colors.get(cond, "k"), alpha=0.6, lw=1.5, label=cond if i == 0 else None)
-    ax.set_xlabel("time since the request's first token (s)")
-    ax.set_ylabel("tokens per second received (100 ms bins)")
-    ax.set_title("Decode speed seen by participants, per request")
+            ax.plot(t, r, color=color, alpha=0.7, lw=1.5, label=cond if i == 0 else None)
+        if cond in targets:
+            ax.axhline(targets[cond], color=color, ls="--", lw=1, alpha=0.9)
+    ax.set_yscale("log")
+    ax.set_xlabel("time since the stream's first token (s)")
+    ax.set_ylabel("tokens per second received (sliding 32 tokens, log scale)")
+    ax.set_title("Decode speed seen by participants, per stream (dashed: the condition's emulated tok/s)")
     if series:
-        ax.legend(loc="upper right")
-    ax.grid(alpha=0.3)
+        ax.legend(loc="center right")
+    ax.grid(alpha=0.3, which="both")
     written.append(_save(fig, out / "tok_s_over_time.png"))
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     data = [[v for s in summaries if (s.condition_label or s.condition) == c for v in s._ttft] for c in conds]
     if any(data):
-        ax.boxplot(data, showfliers=False, widths=0.5)
+        ax.boxplot(data, showfliers=False, widths=0.5, medianprops={"color": "black"})
         ax.set_xticks(range(1, len(conds) + 1), [_wrap(c) for c in conds])
         for i, values in enumerate(data, 1):
             ax.scatter([i] * len(values), values, color=colors[conds[i - 1]], zorder=3, s=30, alpha=0.8)

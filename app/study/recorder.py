@@ -95,8 +95,11 @@ class StudyRecorder:
     def first_paint(self, paint_perf_s: float) -> None:
         run = self.controller.run
         # The controller stamps the run's first paint time and passes that same reading; any other
-        # call is a redirect's first paint, or a paint for a request that a newer one replaced.
-        if run is None or run.first_token_s != paint_perf_s:
+        # call is the first paint after a redirect.
+        if run is None:
+            return
+        if run.first_token_s != paint_perf_s:  # Enter of a redirect → its first token painted
+            self.write("redirect_painted", t=self.at(paint_perf_s), request=run.request_id)
             return
         self.write("first_token_painted", t=self.at(paint_perf_s), request=run.request_id,
                    ttft_ms=round((paint_perf_s - run.started_s) * 1000.0, 3))

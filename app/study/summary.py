@@ -37,6 +37,7 @@ class TaskSummary:
     survival_30s: float | None = None  # mean surviving fraction of accepted code at 30 s
     survival_2min: float | None = None  # ... at 2 min
     survival_end: float | None = None  # ... at task end
+    paused_s: float = 0.0  # time the researcher paused the task, s (not in time_on_task_s)
     response_sources: str = ""  # replay / live / ... per request, joined
     tlx_raw: float | None = None  # raw NASA-TLX after the task
     _ttft: list = field(default_factory=list, repr=False)
@@ -44,6 +45,8 @@ class TaskSummary:
     _survival: dict = field(default_factory=dict, repr=False)
     _batches: dict = field(default_factory=dict, repr=False)
     _sources: list = field(default_factory=list, repr=False)
+    _requests: set = field(default_factory=set, repr=False)
+    _paused_at: float | None = field(default=None, repr=False)
 
     def row(self) -> dict:
         return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
@@ -64,8 +67,12 @@ def summarize(events: list[dict]) -> list[TaskSummary]:
     tasks: dict[str, TaskSummary] = {}
     current: TaskSummary | None = None
     started: dict[str, float] = {}
+    segment: dict = {}  # request id → its current stream segment (a redirect starts a new one)
     for e in events:
         kind = e["kind"]
+        if kind in ("request_sent", "redirect"):
+            rid = e.get("request")
+            segment[rid] = (rid, e["t"])
         if kind == "task_start":
             current = TaskSummary(meta["study"], meta["participant"], int(e.get("position", 0)), e["task"],
                                   str(e.get("condition", "")), str(e.get("condition_label", "")))
@@ -77,15 +84,26 @@ def summarize(events: list[dict]) -> list[TaskSummary]:
             continue
         if kind == "task_end":
             s.outcome = e.get("outcome", "finished")
-            s.time_on_task_s = round(e["t"] - started[s.task], 3)
+            if s._paused_at is not None:  # ended while paused
+                s.paused_s += e["t"] - s._paused_at
+                s._paused_at = None
+            s.paused_s = round(s.paused_s, 3)
+            s.time_on_task_s = round(e["t"] - started[s.task] - s.paused_s, 3)
+        elif kind == "pause":
+            s._paused_at = e["t"]
+        elif kind == "resume" and s._paused_at is not None:
+            s.paused_s += e["t"] - s._paused_at
+            s._paused_at = None
         elif kind == "success":
             s.success = e.get("passed")
         elif kind == "request_sent":
-            s.requests += 1
+            s._requests.add(e.get("request"))  # a redirect after a stop continues the same request
+            s.requests = len(s._requests)
         elif kind == "first_token_painted" and isinstance(e.get("ttft_ms"), (int, float)):
             s._ttft.append(e["ttft_ms"])
         elif kind == "tokens":
-            s._batches.setdefault(e.get("request"), []).append((e["t"], int(e.get("count") or 0)))
+            s._batches.setdefault(segment.get(e.get("request"), e.get("request")), []).append(
+                (e["t"], int(e.get("count") or 0)))
         elif kind == "stop":
             s.stops += 1
         elif kind == "redirect":
@@ -132,13 +150,20 @@ def request_tok_s(batches: list[tuple[float, int]]) -> float | None:
     return tokens / span if span > 0 else None
 
 
-def rate_series(batches: list[tuple[float, int]], bin_s: float = 0.1) -> tuple[list[float], list[float]]:
-    """tok/s in bins of `bin_s` from the first batch of a request: (times s, rates tok/s)."""
+def rate_series(batches: list[tuple[float, int]], window: int = 32) -> tuple[list[float], list[float]]:
+    """Received tok/s over a stream: (s since its first token, tok/s) at each batch.
+
+    The rate at batch i is the tokens of the `window` batches up to i over the time they took: a
+    sliding window resolves a 1,000 tok/s stream (a few hundred ms long) as well as a slow one,
+    where fixed time bins would hold a handful of samples. Only full windows are drawn (a shorter
+    stream gives one point, its overall rate), so the app's event-loop bursts do not show as spikes.
+    """
     counted = [(t, n) for t, n in batches if n > 0]
-    if not counted:
-        return [], []
-    t0 = counted[0][0]
-    bins = [0] * (int((counted[-1][0] - t0) / bin_s) + 1)
-    for t, n in counted:
-        bins[int((t - t0) / bin_s)] += n
-    return [round(i * bin_s, 6) for i in range(len(bins))], [n / bin_s for n in bins]
+    times, rates = [], []
+    k = min(window, len(counted) - 1)
+    for i in range(k, len(counted)) if k > 0 else ():
+        span = counted[i][0] - counted[i - k][0]
+        if span > 0:
+            times.append(round(counted[i][0] - counted[0][0], 6))
+            rates.append(sum(n for _, n in counted[i - k + 1:i + 1]) / span)
+    return times, rates

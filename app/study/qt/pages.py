@@ -30,13 +30,40 @@ QPushButton { font-size: 16px; padding: 8px 18px; background: #3a3d44; color: #f
 QPushButton:disabled { color: #8a8a8a; background: #2c2e33; }
 QPushButton#primary { background: #2f6fd6; }
 QPushButton#primary:disabled { background: #2b3a55; color: #8a96aa; }
-QRadioButton, QSlider { font-size: 15px; }
+QLabel { color: #e6e6e6; font-size: 15px; }
+QRadioButton { color: #ffffff; font-size: 16px; spacing: 6px; padding: 4px 8px; }
+QRadioButton::indicator { width: 18px; height: 18px; border-radius: 11px; border: 2px solid #9aa0aa;
+                          background: #2b2d31; }
+QRadioButton::indicator:checked { background: #2f6fd6; border: 2px solid #ffffff; }
+QRadioButton:checked { color: #9cc3ff; font-weight: 700; }
+QScrollArea, QScrollArea > QWidget > QWidget#questionBody { background: #1e1f22; }
+QLabel#scaleEnd { color: #c9d6ea; font-size: 14px; }
+QLabel#rating { color: #ffcc66; font-size: 15px; font-weight: 600; }
+QSlider::groove:horizontal { height: 6px; background: #4a4d55; border-radius: 3px; }
+QSlider::sub-page:horizontal { background: #2f6fd6; border-radius: 3px; }
+QSlider::handle:horizontal { width: 20px; margin: -8px 0; border-radius: 10px; background: #9cc3ff; }
+QSlider[rated="false"]::sub-page:horizontal { background: #4a4d55; }
+QSlider[rated="false"]::handle:horizontal { background: #5c5f66; }
+QPlainTextEdit { background: #2b2d31; color: #ffffff; font-size: 16px; border: 1px solid #555; }
+QMenu { background: #2b2d31; color: #ffffff; font-size: 15px; border: 1px solid #4a78c2; }
+QMenu::item { padding: 6px 24px; }
+QMenu::item:selected { background: #2f6fd6; }
+QMenu::item:disabled { color: #7a7d85; }
 QLabel#pausedText { font-size: 30px; color: #ffffff; }
 """
+
+READABLE_WIDTH = 1100  # px: text pages stay this narrow on wide screens
+
+
+def reflow(text: str) -> str:
+    """Paragraphs separated by blank lines; the line breaks inside a paragraph become spaces."""
+    paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def _page(title: str, parent: QWidget | None) -> tuple[QWidget, QVBoxLayout]:
     page = QWidget(parent)
+    page.setMaximumWidth(READABLE_WIDTH + 160)
     layout = QVBoxLayout(page)
     layout.setContentsMargins(80, 50, 80, 40)
     layout.setSpacing(18)
@@ -93,7 +120,7 @@ class ConsentPage(QWidget):
         page, layout = _page("Before we start", self)
         QVBoxLayout(self).addWidget(page)
         self.text = QTextBrowser(page)
-        self.text.setPlainText(consent.strip())
+        self.text.setPlainText(reflow(consent))
         layout.addWidget(self.text, 1)
         row = QHBoxLayout()
         self.decline = QPushButton("I do not agree", page)

@@ -9,9 +9,30 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QRadioButton, QScrollArea, QSlider, QVBoxLayout, QWidget)
+                               QRadioButton, QScrollArea, QSlider, QStyle, QStyleOptionSlider, QVBoxLayout, QWidget)
 
 from ..questions import Question
+
+
+class RatingSlider(QSlider):
+    """A 0–100 slider that jumps to where it is clicked (a rating scale, not a scroll bar)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        if event.button() == Qt.MouseButton.LeftButton:
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                                 QStyle.SubControl.SC_SliderGroove, self)
+            handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                                 QStyle.SubControl.SC_SliderHandle, self)
+            span = groove.width() - handle.width()
+            x = int(event.position().x()) - groove.x() - handle.width() // 2
+            self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x, span))
+            self.sliderPressed.emit()
+        super().mousePressEvent(event)
 
 
 class _Item(QFrame):
@@ -23,7 +44,8 @@ class _Item(QFrame):
         self.setObjectName("questionItem")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
-        title = QLabel(f"{number}. {question.text}" + ("" if question.required else "  (optional)"), self)
+        optional = "" if question.required or "optional" in question.text.lower() else "  (optional)"
+        title = QLabel(f"{number}. {question.text}{optional}", self)
         title.setWordWrap(True)
         title.setObjectName("questionText")
         layout.addWidget(title)
@@ -31,18 +53,19 @@ class _Item(QFrame):
         self._value = None
         if question.kind == "likert":
             self.group = QButtonGroup(self)
-            row.addWidget(QLabel(question.low, self))
+            row.addWidget(_end_label(question.low, self))
             for i in range(1, question.points + 1):
                 button = QRadioButton(str(i), self)
                 button.setObjectName(f"{question.id}_{i}")
                 self.group.addButton(button, i)
                 row.addWidget(button)
-            row.addWidget(QLabel(question.high, self))
+            row.addWidget(_end_label(question.high, self))
             row.addStretch(1)
             self.group.idClicked.connect(self._set)
         elif question.kind == "slider":
-            row.addWidget(QLabel(question.low, self))
-            self.slider = QSlider(Qt.Orientation.Horizontal, self)
+            row.addWidget(_end_label(question.low, self))
+            self.slider = RatingSlider(self)
+            self.slider.setProperty("rated", False)  # drawn grey until the participant rates
             self.slider.setObjectName(question.id)
             self.slider.setRange(0, 100)
             self.slider.setSingleStep(question.step)
@@ -54,9 +77,10 @@ class _Item(QFrame):
             self.slider.valueChanged.connect(self._slid)
             self.slider.sliderPressed.connect(lambda: self._slid(self.slider.value()))
             row.addWidget(self.slider, 1)
-            row.addWidget(QLabel(question.high, self))
-            self.readout = QLabel("not rated", self)
-            self.readout.setMinimumWidth(80)
+            row.addWidget(_end_label(question.high, self, left=True))
+            self.readout = QLabel("not rated yet", self)
+            self.readout.setObjectName("rating")
+            self.readout.setMinimumWidth(120)
             row.addWidget(self.readout)
         else:
             self.text = QPlainTextEdit(self)
@@ -72,7 +96,12 @@ class _Item(QFrame):
         if snapped != value:
             self.slider.setValue(snapped)
             return
-        self.readout.setText(str(snapped))
+        self.readout.setText(f"rated {snapped}")
+        self.readout.setStyleSheet("color: #ffffff;")
+        if not self.slider.property("rated"):
+            self.slider.setProperty("rated", True)
+            self.slider.style().unpolish(self.slider)
+            self.slider.style().polish(self.slider)
         self._set(snapped)
 
     def _set(self, value) -> None:
@@ -84,6 +113,15 @@ class _Item(QFrame):
 
     def answered(self) -> bool:
         return self._value is not None or not self.question.required
+
+
+def _end_label(text: str, parent: QWidget, left: bool = False) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("scaleEnd")
+    label.setMinimumWidth(70)
+    label.setAlignment((Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight)
+                       | Qt.AlignmentFlag.AlignVCenter)
+    return label
 
 
 class QuestionnairePage(QWidget):
@@ -103,6 +141,8 @@ class QuestionnairePage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget(scroll)
+        body.setObjectName("questionBody")
+        body.setMaximumWidth(1400)
         column = QVBoxLayout(body)
         self.items = [_Item(q, i, body) for i, q in enumerate(questions, 1)]
         for item in self.items:

@@ -7,6 +7,7 @@ The diff pane replays the streamed edit as the participant saw it when the log h
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -99,7 +100,8 @@ class ReplayWindow(QWidget):
         return self.timeline.start + self.slider.value() * STEP_MS / 1000.0
 
     def seek(self, t: float) -> None:
-        self.slider.setValue(int(round((t - self.timeline.start) * 1000 / STEP_MS)))
+        """Show the moment t (s on the log's clock), rounded up to the scrubber's step: an event at t shows."""
+        self.slider.setValue(math.ceil((t - self.timeline.start) * 1000 / STEP_MS - 1e-9))
 
     def toggle_play(self) -> None:
         if self._timer.isActive():

@@ -55,6 +55,7 @@ class StudySession(QWidget):
         self.work_path: Path | None = None
         self._task_started = 0.0
         self._undo_steps = 0
+        self._frame_was_visible = False  # the task band's visibility before a pause
 
         self.frame = TaskFrame(self)
         self.frame.hide()
@@ -164,8 +165,10 @@ class StudySession(QWidget):
         controller.profile = condition.engine_profile()
         controller.emulate = condition.model
         controller.speculate = condition.speculation
-        shown = condition.label if self.study.show_condition else "the study's condition (not named)"
-        win.gauges.set_profile(shown, "local" if condition.explicit else condition.profile)
+        # Blind by default: neither the caption nor the hardware view names the condition.
+        named = self.study.show_condition
+        win.gauges.set_profile(condition.label if named else "not shown in this study",
+                               condition.profile if named and not condition.explicit else "local")
         win.bar.field.setText(task.instruction or "")
         self._undo_steps = win.editor.document().availableUndoSteps()
         self.recorder.begin_task(task.id)
@@ -265,6 +268,9 @@ class StudySession(QWidget):
     # -- the researcher ------------------------------------------------------------------------
     def researcher_menu(self) -> QMenu:
         menu = QMenu(self)
+        menu.setObjectName("researcherMenu")
+        menu.addAction("Researcher controls").setEnabled(False)
+        menu.addSeparator()
         paused = self.paused_from is not None
         menu.addAction("Resume" if paused else "Pause", self.resume if paused else self.pause)
         skip = menu.addAction("Skip this task", lambda: self.skip())
@@ -278,6 +284,8 @@ class StudySession(QWidget):
         if self.paused_from is not None or self.log is None:
             return
         self.paused_from = self.stack.currentWidget()
+        self._frame_was_visible = self.frame.isVisible()
+        self.frame.hide()  # no Finish while paused
         self.log.write("pause", task=self.recorder.task if self.recorder else None)
         self.stack.setCurrentWidget(self.paused_page)
 
@@ -286,6 +294,7 @@ class StudySession(QWidget):
             return
         self.log.write("resume", task=self.recorder.task if self.recorder else None)
         self.stack.setCurrentWidget(self.paused_from)
+        self.frame.setVisible(self._frame_was_visible)
         self.paused_from = None
 
     def skip(self) -> None:
