@@ -16,6 +16,7 @@ class RequestState:
     request: str  # engine request id
     instruction: str  # the instruction sent
     original: str | None  # the targeted code when the task's text is in the log, else None
+    first_line: int = 1  # the target's first line in the file (1-based)
     chunks: list = field(default_factory=list)  # [(text or None, draft)] fed so far
     redirects: list = field(default_factory=list)  # instructions of redirects so far (in order)
     feed_before_redirect: list = field(default_factory=list)  # chunks fed before each redirect
@@ -60,10 +61,11 @@ class SessionTimeline:
                 task = position = condition = None
                 request = None
             elif kind == "request_sent":
-                original = None
+                original, first_line = None, 1
                 if doc is not None and isinstance(e.get("target_start"), int):
                     original = doc[e["target_start"]:e["target_end"]]
-                request = RequestState(str(e.get("request")), str(e.get("instruction", "")), original)
+                    first_line = doc.count("\n", 0, e["target_start"]) + 1
+                request = RequestState(str(e.get("request")), str(e.get("instruction", "")), original, first_line)
             elif request is None or e.get("request") not in (None, request.request):
                 continue
             elif kind == "tokens":

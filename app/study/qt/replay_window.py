@@ -11,13 +11,15 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
+                               QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from ...widgets.diffview import LiveDiffView
 from ..eventlog import read_log
 from ..labels import labels_path, load_labels, save_labels
 from ..timeline import SessionTimeline
+from .questionnaire import RatingSlider
 
 # Activity labels after CUPS (Mozannar et al., "Reading Between the Lines", 2022), shortened.
 LABELS = ["thinking about / verifying a suggestion", "waiting for the suggestion", "writing the instruction",
@@ -38,12 +40,29 @@ class ReplayWindow(QWidget):
         self.setStyleSheet("QWidget { background: #1e1f22; color: #e6e6e6; font-size: 14px; }"
                            "QLabel#head { font-size: 18px; font-weight: 600; }"
                            "QListWidget { background: #26272b; }"
+                           "QLabel#noText { font-size: 17px; color: #c9d6ea; padding: 40px; }"
+                           "QSlider::groove:horizontal { height: 8px; background: #4a4d55; border-radius: 4px; }"
+                           "QSlider::sub-page:horizontal { background: #2f6fd6; border-radius: 4px; }"
+                           "QSlider::handle:horizontal { width: 16px; margin: -6px 0; border-radius: 8px;"
+                           " background: #9cc3ff; }"
                            "QPushButton { padding: 5px 12px; background: #3a3d44; }")
         self.head = QLabel("", self)
         self.head.setObjectName("head")
         self.figures = QLabel("", self)
         self.diff = LiveDiffView(self)
+        self.no_text = QLabel(
+            "This study did not log file contents (log_file_contents = false), so the streamed code "
+            "cannot be shown here. The figures above and the event list follow the session; "
+            "double-click an event to go to it.", self)
+        self.no_text.setObjectName("noText")
+        self.no_text.setWordWrap(True)
+        self.no_text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.left = QStackedWidget(self)
+        self.left.addWidget(self.diff)
+        self.left.addWidget(self.no_text)
+        self.left.setCurrentWidget(self.diff if tl.has_text else self.no_text)
         self.events = QListWidget(self)
+        self.events.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.label_list = QListWidget(self)
         right = QWidget(self)
         rl = QVBoxLayout(right)
@@ -53,13 +72,13 @@ class ReplayWindow(QWidget):
         rl.addWidget(QLabel("Labels", right))
         rl.addWidget(self.label_list, 1)
         split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.diff)
+        split.addWidget(self.left)
         split.addWidget(right)
         split.setSizes([1100, 700])
         self.play = QPushButton("Play", self)
         self.speed = QComboBox(self)
         self.speed.addItems(["1×", "2×", "4×", "0.25×"])
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider = RatingSlider(self)  # jumps to the click, like any media scrubber
         self.slider.setRange(0, max(1, int((tl.end - tl.start) * 1000 / STEP_MS)))
         self.clock = QLabel("", self)
         self.label_kind = QComboBox(self)
@@ -91,6 +110,7 @@ class ReplayWindow(QWidget):
         self.play.clicked.connect(self.toggle_play)
         self.slider.valueChanged.connect(lambda _v: self.show_moment())
         self.add.clicked.connect(self.add_label)
+        self.events.itemDoubleClicked.connect(lambda item: self.seek(self.timeline.events[self.events.row(item)]["t"]))
         self._shown_request = None
         self._refresh_labels()
         self.show_moment()
@@ -142,6 +162,7 @@ class ReplayWindow(QWidget):
             self.diff.clear()
             return
         self.diff.begin(r.original)
+        self.diff.set_first_line(r.first_line)
         cuts = dict(zip(r.feed_before_redirect, r.redirects))
         for i, (text, draft) in enumerate(r.chunks):
             if i in cuts:
