@@ -22,7 +22,7 @@ PREFIX = "timing:"
 
 @dataclass
 class ExplicitTiming:
-    """The emulation interface the pacer reads (`paced`, `release_ms`, `ttft_ms`, `decode_tok_s`)."""
+    """The emulation interface the pacer reads (`paced`, `release_ms`, `ttft_ms`, `paced_tok_s`)."""
 
     ttft_ms: float  # request arrival to the first token, ms
     tok_s: float  # mean decode speed, tokens per second
@@ -53,6 +53,10 @@ class ExplicitTiming:
 
     @property
     def decode_tok_s(self) -> float:
+        return float(self.tok_s)
+
+    @property
+    def paced_tok_s(self) -> float:  # the rate the stream is released at
         return float(self.tok_s)
 
     def release_ms(self, index: int) -> float:
