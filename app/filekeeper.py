@@ -24,7 +24,7 @@ from .file_dialogs import DiskChangedDialog, recovery_box
 from .fileio import (DiskStamp, FileError, ReadOnlyFileError, changed_on_disk, clean_stale_temps, is_writable,
                      read_bytes, write_bytes)
 from .recovery import RecoveryEntry, RecoveryStore
-from .textcodec import Decoded, DecodeError, EncodeError, LineEndings, decode, encode, new_file
+from .textcodec import Decoded, DecodeError, EncodeError, LineEndings, Utf16Offsets, decode, encode, new_file
 from .widgets.editor import CodeEditor
 
 LOAD_CHUNK_CHARS = 256 * 1024  # text put into the editor per event-loop turn (~30 ms of Qt work)
@@ -51,6 +51,7 @@ class FileKeeper(QObject):
         self.recovery_error: str | None = None  # why the last recovery write failed, if it did
         self.dialog: QWidget | None = None  # the open question (changed on disk, recovery), if any
         self._rest = ""  # text still to load
+        self._offsets: Utf16Offsets | None = None  # for the text as it is now (None: stale)
         self._after_load: list[Callable[[], None]] = []
 
         self.banner = QLabel(parent)
@@ -86,6 +87,19 @@ class FileKeeper(QObject):
     def editor_text(self) -> str:
         """The editor's exact text, every line break "\\n" (U+00A0, U+2028 kept)."""
         return self.editor.document().toRawText().replace("\u2029", "\n")
+
+    def to_qt(self, offset: int) -> int:
+        """The editor position of a Python offset into `editor_text()` (they differ after a
+        character beyond U+FFFF: Qt counts UTF-16 units)."""
+        return self._offset_map().to_qt(offset)
+
+    def from_qt(self, position: int) -> int:
+        return self._offset_map().from_qt(position)
+
+    def _offset_map(self) -> Utf16Offsets:
+        if self._offsets is None:
+            self._offsets = Utf16Offsets(self.editor_text())
+        return self._offsets
 
     @property
     def read_only_reason(self) -> str | None:
@@ -279,6 +293,7 @@ class FileKeeper(QObject):
     # -- hot exit ------------------------------------------------------------------------------
 
     def _changed(self) -> None:
+        self._offsets = None
         if not self.loading and self.editor.document().isModified() and not self._hot_exit.isActive():
             self._hot_exit.start()
 

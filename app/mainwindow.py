@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
 
     def selection(self) -> tuple[int, int]:
         cursor = self.editor.textCursor()
-        return cursor.selectionStart(), cursor.selectionEnd()
+        return self.files.from_qt(cursor.selectionStart()), self.files.from_qt(cursor.selectionEnd())
 
     def language(self) -> str:
         return language_for_path(self.path)
@@ -358,6 +358,7 @@ class MainWindow(QMainWindow):
         return self.path
 
     def show_target(self, start: int, end: int, label: str) -> None:
+        start, end = self.files.to_qt(start), self.files.to_qt(end)  # offsets are Python's
         self.editor.show_target(start, end)
         self.gauges.set_target(label)
         self.diff_view.set_first_line(self.editor.document().findBlock(start).blockNumber() + 1)
@@ -393,7 +394,8 @@ class MainWindow(QMainWindow):
         cursor = QTextCursor(self.editor.document())
         cursor.beginEditBlock()
         try:
-            for start, end, text in sorted(edits, key=lambda e: e[0], reverse=True):
+            qt = [(self.files.to_qt(s), self.files.to_qt(e), t) for s, e, t in edits]  # before any edit
+            for start, end, text in sorted(qt, key=lambda e: e[0], reverse=True):
                 cursor.setPosition(start)
                 cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
                 cursor.insertText(text)

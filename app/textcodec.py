@@ -10,6 +10,7 @@ to the same bytes, is shown read-only with the reason: it is never re-encoded.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import difflib
 import io
@@ -192,3 +193,22 @@ def _read_only(body: bytes, codec: str, reason: str) -> Decoded:
 
 def _codec_name(codec: str) -> str:
     return {"utf-8": "UTF-8", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE"}.get(codec, codec)
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+class Utf16Offsets:
+    """Python offsets (code points) ⇄ Qt positions (UTF-16 units) in one text: each character
+    beyond U+FFFF is two units in Qt and one in Python."""
+
+    def __init__(self, text: str) -> None:
+        astral = [m.start() for m in _ASTRAL.finditer(text)]
+        self._qt = [offset + i for i, offset in enumerate(astral)]  # Qt position of each such char
+        self._py = astral
+
+    def to_qt(self, offset: int) -> int:
+        return offset + bisect.bisect_left(self._py, offset)
+
+    def from_qt(self, position: int) -> int:
+        return position - bisect.bisect_left(self._qt, position)

@@ -236,3 +236,17 @@ def test_recovery_waits_for_a_large_file_that_is_still_loading(qtbot, win, tmp_p
     win.files.recover(entry)
     qtbot.waitUntil(lambda: not win.files.loading, timeout=WAIT_MS)
     assert win.document_text() == text + "y = 2\n" and win.isWindowModified()
+
+
+def test_offsets_past_characters_beyond_u_ffff_land_where_the_engine_meant(qtbot, win):
+    win.editor.setPlainText("a = '𝄞🎉'\ndef f():\n    return 1\n")
+    text = win.document_text()
+    start = text.index("return")
+    cursor = win.editor.textCursor()
+    cursor.setPosition(win.files.to_qt(start))
+    cursor.setPosition(win.files.to_qt(start + 6), QTextCursor.MoveMode.KeepAnchor)
+    win.editor.setTextCursor(cursor)
+    assert win.editor.textCursor().selectedText() == "return"
+    assert win.selection() == (start, start + 6)
+    win.replace_ranges([(start, start + 6, "yield"), (text.index("f("), text.index("f(") + 1, "g")])
+    assert win.document_text() == "a = '𝄞🎉'\ndef g():\n    yield 1\n"
