@@ -259,6 +259,7 @@ class EngineClient:
                 if future.done():
                     self._cut_short.add(session)  # refused early (document_too_large): stop here
                     break
+                await asyncio.sleep(0)  # let the window paint between megabytes
                 await self.send({"type": "append", "session": session, "text": part})
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)
         except asyncio.TimeoutError:

@@ -24,10 +24,11 @@ from .file_dialogs import DiskChangedDialog, recovery_box
 from .fileio import (DiskStamp, FileError, ReadOnlyFileError, changed_on_disk, clean_stale_temps, is_writable,
                      read_bytes, write_bytes)
 from .recovery import RecoveryEntry, RecoveryStore
-from .textcodec import Decoded, DecodeError, EncodeError, LineEndings, Utf16Offsets, decode, encode, new_file
+from .textcodec import (IDENTITY, Decoded, DecodeError, EncodeError, LineEndings, Utf16Offsets, decode, encode,
+                        has_astral, new_file)
 from .widgets.editor import CodeEditor
 
-LOAD_CHUNK_CHARS = 256 * 1024  # text put into the editor per event-loop turn (~30 ms of Qt work)
+LOAD_CHUNK_CHARS = 128 * 1024  # text put into the editor per event-loop turn (~15–60 ms of Qt work)
 HOT_EXIT_DELAY_MS = 1000  # unsaved text reaches the recovery folder at most this long after a change
 
 
@@ -52,6 +53,7 @@ class FileKeeper(QObject):
         self.dialog: QWidget | None = None  # the open question (changed on disk, recovery), if any
         self._rest = ""  # text still to load
         self._offsets: Utf16Offsets | None = None  # for the text as it is now (None: stale)
+        self._astral = False  # the text may hold characters beyond U+FFFF (Qt: two positions each)
         self._after_load: list[Callable[[], None]] = []
 
         self.banner = QLabel(parent)
@@ -74,6 +76,7 @@ class FileKeeper(QObject):
         self._hot_exit.timeout.connect(self.write_recovery)
         doc = editor.document()
         doc.contentsChanged.connect(self._changed)
+        doc.contentsChange.connect(self._inserted)
         doc.modificationChanged.connect(self._modification_changed)
         parent.installEventFilter(self)  # the window coming to the front: look at the disk
 
@@ -96,7 +99,17 @@ class FileKeeper(QObject):
     def from_qt(self, position: int) -> int:
         return self._offset_map().from_qt(position)
 
+    def _inserted(self, position: int, _removed: int, added: int) -> None:
+        if added and not self._astral and not self.loading:
+            cursor = QTextCursor(self.editor.document())
+            cursor.setPosition(position)
+            cursor.setPosition(min(position + added, self.editor.document().characterCount() - 1),
+                               QTextCursor.MoveMode.KeepAnchor)
+            self._astral = has_astral(cursor.selectedText())
+
     def _offset_map(self) -> Utf16Offsets:
+        if not self._astral:
+            return IDENTITY  # the usual case: no conversion, no copy of a large text
         if self._offsets is None:
             self._offsets = Utf16Offsets(self.editor_text())
         return self._offsets
@@ -131,6 +144,7 @@ class FileKeeper(QObject):
     def _set_text(self, text: str, then: Callable[[], None] | None) -> None:
         editor, doc = self.editor, self.editor.document()
         self.loading = True
+        self._astral = has_astral(text)
         if then is not None:
             self._after_load.append(then)
         editor.setReadOnly(True)

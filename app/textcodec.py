@@ -212,3 +212,10 @@ class Utf16Offsets:
 
     def from_qt(self, position: int) -> int:
         return position - bisect.bisect_left(self._qt, position)
+
+
+def has_astral(text: str) -> bool:
+    return _ASTRAL.search(text) is not None
+
+
+IDENTITY = Utf16Offsets("")  # for texts without characters beyond U+FFFF

@@ -16,7 +16,7 @@ from app.highlight import DARK, ROOT_STATE, LineLexer, Theme, lexer_for, style_f
 DEFAULT_POINT_SIZE = 14  # large enough to read from the back of a room
 UNLEXED = -2  # block state of a line the lazy highlighter has not reached yet
 LAZY_MIN_BLOCKS = 5_000  # longer documents are re-coloured lazily (lines)
-LEX_BLOCKS_PER_TICK = 400  # lines lexed per event-loop turn while catching up (~10 ms)
+LEX_BLOCKS_PER_TICK = 250  # lines lexed per event-loop turn while catching up (~10–30 ms)
 
 
 def monospace_font(point_size: int = DEFAULT_POINT_SIZE) -> QFont:
