@@ -30,6 +30,9 @@ class DemoControls:
         self.lanes: tuple[LaneSpec, ...] = DEFAULT_LANES
         self.race_window: RaceWindow | None = None
         self.player = None  # the PlaylistPlayer being played, if any
+        window.gauges.profile_label.setWordWrap(True)  # "Hardware: <model> on <machine> (emulated)"
+        self._style_menu_bar(window.presentation)
+        window.presentation_action.toggled.connect(self._style_menu_bar)
         menu = window.menuBar().addMenu("&View")
         menu.addAction(window.presentation_action)
         self.race_action = QAction("Race this edit", window, shortcut=QKeySequence("Ctrl+Shift+R"))
@@ -40,6 +43,13 @@ class DemoControls:
         for name, path in shipped_playlists().items():
             demos.addAction(name, lambda p=path: self.play(p))
         demos.addAction("Open a playlist…", self.ask_playlist)
+
+    def _style_menu_bar(self, presentation: bool) -> None:
+        px = round(14 * (PRESENTATION_SCALE if presentation else 1.0))
+        self.window.menuBar().setStyleSheet(
+            f"QMenuBar {{ background: #1f2630; color: #e6edf3; font-size: {px}px; }}"
+            f"QMenuBar::item:selected {{ background: #1f6feb; }}"
+            f"QMenu {{ font-size: {px}px; }}")
 
     # -- race ------------------------------------------------------------------------------------
 

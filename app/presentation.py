@@ -12,11 +12,14 @@ from PySide6.QtWidgets import QWidget
 
 from .window_style import scaled_style
 
-# Code at 14 pt becomes 21 pt (28 px on a 96-dpi screen): about 6 mm tall when 1080 lines fill a
-# 2.5 m screen, the size a slide's body text has; the demo functions stay within ~60 columns.
+# Bar, buttons, captions and status line: 14 px becomes 21 px.
 PRESENTATION_SCALE = 1.5
-# Pane widths (editor, diff, gauges) in presentation mode, as fractions of the window.
-PRESENTATION_PANES = (0.36, 0.38, 0.26)
+# Code at 14 pt becomes 19 pt (25 px at 96 dpi, 1/43 of a 1080-line screen): a slide's body-text
+# size, while the diff pane still shows ~50 columns beside its two line-number columns.
+CODE_SCALE = 1.35
+# Pane widths (editor, diff, gauges) in presentation mode, as fractions of the window: the room
+# watches the diff (which shows the whole target) and the gauges; the editor gives context.
+PRESENTATION_PANES = (0.25, 0.49, 0.26)
 NORMAL_STRETCH = (6, 7, 3)  # the main window's own stretch factors (mainwindow.py)
 # Dim greys of the normal style, and the light ones that replace them on a projector (projectors
 # wash out low-contrast text first).
@@ -48,7 +51,7 @@ def apply_presentation(window, on: bool) -> None:
     scale = PRESENTATION_SCALE if on else 1.0
     window.setStyleSheet(presentation_style(scale))
     for widget in (window.editor, window.diff_view):  # sized in points, not by the style sheet
-        scale_font(widget, scale)
+        scale_font(widget, CODE_SCALE if on else 1.0)
     window.gauges.set_scale(scale)
     if on and getattr(window, "normal_pane_sizes", None) is None:
         window.normal_pane_sizes = window.splitter.sizes()  # restored when the mode ends

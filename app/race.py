@@ -17,9 +17,12 @@ LOCAL = "local"
 LIVE_WINDOW_MS = 250.0  # the live tok/s counts the tokens released in the last quarter second
 
 MODEL_LABELS = {"llama-3.1-8b": "Llama 3.1 8B", "llama-3.1-70b": "Llama 3.1 70B",
-                "llama-3.1-405b": "Llama 3.1 405B", "qwen2-72b": "Qwen2 72B"}
+                "llama-3.1-405b": "Llama 3.1 405B", "qwen2-72b": "Qwen2 72B", "qwen3-32b": "Qwen3 32B",
+                "qwen3-coder-480b-a35b": "Qwen3-Coder 480B", "gpt-oss-120b": "gpt-oss-120b",
+                "deepseek-v3": "DeepSeek-V3", "llama-4-maverick": "Llama 4 Maverick"}
 HARDWARE_LABELS = {"wse-3": "Cerebras WSE-3", "wse-2": "Cerebras WSE-2", "h100": "1× H100",
-                   "h100x8": "8× H100", "h200x8": "8× H200", "b200x8": "8× B200",
+                   "h100x8": "8× H100", "h200": "1× H200", "h200x8": "8× H200", "b200x8": "8× B200",
+                   "gb200nvl72": "GB200 NVL72",
                    LOCAL: "this machine"}
 
 
@@ -68,7 +71,7 @@ def parse_lanes(text: str) -> tuple[LaneSpec, ...]:
 # Expected decode speed order of the engine's profiles, fastest first. The engine computes one
 # request at a time, so a race sends the fastest-paced lane first: its tight schedule gets the
 # real compute first, and slower lanes' slack absorbs the wait (bench_race.py measures the lag).
-SPEED_RANK = ("wse-3", "wse-2", LOCAL, "b200x8", "h200x8", "h100x8", "h100")
+SPEED_RANK = ("wse-3", "wse-2", LOCAL, "gb200nvl72", "b200x8", "h200x8", "h100x8", "h200", "h100")
 
 
 def send_order(lanes: tuple[LaneSpec, ...]) -> list[int]:

@@ -9,12 +9,13 @@ Signals: `raceFinished(str)` with the margin text once all lanes ended.
 from __future__ import annotations
 
 import asyncio
+import html
 import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .client import EngineClient
 from .race import LaneProgress, LaneSpec, format_seconds, race_margin
@@ -22,6 +23,7 @@ from .race_run import RaceEdit, RaceRun
 from .widgets.diffview import LiveDiffView
 
 REFRESH_MS = 100  # figures refresh at 10 Hz: readable, and the clock visibly runs
+LAG_NOTICE_SHARE = 0.05  # a lag above this share of the lane's finish time is shown in red
 
 RACE_STYLE = """
 QWidget#race { background: #0d1117; color: #f0f3f6; }
@@ -33,7 +35,8 @@ QLabel#laneProvenance { font-size: %(small)dpx; color: #f2cc60; }
 QLabel#laneProvenance[real="true"] { color: #7ee787; }
 QLabel#figure { font-size: %(figure)dpx; font-weight: bold; color: #ffffff; }
 QLabel#figureCaption { font-size: %(small)dpx; color: #d0d7de; }
-QLabel#laneLag { font-size: %(small)dpx; color: #ff7b72; }
+QLabel#laneLag { font-size: %(small)dpx; color: #d0d7de; }
+QLabel#laneLag[significant="true"] { color: #ff7b72; }
 QLabel#margin { font-size: %(margin)dpx; font-weight: bold; color: #0d1117; background: #7ee787;
     padding: 10px; border-radius: 6px; }
 QFrame#lane { border: 2px solid #3d4756; border-radius: 8px; background: #161b22; }
@@ -41,8 +44,10 @@ QFrame#lane[winner="true"] { border: 4px solid #7ee787; }
 """
 
 
-def race_style(scale: float = 1.0) -> str:
-    sizes = {"title": 22, "label": 26, "small": 17, "figure": 40, "margin": 28}
+def race_style(scale: float = 1.0, lanes: int = 2) -> str:
+    """Sizes for ``lanes`` lanes side by side: three lanes get narrower figures and headlines."""
+    narrow = 0.75 if lanes >= 3 else 1.0
+    sizes = {"title": 22, "label": 26 * narrow, "small": 17, "figure": 40 * narrow, "margin": 28 * narrow}
     return RACE_STYLE % {k: round(v * scale) for k, v in sizes.items()}
 
 
@@ -53,8 +58,10 @@ class LaneView(QFrame):
         super().__init__(parent)
         self.setObjectName("lane")
         self.spec = spec
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # lanes share the width
         self.label = QLabel(spec.label, self)
         self.label.setObjectName("laneLabel")
+        self.label.setWordWrap(True)
         self.provenance = QLabel(spec.provenance(), self)
         self.provenance.setObjectName("laneProvenance")
         self.provenance.setProperty("real", not spec.paced)
@@ -82,6 +89,7 @@ class LaneView(QFrame):
     def _figure(self, caption: str) -> tuple[QLabel, QLabel]:
         value = QLabel("–", self)
         value.setObjectName("figure")
+        value.setMinimumWidth(1)  # a long figure is clipped in its own column, never widens the lane
         value.setAlignment(Qt.AlignmentFlag.AlignCenter)
         cap = QLabel(caption, self)
         cap.setObjectName("figureCaption")
@@ -99,6 +107,11 @@ class LaneView(QFrame):
             self.finish[1].setText("finished" if lane.reason == "eos" else f"ended: {lane.reason}")
             if lane.lag_ms >= 1.0:
                 self.lag.setText(f"real compute trailed the emulated pace by up to {lane.lag_ms:,.0f} ms")
+                # Red where the lag is a visible part of the lane's time, not a few ms of a second.
+                significant = lane.finish_ms is None or lane.lag_ms > LAG_NOTICE_SHARE * lane.finish_ms
+                self.lag.setProperty("significant", significant)
+                self.lag.style().unpolish(self.lag)
+                self.lag.style().polish(self.lag)
         else:
             self.tok_s[0].setText(f"{lane.live_tok_s(now_ms):,.0f}")
             self.finish[0].setText(format_seconds(now_ms) if now_ms > 0 else "–")
@@ -154,14 +167,15 @@ class RaceWindow(QWidget):
         self.resize(1600, 900)
 
     def set_scale(self, scale: float) -> None:
-        self.setStyleSheet(race_style(scale))
+        self.setStyleSheet(race_style(scale, len(self.specs)))
         for view in self.lane_views:
             font = view.diff.font()
-            font.setPointSizeF(14 * scale)
+            font.setPointSizeF(14 * scale * (0.8 if len(self.specs) >= 3 else 1.0))
             view.diff.setFont(font)
 
     def set_caption(self, header: str, caption: str) -> None:
-        self.caption.setText(f"{caption}\n{header}")
+        self.caption.setText(f"{html.escape(caption, quote=False)}<div style='font-size: small; font-weight: normal'>"
+                             f"{html.escape(header, quote=False)}</div>")
         self.caption.show()
 
     def start(self, client: EngineClient, edit: RaceEdit, first_line: int = 1) -> asyncio.Task[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from app.main import build_parser
-from app.presentation import PRESENTATION_SCALE, presentation_style
+from app.presentation import CODE_SCALE, PRESENTATION_SCALE, presentation_style
 from app.window_style import STYLE
 
 
@@ -32,7 +32,8 @@ def test_f11_enlarges_every_text_and_toggles_back(qtbot, window):
     during = _sizes(window)
     for name, size in before.items():
         assert during[name] > size * 1.2, (name, size, during[name])
-    assert during["editor"] >= before["editor"] * PRESENTATION_SCALE * 0.95
+    assert during["editor"] >= before["editor"] * CODE_SCALE * 0.95
+    assert during["instruction"] >= before["instruction"] * PRESENTATION_SCALE * 0.95
 
     qtbot.keyClick(window, Qt.Key.Key_F11)
     qtbot.waitUntil(lambda: not window.presentation)
