@@ -36,6 +36,8 @@ class ChatEdit:
     fence: str  # the fence the code block should use (longer than any backtick run in the code)
     keep_final_newline: bool  # the selection ends with a newline, so the answer keeps its last one
     partial: str = ""  # output already shown before a redirect (the answer continues after it)
+    instruction_at: int = -1  # offset in the user message where the instruction begins (all before it
+    # is instruction-free: a server can prefill it while the user types)
 
 
 def fence_for(*texts: str) -> str:
@@ -80,6 +82,7 @@ def build_chat_edit(instruction: str, document: str, selection: tuple[int, int] 
     if partial:
         parts.append(f"Your rewrite so far (final, kept as it is):\n{fence}{lang}\n{_nl(partial)}{fence}\n")
     parts.append(f"Selected code to rewrite:\n{fence}{lang}\n{_nl(code)}{fence}\n")
+    instruction_at = len("\n".join(parts)) + 1
     parts.append(f"Instruction: {instruction.strip()}\n")
     if partial:
         parts.append("Continue the rewrite exactly where the part written so far stops, following the "
@@ -91,7 +94,7 @@ def build_chat_edit(instruction: str, document: str, selection: tuple[int, int] 
     prediction = code[len(partial):] if partial and code.startswith(partial) else code
     if partial and not code.startswith(partial):
         prediction = ""  # the kept part already departs from the original: nothing sure to predict
-    return ChatEdit(messages, prediction, fence, code.endswith("\n") or not code, partial)
+    return ChatEdit(messages, prediction, fence, code.endswith("\n") or not code, partial, instruction_at)
 
 
 def _nl(text: str) -> str:

@@ -27,6 +27,7 @@ from ..sampling import SamplingParams
 from ..session import Document, RequestError
 
 CHARS_PER_TOKEN = 4  # rough size of a token for the context meter (the tokenizer is the server's)
+KEPT_JOBS = 256  # finished requests remembered for a late stop or a redirect
 
 
 class UpstreamError(Exception):
@@ -139,6 +140,9 @@ class RemoteBackend:
                         request.sampling, request.speculate, getattr(request, "prediction", None))
         self.jobs[job.request] = job
         job.running = True  # from the call on: a second generate with this id is a duplicate
+        if len(self.jobs) > KEPT_JOBS:  # forget the oldest finished requests (late stops, redirects)
+            for rid in [r for r, j in self.jobs.items() if not j.running][: len(self.jobs) - KEPT_JOBS]:
+                del self.jobs[rid]
         return self._run(job)
 
     def stop(self, request: str) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ..chat_edit import ChatEdit
+from ..chat_edit import ChatEdit, build_chat_edit
 from ..endpoints import Endpoint
 from .openai_http import ChatCompletionsBackend
 from .remote import RemoteJob, Upstream, UpstreamError
@@ -26,13 +26,20 @@ MAX_FRAME_BYTES = 4 * 1024 * 1024  # largest server event accepted
 IDLE_SOCKETS = 2  # sockets kept open between turns
 
 
-def response_body(endpoint: Endpoint, job: RemoteJob, edit: ChatEdit) -> dict:
-    """A ``response.create`` event: the HTTP request's body minus ``stream``."""
-    system = [m["content"] for m in edit.messages if m["role"] == "system"]
+def response_body(endpoint: Endpoint, job: RemoteJob, edit: ChatEdit, previous: str | None = None) -> dict:
+    """A ``response.create`` event: the HTTP request's body minus ``stream``.
+
+    With `previous` (a prewarmed turn that already holds the code), only the instruction is sent.
+    """
     body: dict = {"type": "response.create", "model": endpoint.model, "store": False,
-                  "instructions": "\n".join(system),
-                  "input": [{"role": m["role"], "content": m["content"]} for m in edit.messages if m["role"] != "system"],
                   "temperature": job.sampling.temperature}
+    if previous is not None:
+        user = edit.messages[-1]["content"]
+        body.update(previous_response_id=previous, input=[{"role": "user", "content": user[edit.instruction_at:]}])
+    else:
+        system = [m["content"] for m in edit.messages if m["role"] == "system"]
+        body.update(instructions="\n".join(system),
+                    input=[{"role": m["role"], "content": m["content"]} for m in edit.messages if m["role"] != "system"])
     if job.sampling.top_p < 1.0:
         body["top_p"] = job.sampling.top_p
     if job.max_tokens is not None:
@@ -76,7 +83,10 @@ class ResponsesSocketBackend(ChatCompletionsBackend):
     def __init__(self, endpoint: Endpoint, client=None):
         super().__init__(endpoint, client)
         self._idle: list[ClientConnection] = []  # open sockets between turns
+        self._warm: dict[str, tuple[tuple, str, ClientConnection]] = {}  # session → (document key, prewarmed
+        # response id, the socket that holds it): the next turn on that socket sends only the instruction
         self.connects = 0  # sockets opened so far (a kept socket is not reopened per turn)
+        self.warm_turns = 0  # turns that continued a prewarmed response
 
     async def probe(self) -> None:
         """Also open the socket the next turn will use: a refused upgrade switches to HTTP here."""
@@ -88,6 +98,49 @@ class ResponsesSocketBackend(ChatCompletionsBackend):
                 self.transport = "http"  # for good: this server has no WebSocket mode
             except (UpstreamError, OSError, asyncio.TimeoutError):
                 pass  # the first request reports it
+
+    async def prewarm(self, session: str):
+        """Open the socket and send the code ahead (``generate: false``): the server prefills it."""
+        ready = await super().prewarm(session)
+        if self.transport == "websocket" and self._idle:
+            try:
+                await self._warm_up(session)
+            except (UpstreamError, ConnectionClosed, OSError, asyncio.TimeoutError, TimeoutError):
+                self._warm.pop(session, None)  # a turn then sends everything, as without prewarm
+        return ready
+
+    async def _warm_up(self, session: str) -> None:
+        doc = self.document(session)
+        selection = doc.selection or (0, len(doc.text))
+        key = _key(doc.text, selection, doc.path, doc.language)
+        held = self._warm.get(session)
+        if held is not None and held[0] == key and held[2] in self._idle:
+            return
+        ws = self._idle.pop()
+        try:
+            edit = build_chat_edit("", doc.text, selection, doc.path, doc.language)
+        except (ValueError, IndexError):
+            self._idle.append(ws)
+            return
+        system = [m["content"] for m in edit.messages if m["role"] == "system"]
+        head = edit.messages[-1]["content"][:edit.instruction_at] + "The instruction follows in the next message."
+        await ws.send(json.dumps({"type": "response.create", "model": self.endpoint.model, "store": False,
+                                  "generate": False, "instructions": "\n".join(system),
+                                  "input": [{"role": "user", "content": head}]}))
+        while True:
+            async with asyncio.timeout(self.endpoint.timeout_s):
+                ev = json.loads(await ws.recv())
+            if ev.get("type") == "response.completed":
+                self._warm[session] = (key, str(ev["response"]["id"]), ws)
+                self._idle.append(ws)
+                return
+            if ev.get("type") in ("response.failed", "error", "response.incomplete"):
+                self._idle.append(ws)  # the server cannot prepare turns: nothing is lost
+                return
+
+    def close_session(self, session: str) -> None:
+        super().close_session(session)
+        self._warm.pop(session, None)
 
     async def _connect(self) -> ClientConnection:
         url = self.endpoint.websocket_url
@@ -112,23 +165,33 @@ class ResponsesSocketBackend(ChatCompletionsBackend):
 
     async def upstream(self, job: RemoteJob, edit: ChatEdit) -> AsyncIterator[Upstream]:
         if self.transport == "websocket":
+            previous = None
+            held = self._warm.pop(job.session, None)
+            doc = job.document
+            if (held is not None and not job.output_text and held[2] in self._idle
+                    and held[0] == _key(doc.text, job.selection, doc.path, doc.language)):
+                self._idle.remove(held[2])
+                ws, previous = held[2], held[1]
+                self.warm_turns += 1
             try:
-                ws = self._idle.pop() if self._idle else await self._connect()
+                if previous is None:
+                    ws = self._idle.pop() if self._idle else await self._connect()
             except _Refused:
                 self.transport = "http"  # for good: this server has no WebSocket mode
             else:
-                async for item in self._turn(ws, job, edit):
+                async for item in self._turn(ws, job, edit, previous):
                     yield item
                 return
         async for item in self.chat_stream(job, edit):
             yield item
 
-    async def _turn(self, ws: ClientConnection, job: RemoteJob, edit: ChatEdit) -> AsyncIterator[Upstream]:
+    async def _turn(self, ws: ClientConnection, job: RemoteJob, edit: ChatEdit,
+                    previous: str | None = None) -> AsyncIterator[Upstream]:
         finished = False
         try:
             try:
-                await ws.send(json.dumps(response_body(self.endpoint, job, edit)))
-            except ConnectionClosed:  # the kept socket died while idle: one fresh try
+                await ws.send(json.dumps(response_body(self.endpoint, job, edit, previous)))
+            except ConnectionClosed:  # the kept socket died while idle: one fresh try, with everything
                 ws = await self._connect()
                 await ws.send(json.dumps(response_body(self.endpoint, job, edit)))
             while True:
@@ -156,6 +219,11 @@ class ResponsesSocketBackend(ChatCompletionsBackend):
         for ws in idle:
             await ws.close()
         await super().aclose()
+
+
+def _key(text: str, selection: tuple[int, int], path: str | None, language: str) -> tuple:
+    """What a prewarmed turn depends on: the document and the selection it holds."""
+    return (hash(text), len(text), tuple(selection), path, language)
 
 
 class _Refused(Exception):

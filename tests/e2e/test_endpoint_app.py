@@ -65,3 +65,28 @@ def test_the_app_edits_through_an_endpoint_and_says_so(qtbot, qloop, run_async, 
     finally:
         win.stop_timers()
         run_async(shutdown(win.controller, link))
+
+
+def test_the_dialog_tests_a_real_endpoint(qtbot, qloop, config_dir, api_peer):
+    from app.model_picker import ModelPicker
+
+    base, model, key = api_peer
+    win = MainWindow()
+    qtbot.addWidget(win)
+    chosen = []
+    win.model_picker = ModelPicker(win, chosen.append)
+    win.show()
+    try:
+        dialog = win.model_picker.open_dialog()
+        dialog.url_edit.setText(base)
+        dialog.model_edit.setText(model)
+        dialog.key_edit.setText(key)
+        dialog.test_button.click()
+        qtbot.waitUntil(lambda: dialog.result_label.text().startswith("Connected"), timeout=WAIT_MS)
+        assert model in dialog.result_label.text() and key not in dialog.result_label.text()
+        dialog.key_edit.setText("sk-not-the-token")
+        dialog.test_button.click()
+        qtbot.waitUntil(lambda: "refused the key" in dialog.result_label.text(), timeout=WAIT_MS)
+    finally:
+        win.stop_timers()
+        win.controller.cancel_tasks()

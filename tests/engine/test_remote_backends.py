@@ -143,6 +143,30 @@ def test_the_websocket_is_kept_across_turns(peer):
     assert a.reason != "error" and b.reason != "error", (a.stats, b.stats)
 
 
+def test_prewarm_sends_the_code_ahead_and_the_turn_only_the_instruction(peer):
+    doc = "import math\n\n\ndef area(r):\n    return math.pi * r ** 2\n"
+    start = doc.index("def area")
+
+    async def main():
+        backend = ResponsesSocketBackend(endpoint(peer, transport="websocket"))
+        try:
+            backend.open("s", Document(doc, "area.py"))
+            backend.update("s", doc, (start, len(doc)))
+            await backend.prewarm("s")  # generate: false with the code: the peer prefills it
+            warm = (await collect(backend.generate(GenerateRequest("s", "w1", "rename r to radius", (start, len(doc)),
+                                                                   6))))[1]
+            moved = (await collect(backend.generate(GenerateRequest("s", "w2", "rename r to radius", (0, 5), 6))))[1]
+            return backend.warm_turns, backend.connects, warm, moved
+        finally:
+            await backend.aclose()
+
+    warm_turns, connects, warm, moved = run(main())
+    assert warm_turns == 1 and connects == 1
+    assert warm.reason != "error" and moved.reason != "error", (warm.stats, moved.stats)
+    # The code the prewarm prefilled was reused by the warm turn; the other selection found none of it.
+    assert warm.stats["cached_tokens"] > moved.stats["cached_tokens"] + 10, (warm.stats, moved.stats)
+
+
 def test_predicted_outputs_are_sent_and_their_acceptance_reported(peer):
     async def main():
         backend = ChatCompletionsBackend(endpoint(peer))
