@@ -181,15 +181,18 @@ class PlaylistPlayer(QObject):
         w.editor.centerCursor()
 
     def _set_pacing(self, step: Step) -> None:
+        """Set the Hardware box to the step's pairing (profile + emulated model), as a user would."""
         w = self.window
         spec = step.pacing
         if not w.toolbar.select_profile(spec.profile):
             offered = [w.toolbar.profile_combo.itemData(i) for i in range(w.toolbar.profile_combo.count())]
             raise PlaylistError(f"this engine offers no hardware profile {spec.profile!r} "
                                 f"(it offers {', '.join(map(str, offered))})")
-        w.controller.profile = spec.profile
-        w.controller.emulate = spec.emulate
-        w.gauges.set_profile(f"{spec.label} ({'emulated' if spec.paced else 'real'})", spec.profile)
+        if spec.paced:
+            w.toolbar.select_emulated(spec.emulate or "")  # a preset the box does not list still
+        w.controller.profile = spec.profile                # reaches the engine, which checks it
+        w.controller.emulate = spec.emulate if spec.paced else None
+        w.gauges.set_profile(f"{spec.label} ({'emulated' if spec.paced else 'real speed'})", spec.profile)
 
     def _check_tokens(self) -> None:
         c, step = self.window.controller, self.step

@@ -54,6 +54,7 @@ def test_what_1000_tok_s_feels_like(qtbot, win):
     _next(qtbot, win, player, 1)  # f-strings at 8× H100 pace
     qtbot.waitUntil(lambda: c.mode == "reviewing", timeout=WAIT_MS)
     assert c.profile == "h100x8" and c.emulate == "llama-3.1-70b"
+    assert win.toolbar.profile() == ("h100x8", "Llama 3.1 70B on 8×H100")  # the Hardware box shows the pairing
     assert c.run.stats.get("emulated_tok_s") and c.run.stats["emulated_tok_s"] < 200
     assert 'f"{etype}: {valuestr}\\n"' in c.run.output
 
