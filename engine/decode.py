@@ -45,6 +45,8 @@ class EditJob:
     prediction: str | None = None  # predicted output text: the speculation's draft instead of `code`
     pacing_args: tuple = (None, None, None)  # (hardware profile, emulated model, side channel) asked for
     running: bool = False  # on the worker now: a stop also interrupts the decoder's current call
+    session_id: str = ""  # the session the request edits
+    t_stop: float | None = None  # monotonic seconds when the engine read a stop for the current run
     _redirect_to: str | None = None  # pending mid-stream redirect
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stream: StreamDecoder | None = None  # detokenizer state, kept across redirects
@@ -64,7 +66,12 @@ class EditJob:
         self.instruction = instruction
         self._redirect_to = None
         self.t_arrival = time.monotonic()
+        self.t_stop = None
         self.stop.clear()
+
+    def has_redirect(self) -> bool:
+        with self._lock:
+            return self._redirect_to is not None
 
 
 class _Drafts:

@@ -72,6 +72,23 @@ class ModelSpec:
                 bias[tid] = -np.inf
         return bias
 
+    @cached_property
+    def max_token_chars(self) -> int:
+        """The longest token's text in characters: no token covers more of a document."""
+        return max((len(t) for t in self.tokenizer.get_vocab(with_added_tokens=True)), default=1)
+
+    def tokens_beyond(self, text: str, limit: int) -> int | None:
+        """A lower bound on the tokens of `text` when it certainly holds more than `limit`, else None.
+
+        Encodes only a prefix long enough for `limit` tokens (plus a margin for the word the cut
+        splits), so an oversized document costs what one full context costs, not its own size.
+        """
+        window = (limit + 16) * self.max_token_chars
+        if len(text) <= window:
+            return None
+        n = len(self.tokenizer.encode(text[:window], add_special_tokens=False).ids)
+        return n if n > limit + 8 else None
+
     @property
     def context_length(self) -> int:
         return self.config.max_position_embeddings

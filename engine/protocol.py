@@ -1,25 +1,46 @@
 """The WebSocket protocol: JSON text frames, one object per frame, field ``type``.
 
 Every client message is validated here, in one place, before the server acts on it; anything
-malformed becomes a ``ProtocolError`` that the server turns into an ``error`` reply.
+malformed becomes a ``ProtocolError`` that the server turns into an ``error`` reply. Types and
+ranges are checked at this edge: strings must be valid Unicode (no lone surrogates), numbers are
+bounded (huge integers, NaN and infinities are refused), nesting is bounded, and unknown fields
+are refused rather than ignored.
 
-Client → engine: hello, open, update, measure, generate, stop, redirect, ping, close.
+Client → engine: hello, open, append, update, measure, generate, stop, redirect, ping, close.
 Engine → client: welcome, ready, measured, token, redirected, notice, tiles, done, error, pong.
 
 Redirect keeps the request id: the engine emits ``redirected`` (where the new instruction took
 effect, in output tokens and characters) and the same request's tokens continue; a redirect of
 a finished (e.g. stopped) request continues it the same way and ends with a new ``done``.
+
+Documents larger than one frame travel in parts: ``open`` (or ``update`` with ``text``) carries
+``"parts": N`` and the first part; N-1 ``append`` frames follow; ``ready`` comes after the last.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 PROTOCOL_VERSION = 1
 MAX_ID_CHARS = 128
 MAX_INSTRUCTION_CHARS = 4000
+
+MAX_FRAME_BYTES = 8 * 1024 * 1024  # largest frame after hello (the server's default; --max-message-bytes)
+PREAUTH_MAX_FRAME_BYTES = 4096  # largest frame before hello: a hello is a few hundred bytes
+HELLO_TIMEOUT_S = 5.0  # a connection that sends no hello in this time is closed
+MAX_PART_BYTES = 1024 * 1024  # UTF-8 bytes a client puts in one part of a document (open/update/append)
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # UTF-8 bytes of a whole document; larger → document_too_large
+MAX_PARTS = 4096  # parts of one document
+MAX_EDITS = 256  # edits in one update
+MAX_JSON_DEPTH = 8  # nesting of objects/arrays in one frame (the deepest message needs 3)
+MAX_JSON_VALUES = 8 * MAX_EDITS + 64  # values (of any kind) in one frame
+MAX_INT = 2**53  # integers are refused beyond ±this (JSON's safe integer range)
+MAX_INT_DIGITS = 20  # longer integer literals are refused before conversion
+MAX_TOKENS_LIMIT = 1 << 20  # largest max_tokens
+TEMPERATURE_MIN, TEMPERATURE_MAX = 0.01, 10.0  # temperature is 0 (greedy) or in this range
 
 
 class ProtocolError(ValueError):
@@ -44,13 +65,15 @@ class Field:
 
 _ID = Field(str)
 _SEL = Field(dict, required=False, nullable=True)
+_PARTS = Field(int, False)
 
 SCHEMAS: dict[str, dict[str, Field]] = {
-    "hello": {"token": Field(str), "protocol": Field(int, False), "client": Field(str, False)},
+    "hello": {"token": Field(str), "protocol": Field(int, False), "client": Field(str, False, True)},
     "open": {"session": _ID, "document": Field(dict), "model": Field(str, False, True),
-             "profile": Field(str, False, True)},
+             "profile": Field(str, False, True), "parts": _PARTS},
+    "append": {"session": _ID, "text": Field(str)},
     "update": {"session": _ID, "text": Field(str, False), "edits": Field(list, False),
-               "selection": _SEL},
+               "selection": _SEL, "parts": _PARTS},
     "measure": {"session": _ID, "instruction": Field(str), "selection": _SEL},
     "generate": {"session": _ID, "request": _ID, "instruction": Field(str), "selection": _SEL,
                  "max_tokens": Field(int, False, True), "temperature": Field((int, float), False, True),
@@ -62,43 +85,68 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "ping": {"id": Field((str, int), False, True)},
     "close": {"session": _ID},
 }
+DOCUMENT_FIELDS = {"text": Field(str), "path": Field(str, False, True), "language": Field(str, False, True)}
+
+# A lone surrogate can only enter through a \\uD800–\\uDFFF escape: valid UTF-8 text frames hold none.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _check_id(value: str, name: str) -> None:
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ProtocolError("bad_request", f"integer of {len(text)} digits is out of range")
+    return int(text)
+
+
+def _parse_constant(name: str) -> float:
+    raise ProtocolError("bad_json", f"{name} is not a JSON number")
+
+
+_decode = json.JSONDecoder(parse_int=_parse_int, parse_constant=_parse_constant).decode
+
+
+def _check_tree(value: Any, check_strings: bool) -> None:
+    """Bound the nesting; with `check_strings`, refuse strings that are not valid Unicode."""
+    stack = [(value, 0)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_JSON_VALUES:
+            raise ProtocolError("bad_request", f"more than {MAX_JSON_VALUES} values in one frame")
+        if isinstance(node, dict):
+            items = [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            items = node
+        elif isinstance(node, str) and check_strings:
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ProtocolError("bad_request", "a string holds a lone surrogate (not valid Unicode)") from None
+            continue
+        elif isinstance(node, float) and not (-1e308 < node < 1e308):
+            raise ProtocolError("bad_request", "numbers must be finite")
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > MAX_INT:
+            raise ProtocolError("bad_request", f"integers must be within ±{MAX_INT}")
+        else:
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            raise ProtocolError("bad_json", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        stack.extend((item, depth + 1) for item in items)
+
+
+def _check_id(value: str, name: str, request: str | None) -> None:
     if not value or len(value) > MAX_ID_CHARS:
-        raise ProtocolError("bad_request", f"'{name}' must be 1–{MAX_ID_CHARS} characters")
+        raise ProtocolError("bad_request", f"'{name}' must be 1–{MAX_ID_CHARS} characters", request)
 
 
-def selection_of(msg: dict) -> tuple[int, int] | None:
-    sel = msg.get("selection")
-    if sel is None:
-        return None
-    start, end = sel.get("start"), sel.get("end")
-    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
-        raise ProtocolError("bad_request", "selection needs integer 'start' and 'end'", msg.get("request"))
-    if start < 0 or end < start:
-        raise ProtocolError("bad_selection", f"selection {start}:{end} is not a valid range", msg.get("request"))
-    return start, end
-
-
-def parse_client_message(raw: str | bytes) -> dict[str, Any]:
-    """Decode and validate one client frame; raise ProtocolError with a clear message."""
-    if isinstance(raw, bytes):
-        raise ProtocolError("bad_frame", "binary frames are not accepted; send JSON text")
-    try:
-        msg = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError("bad_json", f"malformed JSON: {exc.msg} at position {exc.pos}") from None
-    if not isinstance(msg, dict):
-        raise ProtocolError("bad_json", "each frame must be one JSON object")
-    kind = msg.get("type")
-    request = msg.get("request") if isinstance(msg.get("request"), str) else None
-    if kind not in SCHEMAS:
-        raise ProtocolError("unknown_type", f"unknown message type {kind!r}", request)
-    for name, spec in SCHEMAS[kind].items():
+def _check_fields(kind: str, where: str, msg: dict, schema: dict[str, Field], request: str | None) -> None:
+    for name in msg:
+        if name not in schema and not (name == "type" and where == kind):
+            raise ProtocolError("bad_request", f"'{where}' has no field {name!r}", request)
+    for name, spec in schema.items():
         if name not in msg:
             if spec.required:
-                raise ProtocolError("bad_request", f"'{kind}' needs field '{name}'", request)
+                raise ProtocolError("bad_request", f"'{where}' needs field '{name}'", request)
             continue
         value = msg[name]
         if value is None and spec.nullable:
@@ -106,37 +154,105 @@ def parse_client_message(raw: str | bytes) -> dict[str, Any]:
         kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = "/".join(k.__name__ for k in kinds)
-            raise ProtocolError("bad_request", f"'{kind}.{name}' must be {names}", request)
-    for name in ("session", "request"):
-        if name in SCHEMAS[kind] and name in msg:
-            _check_id(msg[name], name)
+            raise ProtocolError("bad_request", f"'{where}.{name}' must be {names}", request)
+
+
+def selection_of(msg: dict) -> tuple[int, int] | None:
+    sel = msg.get("selection")
+    if sel is None:
+        return None
+    request = msg.get("request")
+    if set(sel) - {"start", "end"}:
+        raise ProtocolError("bad_request", "selection has only 'start' and 'end'", request)
+    start, end = sel.get("start"), sel.get("end")
+    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
+        raise ProtocolError("bad_request", "selection needs integer 'start' and 'end'", request)
+    if start < 0 or end < start:
+        raise ProtocolError("bad_selection", f"selection {start}:{end} is not a valid range", request)
+    return start, end
+
+
+def _check_ranges(kind: str, msg: dict, request: str | None) -> None:
+    def bad(text: str) -> ProtocolError:
+        return ProtocolError("bad_request", text, request)
+
     if kind in ("generate", "redirect") and len(msg["instruction"]) > MAX_INSTRUCTION_CHARS:
-        raise ProtocolError("bad_request", f"instruction longer than {MAX_INSTRUCTION_CHARS} characters", request)
-    if kind == "open":
-        doc = msg["document"]
-        if not isinstance(doc.get("text"), str):
-            raise ProtocolError("bad_request", "'open.document' needs a string 'text'")
-        for key in ("path", "language"):
-            if doc.get(key) is not None and not isinstance(doc[key], str):
-                raise ProtocolError("bad_request", f"'open.document.{key}' must be a string")
-    if kind == "update" and "text" not in msg and "edits" not in msg and "selection" not in msg:
-        raise ProtocolError("bad_request", "'update' needs 'text', 'edits' or 'selection'")
+        raise bad(f"instruction longer than {MAX_INSTRUCTION_CHARS} characters")
     if kind == "generate":
         mt = msg.get("max_tokens")
-        if mt is not None and mt < 1:
-            raise ProtocolError("bad_request", "max_tokens must be at least 1", request)
+        if mt is not None and not 1 <= mt <= MAX_TOKENS_LIMIT:
+            raise bad(f"max_tokens must be between 1 and {MAX_TOKENS_LIMIT}")
+        t = msg.get("temperature")
+        if t is not None and t != 0 and not TEMPERATURE_MIN <= t <= TEMPERATURE_MAX:
+            raise bad(f"temperature must be 0 (greedy) or between {TEMPERATURE_MIN} and {TEMPERATURE_MAX}")
+        p = msg.get("top_p")
+        if p is not None and not 0 < p <= 1:
+            raise bad("top_p must be in (0, 1]")
+        seed = msg.get("seed")
+        if seed is not None and not 0 <= seed < 2**63:
+            raise bad("seed must be a non-negative integer below 2**63")
+    if "parts" in msg and not 1 <= msg["parts"] <= MAX_PARTS:
+        raise bad(f"parts must be between 1 and {MAX_PARTS}")
+    if kind == "update":
+        if "text" not in msg and "edits" not in msg and "selection" not in msg:
+            raise bad("'update' needs 'text', 'edits' or 'selection'")
+        if "parts" in msg and "text" not in msg:
+            raise bad("'parts' goes with a full 'text'")
+        if len(msg.get("edits") or ()) > MAX_EDITS:
+            raise bad(f"at most {MAX_EDITS} edits per update; send the full text instead")
+    if kind == "hello" and isinstance(msg.get("client"), str) and len(msg["client"]) > MAX_ID_CHARS:
+        raise bad(f"'client' must be at most {MAX_ID_CHARS} characters")
+    if kind == "ping" and isinstance(msg.get("id"), str) and len(msg["id"]) > MAX_ID_CHARS:
+        raise bad(f"'id' must be at most {MAX_ID_CHARS} characters")
+
+
+def parse_client_message(raw: str | bytes) -> dict[str, Any]:
+    """Decode and validate one client frame; raise ProtocolError with a clear message."""
+    if isinstance(raw, bytes):
+        raise ProtocolError("bad_frame", "binary frames are not accepted; send JSON text")
+    try:
+        msg = _decode(raw)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError("bad_json", f"malformed JSON: {exc.msg} at position {exc.pos}") from None
+    except RecursionError:
+        raise ProtocolError("bad_json", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # e.g. an integer past Python's digit limit
+        if isinstance(exc, ProtocolError):
+            raise
+        raise ProtocolError("bad_json", f"malformed JSON: {exc}") from None
+    if not isinstance(msg, dict):
+        raise ProtocolError("bad_json", "each frame must be one JSON object")
+    _check_tree(msg, check_strings=_SURROGATE_ESCAPE.search(raw) is not None)
+    kind = msg.get("type")
+    request = msg.get("request") if isinstance(msg.get("request"), str) else None
+    if not isinstance(kind, str) or kind not in SCHEMAS:
+        shown = kind if isinstance(kind, str) and len(kind) <= MAX_ID_CHARS else type(kind).__name__
+        raise ProtocolError("unknown_type", f"unknown message type {shown!r}", request)
+    _check_fields(kind, kind, msg, SCHEMAS[kind], request)
+    for name in ("session", "request"):
+        if name in SCHEMAS[kind] and name in msg:
+            _check_id(msg[name], name, request)
+    if kind == "open":
+        _check_fields(kind, "open.document", msg["document"], DOCUMENT_FIELDS, request)
+    _check_ranges(kind, msg, request)
     if "selection" in SCHEMAS[kind]:
         selection_of(msg)
     return msg
 
 
+def utf8_size(text: str) -> int:
+    """Bytes of `text` in UTF-8 (cheap for ASCII, which most code is)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def apply_edits(text: str, edits: list) -> str:
     """Apply [{start, end, text}] character edits (each against the text as it is then)."""
     for e in edits:
-        if not isinstance(e, dict):
+        if not isinstance(e, dict) or set(e) - {"start", "end", "text"}:
             raise ProtocolError("bad_request", "each edit must be an object {start, end, text}")
         start, end, new = e.get("start"), e.get("end"), e.get("text")
-        if not (isinstance(start, int) and isinstance(end, int) and isinstance(new, str)):
+        if not (isinstance(start, int) and isinstance(end, int) and isinstance(new, str)) \
+                or isinstance(start, bool) or isinstance(end, bool):
             raise ProtocolError("bad_request", "each edit needs integer start/end and string text")
         if not (0 <= start <= end <= len(text)):
             raise ProtocolError("bad_selection", f"edit {start}:{end} is outside the document (0:{len(text)})")

@@ -2,33 +2,28 @@
 
 Security by default: binds 127.0.0.1, the first frame must be ``hello`` with the right token
 (compared in constant time), connections carrying an ``Origin`` header (i.e. opened by a web
-page) are refused unless allowed explicitly, and frames are bounded in size.
+page) are refused unless allowed explicitly, frames are bounded in size (4 KiB before ``hello``),
+and so are connections and what each may hold (engine/limits.py). One client's connection is
+engine/connection.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import hmac
 import json
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
 from websockets.protocol import State
 
-from .backends import Backend, GenerateRequest
-from .protocol import PROTOCOL_VERSION, ProtocolError, apply_edits, parse_client_message, selection_of
-from .sampling import SamplingParams
-from .session import Document, RequestError
+from .backends import Backend
+from .limits import Limits
+from .protocol import MAX_FRAME_BYTES
 
-log = logging.getLogger("tessera.engine")
-
-HELLO_TIMEOUT_S = 10.0
-DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = MAX_FRAME_BYTES
 
 
 @dataclass
@@ -39,9 +34,10 @@ class ServerConfig:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES  # larger frames close the connection (1009)
     allowed_origins: tuple[str, ...] = ()  # web origins allowed besides native clients (no Origin)
     openai_api: bool = True  # also answer the OpenAI-compatible API (engine/oai/) on the same port
+    limits: Limits = field(default_factory=Limits)  # per-connection and server-wide bounds (native protocol)
 
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode  # one compact encoder, not one per message
+encode_message = json.JSONEncoder(separators=(",", ":")).encode  # one compact encoder, not one per message
 
 
 class FastSendConnection(ServerConnection):
@@ -90,152 +86,27 @@ class FastSendConnection(ServerConnection):
         return True
 
 
-class Connection:
-    """One client: its authenticated state and its running streams."""
 
-    def __init__(self, ws: ServerConnection, backend: Backend, config: ServerConfig):
-        self.ws = ws
-        self.backend = backend
-        self.config = config
-        self.streams: dict[str, asyncio.Task] = {}
+class ConnectionCounter:
+    """Open native-protocol connections, so the server can refuse one past the cap."""
 
-    async def send(self, msg: dict) -> None:
-        data = _encode(msg)
-        ws = self.ws
-        if isinstance(ws, FastSendConnection) and ws.write_text_now(data.encode()):
-            return
-        try:
-            await ws.send(data)
-        except ConnectionClosed:
-            pass
-
-    async def error(self, code: str, message: str, request: str | None = None) -> None:
-        await self.send(ProtocolError(code, message, request).to_message())
-
-    async def authenticate(self) -> bool:
-        try:
-            raw = await asyncio.wait_for(self.ws.recv(), HELLO_TIMEOUT_S)
-        except (asyncio.TimeoutError, TimeoutError):
-            await self.error("unauthorized", "no hello received in time")
-            await self.ws.close(1008, "hello expected")
-            return False
-        try:
-            msg = parse_client_message(raw)
-        except ProtocolError as exc:
-            await self.send(exc.to_message())
-            await self.ws.close(1008, "hello expected")
-            return False
-        if msg["type"] != "hello" or not hmac.compare_digest(str(msg.get("token", "")).encode(),
-                                                             self.config.token.encode()):
-            await self.error("unauthorized", "the first message must be hello with the engine's token")
-            await self.ws.close(1008, "unauthorized")
-            return False
-        if msg.get("protocol", PROTOCOL_VERSION) != PROTOCOL_VERSION:
-            await self.error("bad_protocol", f"this engine speaks protocol {PROTOCOL_VERSION}")
-            await self.ws.close(1008, "protocol version")
-            return False
-        from .wafer_bridge import emulate_models, profile_names  # late import: the wafer package is optional here
-
-        await self.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "model": self.backend.describe(),
-                         "profiles": profile_names(), "emulate_models": emulate_models(), "loop": loop_name()})
-        return True
-
-    async def serve(self) -> None:
-        if not await self.authenticate():
-            return
-        try:
-            async for raw in self.ws:
-                try:
-                    msg = parse_client_message(raw)
-                    await self.dispatch(msg)
-                except (ProtocolError, RequestError) as exc:
-                    reply = ProtocolError(exc.code, str(exc), getattr(exc, "request", None)).to_message()
-                    reply.update(_ids_of(raw, reply))
-                    await self.send(reply)
-        finally:
-            for rid, task in list(self.streams.items()):
-                self.backend.stop(rid)
-                task.cancel()
-            await asyncio.gather(*self.streams.values(), return_exceptions=True)
-
-    async def dispatch(self, msg: dict) -> None:
-        kind = msg["type"]
-        backend = self.backend
-        if kind == "ping":
-            await self.send({"type": "pong", "id": msg.get("id")})
-        elif kind == "hello":
-            await self.error("bad_request", "already authenticated")
-        elif kind == "open":
-            doc = msg["document"]
-            backend.open(msg["session"], Document(doc["text"], doc.get("path"), doc.get("language") or "python"))
-            await self.send((await backend.prewarm(msg["session"])).to_message())
-        elif kind == "update":
-            document = backend.document(msg["session"])
-            text = document.text
-            if "text" in msg:
-                text = msg["text"]
-            if "edits" in msg:
-                text = apply_edits(text, msg["edits"])
-            sel = selection_of(msg)
-            if sel is not None and sel[1] > len(text):
-                raise ProtocolError("bad_selection", "selection is outside the document")
-            backend.update(msg["session"], text, sel)
-            await self.send((await backend.prewarm(msg["session"])).to_message())
-        elif kind == "close":
-            backend.close_session(msg["session"])
-        elif kind == "measure":
-            await self.send(backend.measure(msg["session"], msg["instruction"], selection_of(msg)))
-        elif kind == "generate":
-            rid = msg["request"]
-            if rid in self.streams:
-                raise RequestError("duplicate_request", f"request {rid!r} is already streaming")
-            try:
-                sampling = SamplingParams(float(msg.get("temperature") or 0.0), float(msg.get("top_p") or 1.0),
-                                          msg.get("seed"))
-            except ValueError as exc:
-                raise RequestError("bad_request", str(exc)) from None
-            events = backend.generate(GenerateRequest(
-                msg["session"], rid, msg["instruction"], selection_of(msg), msg.get("max_tokens"), sampling,
-                msg.get("speculate", True), profile=msg.get("profile"), emulate=msg.get("emulate"), side=self.send))
-            self._start_stream(rid, events)
-        elif kind == "stop":
-            # Stopping a request that already ended is not an error (the user pressed Esc just as
-            # it finished); only ids the engine never saw are.
-            rid = msg["request"]
-            if not backend.stop(rid) and rid not in self.streams and not backend.knows(rid):
-                await self.error("unknown_request", f"request {rid!r} is not running", rid)
-        elif kind == "redirect":
-            rid = msg["request"]
-            restart = backend.redirect(rid, msg["instruction"])
-            if restart is not None:
-                self._start_stream(rid, restart)
-
-    def _start_stream(self, rid: str, events) -> None:
-        task = asyncio.create_task(self._run_stream(rid, events))
-        self.streams[rid] = task
-        task.add_done_callback(lambda _t, rid=rid: self.streams.pop(rid, None))
-
-    async def _run_stream(self, rid: str, events) -> None:
-        try:
-            async for ev in events:
-                await self.send(ev.to_message())
-        except RequestError as exc:
-            await self.error(exc.code, str(exc), rid)
+    def __init__(self) -> None:
+        self.open = 0
 
 
-def _ids_of(raw, reply: dict) -> dict:
-    """The request and session ids of a refused frame, so the client can match the error."""
+async def _handler(ws: ServerConnection, backend: Backend, config: ServerConfig, counter: ConnectionCounter) -> None:
+    from .connection import Connection
+
+    conn = Connection(ws, backend, config)
+    if counter.open >= config.limits.max_connections:
+        await conn.error("too_many_connections", f"the engine serves at most {config.limits.max_connections} connections")
+        await ws.close(1013, "too many connections")
+        return
+    counter.open += 1
     try:
-        msg = json.loads(raw)
-    except (TypeError, ValueError):
-        return {}
-    if not isinstance(msg, dict):
-        return {}
-    return {k: msg[k] for k in ("request", "session") if isinstance(msg.get(k), str) and k not in reply}
-
-
-async def _handler(ws: ServerConnection, backend: Backend, config: ServerConfig) -> None:
-    await Connection(ws, backend, config).serve()
+        await conn.serve()
+    finally:
+        counter.open -= 1
 
 
 async def start_server(backend: Backend, config: ServerConfig):
@@ -248,10 +119,11 @@ async def start_server(backend: Backend, config: ServerConfig):
     if not config.token:
         raise ValueError("the engine needs a token")
     origins = [None, *config.allowed_origins]
-    ws_options = dict(max_queue=64, ping_interval=20, ping_timeout=60)
+    counter = ConnectionCounter()
+    ws_options = dict(max_queue=16, ping_interval=20, ping_timeout=60)
     if not config.openai_api:
         return await serve(
-            functools.partial(_handler, backend=backend, config=config),
+            functools.partial(_handler, backend=backend, config=config, counter=counter),
             config.host, config.port, origins=origins, max_size=config.max_message_bytes,
             create_connection=FastSendConnection, **ws_options,
         )
@@ -264,10 +136,12 @@ async def start_server(backend: Backend, config: ServerConfig):
         if ws.request.path.split("?", 1)[0].rstrip("/") == WS_PATH:
             await api.responses_socket(ws)
         else:
-            await Connection(ws, backend, config).serve()
+            await _handler(ws, backend, config, counter)
 
     front = FrontConfig(config.max_message_bytes, origins, {**ws_options, "create_connection": FastSendConnection})
     return await serve_front(config.host, config.port, ws_handler, api.ws_process_request, api.http, front)
+
+
 
 
 def loop_name() -> str:

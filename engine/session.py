@@ -56,14 +56,20 @@ Pacing = Callable[[int], "asyncio.Future | None"]
 
 
 class Engine:
-    """One loaded model, its worker thread, and the client sessions that use it."""
+    """One loaded model, its worker thread, and the client sessions that use it.
+
+    Session and request ids are the engine's own: the server gives each connection its own
+    namespace of them (engine/server.py), so one client can neither see nor steer another's.
+    """
 
     def __init__(self, model_dir: str | Path, threads: int = 1):
         self.spec: ModelSpec = load_spec(model_dir)
         self.decoder = make_decoder(self.spec, threads=threads)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-infer")
+        # Tokenizing for prewarm and measure: off the event loop, and not queued behind a stream.
+        self._prep = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-prep")
         self.sessions: dict[str, Session] = {}
-        self._active: dict[str, EditJob] = {}  # running jobs by request id
+        self._active: dict[str, EditJob] = {}  # request id → job, from make_job until its `done`
 
     def warmup(self) -> None:
         """Run one short edit so first-touch allocation is not charged to the user's first request."""
@@ -77,11 +83,15 @@ class Engine:
         for job in self._active.values():
             job.stop.set()
         self.decoder.cancel.set()
+        self._prep.shutdown(wait=True, cancel_futures=True)
         self._worker.shutdown(wait=True, cancel_futures=True)
 
     # -- sessions ---------------------------------------------------------------------------
     def open(self, session_id: str, document: Document) -> Session:
+        old = self.sessions.get(session_id)
         session = Session(session_id, document)
+        if old is not None:  # re-opened: its requests stay reachable for stop and redirect
+            session.jobs = old.jobs
         self.sessions[session_id] = session
         return session
 
@@ -91,36 +101,55 @@ class Engine:
         except KeyError:
             raise RequestError("unknown_session", f"no open session {session_id!r}; send 'open' first") from None
 
-    def _prefix_ids(self, doc: Document) -> list[int]:
-        """Tokens that do not depend on the instruction: file context and/or the selection."""
-        file_context = doc.text if self.spec.file_context else None
-        code = doc.text[doc.selection[0]:doc.selection[1]] if doc.selection else ""
-        return prefix_for(self.spec, code, file_context)
+    def close_session(self, session_id: str) -> None:
+        """Forget a session and stop its running requests."""
+        session = self.session(session_id)
+        del self.sessions[session_id]
+        for rid in session.jobs:
+            self.stop(rid)
 
-    def _prefix_features(self, doc: Document, n: int) -> dict[str, np.ndarray] | None:
+    def _prefix_ids(self, text: str, selection: tuple[int, int] | None) -> tuple[list[int] | None, int]:
+        """Tokens that do not depend on the instruction (file context and/or the selection).
+
+        (None, a lower bound on the count) when they certainly overflow the context.
+        """
+        code = text[selection[0]:selection[1]] if selection else ""
+        for piece in ((text, code) if self.spec.file_context else (code,)):
+            over = self.spec.tokens_beyond(piece, self.spec.context_length)
+            if over is not None:
+                return None, over
+        ids = prefix_for(self.spec, code, text if self.spec.file_context else None)
+        return ids, len(ids)
+
+    def _prefix_features(self, text: str, selection: tuple[int, int] | None, n: int) -> dict[str, np.ndarray] | None:
         """Draft inputs of prefix positions: the aligner's prompt markers (instruction-free)."""
         if not self.spec.extra_inputs:
             return None
         from .align import make_aligner
 
-        code = doc.text[doc.selection[0]:doc.selection[1]] if doc.selection else ""
+        code = text[selection[0]:selection[1]] if selection else ""
         src = self.spec.tokenizer.encode(code, add_special_tokens=False).ids if code else []
         feats = make_aligner(self.spec.aligner or {}, src, []).prompt_features(n + 1)
         return {k: np.asarray(v[:n], dtype=np.int64) for k, v in feats.items()}
 
     async def prewarm(self, session_id: str) -> ReadyEvent:
-        """Prefill the session's instruction-independent prefix on the worker thread."""
+        """Prefill the session's instruction-independent prefix on the worker thread.
+
+        The document as it is now is what gets prefilled; tokenizing runs off the event loop.
+        """
         doc = self.session(session_id).document
-        ids = self._prefix_ids(doc)
+        text, selection = doc.text, doc.selection
+        loop = asyncio.get_running_loop()
+        ids, n = await loop.run_in_executor(self._prep, self._prefix_ids, text, selection)
         ctx = self.spec.context_length
-        if len(ids) >= ctx:
+        if ids is None or n >= ctx:
             # Too long to prewarm: still ready; generate reports the overflow with figures.
-            return ReadyEvent(session_id, len(ids), 0.0, ctx)
+            return ReadyEvent(session_id, n, 0.0, ctx)
 
         def work() -> tuple[float, int]:
             t0 = time.perf_counter()
             dec = self.decoder
-            extra = self._prefix_features(doc, len(ids))
+            extra = self._prefix_features(text, selection, len(ids))
             keep = dec.common_prefix(ids, extra)
             dec.rewind(keep)
             if keep < len(ids):
@@ -131,22 +160,32 @@ class Engine:
                     dec.rewind(keep)
             return (time.perf_counter() - t0) * 1e3, keep
 
-        ms, keep = await asyncio.get_running_loop().run_in_executor(self._worker, work)
+        ms, keep = await loop.run_in_executor(self._worker, work)
         return ReadyEvent(session_id, len(ids), round(ms, 3), ctx, keep)
 
-    def measure(self, session_id: str, instruction: str, selection: tuple[int, int] | None) -> dict:
-        """Prompt size of a would-be request, for the app's context meter."""
-        from .prompts import prompt_for
-
+    async def measure(self, session_id: str, instruction: str, selection: tuple[int, int] | None) -> dict:
+        """Prompt size of a would-be request, for the app's context meter (tokenized off the loop)."""
         text = self.session(session_id).document.text
         start, end = selection if selection is not None else (0, len(text))
         if end > len(text):
             raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
-        prompt = prompt_for(self.spec, instruction, text[start:end], text if self.spec.file_context else None)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._prep, self._measure, session_id, instruction, text, start, end)
+
+    def _measure(self, session_id: str, instruction: str, text: str, start: int, end: int) -> dict:
+        from .prompts import prompt_for
+
+        ctx = self.spec.context_length
+        reply = {"type": "measured", "session": session_id, "context_length": ctx}
+        code = text[start:end]
+        for piece in ((text, code) if self.spec.file_context else (code,)):
+            over = self.spec.tokens_beyond(piece, ctx)
+            if over is not None:  # certainly too long: a lower bound is enough to say so
+                return {**reply, "prompt_tokens": over, "source_tokens": min(over, len(code)), "fits": False}
+        prompt = prompt_for(self.spec, instruction, code, text if self.spec.file_context else None)
         n = len(prompt.ids)
-        return {"type": "measured", "session": session_id, "prompt_tokens": n,
-                "source_tokens": len(prompt.source_ids), "context_length": self.spec.context_length,
-                "fits": n + len(prompt.source_ids) < self.spec.context_length}
+        return {**reply, "prompt_tokens": n, "source_tokens": len(prompt.source_ids),
+                "fits": n + len(prompt.source_ids) < ctx}
 
     # -- requests ---------------------------------------------------------------------------
     def make_job(
@@ -160,6 +199,8 @@ class Engine:
         speculate: bool = True,
         prediction: str | None = None,
     ) -> EditJob:
+        """A new request, registered as running at once: a stop or redirect that follows in the
+        same breath finds it (the stream that runs it may not have started yet)."""
         session = self.session(session_id)
         if request_id in self._active:
             raise RequestError("duplicate_request", f"request {request_id!r} is already running")
@@ -173,10 +214,16 @@ class Engine:
             request_id=request_id, instruction=instruction.strip(), code=text[start:end],
             file_context=text if self.spec.file_context else None,
             max_tokens=max_tokens, sampling=sampling or SamplingParams(), speculate=speculate,
-            prediction=prediction,
+            prediction=prediction, session_id=session_id,
         )
         session.jobs[request_id] = job
+        self._active[request_id] = job
         return job
+
+    def release(self, job: EditJob) -> None:
+        """Unregister a job whose stream will not run (or has ended)."""
+        if self._active.get(job.request_id) is job:
+            del self._active[job.request_id]
 
     def find_job(self, request_id: str) -> EditJob | None:
         if request_id in self._active:
@@ -191,13 +238,19 @@ class Engine:
         job = self._active.get(request_id)
         if job is None:
             return False
+        if job.t_stop is None:
+            job.t_stop = time.monotonic()
         job.stop.set()
         if job.running:  # cut the decoder's current call short (not another request's)
             self.decoder.cancel.set()
         return True
 
     def redirect(self, request_id: str, instruction: str) -> EditJob | None:
-        """Steer a running request; returns the finished job to restart when it already ended."""
+        """Steer a request; returns the finished job to restart when its stream has ended.
+
+        A running request (or one whose stream has not started yet) takes the new instruction
+        before its next token; one that was stopped or ended meanwhile continues after its `done`.
+        """
         if not instruction.strip():
             raise RequestError("bad_request", "the new instruction is empty")
         job = self._active.get(request_id)
@@ -208,28 +261,13 @@ class Engine:
         if job is None:
             raise RequestError("unknown_request", f"no request {request_id!r} to redirect")
         job.restart_with(instruction.strip())
+        self._active[request_id] = job
         return job
 
-    async def stream(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
-        """Run `job` on the worker thread and yield its events as they come.
-
-        Tokens that pile up while the consumer is busy are merged into one event (count > 1).
-        `pacing(n)` may return an awaitable that delays the release of the n-th token (the wafer
-        emulation's pacer); the worker never waits for it.
-        """
-        loop = asyncio.get_running_loop()
-        mailbox = Mailbox(loop)
-        if job.request_id in self._active:
-            raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
-        self._active[job.request_id] = job
-        job.stop.clear()
-        notice = self._scope_notice(job)
-        if notice is not None:
-            yield notice
-        seg_start = len(job.output_ids)  # output index where this run's tokens begin
-        released_end, released_chars = seg_start, len(job.output_text)  # what the client has seen
-        future = loop.run_in_executor(self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post_quiet,
-                                      mailbox.wake)
+    def _run(self, job: EditJob, mailbox: Mailbox) -> asyncio.Future:
+        """Submit one run of `job` to the worker; a crash there still ends the stream with `done`."""
+        future = asyncio.get_running_loop().run_in_executor(
+            self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post_quiet, mailbox.wake)
 
         def worker_failed(f: asyncio.Future) -> None:  # run_edit_job reports its own errors; this is
             if not f.cancelled() and f.exception() is not None:  # the net under it: never hang the stream
@@ -239,7 +277,34 @@ class Engine:
                     job.output_text))
 
         future.add_done_callback(worker_failed)
+        return future
+
+    async def stream(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
+        """Run `job` on the worker thread and yield its events as they come.
+
+        Tokens that pile up while the consumer is busy are merged into one event (count > 1).
+        `pacing(n)` may return an awaitable that delays the release of the n-th token (the wafer
+        emulation's pacer); the worker never waits for it.
+
+        Stop is exact: once the engine has read a stop (``Engine.stop``, on the event loop), no
+        further token of the request is yielded; tokens computed but not yet yielded are dropped
+        from the output, so `done` describes exactly what the client received.
+        """
+        key = job.request_id
+        other = self._active.get(key)
+        if other is not None and other is not job:
+            raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
+        self._active[key] = job
+        mailbox = Mailbox(asyncio.get_running_loop())
+        notice = self._scope_notice(job)
+        if notice is not None:
+            yield notice
+        seg_start = len(job.output_ids)  # output index where this run's tokens begin
+        released_end, released_chars = seg_start, len(job.output_text)  # what the client has seen
+        carried = 0  # tokens of earlier runs in this stream whose `done` was folded into a redirect
+        future = self._run(job, mailbox)
         pending: list = []
+        ended = False
         try:
             while True:
                 if not pending:
@@ -248,24 +313,53 @@ class Engine:
                     pending = batch if pacing is not None else _merge_tokens(batch)
                 ev = pending.pop(0)
                 if isinstance(ev, TokenEvent):
-                    if pacing is not None and not job.stop.is_set():
+                    if job.stop.is_set():
+                        continue  # the stop was read before this token went out: never sent
+                    if pacing is not None:
                         waiter = pacing(ev.index + max(ev.count, 1))
                         if waiter is not None:
                             await waiter
-                    if pacing is not None and job.stop.is_set():
-                        continue  # stopped while held back: the user never sees these tokens
+                        if job.stop.is_set():
+                            continue  # stopped while held back: the user never sees these tokens
                     ev.t_emit_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
                     released_end = max(released_end, ev.index + ev.count)
                     released_chars += len(ev.text)
-                if isinstance(ev, DoneEvent):
-                    # The worker posts `done` as its last act on the job (only a wake-up follows), so
-                    # the client may see it without waiting for the worker's return to reach the loop.
-                    if pacing is not None and job.stop.is_set() and released_end < len(job.output_ids):
-                        _truncate_to_released(job, ev, seg_start, released_end, released_chars)
-                    self._active.pop(job.request_id, None)
                     yield ev
-                    break
+                    continue
+                if not isinstance(ev, DoneEvent):
+                    yield ev
+                    continue
+                # The worker posts `done` as its last act on the job (only a wake-up follows), so
+                # the client may see it without waiting for the worker's return to reach the loop.
+                stopped = job.stop.is_set()
+                if stopped and released_end < len(job.output_ids):
+                    _truncate_to_released(job, ev, seg_start, released_end, released_chars)
+                if stopped and job.t_stop is not None:
+                    ev.stats["stop_ms"] = round((job.t_stop - job.t_arrival) * 1e3, 3)
+                ev.stats["tokens"] = ev.stats.get("tokens", 0) + carried
+                redirect = job.take_redirect()
+                if redirect is not None and not stopped and ev.reason != "error":
+                    # A redirect read while the request was running, which ended before taking
+                    # it: the request continues (`redirected`, more tokens) under one final `done`.
+                    await asyncio.shield(future)
+                    job.request_redirect(redirect)
+                    carried = ev.stats["tokens"]
+                    future = self._run(job, mailbox)
+                    continue
+                if redirect is not None:
+                    # Stopped (or failed), then redirected: this run ends here and the request
+                    # continues after its `done`, as a redirect of a finished request does.
+                    job.restart_with(redirect)
+                    yield ev
+                    await asyncio.shield(future)
+                    seg_start = len(job.output_ids)
+                    released_end, released_chars, carried = seg_start, len(job.output_text), 0
+                    future = self._run(job, mailbox)
+                    continue
+                self.release(job)  # from here a redirect restarts the request in a new stream
+                ended = True
                 yield ev
+                break
         finally:
             if not future.done():
                 job.stop.set()
@@ -275,7 +369,8 @@ class Engine:
                 await asyncio.shield(future)
             except Exception:  # reported to the client as an error `done` by worker_failed
                 pass
-            self._active.pop(job.request_id, None)
+            if not ended:  # the consumer went away: a normal end released the job before its `done`
+                self.release(job)
 
     def _scope_notice(self, job: EditJob) -> NoticeEvent | None:
         if not self.spec.skills or self.spec.skill_for(job.instruction) is not None:

@@ -28,12 +28,26 @@ def emulate_models() -> list[dict]:
     return [{"name": name, "label": preset_label(name), "moe": shape.is_moe} for name, shape in PRESETS.items()]
 
 
+def emulate_names() -> list[str]:
+    """Model shapes a client may name in ``emulate``: the published presets and the bundled model.
+
+    Only names: a client never makes the engine read a path of its choosing.
+    """
+    from .wafer.presets import BUNDLED, PRESETS
+
+    return [*PRESETS, BUNDLED]
+
+
+def emulate_allowed(name: str) -> bool:
+    return name.strip().lower() in emulate_names()
+
+
 def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None]],
                 emulate_model: str | None = None):
     """(pace(n) → awaitable, stats() → dict) for one request, or (None, None) without pacing.
 
-    `emulate_model` names the model shape to emulate (a preset such as ``llama-3.1-70b`` or a
-    config.json path); by default the loaded model's own shape.
+    `emulate_model` names the model shape to emulate (one of `emulate_names()`; never a path a
+    client chose); by default the loaded model's own shape.
     """
     if not profile or profile == LOCAL:
         return None, None
@@ -42,6 +56,8 @@ def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None
     from .wafer.trace import ActivityTrace
 
     spec = engine.spec
+    if emulate_model is not None and not emulate_allowed(emulate_model):
+        raise ValueError(f"unknown model to emulate {emulate_model!r}")
     prompt = prompt_for(spec, job.instruction, job.code, job.file_context)
     shape = emulate_model or str(spec.folder / "config.json")
     emu = emulation(profile, shape, prompt_tokens=len(prompt.ids))

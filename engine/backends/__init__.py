@@ -16,7 +16,8 @@ Contract, method by method:
   replaces its text and remembers the selection; ``close_session(session)`` forgets it.
   ``prewarm(session)`` prepares what does not depend on the instruction (a prefix cache) and
   returns a ``ReadyEvent``; a backend without a cache returns one with ``prewarm_ms=0``.
-  ``measure(session, instruction, selection)`` returns the native ``measured`` message.
+  ``measure(session, instruction, selection)`` returns the native ``measured`` message (or an
+  awaitable of it, when measuring takes work that must stay off the event loop).
 - ``generate(request)`` validates the request **in the call** (raising ``RequestError`` with a
   protocol code such as ``bad_selection``, ``unknown_session``, ``duplicate_request``,
   ``bad_profile``) and returns an async iterator of events: optionally one ``NoticeEvent``
@@ -96,7 +97,7 @@ class Backend(Protocol):
 
     async def prewarm(self, session: str) -> ReadyEvent: ...
 
-    def measure(self, session: str, instruction: str, selection: tuple[int, int] | None) -> dict: ...
+    def measure(self, session: str, instruction: str, selection: tuple[int, int] | None) -> dict | Awaitable[dict]: ...
 
     def generate(self, request: GenerateRequest) -> AsyncIterator[Event]: ...
 

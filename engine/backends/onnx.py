@@ -43,13 +43,14 @@ class OnnxBackend:
         doc.selection = selection
 
     def close_session(self, session: str) -> None:
-        self.engine.sessions.pop(session, None)
+        if session in self.engine.sessions:  # closing twice is harmless
+            self.engine.close_session(session)
 
     async def prewarm(self, session: str) -> ReadyEvent:
         return await self.engine.prewarm(session)
 
-    def measure(self, session: str, instruction: str, selection: tuple[int, int] | None) -> dict:
-        return self.engine.measure(session, instruction, selection)
+    async def measure(self, session: str, instruction: str, selection: tuple[int, int] | None) -> dict:
+        return await self.engine.measure(session, instruction, selection)
 
     # -- requests -------------------------------------------------------------------------
     def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
@@ -57,7 +58,11 @@ class OnnxBackend:
                                    request.max_tokens, request.sampling, request.speculate,
                                    prediction=request.prediction)
         job.pacing_args = (request.profile, request.emulate, request.side)  # a later redirect keeps them
-        return self._run(job)
+        try:
+            return self._run(job)
+        except RequestError:
+            self.engine.release(job)  # registered by make_job, but no stream will run it
+            raise
 
     def _run(self, job: EditJob) -> AsyncIterator[Event]:
         profile, emulate, side = job.pacing_args
