@@ -290,9 +290,9 @@ class Connection:
         self._known(msg["session"])
         emulate = msg.get("emulate")
         if emulate is not None:
-            from .wafer_bridge import emulate_names
+            from .wafer_bridge import emulate_allowed, emulate_names
 
-            if emulate not in emulate_names():
+            if not emulate_allowed(emulate):
                 raise ProtocolError("bad_request", f"unknown model to emulate {emulate!r}; "
                                     f"known: {', '.join(emulate_names())}", rid)
         sampling = SamplingParams(float(msg.get("temperature") or 0.0), float(msg.get("top_p") or 1.0),

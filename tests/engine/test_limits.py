@@ -8,7 +8,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import engine.limits as limits_module
-import engine.server as server_module
+import engine.connection as connection_module
 from engine.protocol import MAX_PART_BYTES
 from engine.session import Engine
 from tests.engine.wsclient import TOKEN, client, opened, recv_until, reply, send, served
@@ -116,7 +116,7 @@ def test_connections_past_the_cap_are_refused_and_others_keep_serving(engine):
 
 
 def test_before_hello_frames_are_small_and_time_is_short(engine, monkeypatch):
-    monkeypatch.setattr(server_module, "HELLO_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(connection_module, "HELLO_TIMEOUT_S", 0.3)
 
     async def go():
         async with served(engine) as url:
