@@ -124,6 +124,23 @@ def _read_json(path: Path) -> dict:
     return data
 
 
+# tessera.json fields and the JSON types they must have
+_META_TYPES = {"name": str, "special_tokens": dict, "extra_inputs": list, "aligner": dict, "skills": list,
+               "out_of_scope_notice": str, "file_context": bool}
+
+
+def _check_meta(path: Path, meta: dict) -> None:
+    for key, kind in _META_TYPES.items():
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise ModelFolderError(f"{path}: '{key}' must be a JSON {kind.__name__}")
+    for key, values in (("special_tokens", (meta.get("special_tokens") or {}).values()),
+                        ("extra_inputs", meta.get("extra_inputs") or ())):
+        if not all(isinstance(v, str) for v in values):
+            raise ModelFolderError(f"{path}: '{key}' must hold strings")
+    if not all(isinstance(s, dict) for s in meta.get("skills") or ()):
+        raise ModelFolderError(f"{path}: each skill must be an object with 'name' and 'pattern'")
+
+
 def load_spec(folder: str | Path) -> ModelSpec:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
@@ -146,6 +163,7 @@ def load_spec(folder: str | Path) -> ModelSpec:
     except (FileNotFoundError, ValueError) as exc:
         raise ModelFolderError(str(exc)) from None
     meta = _read_json(folder / "tessera.json") if (folder / "tessera.json").is_file() else {}
+    _check_meta(folder / "tessera.json", meta)
     special = dict(meta.get("special_tokens") or DEFAULT_SPECIAL)
     special_ids = {}
     for role, text in special.items():

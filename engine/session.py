@@ -22,11 +22,11 @@ import numpy as np
 from .decode import EditJob, run_edit_job
 from .mailbox import Mailbox
 from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
-from .modelspec import ModelSpec, load_spec
+from .modelspec import ModelSpec
 from .prompts import prefix_for
-from .fastrunner import make_decoder
 from .runner import Cancelled
 from .sampling import SamplingParams
+from .selfcheck import load_model
 
 
 class RequestError(ValueError):
@@ -62,9 +62,8 @@ class Engine:
     namespace of them (engine/server.py), so one client can neither see nor steer another's.
     """
 
-    def __init__(self, model_dir: str | Path, threads: int = 1):
-        self.spec: ModelSpec = load_spec(model_dir)
-        self.decoder = make_decoder(self.spec, threads=threads)
+    def __init__(self, model_dir: str | Path, threads: int = 1, check: bool = True):
+        self.spec, self.decoder = load_model(model_dir, threads, check)  # one-line ModelFolderError if broken
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-infer")
         # Tokenizing for prewarm and measure: off the event loop, and not queued behind a stream.
         self._prep = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-prep")
