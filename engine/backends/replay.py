@@ -79,7 +79,11 @@ class ReplayBackend:
                                    request.max_tokens, request.sampling, request.speculate,
                                    prediction=request.prediction)
         job.pacing_args = (request.profile, request.emulate, request.side)
-        pace, stats = self._pacing(job)
+        try:
+            pace, stats = self._pacing(job)
+        except RequestError:
+            self.engine.release(job)  # make_job registered it as running; nothing will run it
+            raise
         key, prompt_tokens = prompt_key(self.engine.spec, job)
         response = self.cache.get(key) if self.mode == REPLAY else None
         if response is not None:
@@ -192,6 +196,7 @@ class ReplayBackend:
                 shown += int(counted)
         finally:
             self._replaying.pop(rid, None)
+            self.engine.release(job)  # ended for the engine too: a later redirect continues it live
         self._prime_detokenizer(job)  # a later redirect continues live from here
         if redirect_to is not None:
             yield RedirectEvent(rid, len(job.output_ids), len(job.output_text), redirect_to)
