@@ -177,6 +177,8 @@ async def amain(args: argparse.Namespace) -> int:
     window.model_picker = ModelPicker(window, link.choose)
     if link.endpoint is not None:
         window.model_picker.current = f"{link.endpoint.label} ({link.endpoint.transport})"
+    elif args.model:
+        window.model_picker.current = f"{Path(args.model).name} (folder)"
     closed = asyncio.Event()
     window.closing.connect(closed.set)
     if args.file:

@@ -8,9 +8,10 @@ endpoint is chosen at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from .endpoint_dialog import EndpointDialog
-from .model_choices import ModelChoice, model_choices
+from .model_choices import BUNDLED, ModelChoice, model_choices
 
 
 class ModelPicker:
@@ -18,7 +19,7 @@ class ModelPicker:
         self.window = window
         self.choose_cb = choose
         self.check = check  # endpoint check for the dialog (None: ask the server for its models)
-        self.current = ""  # label of the entry in use
+        self.current = f"{BUNDLED} (bundled)"  # label of the entry in use
         self.recent: list[str] = []  # model folders loaded in this run
         self.dialog: EndpointDialog | None = None
         tb = window.toolbar
@@ -42,6 +43,7 @@ class ModelPicker:
     def _folder_loaded(self, folder: str) -> None:
         if folder not in self.recent:
             self.recent.append(folder)
+        self.current = f"{Path(folder).name} (folder)"
 
     def open_dialog(self) -> EndpointDialog:
         kwargs = {"check": self.check} if self.check is not None else {}

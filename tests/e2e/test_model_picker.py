@@ -54,6 +54,7 @@ def test_the_picker_lists_bundled_model_folders_and_configured_endpoints(qtbot, 
     win.toolbar.model_menu.aboutToShow.emit()  # what opening the menu does
     labels = menu_labels(win)
     assert labels[0] == "tessera-edit-mini (bundled)"
+    assert win.toolbar.model_menu.actions()[0].isChecked()  # the app starts on the bundled model
     assert "tiny-random (folder)" in labels
     assert "qwen2.5-coder @ 127.0.0.1:8080 (websocket)" in labels
     assert labels[-2:] == ["Load a model folder…", "Add an endpoint…"]
