@@ -59,6 +59,8 @@ async def run(args, url: str, token: str, pid: int) -> dict:
         "large_open": {"doc_mb": args.doc_mb, "runs": opens,
                        "ping_median_ms": sorted(o["ping_median_ms"] for o in opens)[len(opens) // 2],
                        "ping_max_ms": max(o["ping_max_ms"] for o in opens),
+                       "pings": sum(o["pings"] for o in opens),
+                       "pings_over_50ms": sum(o["pings_over_50ms"] for o in opens),
                        "rss_mb_after": round(rss_mb(pid))},
     }
 
@@ -88,7 +90,8 @@ def main() -> int:
               f"{load['slowest_over_fastest']}×; engine RSS {load['rss_mb_before']} → {load['rss_mb_after']} MB")
         print(f"{big['doc_mb']} MB document opened in parts ×{len(big['runs'])}: open "
               f"{[r['open_s'] for r in big['runs']]} s; another client's ping median {big['ping_median_ms']} ms, "
-              f"worst {big['ping_max_ms']} ms; engine RSS after {big['rss_mb_after']} MB")
+              f"worst {big['ping_max_ms']} ms ({big['pings_over_50ms']} of {big['pings']} pings over 50 ms); "
+              f"engine RSS after {big['rss_mb_after']} MB")
     return 0
 
 

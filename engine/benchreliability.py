@@ -171,4 +171,5 @@ async def ping_while_opening(url: str, token: str, doc_bytes: int = 7 * 2**20) -
     rtts.sort()
     return {"doc_bytes": doc_bytes, "ready": ready, "open_s": round(open_s, 3), "pings": len(rtts),
             "ping_median_ms": round(rtts[len(rtts) // 2], 2) if rtts else None,
-            "ping_max_ms": round(rtts[-1], 2) if rtts else None}
+            "ping_max_ms": round(rtts[-1], 2) if rtts else None,
+            "pings_over_50ms": sum(1 for r in rtts if r > 50.0)}

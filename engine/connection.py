@@ -31,6 +31,7 @@ from .session import Document, RequestError
 log = logging.getLogger("tessera.engine")
 
 _numbers = itertools.count(1)
+LARGE_FRAME = 64 * 1024  # characters: after a frame this large the reader yields to other connections
 
 
 class Connection:
@@ -116,6 +117,8 @@ class Connection:
             async for raw in self.ws:
                 await rate.wait()
                 await self.handle(raw)
+                if len(raw) > LARGE_FRAME:  # let other connections in between the parts of a large document
+                    await asyncio.sleep(0)
         finally:
             worker.cancel()
             self._stop_all()

@@ -143,6 +143,13 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
     Returns the logits for the next output token, the draft features, the source ids, and how
     many prompt tokens were already cached.
     """
+    # A document far beyond the context is measured by one context's worth of it, not tokenized
+    # whole (the tokenizer holds the GIL: a large file would stall the event loop for seconds).
+    over = spec.tokens_beyond(job.file_context if job.file_context is not None else job.code, spec.context_length)
+    if over is not None:
+        raise ContextOverflow(
+            f"the prompt needs more than {over} tokens but {spec.name} holds {spec.context_length}; "
+            "select less code or load a model with a longer context")
     prompt = prompt_for(spec, job.instruction, job.code, job.file_context)
     drafts = _Drafts(spec, prompt.source_ids, prompt.instruction_ids)
     ids = prompt.ids + job.output_ids

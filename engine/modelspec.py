@@ -74,8 +74,11 @@ class ModelSpec:
 
     @cached_property
     def max_token_chars(self) -> int:
-        """The longest token's text in characters: no token covers more of a document."""
-        return max((len(t) for t in self.tokenizer.get_vocab(with_added_tokens=True)), default=1)
+        """The longest token's text in characters: no token covers more of a document.
+
+        Added (special) tokens are left out: the engine's tokenizer never matches them in text.
+        """
+        return max((len(t) for t in self.tokenizer.get_vocab(with_added_tokens=False)), default=1)
 
     def tokens_beyond(self, text: str, limit: int) -> int | None:
         """A lower bound on the tokens of `text` when it certainly holds more than `limit`, else None.

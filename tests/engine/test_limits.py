@@ -148,3 +148,27 @@ def test_emulate_takes_names_only(engine):
 
     got = run(go())
     assert got["code"] == "bad_request" and "llama-3.1-70b" in got["message"]
+
+
+def test_a_document_far_beyond_the_context_is_refused_without_tokenizing_it_whole(engine):
+    big = "value = compute(value, other) + 1\n" * 100_000  # 3.4 MB; tiny-random holds 4,096 tokens
+
+    async def go():
+        async with served(engine) as url:
+            ws = await client(url)
+            await send(ws, type="open", session="big", document={"text": big[:MAX_PART_BYTES]},
+                       parts=-(-len(big) // MAX_PART_BYTES))
+            for start in range(MAX_PART_BYTES, len(big), MAX_PART_BYTES):
+                await send(ws, type="append", session="big", text=big[start:start + MAX_PART_BYTES])
+            ready = await recv_until(ws, lambda m: m["type"] == "ready")
+            measured = await reply(ws, type="measure", session="big", instruction="x")
+            await send(ws, type="generate", session="big", request="r", instruction="x")
+            done = await recv_until(ws, lambda m: m["type"] == "done")
+            await ws.close()
+            return ready[-1], measured, done[-1]
+
+    ready, measured, done = run(go())
+    assert ready["prompt_tokens"] > ready["context_length"] == 4096
+    assert measured["fits"] is False and measured["prompt_tokens"] > 4096
+    assert done["reason"] == "error" and done["stats"]["error"]["code"] == "context_overflow"
+    assert "more than" in done["stats"]["error"]["message"]
