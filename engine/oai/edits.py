@@ -118,3 +118,44 @@ def strip_fence(text: str) -> str:
     """A prediction given as a fenced block is the code inside it."""
     blocks = fenced_blocks(text)
     return blocks[0].code if len(blocks) == 1 and not text[:blocks[0].start].strip() else text
+
+
+def common_indent(code: str) -> str:
+    """The whitespace every non-blank line of `code` starts with (a method pasted from its class)."""
+    prefixes = [line[:len(line) - len(line.lstrip())] for line in code.splitlines() if line.strip()]
+    if not prefixes:
+        return ""
+    first, last = min(prefixes), max(prefixes)
+    n = 0
+    while n < len(first) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def dedent(text: str, indent: str) -> str:
+    """`text` without `indent` at the start of its lines (blank lines become empty)."""
+    if not indent:
+        return text
+    lines = text.splitlines(keepends=True)
+    if not all(line.startswith(indent) or not line.strip() for line in lines):
+        return text
+    return "".join(line[len(indent):] if line.strip() else line.lstrip(" \t") for line in lines)
+
+
+class Reindent:
+    """Puts `indent` back at the start of each non-empty line of a streamed text."""
+
+    def __init__(self, indent: str):
+        self.indent = indent
+        self.at_line_start = True
+
+    def push(self, text: str) -> str:
+        if not self.indent or not text:
+            return text
+        out = []
+        for line in text.splitlines(keepends=True):
+            if self.at_line_start and line not in ("\n", "\r\n"):
+                out.append(self.indent)
+            out.append(line)
+            self.at_line_start = line.endswith("\n")
+        return "".join(out)

@@ -16,11 +16,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..session import Document
 from .chat import answer_pieces, edit_params
 from .edits import Edit, find_edit
 from .errors import ApiError, bad, field, text_of
-from .run import EditRun, Outcome, new_id
+from .run import EditRun, Outcome, edit_document, new_id
 
 if TYPE_CHECKING:
     from .api import OpenAIApi
@@ -188,10 +187,7 @@ async def _prewarm(api: OpenAIApi, messages: list[tuple[str, str]]) -> None:
     if not isinstance(edit, Edit):
         return
     session = new_id("warm-")
-    block = edit.block
-    # The selection is the whole code, as the turn will edit it (no selection prewarms nothing).
-    api.backend.open(session, Document(block.code, block.filename, block.language or "python",
-                                       (0, len(block.code))))
+    api.backend.open(session, edit_document(edit.block)[0])  # as the turn will run it
     try:
         await api.backend.prewarm(session)
     finally:

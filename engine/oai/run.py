@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..backends import Backend, DoneEvent, GenerateRequest
 from ..sampling import SamplingParams
 from ..session import Document, RequestError
-from .edits import Edit
+from .edits import Block, Edit, Reindent, common_indent, dedent
 from .errors import ApiError
 
 log = logging.getLogger("tessera.engine.api")
@@ -56,6 +56,17 @@ def api_error_of(err: dict) -> ApiError:
     return ApiError(500, err.get("message", "the engine failed"), "server_error", err.get("code") or "engine_error")
 
 
+def edit_document(block: Block) -> tuple[Document, str]:
+    """The document an edit runs on, and the indentation taken off its code.
+
+    Code pasted from inside a class or function is edited at the left margin (where an edit model
+    saw its training code) and its answer indented back; the selection is the whole code.
+    """
+    indent = common_indent(block.code)
+    code = dedent(block.code, indent)
+    return Document(code, block.filename, block.language or "python", (0, len(code))), indent
+
+
 class EditRun:
     def __init__(self, backend: Backend, edit: Edit, params: EditParams, request_id: str):
         self.backend = backend
@@ -66,17 +77,20 @@ class EditRun:
         self.notice: str | None = None  # the backend's note on the request (e.g. out of scope)
         self._events = None
         self._first = None
+        self._reindent = Reindent("")
         self._session = f"api-{request_id}"
 
     async def start(self) -> None:
         """Open the session, start generating, and wait for the first event (errors raise here)."""
-        block = self.edit.block
-        self.backend.open(self._session, Document(block.code, block.filename, block.language or "python"))
+        document, indent = edit_document(self.edit.block)
+        self._reindent = Reindent(indent)
+        self.backend.open(self._session, document)
         p = self.params
+        prediction = dedent(p.prediction, indent) if p.prediction is not None else None
         try:
             self._events = self.backend.generate(GenerateRequest(
                 self._session, self.request_id, self.edit.instruction, None, p.max_tokens, p.sampling,
-                prediction=p.prediction))
+                prediction=prediction))
             first = await anext(self._events)
             while first.type == "notice":
                 self.notice = first.message
@@ -110,7 +124,7 @@ class EditRun:
                 if ev is None:
                     break
                 if ev.type == "token" and not cut:
-                    piece = ev.text
+                    piece = self._reindent.push(ev.text)
                     if self.params.stop:
                         piece, cut = _until_stop(text, piece, self.params.stop)
                         if cut:

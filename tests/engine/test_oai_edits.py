@@ -74,3 +74,28 @@ def test_the_response_store_is_bounded_in_count_and_size():
     assert store.get("big") is None and store.get("big2") is not None
     store.put("huge", Stored([("user", "w" * 101)], "m"))
     assert store.get("huge") is None
+
+
+def test_indented_code_is_edited_at_the_margin_and_indented_back():
+    from engine.oai.edits import Reindent, common_indent, dedent
+
+    method = "    def f(self):\n        print(1)\n\n        return 2\n"
+    indent = common_indent(method)
+    assert indent == "    " and dedent(method, indent) == "def f(self):\n    print(1)\n\n    return 2\n"
+    back = Reindent(indent)
+    streamed = "".join(back.push(piece) for piece in ["def f(se", "lf):\n", "\n    ret", "urn 2\n"])
+    assert streamed == "    def f(self):\n\n        return 2\n"
+    assert dedent("  a\nb\n", "  ") == "  a\nb\n"  # not every line has it: left alone
+    assert common_indent("\tx\n\t\ty\n") == "\t" and common_indent("x\n  y\n") == ""
+
+
+@given(st.lists(st.text(alphabet="ab ():\t", max_size=12), min_size=1, max_size=8),
+       st.sampled_from(["", "  ", "    ", "\t"]), st.integers(1, 5))
+def test_dedent_then_reindent_gives_the_code_back(lines, indent, cut):
+    from engine.oai.edits import Reindent, common_indent, dedent
+
+    code = "".join(indent + line.strip() + "\n" if line.strip() else "\n" for line in lines)
+    own = common_indent(code)
+    flat = dedent(code, own)
+    back = Reindent(own)
+    assert "".join(back.push(flat[i:i + cut]) for i in range(0, len(flat), cut)) == code

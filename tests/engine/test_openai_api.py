@@ -237,3 +237,23 @@ def test_errors_have_openais_shape_and_status(api):
     assert raw("GET", "/nothing")[0] == 404
     # The engine still serves after all of that.
     assert raw("GET", "/models")[1]["data"][0]["id"] == "tessera-edit-mini"
+
+
+def test_a_method_pasted_from_its_class_keeps_its_indentation(api):
+    method = "    " + CODE.replace("\n", "\n    ").rstrip(" ")
+    r = api.client.chat.completions.create(model="tessera-edit-mini", messages=[
+        {"role": "user", "content": f"remove print statements\n```python\n{method}```"}])
+    assert fenced(r.choices[0].message.content) == "    " + EDITED.replace("\n", "\n    ").rstrip(" ")
+
+
+def test_stop_sequences_and_the_output_budget(api):
+    r = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}],
+                                           stop=["s += x"])
+    assert r.choices[0].finish_reason == "stop"
+    assert r.choices[0].message.content.endswith("for x in xs:\n        \n```")
+    short = api.client.responses.create(model="tessera-edit-mini", input=ASK, max_output_tokens=5)
+    assert short.status == "incomplete" and short.incomplete_details.reason == "max_output_tokens"
+    assert short.usage.output_tokens == 5
+    cut = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}],
+                                             max_tokens=5)
+    assert cut.choices[0].finish_reason == "length" and cut.usage.completion_tokens == 5
