@@ -1,0 +1,76 @@
+"""Documents far larger than one frame reach the engine in parts; beyond its limit, a clear
+refusal, and the connection stays."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from app.client import EngineError, document_parts
+from app.textcodec import decode
+
+
+def test_parts_are_at_most_one_mib_and_never_split_a_character():
+    text = "é𝄞a" * 700_000
+    parts = document_parts(text)
+    assert "".join(parts) == text and len(parts) > 1
+    assert all(len(p.encode("utf-8")) <= 1024 * 1024 for p in parts)
+    assert document_parts("small") == ["small"]
+
+
+def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_connection(qtbot, window, run_async,
+                                                                                     tmp_path):
+    source = Path(codecs.__file__).read_text(encoding="utf-8")
+    text = (source * (9 * 2**20 // len(source) + 1))[:9 * 2**20]
+    text = text[:text.rindex("\n") + 1]
+    path = tmp_path / "huge.py"
+    path.write_text(text, encoding="utf-8", newline="")
+    client, empty_session = window.controller.client, window.controller.session
+    assert window.open_path(str(path))
+    qtbot.waitUntil(lambda: not window.files.loading, timeout=120_000)
+    qtbot.waitUntil(lambda: window.controller.session != empty_session and (
+        window.controller._session_opened or window.controller.refused_chars
+        or "could not open" in window.status_label.text()), timeout=120_000)
+    assert window.controller._session_opened, window.status_label.text()
+    # The engine holds the whole text: a selection at its very end is inside its document.
+    end = len(window.document_text())
+    measured = run_async(client.measure(window.controller.session, "edit", (end - 10, end)), timeout_ms=120_000)
+    assert measured["type"] == "measured"
+    assert client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
+    assert client is window.controller.client  # the same connection all along
+    assert decode(path.read_bytes()).text == window.document_text()
+
+
+def test_a_document_beyond_the_engines_limit_is_refused_clearly_and_the_connection_stays(window, run_async):
+    client = window.controller.client
+    with pytest.raises(EngineError) as refused:
+        run_async(client.open_document("too-big", "x = 1\n" * (12 * 2**20), "python"), timeout_ms=120_000)
+    assert refused.value.code == "document_too_large"
+    assert client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
+    assert client is window.controller.client
+
+
+def test_the_app_says_clearly_when_a_document_is_too_large_and_keeps_working(run_async, engine_process):
+    from app.client import EngineClient
+    from app.controller import EditController
+    from tests.app.test_controller import FakeView
+
+    view = FakeView("x = 1\n" * (12 * 2**20))  # 72 MiB: past the engine's 64 MiB
+    controller = EditController(view)
+    client = EngineClient()
+    run_async(client.connect(engine_process.url, engine_process.token))
+    try:
+        controller.attach(client)
+        run_async(controller.open_document(), timeout_ms=120_000)
+        text, level = view.status[-1]
+        assert "too large for the engine" in text and "editing and saving work" in text and level == "warn"
+        assert controller.refused_chars and client.connected
+        run_async(controller.sync_document())  # a keystroke later: not sent again, not said again
+        assert len(view.status) == 1
+        view.text = "x = 1\n"
+        run_async(controller.sync_document(), timeout_ms=60_000)  # small again: the engine takes it
+        assert controller.refused_chars == 0 and controller._session_opened
+    finally:
+        run_async(client.close())
