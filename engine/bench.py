@@ -327,6 +327,9 @@ def add_bench_parser(sub) -> None:
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a measurement)")
     p.add_argument("--skip-peers", action="store_true", help="leave out onnxruntime-genai and Optimum")
     p.add_argument("--repeats", type=int, help="rounds per figure (default 9; 2 with --quick)")
+    from .benchforeign import add_foreign_args
+
+    add_foreign_args(p)
 
 
 def _section(results: dict, name: str, fn, *args) -> None:
@@ -350,6 +353,8 @@ KEYS = ("plain_tok_s", "per_token_ms", "naive_per_token_ms", "per_token_reductio
 def run_bench(args) -> int:
     import onnxruntime as ort
 
+    if getattr(args, "foreign_only", False):
+        return _print(_foreign_results(args, {}), args.json)
     model_dir = Path(args.model) if args.model else default_model_dir()
     spec = load_spec(model_dir)
     if not FastDecoder.supports(spec):
@@ -371,7 +376,24 @@ def run_bench(args) -> int:
         _section(results, "ttft_stop", ttft_and_stop_figures, spec, s)
         _section(results, "transport", transport_figures, model_dir, s)
         _section(results, "remote_transport", remote_transport_figures, model_dir, s.remote_turns)
-    if args.json:
+    if getattr(args, "foreign", False):
+        _foreign_results(args, results)
+    return _print(results, args.json)
+
+
+def _foreign_results(args, results: dict) -> dict:
+    """The rows on a real-size chat model (engine/benchforeign.py)."""
+    from .benchforeign import default_dir, foreign_figures
+
+    s = QUICK if args.quick else FULL
+    repeats = max(1, args.repeats) if getattr(args, "repeats", None) else min(s.repeats, 5)
+    _section(results, "foreign", foreign_figures, args.foreign_dir or default_dir(), args.foreign_python,
+             s.prompt_tokens, min(s.decode_steps, 32), repeats)
+    return results
+
+
+def _print(results: dict, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(results, indent=1))
     else:
         width = max(map(len, results))

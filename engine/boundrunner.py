@@ -2,9 +2,11 @@
 
 GroupQueryAttention writes a step's keys and values in place when its past and present tensors
 are the same buffer, so the cache is one preallocated buffer per layer and name, sized to the
-context, bound once as both past and present (no O(T) concatenation per token, as in
-:mod:`engine.fastrunner`). Sliding-window layers need this too: their kernel refuses a cache
-smaller than the local window. ``rewind`` only moves the length.
+context a request reaches, bound as both past and present (no O(T) concatenation per token, as in
+:mod:`engine.fastrunner`). The buffers start at ``INITIAL_CAPACITY`` tokens (at least the sliding
+window: the kernel refuses a smaller cache for a local-attention layer) and double when a call
+would pass their end, up to the model's context, so a 32k-context model does not hold 32k tokens of
+cache for a 300-token edit. ``rewind`` only moves the length.
 
 Per call the graph gets ``input_ids`` and an all-ones ``attention_mask`` of the cached length
 (the graph derives ``seqlens_k`` and the total length from it); logits land in a preallocated
@@ -19,6 +21,9 @@ import onnxruntime as ort
 
 from .modelspec import ModelSpec
 from .runner import _ORT_FLOAT, Cancelled, ContextOverflow, Interrupt, cached_prefix, session_options
+
+
+INITIAL_CAPACITY = 1024  # tokens of KV cache allocated at load; doubled on demand
 
 
 def graph_summary(path) -> tuple[set[str], set[str]]:
@@ -56,23 +61,15 @@ class BoundDecoder:
         self._has_positions = "position_ids" in inputs
         past = sorted((n for n in inputs if n.startswith("past_key_values.")),
                       key=lambda n: (int(n.split(".")[1]), n))
-        cfg = spec.config
-        self._cap = cfg.max_position_embeddings  # cache capacity in tokens
-        dtype = _ORT_FLOAT.get(inputs[past[0]].type, np.float32)
-        shape = (1, cfg.num_key_value_heads, self._cap, cfg.head_dim)
-        self._kv = {}  # past name → OrtValue shared by past and present
-        self._kv_arrays = []  # keeps the buffers' memory alive
-        for name in past:
-            arr = np.zeros(shape, dtype)
-            self._kv_arrays.append(arr)
-            self._kv[name] = ort.OrtValue.ortvalue_from_numpy(arr)
-        self._mask = np.ones((1, self._cap), np.int64)
-        self._positions = np.arange(self._cap, dtype=np.int64).reshape(1, -1)
+        self._past_names = past
+        self._kv_dtype = _ORT_FLOAT.get(inputs[past[0]].type, np.float32)
+        self._kv_arrays: list[np.ndarray] = []  # the buffers, one per past name, [1, kv heads, capacity, head]
+        self._cap = 0  # cache capacity in tokens
+        self._mask = np.ones((1, self.context_length), np.int64)
+        self._positions = np.arange(self.context_length, dtype=np.int64).reshape(1, -1)
         self._logits: dict[int, np.ndarray] = {}  # tokens per call → [1, n, vocab] output buffer
         self._binding = self.session.io_binding()
-        for name, ov in self._kv.items():
-            self._binding.bind_ortvalue_input(name, ov)
-            self._binding.bind_ortvalue_output(name.replace("past_key_values.", "present."), ov)
+        self._grow(min(self.context_length, max(INITIAL_CAPACITY, spec.sliding_window or 0)))
         self._ids = np.zeros((1, 1), np.int64)
         self.cancel = Interrupt()  # set from any thread to abort a running forward or prefill
         self.tokens: list[int] = []  # token ids currently in the cache, in order
@@ -81,6 +78,22 @@ class BoundDecoder:
     @property
     def context_length(self) -> int:
         return self.spec.context_length
+
+    def _grow(self, capacity: int) -> None:
+        """(Re)allocate the KV buffers with room for `capacity` tokens, keeping the cached ones."""
+        cfg = self.spec.config
+        n = len(getattr(self, "tokens", []))
+        arrays, values = [], []
+        for j, name in enumerate(self._past_names):
+            arr = np.zeros((1, cfg.num_key_value_heads, capacity, cfg.head_dim), self._kv_dtype)
+            if self._kv_arrays and n:
+                arr[:, :, :n] = self._kv_arrays[j][:, :, :n]
+            arrays.append(arr)
+            ov = ort.OrtValue.ortvalue_from_numpy(arr)
+            values.append(ov)
+            self._binding.bind_ortvalue_input(name, ov)
+            self._binding.bind_ortvalue_output(name.replace("past_key_values.", "present."), ov)
+        self._kv_arrays, self._kv_values, self._cap = arrays, values, capacity
 
     @property
     def length(self) -> int:
@@ -99,8 +112,10 @@ class BoundDecoder:
         if n == 0:
             raise ValueError("forward needs at least one token")
         start = len(self.tokens)
+        if start + n > self.context_length:
+            raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
         if start + n > self._cap:
-            raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self._cap}")
+            self._grow(min(self.context_length, max(2 * self._cap, start + n)))
         b = self._binding
         ids_arr = self._ids if n == 1 else np.asarray(ids, dtype=np.int64).reshape(1, n)
         if n == 1:

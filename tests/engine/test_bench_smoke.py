@@ -52,3 +52,23 @@ def test_transport_round_trips_give_the_asked_count_from_both_servers(tiny_model
     out = benchpeers.round_trips(tiny_model_dir, 7, chunk=3)  # chunks of 3: the last one is cut to fit
     assert len(out["ws"]) == 7 and len(out["http"]) == 7
     assert all(t > 0 for t in out["ws"] + out["http"])
+
+
+def test_foreign_rows_measure_our_decoder_on_genai_folders(tmp_path):
+    """The --foreign rows on already-built folders (the committed small Qwen2 exports stand in for
+    the real-size ones, which need torch to build): ours is the bound decoder, and where
+    onnxruntime-genai is installed, its loop chose the same greedy tokens."""
+    import shutil
+
+    from engine import benchforeign
+    from tests.foreign import FOREIGN
+
+    for precision in benchforeign.PRECISIONS:
+        shutil.copytree(FOREIGN / f"qwen2-genai-{precision}", tmp_path / f"qwen2.5-0.5b-genai-{precision}")
+    fig = benchforeign.foreign_figures(tmp_path, sys.executable, 8, 4, 1)
+    for precision in benchforeign.PRECISIONS:
+        assert fig[f"foreign_{precision}_decoder"] == "BoundDecoder"
+        assert fig[f"foreign_{precision}_ours_tok_s"] > 0
+        if "foreign_genai_status" not in fig:
+            assert fig[f"foreign_{precision}_same_tokens"] is True
+            assert fig[f"foreign_{precision}_ratio"] > 0

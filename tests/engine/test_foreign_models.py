@@ -82,9 +82,13 @@ def test_eos_ids_are_the_union_of_every_file_and_control_tokens_are_never_chosen
     assert all(spec.ban_bias[i] == 0 for i in spec.eos_ids)
 
 
-def test_genai_folders_run_on_the_bound_cache_and_match_the_optimum_export():
+def test_genai_folders_run_on_the_bound_cache_and_match_the_optimum_export(monkeypatch):
     """Same weights, two exporters: the bound GroupQueryAttention graph (Gemma 2 with its 32-token
-    sliding window, on a prompt several windows long) decodes what Optimum's graph decodes."""
+    sliding window, on a prompt several windows long; the cache growing from 48 tokens on the way)
+    decodes what Optimum's graph decodes."""
+    import engine.boundrunner
+
+    monkeypatch.setattr(engine.boundrunner, "INITIAL_CAPACITY", 48)
     for fam in ("qwen2", "llama3", "phi3", "gemma2"):
         opt = load_spec(FOREIGN / f"{fam}-optimum")
         gen = load_spec(FOREIGN / f"{fam}-genai-fp32")
@@ -95,6 +99,7 @@ def test_genai_folders_run_on_the_bound_cache_and_match_the_optimum_export():
         assert ids == gen.chat.build(INSTRUCTION, CODE * 2).ids
         if fam == "gemma2":
             assert gen.sliding_window == 32 and len(ids) > 4 * 32
+        assert bound._cap == max(48, gen.sliding_window or 0)
         outs = []
         for dec in (OnnxDecoder(opt), bound):
             last = dec.prefill(ids, chunk=48)
@@ -103,6 +108,7 @@ def test_genai_folders_run_on_the_bound_cache_and_match_the_optimum_export():
                 toks += dec.forward_greedy([toks[-1]])
             outs.append(toks)
         assert outs[0] == outs[1], fam
+        assert bound._cap >= len(ids) + 12
 
 
 def cli(*args):
