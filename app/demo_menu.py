@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
-from .playlist import Playlist, PlaylistError, load_playlist, selection_range, shipped_playlists
+from .playlist import Playlist, PlaylistError, load_playlist, shipped_playlists
 from .presentation import PRESENTATION_SCALE
 from .race import DEFAULT_LANES, LaneSpec
 from .race_run import RaceEdit
@@ -117,4 +117,4 @@ def text_line(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-__all__ = ["DemoControls", "selection_range", "text_line"]
+__all__ = ["DemoControls", "text_line"]

@@ -142,3 +142,23 @@ def test_a_step_that_cannot_run_says_why_and_the_next_key_moves_on(qtbot, window
     broken.write_text("title = ", encoding="utf-8")
     assert window.demo.play(broken) is None
     assert "not valid TOML" in window.status_label.text()
+
+
+def test_ctrl_shift_r_races_the_instruction_in_the_bar_on_the_selection(qtbot, win):
+    from app.playlist import DEMOS_DIR, selection_range
+
+    assert win.open_path(str(DEMOS_DIR / "code" / "stdlib_helpers.py"))
+    start, end = selection_range(win.document_text(), "_getaction")
+    cursor = win.editor.textCursor()
+    cursor.setPosition(start + 5)  # the cursor inside the function: it is the target
+    win.editor.setTextCursor(cursor)
+    win.bar.field.setText("rename variable action to name")
+    win.editor.setFocus()
+    qtbot.keyClick(win.editor, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    race = win.demo.race_window
+    assert race is not None and [v.spec.profile for v in race.lane_views] == ["h100x8", "wse-3"]
+    qtbot.waitUntil(lambda: race.margin.isVisible(), timeout=WAIT_MS)
+    assert race.run.edit.selection == (start, end)
+    for view in race.lane_views:
+        assert "def _getaction(name):" in view.diff.diff.output_text
+    assert win.document_text()[start:end].startswith("def _getaction(action):")  # the file is untouched
