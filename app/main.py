@@ -262,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_demo_args(parser, args)
+    from .platform_check import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     args.endpoint_choice = endpoint_from_args(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Tessera")
