@@ -22,6 +22,7 @@ from .demo_menu import DemoControls
 from .diffstream import StreamingDiff
 from .filekeeper import FileKeeper
 from .instruction_bar import InstructionBar
+from .menus import build_file_edit_menus, build_help_menu
 from .presentation import apply_presentation
 from .test_results import TestResultsDialog
 from .toolbar import MainToolbar
@@ -90,7 +91,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.set_mode("idle")
         self._profile_changed(*self.toolbar.profile())
+        build_file_edit_menus(self)
         self.demo = DemoControls(self)  # View menu: presentation, race, demo playlists
+        build_help_menu(self)
 
     # -- construction --------------------------------------------------------------------------
 

@@ -183,3 +183,34 @@ def test_a_long_status_message_wraps_instead_of_being_cut_off(qtbot, win):
     needed = label.fontMetrics().boundingRect(0, 0, label.contentsRect().width() - 4, 10_000,
                                               int(Qt.TextFlag.TextWordWrap), notice)
     assert needed.height() <= label.contentsRect().height()  # every word on screen
+
+
+def test_the_menu_bar_has_file_edit_view_help_with_their_keys(qtbot, win):
+    titles = [a.text().replace("&", "") for a in win.menuBar().actions()]
+    assert titles == ["File", "Edit", "View", "Help"]
+    file_menu = win.menuBar().actions()[0].menu()
+    entries = {a.text(): a.shortcut().toString() for a in file_menu.actions() if not a.isSeparator()}
+    assert entries["Quit"] == "Ctrl+Q" and entries["Save"] == "Ctrl+S" and entries["Open…"] == "Ctrl+O"
+    edit_menu = win.menuBar().actions()[1].menu()
+    assert any(a.text().startswith("Stop\tEsc") for a in edit_menu.actions())
+
+
+def test_ctrl_q_quits_and_asks_first_about_unsaved_text(qtbot, win):
+    from PySide6.QtWidgets import QMessageBox
+
+    qtbot.keyClicks(win.editor, "unsaved = 1")
+    with qtbot.assertNotEmitted(win.closing):
+        qtbot.keyClick(win.editor, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert win.isVisible()
+    box = next(b for b in win.findChildren(QMessageBox, "confirmDiscard") if b.isVisible())
+    with qtbot.waitSignal(win.closing, timeout=WAIT_MS):
+        box.button(QMessageBox.StandardButton.Discard).click()
+    assert not win.isVisible()
+
+
+def test_help_lists_the_keyboard_shortcuts(qtbot, win):
+    from app.menus import show_shortcuts
+
+    box = show_shortcuts(win)
+    assert box.isVisible() and "Ctrl+Q" in box.text() and "Esc" in box.text()
+    box.close()
