@@ -428,7 +428,9 @@ class EditController:
         plan = plan_accept(run.snapshot, self.view.document_text(), run.target.start,
                            self.diff.final_hunks, indices, run.resolved)
         if plan.edits:
-            self.view.replace_ranges(plan.edits)
+            step = self.view.replace_ranges(plan.edits)  # the editor's undo position after it, if known
+            if isinstance(step, int):
+                run.accept_steps[step] = [hunk_key(h) for h in plan.applied]
         for hunk in plan.applied:
             run.resolved[hunk_key(hunk)] = "accepted"
             self.view.set_hunk_state(hunk.index, "accepted")
@@ -464,6 +466,39 @@ class EditController:
 
     def reject_all(self) -> None:
         self.reject_hunks(self.unresolved_final())
+
+    def undo_moved(self, position: int, forget_after: bool = False) -> None:
+        """The editor's undo stack now stands at `position` (steps available to undo).
+
+        An accept whose step lies past it was undone: its hunks are undecided again; one at or
+        before it is applied (again, after a redo). `forget_after`: a new edit cleared the redo
+        stack, so accepts past `position` can never come back and are dropped.
+        """
+        run = self.run
+        if run is None or self.diff is None or not run.accept_steps:
+            return
+        changed = False
+        for step, keys in list(run.accept_steps.items()):
+            applied = step <= position
+            if not applied and forget_after:
+                del run.accept_steps[step]
+            for key in keys:
+                state = run.resolved.get(key)
+                if applied and state is None:
+                    run.resolved[key] = "accepted"
+                    changed = True
+                elif not applied and state == "accepted":
+                    del run.resolved[key]
+                    changed = True
+        if not changed:
+            return
+        for hunk in self.diff.final_hunks:
+            self.view.set_hunk_state(hunk.index, run.resolved.get(hunk_key(hunk)) or "undecided")
+        if self.unresolved_final() and self.mode == "idle" and self.diff.done:
+            self._set_mode("reviewing")
+            self.view.show_status("Undone: that change is back to review (Ctrl+Shift+Z redoes it).", "info")
+        else:
+            self._check_all_resolved()
 
     def _check_all_resolved(self) -> None:
         if self.mode in ("reviewing", "stopped") and self.diff is not None and self.diff.done \

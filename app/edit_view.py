@@ -24,7 +24,8 @@ class EditView(Protocol):
     def diff_mark_redirect(self, instruction: str) -> None: ...
     def diff_finish(self, stopped: bool) -> None: ...
     def set_hunk_state(self, index: int, state: str) -> None: ...  # accepted/rejected/conflict
-    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None: ...  # one undo step
+    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> int | None: ...  # one undo step;
+    # returns the editor's undo position after it (None: the view keeps no undo stack)
     def set_mode(self, mode: str) -> None: ...  # idle/streaming/stopped/reviewing
     def show_status(self, text: str, level: str = "info") -> None: ...  # info/ok/warn/error
     def show_context(self, used_tokens: int, context_length: int, fits: bool) -> None: ...
@@ -49,6 +50,8 @@ class EditRun:
     tokens: int = 0  # tokens received so far
     first_token_s: float | None = None  # perf_counter() when the first token was painted
     resolved: dict[tuple[int, int, str], str] = field(default_factory=dict)  # hunk key → state
+    accept_steps: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # editor undo
+    # position right after an accept → the keys of the hunks it applied (undo/redo keep them in step)
     redirect_enter_s: float | None = None  # perf_counter() at the redirect's Enter, until painted
     redirect_armed: bool = False  # tokens now follow the new instruction (timing the redirect)
     stopped: bool = False  # the user pressed Stop (or the stream ended on `stop`)

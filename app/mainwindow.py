@@ -134,10 +134,13 @@ class MainWindow(QMainWindow):
         self.diff_view.acceptAllRequested.connect(c.accept_all)
         self.diff_view.rejectAllRequested.connect(c.reject_all)
         self.diff_view.framePainted.connect(self._frame_painted)
+        self.diff_view.undoRequested.connect(self.editor.undo)  # Ctrl+Z in the diff undoes the editor's
+        self.diff_view.redoRequested.connect(self.editor.redo)
         doc = self.editor.document()
         doc.modificationChanged.connect(lambda _m: self._update_title())
         doc.contentsChanged.connect(self._text_changed)
         self.editor.selectionChanged.connect(self._sync_timer_restart)
+        self.editor.undoMoved.connect(c.undo_moved)
         shortcuts: list[tuple[str, Callable[[], Any]]] = [
             ("Ctrl+K", self.focus_instruction), ("Esc", c.stop),
             ("Ctrl+Return", c.accept_all), ("Ctrl+Enter", c.accept_all),
@@ -392,8 +395,9 @@ class MainWindow(QMainWindow):
         # A conflict leaves the hunk undecided in the view: the status line says why.
         self.diff_view.set_hunk_state(index, state if state in ("accepted", "rejected") else None)
 
-    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None:
-        """Apply edits (current-text offsets) as one undo step, back to front so offsets hold."""
+    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> int:
+        """Apply edits (current-text offsets) as one undo step, back to front so offsets hold;
+        returns the undo position after it (the controller keeps hunk states in step with undo)."""
         cursor = QTextCursor(self.editor.document())
         cursor.beginEditBlock()
         try:
@@ -404,10 +408,19 @@ class MainWindow(QMainWindow):
                 cursor.insertText(text)
         finally:
             cursor.endEditBlock()
+        return self.editor.document().availableUndoSteps()
 
     def set_mode(self, mode: str) -> None:
         can_review = mode in ("reviewing", "stopped")
+        previous, self._mode = getattr(self, "_mode", "idle"), mode
         self.bar.set_mode(mode, can_review)
+        # Focus follows the work: a finished stream hands the keys to the diff (A / R / J / K, not
+        # letters typed into the bar); the last decision hands them back to the editor. After a
+        # stop it stays where it is: the user may be typing a redirect.
+        if mode == "reviewing" and previous == "streaming":
+            self.diff_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif mode == "idle" and previous in ("reviewing", "stopped") and self.diff_view.hasFocus():
+            self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
         self.mode_label.setText({"idle": "ready", "streaming": "● streaming", "stopped": "■ stopped",
                                  "reviewing": "reviewing"}.get(mode, mode))
 

@@ -10,6 +10,7 @@ Signals:
 - ``hunkAccepted(int)`` / ``hunkRejected(int)``: the user accepted/rejected a final hunk
   (header button, or A / R on the current hunk; J / K move between hunks).
 - ``acceptAllRequested()`` (Ctrl+Enter) / ``rejectAllRequested()`` (Ctrl+Backspace).
+- ``undoRequested()`` / ``redoRequested()``: Ctrl+Z / Ctrl+Shift+Z pressed here (the editor's).
 - ``framePainted(float)``: a frame showing new output was painted; the argument is the
   token-to-paint latency of the oldest chunk in it (ms). The first one after ``begin`` is the
   moment the first token became visible (client TTFT).
@@ -20,7 +21,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPainter
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from app.diffrows import DiffRow, DiffRows
@@ -41,6 +42,8 @@ class LiveDiffView(QAbstractScrollArea):
     hunkRejected = Signal(int)
     acceptAllRequested = Signal()
     rejectAllRequested = Signal()
+    undoRequested = Signal()
+    redoRequested = Signal()
     framePainted = Signal(float)
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = DARK,
@@ -355,7 +358,11 @@ class LiveDiffView(QAbstractScrollArea):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key, mods = event.key(), event.modifiers()
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        if ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if event.matches(QKeySequence.StandardKey.Undo):
+            self.undoRequested.emit()
+        elif event.matches(QKeySequence.StandardKey.Redo):
+            self.redoRequested.emit()
+        elif ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             for index in sorted(self._rows.header_rows):
                 self._states.setdefault(index, ACCEPTED)
             self._advance_current()

@@ -1,14 +1,17 @@
 """CodeEditor: a plain-text code editor with line numbers, Pygments colours, find and a target range.
 
-Signals: ``languageChanged(str)`` with the Pygments language name after ``set_language_for``.
-Everything else is QPlainTextEdit's own (``textChanged``, ``modificationChanged``, undo/redo).
+Signals: ``languageChanged(str)`` with the Pygments language name after ``set_language_for``;
+``undoMoved(int, bool)`` after every change with the undo position (steps available to undo) and
+whether a new edit cleared the redo stack. Everything else is QPlainTextEdit's own.
+Undo and redo keep the view in place: the cursor goes to the change and the view scrolls only
+when the change is off screen.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPainter, QPalette, QSyntaxHighlighter,
-                           QTextCharFormat, QTextCursor, QTextDocument, QTextFormat)
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QKeyEvent, QKeySequence, QPainter, QPalette,
+                           QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat)
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from app.highlight import DARK, ROOT_STATE, LineLexer, Theme, lexer_for, style_for
@@ -116,6 +119,7 @@ class CodeEditor(QPlainTextEdit):
     """Code editor; see the module docstring for signals."""
 
     languageChanged = Signal(str)
+    undoMoved = Signal(int, bool)
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = DARK,
                  point_size: int = DEFAULT_POINT_SIZE):
@@ -138,6 +142,48 @@ class CodeEditor(QPlainTextEdit):
         self.cursorPositionChanged.connect(self._refresh_extra_selections)
         self._update_gutter_width()
         self._refresh_extra_selections()
+        self._undo_seen = (0, 0)  # (undo, redo) steps available after the last change
+        self._last_change = -1  # position of the document's latest change
+        self.document().contentsChange.connect(self._contents_change)
+
+    # ---- undo / redo in place ------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.matches(QKeySequence.StandardKey.Undo):
+            self.undo()
+        elif event.matches(QKeySequence.StandardKey.Redo):
+            self.redo()
+        else:
+            super().keyPressEvent(event)
+
+    def undo(self) -> None:  # noqa: D102 (QPlainTextEdit's slot, kept in place)
+        self._in_place(super().undo)
+
+    def redo(self) -> None:  # noqa: D102
+        self._in_place(super().redo)
+
+    def _in_place(self, step) -> None:
+        bar = self.verticalScrollBar()
+        top, hbar = bar.value(), self.horizontalScrollBar().value()
+        self._last_change = -1
+        step()
+        if self._last_change < 0:
+            return  # nothing to undo
+        cursor = self.textCursor()
+        cursor.setPosition(min(self._last_change, self.document().characterCount() - 1))
+        self.setTextCursor(cursor)
+        bar.setValue(top)
+        self.horizontalScrollBar().setValue(hbar)
+        if not self.viewport().rect().contains(self.cursorRect()):
+            self.centerCursor()
+
+    def _contents_change(self, position: int, _removed: int, _added: int) -> None:
+        self._last_change = position
+        doc = self.document()
+        undo, redo = doc.availableUndoSteps(), doc.availableRedoSteps()
+        last_undo, last_redo = self._undo_seen
+        self._undo_seen = (undo, redo)
+        if (undo, redo) != (last_undo, last_redo):
+            self.undoMoved.emit(undo, redo == 0 and last_redo > 0 and undo >= last_undo)
 
     # ---- language ---------------------------------------------------------------------------
     @property

@@ -214,3 +214,73 @@ def test_help_lists_the_keyboard_shortcuts(qtbot, win):
     box = show_shortcuts(win)
     assert box.isVisible() and "Ctrl+Q" in box.text() and "Esc" in box.text()
     box.close()
+
+
+def _reviewing(win, source: str, output: str):
+    """A finished edit of the whole document, waiting for review (no engine needed)."""
+    from app.edit_view import EditRun
+    from app.targeting import choose_target
+
+    win.editor.setPlainText(source)
+    c = win.controller
+    target = choose_target(source, 0, len(source))
+    c.run = EditRun("r1", "edit", target, source, 0.0)
+    c.diff = win.diff_begin(source[target.start:target.end])
+    c._set_mode("streaming")
+    win.metrics_start(0.0)
+    c.handle(c.run, {"type": "token", "request": "r1", "index": 0, "text": output, "count": 1, "draft": 0})
+    c.handle(c.run, {"type": "done", "request": "r1", "reason": "eos", "stats": {}})
+    return c
+
+
+def test_undo_and_redo_of_an_accept_keep_the_diff_in_step_and_the_view_in_place(qtbot, win):
+    source = "".join(f"line_{i} = {i}\n" for i in range(200))
+    output = source.replace("line_150 = 150\n", "line_150 = 1500\n")
+    c = _reviewing(win, source, output)
+    assert c.mode == "reviewing"
+    win.editor.setFocus()
+    assert c.accept_all() == 1 and c.mode == "idle"
+    assert win.editor.toPlainText() == output
+    bar = win.editor.verticalScrollBar()
+    win.editor.centerCursor()
+    cursor = win.editor.textCursor()
+    cursor.setPosition(output.index("line_150"))
+    win.editor.setTextCursor(cursor)
+    win.editor.centerCursor()
+    top = bar.value()
+    assert top > 0
+    qtbot.keyClick(win.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.editor.toPlainText() == source
+    assert bar.value() == top  # the change is on screen: the view does not jump
+    assert c.unresolved_final() == [0] and c.mode == "reviewing"
+    assert win.diff_view._states.get(0) is None  # undecided again in the pane
+    qtbot.keyClick(win.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert win.editor.toPlainText() == output
+    assert c.unresolved_final() == [] and c.mode == "idle"
+    assert win.diff_view._states.get(0) == "accepted"
+
+
+def test_a_new_edit_after_undoing_an_accept_forgets_it(qtbot, win):
+    source = "a = 1\nb = 2\n"
+    c = _reviewing(win, source, "a = 10\nb = 2\n")
+    assert c.accept_all() == 1
+    win.editor.setFocus()
+    qtbot.keyClick(win.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert c.unresolved_final() == [0]
+    cursor = win.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    win.editor.setTextCursor(cursor)
+    qtbot.keyClicks(win.editor, "c = 3")
+    assert c.unresolved_final() == [0] and not c.run.accept_steps  # can never be redone now
+
+
+def test_focus_goes_to_the_diff_when_a_stream_ends_and_back_to_the_editor_after_the_last_change(qtbot, win):
+    win.bar.field.setFocus()
+    c = _reviewing(win, "a = 1\nb = 2\n", "a = 10\nb = 2\n")
+    assert c.mode == "reviewing"
+    qtbot.waitUntil(win.diff_view.hasFocus)
+    qtbot.keyClick(win.diff_view, Qt.Key.Key_A)  # accepts: not a letter typed into the bar
+    assert win.bar.field.text() == "" and win.editor.toPlainText() == "a = 10\nb = 2\n"
+    qtbot.waitUntil(win.editor.hasFocus)
+    qtbot.keyClick(win.diff_view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # from the diff too
+    assert win.editor.toPlainText() == "a = 1\nb = 2\n" and c.mode == "reviewing"
