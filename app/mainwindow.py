@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         doc.modificationChanged.connect(lambda _m: self._update_title())
         doc.contentsChanged.connect(self._text_changed)
         self.editor.selectionChanged.connect(self._sync_timer_restart)
+        self.editor.cursorPositionChanged.connect(self._sync_timer_restart)  # keyboard moves too
         self.editor.undoMoved.connect(c.undo_moved)
         shortcuts: list[tuple[str, Callable[[], Any]]] = [
             ("Ctrl+K", self.focus_instruction), ("Esc", c.stop),
@@ -223,6 +224,9 @@ class MainWindow(QMainWindow):
         self.controller.run = None
         self._update_title()
         self.set_mode("idle")
+        self.gauges.set_target("–")  # nothing of the previous file carries over
+        self.bar.set_context(0, self.controller.context_length, True)
+        self._sync_timer_restart()
         ro = " · read-only" if self.editor.isReadOnly() else ""
         self.show_status(f"Opened {self.path} · {self.files.format_label()}{ro}")
         self.controller.spawn(self.controller.open_document())

@@ -284,3 +284,21 @@ def test_focus_goes_to_the_diff_when_a_stream_ends_and_back_to_the_editor_after_
     qtbot.waitUntil(win.editor.hasFocus)
     qtbot.keyClick(win.diff_view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # from the diff too
     assert win.editor.toPlainText() == "a = 1\nb = 2\n" and c.mode == "reviewing"
+
+
+def test_the_target_follows_the_cursor_moved_by_keyboard_and_resets_on_another_file(qtbot, win, tmp_path):
+    first = tmp_path / "first.py"
+    first.write_text("def alpha():\n    return 1\n\n\ndef beta():\n    return 2\n")
+    win.open_path(str(first))
+    qtbot.waitUntil(lambda: win.editor.toPlainText().startswith("def alpha"))
+    win.editor.setFocus()
+    qtbot.keyClick(win.editor, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: "alpha" in win.gauges.target_label.text(), timeout=WAIT_MS)
+    for _ in range(3):
+        qtbot.keyClick(win.editor, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: "beta" in win.gauges.target_label.text(), timeout=WAIT_MS)
+    second = tmp_path / "second.py"
+    second.write_text("x = 1\n")
+    win.open_path(str(second))
+    qtbot.waitUntil(lambda: win.editor.toPlainText() == "x = 1\n")
+    assert "beta" not in win.gauges.target_label.text()
