@@ -252,6 +252,7 @@ class EditController:
         fit = await self.measure_context(instruction)
         if not fit.fits:
             self.view.show_status(fit.message(), "error")
+            self.view.keep_instruction(instruction)
             return None
         left = self.context_length - fit.prompt_tokens if self.context_length else None
         stream = await client.generate(
@@ -403,6 +404,7 @@ class EditController:
                 "reviewable, and the next instruction restarts the engine.", "error")
         else:
             self.view.show_status(f"The engine refused the edit: {msg.get('message', code)}", "error")
+            self.view.keep_instruction(run.instruction)
 
     # -- review ----------------------------------------------------------------------------------
 

@@ -433,6 +433,12 @@ class MainWindow(QMainWindow):
         self.status_label.setStyleSheet(f"color: {STATUS_COLORS.get(level, STATUS_COLORS['info'])};")
         self.status_label.setToolTip(text)
 
+    def keep_instruction(self, instruction: str) -> None:
+        """A refused instruction goes back into the bar to be edited, unless another was typed."""
+        if not self.bar.field.text().strip():
+            self.bar.field.setText(instruction)
+            self.bar.field.selectAll()
+
     def show_context(self, used_tokens: int, context_length: int, fits: bool) -> None:
         self.bar.set_context(used_tokens, context_length, fits)
 

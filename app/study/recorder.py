@@ -206,9 +206,9 @@ class RecordingView:
         self._view.set_hunk_state(index, state)
         self._recorder.hunk_state(index, state)
 
-    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None:
+    def replace_ranges(self, edits: list[tuple[int, int, str]]) -> int | None:
         self._recorder.in_replace = True
         try:
-            self._view.replace_ranges(edits)
+            return self._view.replace_ranges(edits)
         finally:
             self._recorder.in_replace = False

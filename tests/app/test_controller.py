@@ -59,6 +59,7 @@ class FakeView:
 
     def set_mode(self, mode: str) -> None: self.modes.append(mode)
     def show_status(self, text: str, level: str = "info") -> None: self.status.append((text, level))
+    def keep_instruction(self, instruction: str) -> None: self.kept = instruction
     def show_context(self, used: int, total: int, fits: bool) -> None: pass
     def metrics_start(self, t_s: float) -> None: pass
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: pass
@@ -179,3 +180,13 @@ def test_an_error_done_says_why_and_keeps_the_partial_edit():
     text, level = view.status[-1]
     assert level == "error" and "no event from the server within 60 s" in text
     assert controller.mode == "stopped" and view.text == SOURCE
+
+
+def test_a_refused_edit_hands_its_instruction_back_to_the_bar():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    run.instruction = "rename line_1 to first"
+    controller.handle(run, {"type": "error", "request": "r1", "code": "context_overflow",
+                            "message": "needs 900 tokens; the context holds 512"})
+    assert view.kept == "rename line_1 to first"
+    assert "512" in view.status[-1][0] and view.status[-1][1] == "error"

@@ -302,3 +302,11 @@ def test_the_target_follows_the_cursor_moved_by_keyboard_and_resets_on_another_f
     win.open_path(str(second))
     qtbot.waitUntil(lambda: win.editor.toPlainText() == "x = 1\n")
     assert "beta" not in win.gauges.target_label.text()
+
+
+def test_a_refused_instruction_is_kept_in_the_bar(qtbot, win):
+    win.keep_instruction("add type hints")
+    assert win.bar.field.text() == "add type hints"
+    win.bar.field.setText("something newer")
+    win.keep_instruction("add type hints")
+    assert win.bar.field.text() == "something newer"  # what the user typed since wins
