@@ -48,6 +48,7 @@ class EditController:
         self.ensure_engine: Callable[[], Awaitable[EngineClient]] | None = None  # restarts a lost engine
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting = False  # a new edit is being set up (sync, measure, send)
+        self._cancel_start = False  # Esc came while it was being set up: do not send it
         self._session_opened = False
         self._document_dirty = False  # the editor changed since the engine last saw the text
         self._sessions = 0  # sessions opened so far (ids <prefix>-doc1, -doc2, ...)
@@ -166,6 +167,7 @@ class EditController:
                 self.mode == "stopped" and run.stopped and not self._new_target_selected(run))):
             self.spawn(self._redirect(run, instruction, enter_s))
         else:
+            self._starting, self._cancel_start = True, False  # Esc from now on cancels the start
             self.spawn(self._generate(instruction, enter_s))
         return True
 
@@ -176,6 +178,10 @@ class EditController:
 
     def stop(self) -> None:
         """Stop button / Esc: the engine computes no further token for this request."""
+        if self._starting:  # Esc before the request went out (a large document still syncing)
+            self._cancel_start = True
+            self.view.show_status("Stopping…")
+            return
         run = self.run
         if run is None or self.mode != "streaming" or self.client is None:
             return
@@ -228,11 +234,13 @@ class EditController:
         return self.client
 
     async def _generate(self, instruction: str, started_s: float) -> None:
-        self._starting = True
+        self._starting = True  # (submit set it already, with _cancel_start cleared)
         try:
             stream = await self._start_generate(instruction, started_s)
         finally:
             self._starting = False
+        if self._cancel_start and stream is not None and self.run is not None:
+            self.stop()  # Esc landed while `generate` was on its way: stop it at once
         if stream is not None and self.run is not None:
             await self._consume(self.run, stream)
 
@@ -250,6 +258,10 @@ class EditController:
         target = choose_target(text, *self.view.selection(), self.view.language())
         target_text = text[target.start:target.end]
         fit = await self.measure_context(instruction)
+        if self._cancel_start:
+            self.view.show_status("Stopped before the edit started; the instruction is back in the bar.", "warn")
+            self.view.keep_instruction(instruction)
+            return None
         if not fit.fits:
             self.view.show_status(fit.message(), "error")
             self.view.keep_instruction(instruction)
@@ -274,6 +286,7 @@ class EditController:
         if client is None or not client.connected:
             # The engine died after the stop: this Enter restarts it and starts the edit afresh.
             self.run = None
+            self._cancel_start = False
             await self._generate(instruction, enter_s)
             return
         run.redirect_enter_s = enter_s

@@ -286,3 +286,23 @@ def test_an_emulated_profile_paces_the_stream_and_lights_the_wafer_view(qtbot, w
     wait_done(qtbot, window)
     assert len(layouts) == 1 and frames
     assert "WSE-3" in window.gauges.profile_label.text()
+
+
+def test_esc_before_the_first_token_is_honoured(qtbot, window):
+    # A document edited just before Enter is synced first: Esc lands during that set-up.
+    load(window)
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    window.editor.insertPlainText("# edited just before Enter\n")
+    select(window, SOURCE.index("math.pi"), SOURCE.index("math.pi"))  # the function is the target
+    window.controller.max_tokens = 100_000
+    window.focus_instruction()
+    qtbot.keyClicks(window.bar.field, "add type hints")
+    qtbot.keyClick(window.bar.field, Qt.Key.Key_Return)
+    assert window.controller._starting  # the request has not gone out yet
+    qtbot.keyClick(window.bar.field, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.controller._starting, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.controller.mode != "streaming", timeout=WAIT_MS)
+    run = window.controller.run
+    assert run is None or run.stopped  # never sent, or stopped the moment it was
+    assert "Stop" in window.status_label.text()
+    assert window.bar.field.text() == "add type hints" or run is not None
