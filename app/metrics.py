@@ -37,6 +37,7 @@ class MetricsSnapshot:
     arrival_ttft_ms: float | None  # click to first token received (ms)
     engine_ttft_ms: float | None  # the engine's own time to first token (ms)
     engine_tok_s: float | None  # the engine's reported rate at the end (tok/s)
+    paced_tok_s: float | None  # the emulated pace the tokens were released at, when paced (tok/s)
     lag_ms: float  # how far the engine's real compute trails the emulated pace (ms)
     elapsed_s: float  # time since the request started (s)
     streaming: bool  # True between the request's start and on_done()
@@ -147,6 +148,7 @@ class StreamMetrics:
     def snapshot(self, now_s: float) -> MetricsSnapshot:
         engine_ttft = self._stats.get("ttft_ms")
         engine_tok_s = self._stats.get("tok_s")
+        paced = self._stats.get("emulated_tok_s") if self._stats.get("paced") else None
         return MetricsSnapshot(
             instant_tok_s=self.instant_tok_s(now_s) if self._streaming else 0.0,
             average_tok_s=self.average_tok_s(),
@@ -156,6 +158,7 @@ class StreamMetrics:
             arrival_ttft_ms=self._ms_since_start(self._first_s),
             engine_ttft_ms=float(engine_ttft) if isinstance(engine_ttft, (int, float)) else None,
             engine_tok_s=float(engine_tok_s) if isinstance(engine_tok_s, (int, float)) else None,
+            paced_tok_s=float(paced) if isinstance(paced, (int, float)) and paced > 0 else None,
             lag_ms=self._lag_ms,
             elapsed_s=0.0 if self._start_s is None else max(0.0, now_s - self._start_s),
             streaming=self._streaming,

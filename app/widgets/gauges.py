@@ -105,8 +105,12 @@ class SpeedGauge(_Gauge):
         self.update()
 
     def set_rates(self, instant_tok_s: float, average_tok_s: float | None,
-                  now_s: float | None = None, streaming: bool = True) -> None:
-        """Show the latest rates; after the request (``streaming=False``) the average is the headline."""
+                  now_s: float | None = None, streaming: bool = True,
+                  computed_here_tok_s: float | None = None) -> None:
+        """Show the latest rates; after the request (``streaming=False``) the average is the headline.
+
+        ``computed_here_tok_s``: on an emulated profile, the local compute rate, shown second and
+        labelled (the headline is the emulated pace the user saw)."""
         now_s = time.perf_counter() if now_s is None else now_s
         changed = (instant_tok_s, average_tok_s, streaming) != (
             self.instant_tok_s, self.average_tok_s, self.streaming)
@@ -123,6 +127,10 @@ class SpeedGauge(_Gauge):
                 self.instant_text = format_rate(self.instant_tok_s)
                 self.caption_text = "tok/s"
                 self.average_text = "avg " + format_rate(average_tok_s)
+            elif computed_here_tok_s:
+                self.instant_text = format_rate(average_tok_s)
+                self.caption_text = "tok/s emulated"
+                self.average_text = f"{format_rate(computed_here_tok_s)} computed here"
             else:
                 self.instant_text = format_rate(average_tok_s)
                 self.caption_text = "tok/s average"
@@ -245,7 +253,7 @@ class RateTimeline(_Gauge):
         label_h = max(16.0, h * 0.2)
         painter.setPen(QColor(theme.gutter_foreground))
         peak = self.peak_tok_s
-        label = "tok/s timeline" + (f" · peak {format_rate(peak)}" if peak else "")
+        label = "tok/s over time"  # no figure here: the gauge above holds the one to read
         _draw_fitted(painter, QRectF(10, 2, w - 20, label_h), label, label_h * 0.85,
                      Qt.AlignmentFlag.AlignLeft)
         if len(self.series) >= 2 and peak > 0:
@@ -308,14 +316,18 @@ class MetricsPanel(QWidget):
         now_s = self._clock() if now_s is None else now_s
         snap = self._metrics.snapshot(now_s)
         average = snap.average_tok_s
-        if not snap.streaming and snap.engine_tok_s and (
+        if not snap.streaming and snap.paced_tok_s:
+            # One figure for the user: the pace they saw, as the status line states it.
+            average = snap.paced_tok_s
+        elif not snap.streaming and snap.engine_tok_s and (
                 average is None or average > BURST_FACTOR * snap.engine_tok_s):
             # Tokens cannot arrive much faster than the engine decoded them: a far higher figure
-            # is a burst of arrivals a few ms apart (a fast edit), not speed. Paced streams and
-            # ordinary ones read at or below the engine's rate and keep the measured figure.
+            # is a burst of arrivals a few ms apart (a fast edit), not speed. Ordinary streams
+            # read at or below the engine's rate and keep the measured figure.
             average = snap.engine_tok_s
         self.speed.set_rates(snap.instant_tok_s, average, now_s,
-                             streaming=snap.streaming or not snap.tokens)
+                             streaming=snap.streaming or not snap.tokens,
+                             computed_here_tok_s=snap.engine_tok_s if snap.paced_tok_s else None)
         self.speed.set_lag(snap.lag_ms)
         self.ttft.set_ttft(snap.ttft_ms, snap.engine_ttft_ms)
         self.timeline.set_series(self._metrics.timeline(now_s))

@@ -250,7 +250,7 @@ class WaferView(QWidget):
         lay = self._layout or {}
         parts = [str(lay.get("model", ""))]
         if lay.get("decode_tok_s"):
-            parts.append(f"{float(lay['decode_tok_s']):,.0f} tok/s")
+            parts.append(f"predicted {float(lay['decode_tok_s']):,.0f} tok/s")
         if lay.get("kind") == "wafer":
             n = _int(lay.get("wafers"), 1)
             parts.append(f"{n} wafer{'s' if n != 1 else ''}")
@@ -261,7 +261,8 @@ class WaferView(QWidget):
             if isinstance(fraction, (int, float)) and fraction < 0.999:
                 parts.append(f"{100 * fraction:.1f}% of the wafer shown")
         elif lay.get("kind") == "gpu":
-            parts.append(f"{len(self._regions)} GPUs")
+            n = len(self._regions)
+            parts.append(f"{n} GPU{'s' if n != 1 else ''}")
         return [p for p in parts if p]
 
     def _paint_footer(self, painter: QPainter, body: QFont, margin: float) -> float:

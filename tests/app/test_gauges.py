@@ -122,7 +122,9 @@ def test_a_burst_of_arrivals_reads_as_the_engines_rate_not_a_made_up_one(qtbot):
     paced.on_request_start(0.0)
     for k in range(30):
         paced.on_tokens(1, 0.1 + k * 0.048)
-    paced.on_done({"tok_s": 1154.0})
+    paced.on_done({"tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8})
     clock.now_s = 5.0
     panel.bind(paced)
-    assert panel.speed.instant_text == "21"
+    # One headline, the pace the user saw and the status line states; local compute second, labelled.
+    assert panel.speed.instant_text == "21" and panel.speed.caption_text == "tok/s emulated"
+    assert panel.speed.average_text == "1,154 computed here"
