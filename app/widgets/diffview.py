@@ -30,6 +30,11 @@ from app.highlight import DARK, LineLexer, Theme, lexer_for
 from app.widgets.diffpaint import ACCEPTED, REJECTED, RowPainter
 from app.widgets.editor import DEFAULT_POINT_SIZE, monospace_font
 
+LEGEND = ("Red rows: lines the edit removes · green rows: lines it adds · grey: original lines the "
+          "model has not reached yet.\nUnderlined text: taken from the predicted output (the original "
+          "code) and verified by the model in one pass, rather than generated token by token.\n"
+          "A / R accept or reject the current change, J / K move; Ctrl+Enter accepts all.")
+
 __all__ = ["ACCEPTED", "REJECTED", "DiffRow", "LiveDiffView"]
 
 FRAME_MS = 16  # frame timer period (ms): ~60 Hz
@@ -65,6 +70,7 @@ class LiveDiffView(QAbstractScrollArea):
         self.follow = True  # keep the stream front in view until the user scrolls away
         self.clear()
         self.setFont(self._painter.font)
+        self.setToolTip(LEGEND)
 
     # ---- driving (the controller calls these) -------------------------------------------------
     def begin(self, original: str) -> StreamingDiff:
@@ -96,6 +102,8 @@ class LiveDiffView(QAbstractScrollArea):
         self._apply(self._diff.finish(stopped))
         self._rows.place_redirects()
         self._mark_dirty()
+        if self._current is not None:
+            self.reveal_change(self._current)  # the first change to review is on screen, also sideways
 
     def clear(self) -> None:
         self._diff: StreamingDiff | None = None
@@ -164,6 +172,8 @@ class LiveDiffView(QAbstractScrollArea):
         if self._current is None or self._current in self._states:
             undecided = [i for i in sorted(self._rows.header_rows) if i not in self._states]
             self._current = undecided[0] if undecided else None
+            if self._current is not None and not self.follow:
+                self.reveal_change(self._current)
 
     # ---- rows ------------------------------------------------------------------------------------
     def rows(self) -> list[DiffRow]:
@@ -282,6 +292,44 @@ class LiveDiffView(QAbstractScrollArea):
         if row is not None:
             self.follow = False
             self.verticalScrollBar().setValue(max(0, row - 2))
+            self.reveal_change(hunk)
+
+    def change_columns(self, hunk: int) -> tuple[int, int] | None:
+        """(first, last) character column where the hunk's first removed and added lines differ."""
+        row = self._rows.header_rows.get(hunk)
+        if row is None:
+            return None
+        removed = added = None
+        for i in range(row + 1, min(len(self._rows), row + 400)):
+            r = self._rows.row(i)
+            if r.hunk != hunk:
+                break
+            if r.kind == "removed" and removed is None:
+                removed = r.text
+            elif r.kind == "added" and added is None:
+                added = r.text
+        old, new = removed or "", added or ""
+        first = 0
+        while first < min(len(old), len(new)) and old[first] == new[first]:
+            first += 1
+        suffix = 0
+        while suffix < min(len(old), len(new)) - first and old[-1 - suffix] == new[-1 - suffix]:
+            suffix += 1
+        return first, max(first + 1, len(new) - suffix)
+
+    def reveal_change(self, hunk: int) -> None:
+        """Scroll sideways so the changed part of a long line is on screen (lines do not wrap)."""
+        cols = self.change_columns(hunk)
+        if cols is None:
+            return
+        self._update_scrollbars()  # the range must know the rows that arrived since the last frame
+        char_w = self._painter.metrics.horizontalAdvance("x")
+        text_w = self.viewport().width() - self._gutter_width()
+        first_x, end_x = cols[0] * char_w, cols[1] * char_w
+        bar = self.horizontalScrollBar()
+        if first_x >= bar.value() and min(end_x, first_x + text_w * 2 // 3) <= bar.value() + text_w:
+            return  # already visible
+        bar.setValue(max(0, first_x - text_w // 3))
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self.viewport())

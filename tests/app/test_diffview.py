@@ -274,3 +274,27 @@ def test_rows_read_between_frames_are_consistent(qtbot):
     assert shown[0] == ("context", "def area(r):")
     assert shown[1] == ("partial", "    ret")
     assert [t for k, t in shown if k == "pending"] == ['    print("r", r)', "    return r * r"]
+
+
+def test_a_change_far_to_the_right_of_a_long_line_is_scrolled_into_view(qtbot):
+    view = LiveDiffView()
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    view.show()
+    head = "result = compute(" + ", ".join(f"argument_{i}" for i in range(30))
+    original = head + ", old_name)\nnext_line = 1\n"
+    view.begin(original)
+    view.feed(original.replace("old_name", "new_name"))
+    view.finish()
+    first, end = view.change_columns(0)
+    assert first == original.index("old_name")
+    bar = view.horizontalScrollBar()
+    assert bar.value() > 0  # lines do not wrap: the view went sideways to the change
+    char_w = view.fontMetrics().horizontalAdvance("x")
+    assert bar.value() <= first * char_w
+
+
+def test_the_colours_and_underline_are_explained(qtbot):
+    view = LiveDiffView()
+    qtbot.addWidget(view)
+    assert "Underlined" in view.toolTip() and "removes" in view.toolTip()
