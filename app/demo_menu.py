@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
+from .file_dialogs import file_dialog
 from .playlist import Playlist, PlaylistError, load_playlist, shipped_playlists
 from .presentation import PRESENTATION_SCALE
 from .race import DEFAULT_LANES, LaneSpec
@@ -91,7 +92,7 @@ class DemoControls:
     # -- playlists -------------------------------------------------------------------------------
 
     def ask_playlist(self) -> None:
-        dialog = QFileDialog(self.window, "Open a demo playlist", str(Path(__file__).parent.parent / "resources" / "demos"))
+        dialog = file_dialog(self.window, "Open a demo playlist", str(Path(__file__).parent.parent / "resources" / "demos"))
         dialog.setNameFilter("Demo playlists (*.toml)")
         dialog.fileSelected.connect(self.play)
         dialog.open()

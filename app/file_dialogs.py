@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
+                               QPlainTextEdit, QPushButton, QSplitter, QTreeView, QVBoxLayout, QWidget)
 
 from .recovery import RecoveryEntry
 from .widgets.editor import monospace_font
@@ -94,3 +94,21 @@ def recovery_box(entry: RecoveryEntry, more: int, parent: QWidget) -> QMessageBo
     box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
     return box
+
+
+def file_dialog(parent: QWidget, title: str, directory: str = "") -> QFileDialog:
+    """A file dialog sized so names, sizes and types read whole (never "38....KiB")."""
+    dialog = QFileDialog(parent, title, directory)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # styled like the app, both themes
+    dialog.resize(980, 600)
+    splitter = dialog.findChild(QSplitter, "splitter")
+    if splitter is not None:
+        splitter.setSizes([170, 810])  # places ("Computer", home) readable beside the files
+    view = dialog.findChild(QTreeView, "treeView")
+    if view is not None:
+        header = view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, header.count()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    return dialog

@@ -20,6 +20,7 @@ from .client import EngineInfo
 from .controller import EditController
 from .demo_menu import DemoControls
 from .diffstream import StreamingDiff
+from .file_dialogs import file_dialog
 from .filekeeper import FileKeeper
 from .instruction_bar import InstructionBar
 from .menus import build_file_edit_menus, build_help_menu
@@ -198,7 +199,7 @@ class MainWindow(QMainWindow):
         self.confirm_discard("opening another file", self._choose_file_to_open)
 
     def _choose_file_to_open(self) -> None:
-        dialog = QFileDialog(self, "Open a file")
+        dialog = file_dialog(self, "Open a file")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.open_path)
         dialog.open()
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
         return self.save_to(self.path)
 
     def ask_save_as(self) -> None:
-        dialog = QFileDialog(self, "Save as", str(Path(self.path).parent) if self.path else "")
+        dialog = file_dialog(self, "Save as", str(Path(self.path).parent) if self.path else "")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         if self.path:
             dialog.selectFile(Path(self.path).name)
@@ -258,7 +259,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.editor.document().isModified())
 
     def ask_model_folder(self) -> None:
-        dialog = QFileDialog(self, "Choose a model folder")
+        dialog = file_dialog(self, "Choose a model folder")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.fileSelected.connect(self.modelFolderChosen)
         dialog.open()
@@ -270,7 +271,7 @@ class MainWindow(QMainWindow):
         if guess is not None:
             self.run_tests(str(guess))
             return
-        dialog = QFileDialog(self, "Choose a test file to run", str(Path(self.path).parent) if self.path else "")
+        dialog = file_dialog(self, "Choose a test file to run", str(Path(self.path).parent) if self.path else "")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter("Python tests (test_*.py *_test.py);;All files (*)")
         dialog.fileSelected.connect(self.run_tests)

@@ -310,3 +310,15 @@ def test_a_refused_instruction_is_kept_in_the_bar(qtbot, win):
     win.bar.field.setText("something newer")
     win.keep_instruction("add type hints")
     assert win.bar.field.text() == "something newer"  # what the user typed since wins
+
+
+def test_file_dialogs_show_sizes_and_types_whole(qtbot, win):
+    from PySide6.QtWidgets import QHeaderView, QTreeView
+
+    from app.file_dialogs import file_dialog
+
+    dialog = file_dialog(win, "Open a file")
+    header = dialog.findChild(QTreeView, "treeView").header()
+    assert all(header.sectionResizeMode(c) == QHeaderView.ResizeMode.ResizeToContents
+               for c in range(1, header.count()))
+    assert dialog.width() >= 900
