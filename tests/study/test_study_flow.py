@@ -48,6 +48,10 @@ def do_task(qtbot, session: StudySession, decide: str) -> None:
     qtbot.waitUntil(lambda: len(win.controller.ttft_ms) == session.position, timeout=WAIT_MS)  # painted
     if decide == "accept":
         assert win.controller.accept_all() > 0
+        # A manual edit after the accept, then undone with Ctrl+Z.
+        win.editor.moveCursor(win.editor.textCursor().MoveOperation.End)
+        qtbot.keyClicks(win.editor, "#")
+        qtbot.keyClick(win.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     else:
         win.controller.reject_all()
     qtbot.mouseClick(session.frame.finish, Qt.MouseButton.LeftButton)
@@ -104,7 +108,9 @@ def test_a_participant_session_end_to_end(qtbot, run_async, tmp_path):
                  "first_token_painted", "tokens", "done", "hunk_shown", "hunk_accepted", "hunk_rejected",
                  "survival", "task_end", "success", "questionnaire", "pause", "resume", "session_end"):
         assert kind in kinds, kind
-    assert events == sorted(events, key=lambda e: e["t"]) or kinds[0] == "log_start"
+    edit = next(e for e in events if e["kind"] == "edit")
+    assert edit["after_accept"] and edit["added"] == 1 and edit["text"] == "#"
+    assert kinds.index("undo") > kinds.index("edit") > kinds.index("hunk_accepted")
     plan = plan_for(1, ["slow", "fast"], ["wrap", "calendar"])
     starts = [e for e in events if e["kind"] == "task_start"]
     assert [(e["task"], e["condition"]) for e in starts] == [(s.task, s.condition) for s in plan.slots]
@@ -195,3 +201,30 @@ def test_a_rating_slider_jumps_to_the_click(qtbot):
     qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=slider.rect().center().__class__(
         int(slider.width() * 0.8), slider.height() // 2))
     assert 70 <= page.answers()["tlx_mental"] <= 90 and page.answers()["tlx_mental"] % 5 == 0
+
+
+def test_researcher_skips_a_task_and_aborts_the_session(qtbot, run_async, mini_study, tmp_path):
+    session = StudySession(load_study(mini_study), tmp_path / "logs", participant="P4")
+    qtbot.addWidget(session)
+    session.show()
+    try:
+        qtbot.mouseClick(session.participant_page.start, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(session.consent_page.agree, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(session.intro_page.start, Qt.MouseButton.LeftButton)
+        session.skip()
+        assert session.stack.currentWidget() is session.intro_page and session.position == 2
+        qtbot.mouseClick(session.intro_page.start, Qt.MouseButton.LeftButton)
+        session.pause()
+        assert not session.frame.isVisible()  # no Finish while paused
+        with qtbot.waitSignal(session.ended) as ended:
+            session.abort()
+        assert ended.args == ["aborted"]
+    finally:
+        run_async(session.close_engine())  # the engine may still be starting
+    (log,) = (tmp_path / "logs").glob("*.jsonl")
+    events = read_log(log).events
+    plan = plan_for(4, ["slow", "fast"], ["wrap", "calendar"])
+    ends = [(e["task"], e["outcome"]) for e in events if e["kind"] == "task_end"]
+    assert ends == [(plan.slots[0].task, "skipped"), (plan.slots[1].task, "aborted")]
+    assert [e["kind"] for e in events][-1] == "session_end" and events[-1]["outcome"] == "aborted"
+    assert not [e for e in events if e["kind"] in ("success", "questionnaire")]  # skipped: no check, no questions

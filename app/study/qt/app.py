@@ -22,7 +22,6 @@ def _run(amain) -> int:
 
 
 def run_study(study, participant: str | None, log_dir: str | None, model_dir: str | None) -> int:
-    from ...main import shutdown
     from .session import StudySession
 
     async def amain() -> int:
@@ -32,7 +31,7 @@ def run_study(study, participant: str | None, log_dir: str | None, model_dir: st
         done = asyncio.Event()
         session.installEventFilter(_CloseWatcher(session, done))
         await done.wait()
-        await shutdown(session.window.controller, session.link)
+        await session.close_engine()
         return 0 if session.outcome in ("completed", "declined") else 1
 
     return _run(amain)

@@ -121,6 +121,16 @@ class StudySession(QWidget):
         self.stack.setCurrentWidget(self.consent_page)
         self.engine_task = asyncio.ensure_future(self._start_engine())
 
+    async def close_engine(self) -> None:
+        """Stop the engine (also one still starting) and the controller's tasks."""
+        from ...main import shutdown
+
+        if self.engine_task is not None and not self.engine_task.done():
+            self.engine_task.cancel()
+            await asyncio.gather(self.engine_task, return_exceptions=True)
+        self.window.stop_timers()
+        await shutdown(self.window.controller, self.link)
+
     async def _start_engine(self) -> None:
         try:
             await self.link.start()
@@ -251,7 +261,8 @@ class StudySession(QWidget):
             self._complete()
 
     def _complete(self) -> None:
-        self._end("completed", "Thank you!", "The session is complete. Please let the researcher know.")
+        self._end("completed", "Thank you!", "The session is complete. Please let the researcher know.\n\n"
+                  f"(Researcher: the log is {self.log.path})")
 
     def _end(self, outcome: str, heading: str, text: str) -> None:
         self.outcome = outcome
