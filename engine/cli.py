@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -150,6 +149,7 @@ def _parse_selection(text: str | None, n: int) -> tuple[int, int] | None:
 async def _generate(args) -> int:
     from .backends import GenerateRequest
     from .backends.onnx import OnnxBackend
+    from .cli_stream import print_events
     from .sampling import SamplingParams
     from .session import Document, Engine, RequestError
 
@@ -170,28 +170,7 @@ async def _generate(args) -> int:
         events = backend.generate(GenerateRequest(
             "cli", "cli-1", args.instruction, _parse_selection(args.selection, len(text)), args.max_tokens,
             SamplingParams(args.temperature, args.top_p, args.seed), speculate=not args.no_speculate))
-        rc = 0
-        async for ev in events:
-            if args.json:
-                msg = ev.to_message()
-                if ev.type == "done":
-                    msg.update({k: ev.stats.get(k) for k in ("ttft_ms", "tokens", "tok_s")})
-                print(json.dumps(msg), flush=True)
-            elif ev.type == "token":
-                sys.stdout.write(ev.text)
-                sys.stdout.flush()
-            elif ev.type == "notice":
-                print(f"tessera-engine: {ev.message}", file=sys.stderr)
-            elif ev.type == "done":
-                s = ev.stats
-                if not ev.text.endswith("\n"):
-                    print()
-                print(f"[{ev.reason}] {s['tokens']} tokens, TTFT {s['ttft_ms']} ms, {s['tok_s']} tok/s",
-                      file=sys.stderr)
-            if ev.type == "done" and ev.reason == "error":
-                print(f"tessera-engine: {ev.stats['error']['message']}", file=sys.stderr)
-                rc = 1
-        return rc
+        return await print_events(args, backend, "cli-1", events)
     except RequestError as exc:
         print(f"tessera-engine: {exc}", file=sys.stderr)
         return 2

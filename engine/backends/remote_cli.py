@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..endpoints import TRANSPORTS, Endpoint, EndpointError, resolve_endpoint
@@ -52,6 +51,7 @@ async def start_backend(endpoint: Endpoint):
 
 async def generate_remote(args, text: str, path: str, selection) -> int:
     """One edit through a remote server, printed as ``generate`` prints a local one."""
+    from ..cli_stream import print_events
     from ..sampling import SamplingParams
     from ..session import Document, RequestError
     from . import GenerateRequest
@@ -65,28 +65,7 @@ async def generate_remote(args, text: str, path: str, selection) -> int:
         request = GenerateRequest("cli", "cli-1", args.instruction, selection, args.max_tokens,
                                   SamplingParams(args.temperature, args.top_p, args.seed),
                                   speculate=not args.no_speculate)
-        rc = 0
-        async for ev in backend.generate(request):
-            if args.json:
-                msg = ev.to_message()
-                if ev.type == "done":
-                    msg.update({k: ev.stats.get(k) for k in ("ttft_ms", "tokens", "tok_s")})
-                print(json.dumps(msg), flush=True)
-            elif ev.type == "token":
-                sys.stdout.write(ev.text)
-                sys.stdout.flush()
-            elif ev.type == "done":
-                s = ev.stats
-                if ev.text and not ev.text.endswith("\n"):
-                    print()
-                pred = (f", prediction {s['accepted_draft']}/{s['proposed_draft']} accepted"
-                        if s.get("proposed_draft") else "")
-                print(f"[{ev.reason}] {s['tokens']} tokens, TTFT {s['ttft_ms']} ms, {s['tok_s']} tok/s, "
-                      f"via {s['transport']}{pred}", file=sys.stderr)
-            if ev.type == "done" and ev.reason == "error":
-                print(f"tessera-engine: {ev.stats['error']['message']}", file=sys.stderr)
-                rc = 1
-        return rc
+        return await print_events(args, backend, request.request, backend.generate(request), remote=True)
     except RequestError as exc:
         print(f"tessera-engine: {exc}", file=sys.stderr)
         return 2

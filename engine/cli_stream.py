@@ -1,0 +1,68 @@
+"""``tessera-engine generate``'s output: a request's events printed as they stream, Ctrl+C stopping it.
+
+SIGINT while streaming goes through the backend seam (``backend.stop``), so the engine or the
+remote server computes no further token; the stream then ends with its own ``done`` (reason
+``stop``), which is printed like any other, and the command exits 130.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+
+STOPPED_RC = 130  # what a shell reports for a command ended by SIGINT
+
+
+@contextlib.contextmanager
+def _sigint_stops(backend, request: str):
+    """While the block runs, SIGINT asks `backend` to stop `request` instead of raising KeyboardInterrupt."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, backend.stop, request)
+    except (NotImplementedError, RuntimeError):  # no loop signal handlers (Windows): KeyboardInterrupt as before
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def _done_line(ev, remote: bool) -> str:
+    s = ev.stats
+    line = f"[{ev.reason}] {s.get('tokens', 0)} tokens, TTFT {s.get('ttft_ms')} ms, {s.get('tok_s')} tok/s"
+    if remote:
+        pred = (f", prediction {s['accepted_draft']}/{s['proposed_draft']} accepted"
+                if s.get("proposed_draft") else "")
+        line += f", via {s.get('transport')}{pred}"
+    return line
+
+
+async def print_events(args, backend, request: str, events, remote: bool = False) -> int:
+    """Print `events` (plain text, or one JSON object a line with ``--json``); the exit code."""
+    rc = 0
+    with _sigint_stops(backend, request):
+        async for ev in events:
+            if args.json:
+                msg = ev.to_message()
+                if ev.type == "done":
+                    msg.update({k: ev.stats.get(k) for k in ("ttft_ms", "tokens", "tok_s")})
+                print(json.dumps(msg), flush=True)
+            elif ev.type == "token":
+                sys.stdout.write(ev.text)
+                sys.stdout.flush()
+            elif ev.type == "notice":
+                print(f"tessera-engine: {ev.message}", file=sys.stderr)
+            elif ev.type == "done":
+                if ev.text and not ev.text.endswith("\n"):
+                    print()
+                print(_done_line(ev, remote), file=sys.stderr, flush=True)
+            if ev.type == "done" and ev.reason == "error":
+                print(f"tessera-engine: {ev.stats['error']['message']}", file=sys.stderr)
+                rc = 1
+            elif ev.type == "done" and ev.reason == "stop":
+                rc = STOPPED_RC
+    return rc
