@@ -335,13 +335,14 @@ class EditController:
 
     def _on_token(self, run: EditRun, msg: dict[str, Any]) -> None:
         text = str(msg.get("text", ""))
-        count = int(msg.get("count") or 1)
+        count = msg["count"] if isinstance(msg.get("count"), int) else 1  # a closing text piece counts 0
         draft = int(msg.get("draft") or 0)
         run.output += text
         run.tokens += count
         now = time.perf_counter()
         self.view.diff_feed(text, draft)
-        self.view.metrics_tokens(count, now, draft)
+        if count:  # a closing text piece (count 0) adds no token to the rate
+            self.view.metrics_tokens(count, now, draft)
         if run.first_token_s is None:
             run.first_token_s = now  # replaced by the paint time below
             self.view.after_paint(lambda: self._first_paint(run))

@@ -78,7 +78,7 @@ class RaceRun:
         async for msg in stream:
             kind = msg.get("type")
             if kind == "token":
-                lane.on_token(int(msg.get("count") or 1), float(msg.get("t_emit_ms") or 0.0))
+                lane.on_token(msg["count"] if isinstance(msg.get("count"), int) else 1, float(msg.get("t_emit_ms") or 0.0))
                 self.log.append(("token", i))
             elif kind == "done" and msg.get("reason") != "redirect":
                 stats = msg.get("stats") if isinstance(msg.get("stats"), dict) else {}

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chat_edit import FenceFilter
-from .events import DoneEvent, RedirectEvent, TokenEvent
+from .degenerate import Watch, stopped_parsing
+from .events import DoneEvent, NoticeEvent, RedirectEvent, TokenEvent
 from .fastrunner import use_for
 from .modelspec import ModelSpec
 from .prompts import encode, prompt_for
+from .reframe import Frame, Restorer
 from .runner import Cancelled, ContextOverflow, OnnxDecoder
 from .sampling import SamplingParams, sample
 from .speculative import AdaptiveK, PromptLookup, SpeculationStats
@@ -51,6 +53,20 @@ class EditJob:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stream: StreamDecoder | None = None  # detokenizer state, kept across redirects
     _fence: FenceFilter | None = None  # chat models: keeps only the code of the answer (engine/chat_edit.py)
+    frame: Frame | None = None  # the target as the model sees it (engine/reframe.py); None = `code` as is
+    _restore: Restorer | None = None  # puts the model's output back in the document's terms
+    model_text: str = ""  # the output as the model wrote it (before `_restore`), for the parse check
+    windows: list["EditJob"] | None = None  # a long target's windows, run in order (engine/windows.py)
+    window_at: int = 0  # the window running now (or to continue after a stop)
+    refusal: str | None = None  # why the target cannot be edited at all (too long even for windows)
+
+    @property
+    def model_code(self) -> str:
+        return self.frame.model_code if self.frame is not None else self.code
+
+    @property
+    def model_instruction(self) -> str:
+        return self.frame.encode_text(self.instruction) if self.frame is not None else self.instruction
 
     def request_redirect(self, instruction: str) -> None:
         with self._lock:
@@ -145,12 +161,12 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
     """
     # A document far beyond the context is measured by one context's worth of it, not tokenized
     # whole (the tokenizer holds the GIL: a large file would stall the event loop for seconds).
-    over = spec.tokens_beyond(job.file_context if job.file_context is not None else job.code, spec.context_length)
+    over = spec.tokens_beyond(job.file_context if job.file_context is not None else job.model_code, spec.context_length)
     if over is not None:
         raise ContextOverflow(
             f"the prompt needs more than {over} tokens but {spec.name} holds {spec.context_length}; "
             "select less code or load a model with a longer context")
-    prompt = prompt_for(spec, job.instruction, job.code, job.file_context)
+    prompt = prompt_for(spec, job.model_instruction, job.model_code, job.file_context)
     drafts = _Drafts(spec, prompt.source_ids, prompt.instruction_ids)
     ids = prompt.ids + job.output_ids
     if len(ids) >= spec.context_length:
@@ -180,10 +196,27 @@ def _lookup(job: EditJob, drafts: _Drafts, source_ids: list[int], spec: ModelSpe
         return None
     if job.prediction is not None:
         drafts.use_lookup = True
-        return PromptLookup([encode(spec.tokenizer, job.prediction), list(job.output_ids)])
+        pred = job.frame.encode_prediction(job.prediction) if job.frame is not None else job.prediction
+        return PromptLookup([encode(spec.tokenizer, pred), list(job.output_ids)])
     if drafts.predicts_output:
         return None
     return PromptLookup([source_ids, list(job.output_ids)])
+
+
+def _watch(spec: ModelSpec, job: EditJob, drafts: _Drafts, source_ids: list[int]) -> Watch | None:
+    """The degeneration check (engine/degenerate.py): known tokens are the code's, the instruction's, the drafts'.
+
+    Only for edit models that declare their skills (they copy the code save for the named change);
+    a general model may legitimately write what the code does not contain.
+    """
+    if not spec.skills:
+        return None
+    known = encode(spec.tokenizer, job.model_instruction)
+    if drafts.aligner is not None and hasattr(drafts.aligner, "predicted"):
+        known += list(drafts.aligner.predicted)
+    if job.prediction:
+        known += encode(spec.tokenizer, job.prediction)
+    return Watch(source_ids, known)
 
 
 def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable[[object], None],
@@ -202,7 +235,9 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     job.segments += 1
     if job._stream is None:
         job._stream = StreamDecoder(spec.tokenizer, spec.byte_table)
-        job._fence = FenceFilter(keep_final_newline=job.code.endswith("\n") or not job.code) if spec.chat else None
+        code = job.model_code
+        job._fence = FenceFilter(keep_final_newline=code.endswith("\n") or not code) if spec.chat else None
+        job._restore = job.frame.restorer() if job.frame is not None else None
     rng = np.random.default_rng(job.sampling.seed)
     ban = spec.ban_bias
     start_tokens = len(job.output_ids)
@@ -213,9 +248,11 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     t_first = t_last = None
     reason = "eos"
     produced = 0
+    watch: Watch | None = None
+    degenerate: str | None = None  # why the output was cut short as degenerate
 
     def emit(tok: int, from_draft: bool) -> None:
-        nonlocal t_first, t_last, produced
+        nonlocal t_first, t_last, produced, degenerate
         t_last = time.monotonic()
         t_ms = round((t_last - t0) * 1e3, 3)
         if t_first is None:
@@ -224,7 +261,12 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         text = job._stream.push(tok)
         if job._fence is not None:
             text = job._fence.feed(text)
+        job.model_text += text
+        if job._restore is not None:
+            text = job._restore.push(text)
         job.output_ids.append(tok)
+        if watch is not None and degenerate is None:
+            degenerate = watch.see(job.output_ids)
         job.output_text += text
         produced += 1
         post(TokenEvent(job.request_id, len(job.output_ids) - 1, text, 1, t_ms, t_ms, int(from_draft)))
@@ -241,6 +283,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         stats.update(prompt_tokens=dec.length - len(job.output_ids), cached_tokens=keep,
                      prefill_ms=round((time.monotonic() - t_p) * 1e3, 3))
         lookup = _lookup(job, drafts, source_ids, spec)
+        watch = _watch(spec, job, drafts, source_ids)
         if lookup is not None:
             for i in range(1, len(job.output_ids) + 1):
                 lookup.observe(job.output_ids[:i])
@@ -259,10 +302,17 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 wake()
                 logits, drafts, source_ids, keep = _prepare(dec, spec, job)
                 lookup = _lookup(job, drafts, source_ids, spec)
+                watch = _watch(spec, job, drafts, source_ids)
                 if lookup is not None:
                     lookup.observe(job.output_ids)
                 pending = None
                 continue
+            if degenerate is not None:
+                reason = "error"
+                stats["error"] = {"code": "degenerate_output", "message": (
+                    f"stopped: {degenerate}. The edit is probably outside what {spec.name} handles; "
+                    "review the partial output, rephrase, select less, or load a larger model.")}
+                break
             if produced >= budget:
                 reason = "length"
                 break
@@ -312,7 +362,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 if job._fence is not None and job._fence.state == "after":
                     ended = True
                     break
-                if not hit or produced >= budget:
+                if not hit or produced >= budget or degenerate is not None:
                     break
                 accepted += 1
             spec_stats.accepted += accepted
@@ -335,9 +385,16 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     tail = job._stream.flush() if reason in ("eos", "length", "error") else ""
     if job._fence is not None and reason in ("eos", "length", "error"):
         tail = job._fence.feed(tail) + job._fence.finish()
+    if job._restore is not None and reason in ("eos", "length", "error"):
+        tail = job._restore.push(tail) + job._restore.finish(complete=reason == "eos")
     if tail:
         job.output_text += tail
         post(TokenEvent(job.request_id, len(job.output_ids), tail, 0, ms(), ms()))
+    if reason == "eos" and stopped_parsing(job.model_code, job.model_text):
+        stats["warning"] = {"code": "unparsable", "message": (
+            "the edited code no longer parses (it did before); review it before accepting")}
+        post(NoticeEvent(job.request_id, "unparsable", stats["warning"]["message"]))
+    stats["parses"] = not stopped_parsing(job.model_code, job.model_text) if reason == "eos" else None
     n = len(job.output_ids) - start_tokens
     decode_s = (t_last - t_first) if (t_first and t_last and n > 1) else 0.0
     stats.update(

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .mailbox import Mailbox
 from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
 from .modelspec import ModelSpec
 from .prompts import prefix_for
+from .reframe import frame_for
 from .runner import Cancelled
 from .sampling import SamplingParams
 from .selfcheck import load_model
@@ -112,7 +114,7 @@ class Engine:
 
         (None, a lower bound on the count) when they certainly overflow the context.
         """
-        code = text[selection[0]:selection[1]] if selection else ""
+        code = _model_code(text, selection)
         for piece in ((text, code) if self.spec.file_context else (code,)):
             over = self.spec.tokens_beyond(piece, self.spec.context_length)
             if over is not None:
@@ -126,7 +128,7 @@ class Engine:
             return None
         from .align import make_aligner
 
-        code = text[selection[0]:selection[1]] if selection else ""
+        code = _model_code(text, selection)
         src = self.spec.tokenizer.encode(code, add_special_tokens=False).ids if code else []
         feats = make_aligner(self.spec.aligner or {}, src, []).prompt_features(n + 1)
         return {k: np.asarray(v[:n], dtype=np.int64) for k, v in feats.items()}
@@ -176,12 +178,13 @@ class Engine:
 
         ctx = self.spec.context_length
         reply = {"type": "measured", "session": session_id, "context_length": ctx}
-        code = text[start:end]
+        frame = frame_for(text, start, end, instruction)
+        code = frame.model_code
         for piece in ((text, code) if self.spec.file_context else (code,)):
             over = self.spec.tokens_beyond(piece, ctx)
             if over is not None:  # certainly too long: a lower bound is enough to say so
                 return {**reply, "prompt_tokens": over, "source_tokens": min(over, len(code)), "fits": False}
-        prompt = prompt_for(self.spec, instruction, code, text if self.spec.file_context else None)
+        prompt = prompt_for(self.spec, frame.encode_text(instruction), code, text if self.spec.file_context else None)
         n = len(prompt.ids)
         return {**reply, "prompt_tokens": n, "source_tokens": len(prompt.source_ids),
                 "fits": n + len(prompt.source_ids) < ctx}
@@ -213,8 +216,10 @@ class Engine:
             request_id=request_id, instruction=instruction.strip(), code=text[start:end],
             file_context=text if self.spec.file_context else None,
             max_tokens=max_tokens, sampling=sampling or SamplingParams(), speculate=speculate,
-            prediction=prediction, session_id=session_id,
+            prediction=prediction, session_id=session_id, frame=frame_for(text, start, end, instruction),
         )
+        if self._overflows(job):
+            job.windows = self._windows(job, text, start, end)
         session.jobs[request_id] = job
         self._active[request_id] = job
         return job
@@ -223,6 +228,34 @@ class Engine:
         """Unregister a job whose stream will not run (or has ended)."""
         if self._active.get(job.request_id) is job:
             del self._active[job.request_id]
+
+    def _overflows(self, job: EditJob) -> bool:
+        """Prompt plus an output as long as the source (and room for additions) outgrow the context."""
+        from .prompts import prompt_for
+        from .windows import OUTPUT_ROOM
+
+        prompt = prompt_for(self.spec, job.model_instruction, job.model_code, job.file_context)
+        return len(prompt.ids) + len(prompt.source_ids) + OUTPUT_ROOM >= self.spec.context_length
+
+    def _windows(self, job: EditJob, text: str, start: int, end: int) -> list[EditJob] | None:
+        """The windows of a long target (engine/windows.py), or a context_overflow refusal naming the limit."""
+        from .prompts import encode
+        from .windows import WindowError, plan, source_budget
+
+        tok = self.spec.tokenizer
+        if self.spec.chat is not None or self.spec.file_context:
+            return None  # the decode loop reports the overflow with its figures
+        budget = source_budget(self.spec.context_length, len(encode(tok, job.model_instruction)))
+        try:
+            ranges = plan(text, start, end, lambda code: len(encode(tok, code)), budget)
+        except WindowError as exc:
+            job.refusal = (f"{exc}; {self.spec.name} holds {self.spec.context_length} tokens of context (prompt "
+                           "and output). Select less code (the enclosing function), or load a model with a "
+                           "longer context.")
+            return None
+        return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
+                        sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
+                        frame=frame_for(text, a, b, job.instruction)) for a, b in ranges]
 
     def find_job(self, request_id: str) -> EditJob | None:
         if request_id in self._active:
@@ -279,6 +312,53 @@ class Engine:
         return future
 
     async def stream(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
+        """Run `job` and yield its events: a long target window by window (engine/windows.py).
+
+        An instruction outside the skills of a model that declares them gets the code back unchanged
+        without running the model (what such a model is trained to do), after the notice that says so.
+        """
+        if job.refusal:
+            yield DoneEvent(job.request_id, "error", {"tokens": 0, "total_tokens": 0, "ttft_ms": None, "tok_s": 0.0,
+                                                      "prompt_tokens": 0, "context_length": self.spec.context_length,
+                                                      "error": {"code": "context_overflow", "message": job.refusal}}, "")
+            self.release(job)
+            return
+        if self.spec.skills and self.spec.skill_for(job.model_instruction) is None and not job.output_ids:
+            job.out_of_scope = True
+            finished = False
+            try:
+                yield self._scope_notice(job)
+                t_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
+                if job.code:
+                    yield TokenEvent(job.request_id, 0, job.code, 0, t_ms, t_ms)
+                finished = True
+            finally:
+                self.release(job)
+                if not finished:  # closed early: stopped like any request
+                    job.stop.set()
+            yield DoneEvent(job.request_id, "eos", {
+                "tokens": 0, "total_tokens": 0, "ttft_ms": None, "tok_s": 0.0, "prompt_tokens": 0,
+                "cached_tokens": 0, "accepted_draft": 0, "proposed_draft": 0, "out_of_scope": True,
+                "context_length": self.spec.context_length, "total_ms": t_ms}, job.code)
+            return
+        if job.windows:
+            from .windows import stream_windows
+
+            other = self._active.get(job.request_id)
+            if other is not None and other is not job:
+                raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
+            notice = self._scope_notice(job)
+            if notice is not None:
+                yield notice
+            async with aclosing(stream_windows(self, job, pacing)) as events:
+                async for ev in events:
+                    yield ev
+            return
+        async with aclosing(self._stream_one(job, pacing)) as events:  # closed early: the request stops
+            async for ev in events:
+                yield ev
+
+    async def _stream_one(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
         """Run `job` on the worker thread and yield its events as they come.
 
         Tokens that pile up while the consumer is busy are merged into one event (count > 1).
@@ -314,8 +394,8 @@ class Engine:
                 if isinstance(ev, TokenEvent):
                     if job.stop.is_set():
                         continue  # the stop was read before this token went out: never sent
-                    if pacing is not None:
-                        waiter = pacing(ev.index + max(ev.count, 1))
+                    if pacing is not None and ev.count > 0:  # count 0: closing text, already paced
+                        waiter = pacing(ev.index + ev.count)
                         if waiter is not None:
                             await waiter
                         if job.stop.is_set():
@@ -372,7 +452,7 @@ class Engine:
                 self.release(job)
 
     def _scope_notice(self, job: EditJob) -> NoticeEvent | None:
-        if not self.spec.skills or self.spec.skill_for(job.instruction) is not None:
+        if not self.spec.skills or self.spec.skill_for(job.model_instruction) is not None:
             job.out_of_scope = False
             return None
         job.out_of_scope = True
@@ -380,6 +460,16 @@ class Engine:
             f"'{job.instruction}' is outside what {self.spec.name} was trained for; "
             "it will return the code unchanged. Load a larger model for this edit.")
         return NoticeEvent(job.request_id, "out_of_scope", msg)
+
+
+def _model_code(text: str, selection: tuple[int, int] | None) -> str:
+    """The selection as the model sees it (engine/reframe.py), for prewarm; '' without a selection."""
+    if not selection:
+        return ""
+    start, end = selection
+    if not (0 <= start <= end <= len(text)):
+        return ""
+    return frame_for(text, start, end).model_code
 
 
 def _truncate_to_released(job: EditJob, done: DoneEvent, seg_start: int, end: int, chars: int) -> None:

@@ -58,9 +58,9 @@ def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None
     spec = engine.spec
     if emulate_model is not None and not emulate_allowed(emulate_model):
         raise ValueError(f"unknown model to emulate {emulate_model!r}")
-    text = job.file_context if job.file_context is not None else job.code
+    text = job.file_context if job.file_context is not None else job.model_code
     over = spec.tokens_beyond(text, spec.context_length)  # a huge document: never tokenized whole here
-    prompt_tokens = over if over is not None else len(prompt_for(spec, job.instruction, job.code, job.file_context).ids)
+    prompt_tokens = over if over is not None else len(prompt_for(spec, job.model_instruction, job.model_code, job.file_context).ids)
     shape = emulate_model or str(spec.folder / "config.json")
     emu = emulation(profile, shape, prompt_tokens=prompt_tokens)
     pacer = Pacer(emu)

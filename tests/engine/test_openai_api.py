@@ -194,6 +194,9 @@ def test_closing_the_websocket_stops_the_turn(noisy):
     assert 0 < computed < 3900
 
 
+LONG_STATEMENT = "TABLE = [\n" + "    (1, 'one'),\n" * 400 + "]\n"  # one statement: no window holds it
+
+
 def test_errors_have_openais_shape_and_status(api):
     c = api.client
     msg = [{"role": "user", "content": ASK}]
@@ -205,7 +208,7 @@ def test_errors_have_openais_shape_and_status(api):
         c.chat.completions.create(model="tessera-edit-mini", messages=msg, temperature=7)
     with pytest.raises(openai.BadRequestError) as overflow:
         c.chat.completions.create(model="tessera-edit-mini",
-                                  messages=[{"role": "user", "content": f"Remove prints\n```python\n{CODE * 40}```"}])
+                                  messages=[{"role": "user", "content": f"Remove prints\n```python\n{LONG_STATEMENT}```"}])
     with pytest.raises(openai.BadRequestError) as unknown_prev:
         c.responses.create(model="tessera-edit-mini", input="x", previous_response_id="resp_nope")
     assert e401.value.status_code == 401 and e401.value.body["code"] == "invalid_api_key"
