@@ -43,6 +43,11 @@ class Mailbox:
             self._signalled = True
         self._loop.call_soon_threadsafe(self._ready.set)
 
+    def drain(self) -> None:
+        """Drop everything posted so far (the run that posted it was replaced)."""
+        with self._lock:
+            self._items.clear()
+
     async def take(self) -> list:
         """Everything posted so far (at least one item), in order."""
         while True:

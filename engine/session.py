@@ -394,6 +394,14 @@ class Engine:
                 if isinstance(ev, TokenEvent):
                     if job.stop.is_set():
                         continue  # the stop was read before this token went out: never sent
+                    if pacing is not None and job.has_redirect():
+                        # Steering a paced stream: the engine may have computed (or finished)
+                        # far beyond what the pacer has shown. The new instruction continues
+                        # from exactly what the user saw, as a mid-stream redirect would.
+                        carried += released_end - seg_start
+                        future = await self._steer_at_shown(job, future, mailbox, released_end, released_chars)
+                        seg_start, pending = released_end, []
+                        continue
                     if pacing is not None and ev.count > 0:  # count 0: closing text, already paced
                         waiter = pacing(ev.index + ev.count)
                         if waiter is not None:
@@ -450,6 +458,30 @@ class Engine:
                 pass
             if not ended:  # the consumer went away: a normal end released the job before its `done`
                 self.release(job)
+
+    async def _steer_at_shown(self, job: EditJob, future: asyncio.Future, mailbox: Mailbox,
+                              shown_tokens: int, shown_chars: int) -> asyncio.Future:
+        """End the running computation, cut the output to what was shown, and run the redirect.
+
+        Events the old run still posts are dropped: the new run posts into a drained mailbox
+        after the old one has returned. A user's stop that lands meanwhile is kept.
+        """
+        redirect = job.take_redirect()
+        job.stop.set()
+        if job.running:
+            self.decoder.cancel.set()
+        try:
+            await asyncio.shield(future)
+        except Exception:  # an error of the run being replaced is moot
+            pass
+        mailbox.drain()
+        del job.output_ids[shown_tokens:]
+        job.output_text = job.output_text[:shown_chars]
+        job._stream = None  # its held-back bytes belonged to dropped tokens
+        if job.t_stop is None:  # not a real stop: only ours, to end the computation
+            job.stop.clear()
+        job.request_redirect(redirect)
+        return self._run(job, mailbox)
 
     def _scope_notice(self, job: EditJob) -> NoticeEvent | None:
         if not self.spec.skills or self.spec.skill_for(job.model_instruction) is not None:

@@ -93,3 +93,33 @@ def test_a_redirect_after_a_stop_keeps_the_pacing(engine_process):
 
     done = asyncio.run(go())
     assert done["stats"]["profile"] == "h100x8" and done["stats"]["paced"] is True
+
+
+def test_a_redirect_during_a_paced_stream_continues_from_what_was_shown(engine_process):
+    from tests.engine.test_server import opened, recv_until
+
+    async def go():
+        ws = await opened(engine_process)
+        # Paced at about 75 tok/s while this CPU computes the whole budget in a fraction of that:
+        # the computation is over long before the pacer has shown the tokens.
+        await ws.send(json.dumps({"type": "generate", "session": "s", "request": "steer", "instruction": "x",
+                                  "max_tokens": 60, "temperature": 1.0, "seed": 4, "profile": "h100x8",
+                                  "emulate": "llama-3.1-70b"}))
+        shown = await recv_until(ws, lambda m: m["type"] == "token" and m["index"] >= 3)
+        await ws.send(json.dumps({"type": "redirect", "request": "steer", "instruction": "y"}))
+        rest = await recv_until(ws, lambda m: m["type"] == "done")
+        await ws.close()
+        return shown, rest
+
+    shown, rest = asyncio.run(go())
+    redirected = [m for m in rest if m["type"] == "redirected"]
+    assert len(redirected) == 1  # the steer took effect mid-stream, not after the last paced token
+    at = redirected[0]
+    before = [m for m in shown + rest if m["type"] == "token" and m["index"] < at["index"]]
+    # The redirect continues from exactly the tokens the client had seen when it steered...
+    assert at["index"] == sum(m["count"] for m in before) < 60
+    done = rest[-1]
+    assert done["type"] == "done" and len([m for m in rest if m["type"] == "done"]) == 1
+    # ...and the final text is what was shown before it plus what came after, nothing dropped.
+    assert done["text"] == "".join(m["text"] for m in shown + rest if m["type"] == "token")
+    assert done["stats"]["tokens"] == sum(m["count"] for m in shown + rest if m["type"] == "token")
