@@ -82,6 +82,15 @@ def _genai_shapes(genai: dict) -> tuple[dict, str]:
     return shapes, str(dec.get("filename") or "model.onnx")
 
 
+def genai_shape_config(folder: Path) -> dict | None:
+    """The config.json-style shapes an onnxruntime-genai folder's genai_config.json declares (None: no such file).
+
+    genai_config.json names no FFN width or embedding tying: readers of this dict use their defaults.
+    """
+    genai = _optional_json(folder / "genai_config.json")
+    return _genai_shapes(genai)[0] if genai else None
+
+
 def load_foreign_spec(folder: Path) -> ModelSpec:
     genai = _optional_json(folder / "genai_config.json")
     has_config = (folder / "config.json").is_file()

@@ -42,6 +42,20 @@ def emulate_allowed(name: str) -> bool:
     return name.strip().lower() in emulate_names()
 
 
+def own_shape(folder):
+    """The loaded model's shape for the emulation: its config.json, else its genai_config.json."""
+    config = folder / "config.json"
+    if config.is_file():
+        return str(config)
+    from .foreign_folder import genai_shape_config
+    from .wafer.hfconfig import shape_from_config
+
+    genai = genai_shape_config(folder)
+    if genai is None:
+        return str(config)  # the emulation names the missing file
+    return shape_from_config(genai, name=folder.name, source=str(folder / "genai_config.json"))
+
+
 def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None]],
                 emulate_model: str | None = None):
     """(pace(n) → awaitable, stats() → dict) for one request, or (None, None) without pacing.
@@ -61,7 +75,7 @@ def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None
     text = job.file_context if job.file_context is not None else job.model_code
     over = spec.tokens_beyond(text, spec.context_length)  # a huge document: never tokenized whole here
     prompt_tokens = over if over is not None else len(prompt_for(spec, job.model_instruction, job.model_code, job.file_context).ids)
-    shape = emulate_model or str(spec.folder / "config.json")
+    shape = emulate_model or own_shape(spec.folder)
     emu = emulation(profile, shape, prompt_tokens=prompt_tokens)
     pacer = Pacer(emu)
     pacer.start(job.t_arrival)
