@@ -201,7 +201,8 @@ def _temp_owner(name: str) -> tuple[str, int, str] | None:
     return (target, int(pid), kind) if pid.isdigit() and target else None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a temporary or recovery file of a live writer is kept)."""
     if pid == os.getpid():
         return True
     try:
@@ -222,7 +223,7 @@ def recover_interrupted(p: Path) -> bool:
         return False
     for name in names:
         owner = _temp_owner(name)
-        if owner and owner[0] == p.name and owner[2] == _JOURNAL and not _alive(owner[1]):
+        if owner and owner[0] == p.name and owner[2] == _JOURNAL and not process_alive(owner[1]):
             journal = p.parent / name
             _copy_into(p, journal.read_bytes())
             journal.unlink()
@@ -241,7 +242,7 @@ def clean_stale_temps(folder: Path) -> int:
         return 0
     for name in names:
         owner = _temp_owner(name)
-        if owner is None or _alive(owner[1]):
+        if owner is None or process_alive(owner[1]):
             continue
         if owner[2] == _JOURNAL:
             try:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fileio import fsync_folder
+from .fileio import process_alive, fsync_folder
 
 FORMAT_VERSION = 1
 
@@ -36,18 +36,6 @@ class RecoveryEntry:
     text: str  # the editor's text ("\n" line breaks)
     saved_at: float  # time.time() of the write, seconds
     pid: int  # process that wrote it
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RecoveryStore:
@@ -104,12 +92,12 @@ class RecoveryStore:
         for name in names:
             if name.startswith(".") and name.endswith(".part"):
                 pid = name[:-5].rpartition(".")[2]
-                if pid.isdigit() and not _alive(int(pid)):
+                if pid.isdigit() and not process_alive(int(pid)):
                     (self.folder / name).unlink(missing_ok=True)
                 continue
             if not name.endswith(".json"):
                 continue
             entry = self.read(name[:-5])
-            if entry is not None and not _alive(entry.pid):
+            if entry is not None and not process_alive(entry.pid):
                 found.append(entry)
         return sorted(found, key=lambda e: e.saved_at, reverse=True)
