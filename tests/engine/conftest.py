@@ -73,3 +73,14 @@ def noisy(tmp_path_factory):
     eng = ApiEngine("tiny-random", tmp_path_factory.mktemp("noisy") / "engine.log")
     yield eng
     eng.close()
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir):
+    """An in-process engine on the random-weight test model, shared by a module's tests
+    (a module that needs another model defines its own `engine`)."""
+    from engine.session import Engine
+
+    eng = Engine(tiny_model_dir)
+    yield eng
+    eng.close()

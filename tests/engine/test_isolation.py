@@ -3,17 +3,9 @@
 import asyncio
 import json
 
-import pytest
 
-from engine.session import Engine
 from tests.engine.wsclient import client, opened, recv_until, reply, send, served
 
-
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir):
-    eng = Engine(tiny_model_dir)
-    yield eng
-    eng.close()
 
 
 def run(coro):

@@ -10,17 +10,10 @@ from websockets.exceptions import ConnectionClosed
 import engine.limits as limits_module
 import engine.connection as connection_module
 from engine.protocol import MAX_PART_BYTES
-from engine.session import Engine
 from tests.engine.wsclient import TOKEN, client, opened, recv_until, reply, send, served
 
 DOC = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
 
-
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir):
-    eng = Engine(tiny_model_dir)
-    yield eng
-    eng.close()
 
 
 def run(coro):

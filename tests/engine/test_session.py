@@ -7,12 +7,6 @@ from engine.session import Document, Engine, RequestError
 CODE = "import os\n\n\ndef total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n" * 20
 
 
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir):
-    eng = Engine(tiny_model_dir)
-    yield eng
-    eng.close()
-
 
 def generate(engine, rid, selection, instruction="rename s to acc", max_tokens=5):
     async def go():

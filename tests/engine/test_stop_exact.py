@@ -8,20 +8,12 @@ import json
 import os
 import random
 
-import pytest
 
-from engine.session import Engine
 from tests.engine.wsclient import opened, recv_until, send, served
 
 BIG = os.environ.get("TESSERA_BIG") == "1"
 STOPS = 200 if BIG else 40
 
-
-@pytest.fixture(scope="module")
-def engine(tiny_model_dir):
-    eng = Engine(tiny_model_dir)
-    yield eng
-    eng.close()
 
 
 def run(coro):
