@@ -149,4 +149,4 @@ async def answer_pieces(run: EditRun | None, edit, model: str):
     async for piece in run.deltas():
         text += piece
         yield piece
-    yield closing(text)
+    yield closing(text, run.edit.block.fence)

@@ -2,10 +2,10 @@
 
 An edit model (``ModelInfo.edit_only``) cannot hold a conversation. A chat client gets the edit
 path when its last user message holds an instruction and a fenced code block, or an instruction
-alone after a conversation that already holds one (the last fenced block: the code a previous
-answer produced, or a file the client added earlier, as Aider does). The answer is the edited code
-in a fence of the same language, preceded by the file name line when the code block had one
-(Aider's whole-file format). Anything else gets :data:`ONLY_EDITS`.
+alone after a conversation that already holds one (the latest message with code: the code a
+previous answer produced, or a file the client added earlier, as Aider does). The answer is the
+edited code in a fence of the same language, preceded by the file name line when the code block
+had one (Aider's whole-file format). Anything else gets :data:`ONLY_EDITS`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Block:
     filename: str | None  # a file path on the line right above the fence, or in the info string
     start: int  # character offset of the opening fence line in the message
     end: int  # character offset just past the closing fence line
+    fence: str = "```"  # the opening fence's characters (an answer uses the same)
 
 
 @dataclass
@@ -62,7 +63,7 @@ def fenced_blocks(text: str) -> list[Block]:
         filename = _filename(language, rest, lines[i - 1].strip() if i > 0 else "")
         if language and _PATH.match(language) and "." in language and not rest:
             language = language.rsplit(".", 1)[-1]
-        blocks.append(Block("".join(lines[i + 1:j]), language, filename, offsets[i], offsets[j + 1]))
+        blocks.append(Block("".join(lines[i + 1:j]), language, filename, offsets[i], offsets[j + 1], fence))
         i = j + 1
     return blocks
 
@@ -80,38 +81,87 @@ def find_edit(messages: list[tuple[str, str]]) -> Edit | str:
     """The edit a conversation asks for, or the text to answer when it asks for none (a template
     with ``{model}``).
 
-    `messages` are (role, text) pairs in order; system messages are ignored (an edit model's
-    prompt format has no place for them).
+    `messages` are (role, text) pairs in order. System messages are not edited, but they tell a
+    format example from code: a fenced block (and a paragraph) of a user message that the system
+    prompt also holds is the client's reminder of its answer format (Aider appends its
+    ``path/to/filename.js`` listing example to the last user message), not code or instruction.
+    Of several blocks, the one whose file the instruction names is edited, else the one defining a
+    name the instruction mentions, else the last.
     """
     users = [i for i, (role, _) in enumerate(messages) if role == "user"]
     if not users:
         return ONLY_EDITS
+    system = "\n".join(text for role, text in messages if role in ("system", "developer"))
     last = users[-1]
     text = messages[last][1]
-    blocks = fenced_blocks(text)
+    blocks, instruction = _code_and_words(text, system)
     if blocks:
-        block = blocks[-1]
-        instruction = (text[:block.start] + text[block.end:]).strip()
-        if block.filename and instruction.startswith(block.filename):
-            instruction = instruction[len(block.filename):].strip()
-        return Edit(instruction, block) if instruction else NO_INSTRUCTION
+        return Edit(instruction, _choose(blocks, instruction)) if instruction else NO_INSTRUCTION
     for role, earlier in reversed(messages[:last]):
         if role in ("user", "assistant"):
-            found = fenced_blocks(earlier)
+            found = _code_and_words(earlier, system)[0]
             if found:
-                return Edit(text.strip(), found[-1]) if text.strip() else NO_INSTRUCTION
+                return Edit(instruction, _choose(found, instruction)) if instruction else NO_INSTRUCTION
     return ONLY_EDITS
+
+
+def _code_and_words(text: str, system: str) -> tuple[list[Block], str]:
+    """The code blocks of a message and its words around them, format reminders taken out.
+
+    The reminder is the longest tail of the message, from a paragraph on, that the system prompt
+    holds word for word (a single paragraph only when something comes before it: a one-line
+    instruction may well be a line of the system prompt too); a block the system prompt holds is
+    an example wherever it stands.
+    """
+    starts = [0] + [m.end() for m in re.finditer(r"\n[ \t]*\n", text)]
+    for at in starts:
+        if (at > 0 or len(starts) > 1) and _within(text[at:], system):
+            text = text[:at]
+            break
+    blocks, cuts = [], []
+    for block in fenced_blocks(text):
+        start = block.start
+        above = text.rfind("\n", 0, max(0, start - 1)) + 1
+        if block.filename and text[above:start].strip() == block.filename:
+            start = above  # the file name line belongs to the block
+        if not _within(text[block.start:block.end], system):
+            blocks.append(block)
+        cuts.append((start, block.end))
+    words, at = [], 0
+    for start, end in cuts:
+        words.append(text[at:start])
+        at = end
+    words.append(text[at:])
+    return blocks, "\n\n".join(w.strip() for w in words if w.strip())
+
+
+def _within(part: str, system: str) -> bool:
+    """Whether `part` is whole lines of the system prompt (a format reminder repeated)."""
+    part = part.strip("\r\n")
+    return bool(part.strip()) and f"\n{part}\n" in f"\n{system}\n"
+
+
+def _choose(blocks: list[Block], instruction: str) -> Block:
+    """The block the instruction is about (see :func:`find_edit`)."""
+    named = [b for b in blocks if b.filename and re.search(
+        rf"(?<![\w.-]){re.escape(b.filename.replace(chr(92), '/').rsplit('/', 1)[-1])}(?![\w-])", instruction)]
+    if named:
+        return named[-1]
+    mentioned = set(re.findall(r"[A-Za-z_]\w*", instruction))
+    defining = [b for b in blocks if any(name in mentioned for name in re.findall(
+        r"^[ \t]*(?:async[ \t]+)?(?:def|class|function|fn|func)[ \t]+([A-Za-z_]\w*)", b.code, re.M))]
+    return (defining or blocks)[-1]
 
 
 def opening(block: Block) -> str:
     """What an answer to `block` says before the edited code: file name line, opening fence."""
     head = f"{block.filename}\n" if block.filename else ""
-    return f"{head}```{block.language}\n"
+    return f"{head}{block.fence}{block.language}\n"
 
 
-def closing(output: str) -> str:
+def closing(output: str, fence: str = "```") -> str:
     """The closing fence after the edited code `output`."""
-    return "```" if not output or output.endswith("\n") else "\n```"
+    return fence if not output or output.endswith("\n") else f"\n{fence}"
 
 
 def strip_fence(text: str) -> str:

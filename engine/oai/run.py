@@ -18,6 +18,7 @@ from ..sampling import SamplingParams
 from ..session import Document, RequestError
 from .edits import Block, Edit, Reindent, common_indent, dedent
 from .errors import ApiError
+from .target import locate
 
 log = logging.getLogger("tessera.engine.api")
 
@@ -79,17 +80,25 @@ class EditRun:
         self._first = None
         self._reindent = Reindent("")
         self._session = f"api-{request_id}"
+        self._around = ("", "")  # the code before and after a named definition that alone is edited
 
     async def start(self) -> None:
         """Open the session, start generating, and wait for the first event (errors raise here)."""
         document, indent = edit_document(self.edit.block)
         self._reindent = Reindent(indent)
-        self.backend.open(self._session, document)
+        target = locate(document.text, self.edit.block.language, self.edit.instruction)
         p = self.params
         prediction = dedent(p.prediction, indent) if p.prediction is not None else None
+        if target.span is not None:
+            start, end = target.span
+            before, after = self._around = document.text[:start], document.text[end:]
+            if prediction is not None and len(prediction) >= len(before) + len(after) \
+                    and prediction.startswith(before) and prediction.endswith(after):
+                prediction = prediction[len(before):len(prediction) - len(after)]
+        self.backend.open(self._session, document)
         try:
             self._events = self.backend.generate(GenerateRequest(
-                self._session, self.request_id, self.edit.instruction, None, p.max_tokens, p.sampling,
+                self._session, self.request_id, target.instruction, target.span, p.max_tokens, p.sampling,
                 prediction=prediction))
             first = await anext(self._events)
             while first.type == "notice":
@@ -113,12 +122,20 @@ class EditRun:
         self.backend.stop(self.request_id)
 
     async def deltas(self) -> AsyncIterator[str]:
-        """The output text as it comes; `outcome` is complete when this ends."""
+        """The output text as it comes; `outcome` is complete when this ends.
+
+        When only a named definition is edited, the code around it comes first and last (the last
+        part only when the model finished the definition), so the text is always the whole code.
+        """
         out = self.outcome
         text = ""
         cut = False
+        before, after = self._around
         pending = [self._first] if self._first is not None else []
         try:
+            if before:
+                text = self._reindent.push(before)
+                yield text
             while True:
                 ev = pending.pop() if pending else await anext(self._events, None)
                 if ev is None:
@@ -136,6 +153,8 @@ class EditRun:
                         yield piece
                 elif ev.type == "done":
                     self._finish(ev, cut)
+                    if after and ev.reason == "eos" and not cut:
+                        yield self._reindent.push(after)
         finally:
             self.backend.close_session(self._session)
             if self._events is not None:

@@ -100,3 +100,56 @@ def test_dedent_then_reindent_gives_the_code_back(lines, indent, cut):
     flat = dedent(code, own)
     back = Reindent(own)
     assert "".join(back.push(flat[i:i + cut]) for i in range(0, len(flat), cut)) == code
+
+
+def aider_request() -> list[tuple[str, str]]:
+    """The messages of a real Aider 0.86.2 request in its `whole` edit format (captured verbatim)."""
+    import json
+    from pathlib import Path
+
+    body = json.loads((Path(__file__).with_name("aider_whole_request.json")).read_text(encoding="utf-8"))
+    return [(m["role"], m["content"]) for m in body["messages"]]
+
+
+def test_aiders_whole_format_edits_the_file_it_added_not_its_format_example():
+    messages = aider_request()
+    assert "path/to/filename.js\n```\n// entire file content" in messages[-1][1]  # Aider's example, last
+    edit = find_edit(messages)
+    assert isinstance(edit, Edit)
+    assert edit.block.filename == "quoting.py" and edit.block.code.startswith("import re\n")
+    assert "def quote(s):" in edit.block.code and edit.instruction == "add a docstring to quote"
+    assert opening(edit.block) == "quoting.py\n```\n"
+
+
+def test_aiders_reminder_as_a_system_message_and_a_follow_up():
+    messages = aider_request()
+    reminder = messages[-1][1].split("\n\n", 1)[1]
+    sys_reminder = messages[:-1] + [("user", "add a docstring to quote"), ("system", reminder)]
+    assert find_edit(sys_reminder).block.filename == "quoting.py"
+    answered = messages + [("assistant", "quoting.py\n```\ndef quote(s):\n    pass\n```\n"),
+                           ("user", "rename s to text\n\n" + reminder)]
+    follow = find_edit(answered)
+    assert follow.instruction == "rename s to text" and follow.block.code == "def quote(s):\n    pass\n"
+    assert find_edit(messages[:-1] + [("user", reminder)]) == NO_INSTRUCTION
+
+
+def test_of_several_files_the_one_named_or_defining_the_named_function():
+    files = ("I have added these files.\n\nsrc/a.py\n```\ndef parse(x):\n    return x\n```\n\n"
+             "src/b.py\n```\ndef quote(s):\n    return s\n```\n")
+    convo = [("user", files), ("assistant", "Ok.")]
+    assert find_edit(convo + [("user", "remove prints in a.py")]).block.filename == "src/a.py"
+    assert find_edit(convo + [("user", "add a docstring to parse")]).block.filename == "src/a.py"
+    assert find_edit(convo + [("user", "add a docstring")]).block.filename == "src/b.py"  # the last
+    assert find_edit(convo + [("user", "rename quote to q in b.py")]).block.filename == "src/b.py"
+
+
+def test_a_user_instruction_equal_to_a_word_of_the_system_prompt_is_kept():
+    edit = find_edit([("system", "Simplify\nthe code."), ("user", "Simplify\n```python\nx = 1\n```")])
+    assert edit.instruction == "Simplify"
+    example = find_edit([("system", "Answer like this:\n```\nx = 1\n```"), ("user", "tidy\n```\nx = 1\n```")])
+    assert example == ONLY_EDITS  # the only block is the system prompt's example
+
+
+def test_answers_use_the_fence_of_the_question():
+    [block] = fenced_blocks("f.md\n````\n```\ncode\n```\n````\n")
+    assert opening(block) == "f.md\n````\n" and closing("x\n", block.fence) == "````"

@@ -260,3 +260,23 @@ def test_stop_sequences_and_the_output_budget(api):
     cut = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}],
                                              max_tokens=5)
     assert cut.choices[0].finish_reason == "length" and cut.usage.completion_tokens == 5
+
+
+def test_aiders_whole_file_request_gets_the_whole_file_back_with_the_named_function_edited(api):
+    from pathlib import Path
+
+    body = json.loads(Path(__file__).with_name("aider_whole_request.json").read_text(encoding="utf-8"))
+    original = body["messages"][-3]["content"].split("quoting.py\n```\n", 1)[1].split("```", 1)[0]
+    chunks = api.client.chat.completions.create(model="tessera-edit-mini", messages=body["messages"],
+                                                stream=True, temperature=0)
+    answer = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    # Aider's *file listing*: the file name line, the opening fence, the entire file, the closing fence.
+    assert answer.startswith("quoting.py\n```\n") and answer.endswith("\n```")
+    edited = answer[len("quoting.py\n```\n"):-len("```")]
+    import ast
+
+    quote = next(n for n in ast.parse(edited).body if isinstance(n, ast.FunctionDef) and n.name == "quote")
+    assert ast.get_docstring(quote)
+    lines = edited.splitlines(keepends=True)
+    docstring = lines[quote.body[0].lineno - 1]
+    assert "".join(line for line in lines if line is not docstring) == original  # nothing else changed
