@@ -139,13 +139,19 @@ def rename_pair(vocab: Vocabulary, instruction: list[int]) -> tuple[tuple, tuple
 
 
 def _string_mask(vocab: Vocabulary, seq: list[int]) -> list[bool]:
-    """True on the tokens of plain (not f-) string literals, where a rename does not apply."""
+    """True on the tokens of plain (not f-) string literals and of comments, where a rename does
+    not apply."""
     punct, b = vocab.punct, vocab.bare
     triple = {b.get('"""'), b.get("'''")}
     mask = [False] * len(seq)
     i = 0
     while i < len(seq):
         t = seq[i]
+        if vocab.word_text.get(t, "").lstrip(" ").startswith("#"):  # a comment, to the line's end
+            while i < len(seq) and seq[i] not in vocab.newlines:
+                mask[i] = True
+                i += 1
+            continue
         q = '"""' if t in triple else punct.get(t)
         prefix = vocab.word_text.get(seq[i - 1], "").lower() if i > 0 and seq[i - 1] in vocab.words else ""
         if q not in ("'", '"', '"""') or "f" in prefix:
@@ -207,8 +213,10 @@ def _drop_prints(vocab: Vocabulary, pred: list[int], origin: list[int]):
     out, org, i = [], [], 0
     while i < len(pred):
         if pred[i] in nl and tuple(pred[i + 1:i + 1 + len(head)]) == head:
-            j = i + 1
-            while j < len(pred) and pred[j] not in nl:
+            j, depth = i + 1, 0
+            while j < len(pred) and (pred[j] not in nl or depth > 0):  # continuation lines too
+                c = vocab.punct.get(pred[j], "")
+                depth += (c in _OPEN) - (c in _CLOSE)
                 j += 1
             opens_block = bool(out) and vocab.punct.get(out[-1]) == ":"
             block_ends = j >= len(pred) or _indent(vocab, pred[j]) < _indent(vocab, pred[i])
@@ -245,6 +253,8 @@ def _docstring(vocab: Vocabulary, sig: list[int]) -> list[int]:
         name_words.append(cur)
     params, depth, seg_start = [], 0, True
     for i in range(k, len(sig)):
+        if sig[i] in vocab.newlines or (sig[i - 1] in vocab.newlines and not vocab.word_text.get(sig[i], "x").strip()):
+            continue  # a signature over several lines: its line breaks and indentation
         c = punct.get(sig[i], "")
         if c in _OPEN:
             depth += 1
@@ -328,15 +338,30 @@ def predicted_output(vocab: Vocabulary, source: list[int], instruction: list[int
         pred, origin = fstring_prediction(vocab, pred, origin)
     if triggered(vocab, "add_docstring", instruction):
         d = next((i for i, t in enumerate(pred) if t in vocab.def_ids), -1)
-        q = next((i for i in range(d + 1, len(pred)) if pred[i] in vocab.newlines), -1) if d >= 0 else -1
+        q = _header_end(vocab, pred, d) if d >= 0 else -1
         if q > 0:
             insert = _docstring(vocab, pred[d + 1:q])
             if insert:
-                insert.append(pred[q])
+                # the docstring line takes the body's indentation (the header may be followed by a blank line)
+                nl = next((t for t in pred[q:] if t in vocab.newlines and _indent(vocab, t) > 0), pred[q])
                 at = origin[q + 1] if q + 1 < len(origin) else len(source)
-                pred = pred[:q + 1] + insert + pred[q + 1:]
-                origin = origin[:q + 1] + [at] * len(insert) + origin[q + 1:]
+                pred = pred[:q] + [nl] + insert + pred[q:]
+                origin = origin[:q + 1] + [at] * (len(insert) + 1) + origin[q + 1:]
     return pred, origin
+
+
+def _header_end(vocab: Vocabulary, pred: list[int], d: int) -> int:
+    """The newline token that ends the ``def`` header starting at `d` (brackets closed), or -1."""
+    depth = 0
+    for i in range(d + 1, len(pred)):
+        c = vocab.punct.get(pred[i], "")
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and pred[i] in vocab.newlines:
+            return i
+    return -1
 
 
 _PERCENT_SPEC = re.compile(r"[sra]|0?\d*(?:\.\d+)?[dfegxXo]")

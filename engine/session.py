@@ -240,14 +240,17 @@ class Engine:
     def _windows(self, job: EditJob, text: str, start: int, end: int) -> list[EditJob] | None:
         """The windows of a long target (engine/windows.py), or a context_overflow refusal naming the limit."""
         from .prompts import encode
-        from .windows import WindowError, plan, source_budget
+        from .windows import WindowError, plan, source_budget, touches
 
         tok = self.spec.tokenizer
+        found = self.spec.skill_for(job.model_instruction) if self.spec.skills else None
+        skill = found.name if found is not None else ("out_of_scope" if self.spec.skills else None)
         if self.spec.chat is not None or self.spec.file_context:
             return None  # the decode loop reports the overflow with its figures
         budget = source_budget(self.spec.context_length, len(encode(tok, job.model_instruction)))
         try:
-            ranges = plan(text, start, end, lambda code: len(encode(tok, code)), budget)
+            ranges = plan(text, start, end, lambda code: len(encode(tok, code)), budget,
+                          passable=lambda code: not touches(skill, job.instruction, code))
         except WindowError as exc:
             job.refusal = (f"{exc}; {self.spec.name} holds {self.spec.context_length} tokens of context (prompt "
                            "and output). Select less code (the enclosing function), or load a model with a "

@@ -8,6 +8,10 @@ in order on the same request; their outputs, each in document terms, concatenate
 the whole selection, and they stream as one. For "add a docstring" only the first window (the
 one holding the ``def``) goes through the model; the others are passed on unchanged.
 
+A window the edit cannot change (a rename's old name, a print, string formatting absent from it)
+is passed on unchanged without the model; so is a single statement longer than a window (a long
+docstring or literal) that the edit does not touch, where it would otherwise refuse the selection.
+
 Windows keep the small model on the lengths it was trained on, cost nothing when the target fits,
 and keep the live diff live: a longer context would need a retrained model and make every token
 attend over the whole target.
@@ -16,6 +20,7 @@ attend over the whole target.
 from __future__ import annotations
 
 import ast
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -78,10 +83,65 @@ def statement_cuts(text: str, start: int, end: int) -> dict[int, int]:
     return {off: first[k - skip] for k, off in enumerate(lines, start=2) if (k - skip) in first}
 
 
-def plan(text: str, start: int, end: int, count_tokens, budget: int) -> list[tuple[int, int]]:
+_RENAME_OLD = re.compile(r"`?([A-Za-z_]\w*)`?\s+to\s+`?[A-Za-z_]\w*`?\.?\s*$")
+
+
+def touches(skill: str | None, instruction: str, code: str) -> bool:
+    """Whether an edit of skill `skill` can change `code` at all. Conservative: any mention counts
+    (a rename's old name anywhere, even in a string), so False means the code stays as it is."""
+    if skill in ("rename_variable", "rename_function"):
+        m = _RENAME_OLD.search(instruction)
+        return m is None or re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", code) is not None
+    if skill == "out_of_scope":  # the engine gives the code back unchanged
+        return False
+    if skill == "remove_prints":
+        return "print" in code
+    if skill == "fstring":
+        return "%" in code or "format" in code
+    return True
+
+
+def _parse_dedented(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(frame_for(code, 0, len(code)).model_code)
+    except SyntaxError:
+        return None
+
+
+def is_string_statement(code: str) -> bool:
+    """`code` is one string literal statement (a docstring): no skill edits inside it (renames
+    leave strings alone; a docstring is added only where there is none)."""
+    tree = _parse_dedented(code)
+    return (tree is not None and len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
+            and isinstance(tree.body[0].value, ast.Constant) and isinstance(tree.body[0].value.value, str))
+
+
+def _docstring_start(text: str, a: int, b: int) -> int | None:
+    """Where the docstring of the definition that text[a:b] opens begins (its line), or None."""
+    tree = _parse_dedented(text[a:b])
+    if tree is None:  # text[a:b] is a header and its docstring only when more statements follow
+        tree = _parse_dedented(text[a:b].rstrip() + "\n" + " " * 8 + "pass\n")
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                           ast.ClassDef)):
+        return None
+    first = tree.body[0].body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)):
+        return None
+    head = frame_for(text, a, b).head.count("\n")
+    at, line = a, 1
+    while line < first.lineno + head:
+        at = text.index("\n", at) + 1
+        line += 1
+    return at if a < at < b else None
+
+
+def plan(text: str, start: int, end: int, count_tokens, budget: int, passable=None) -> list[tuple[int, int]]:
     """Consecutive ranges covering [start, end), each within `budget` source tokens.
 
-    Each window ends at the shallowest cut among those that fill at least half the budget.
+    Each window ends at the shallowest cut among those that fill at least half the budget. A
+    statement longer than the budget (a long docstring or literal) becomes a window of its own
+    when ``passable(code)`` says the edit leaves it as it is (it is then passed on unchanged);
+    otherwise the selection is refused with a WindowError that names the statement and the limit.
     """
     depth = statement_cuts(text, start, end)
     depth[end] = -1
@@ -97,6 +157,15 @@ def plan(text: str, start: int, end: int, count_tokens, budget: int) -> list[tup
             fitting.append((c, n))
         if not fitting:
             nxt = next((c for c in cuts if c > a), end)
+            if passable is not None and (is_string_statement(text[a:nxt]) or passable(text[a:nxt])):
+                out.append((a, nxt))  # passed on unchanged
+                a = nxt
+                continue
+            split = _docstring_start(text, a, nxt)
+            if passable is not None and split is not None and count_tokens(frame_for(text, a, split).model_code) <= budget:
+                out.append((a, split))  # the header alone; its long docstring is the next window
+                a = split
+                continue
             n = count_tokens(frame_for(text, a, nxt).model_code)
             line = text.count("\n", 0, a) + 1
             raise WindowError(f"the statement at line {line} alone needs about {n} tokens; "
@@ -111,9 +180,14 @@ def plan(text: str, start: int, end: int, count_tokens, budget: int) -> list[tup
 
 
 def passes_through(engine, parent, i: int) -> bool:
-    """Window `i` is given back unchanged: "add a docstring" changes only the window with the def."""
+    """Window `i` is given back unchanged: "add a docstring" changes only the window with the def,
+    and a window the edit cannot touch (see `touches`) needs no model."""
     skill = engine.spec.skill_for(parent.model_instruction) if engine.spec.skills else None
-    return i > 0 and skill is not None and skill.name == "add_docstring"
+    if skill is None:
+        return False
+    if skill.name == "add_docstring":
+        return i > 0
+    return not touches(skill.name, parent.instruction, parent.windows[i].code)
 
 
 async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:

@@ -25,9 +25,15 @@ def log(msg: str) -> None:
 
 
 def step_data(args) -> None:
+    from ..tokenizer import load_tokenizer
     from . import data
 
-    manifest = data.run(args.cache, seed=args.seed)
+    tok_path = args.init_from / "tokenizer.json" if args.init_from else args.cache / "tokenizer.json"
+    count = None
+    if tok_path.is_file():  # windows are cut by token counts (a fresh run trains its tokenizer after the data)
+        tok = load_tokenizer(tok_path)
+        count = lambda text: len(tok.encode(text, add_special_tokens=False).ids)  # noqa: E731
+    manifest = data.run(args.cache, seed=args.seed, count=count, context=CONTEXT_LENGTH)
     log(f"pairs: {json.dumps(manifest['pairs'])}; functions {manifest['functions']}")
 
 
@@ -35,6 +41,15 @@ def step_tokenizer(args) -> None:
     from . import spec, tokenizer
     from .data import read_jsonl
 
+    if args.init_from:  # fine-tuning keeps the vocabulary of the model it starts from
+        from ..tokenizer import load_tokenizer
+
+        tok = load_tokenizer(args.init_from / "tokenizer.json")
+        tokenizer.save(tok, args.cache / "tokenizer.json")
+        spec.write(args.cache / "tessera.json", tok, CONTEXT_LENGTH)
+        (args.cache / "train_encoded.npz").unlink(missing_ok=True)
+        log(f"tokenizer kept from {args.init_from}")
+        return
     pairs = read_jsonl(args.cache / "train.jsonl")
     texts = [p.source for p in pairs[::3]] + [p.target for p in pairs[1::3]] + [p.instruction for p in pairs]
     tok = tokenizer.train_tokenizer(texts)
@@ -68,8 +83,10 @@ def step_train(args) -> None:
     from . import train
 
     enc, tok = _encoded(args)
-    cfg = train.TrainConfig(minutes=args.minutes, threads=args.threads, seed=args.seed)
-    train.run(args.cache, enc, tok.get_vocab_size(), CONTEXT_LENGTH, cfg, log=log)
+    cfg = train.TrainConfig(minutes=args.minutes, threads=args.threads, seed=args.seed,
+                            **({"lr": args.lr} if args.lr else {}))
+    init = args.init_from / "model.onnx" if args.init_from else None
+    train.run(args.cache, enc, tok.get_vocab_size(), CONTEXT_LENGTH, cfg, log=log, init_from=init)
 
 
 def step_export(args) -> None:
@@ -100,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch threads for training")
     ap.add_argument("--per-kind", type=int, default=200, help="evaluation pairs per kind")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-from", type=Path, default=None,
+                    help="fine-tune: start from this model folder's weights and keep its tokenizer")
+    ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: TrainConfig's)")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     steps = STEPS if args.step == "all" else (args.step,)

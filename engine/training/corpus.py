@@ -1,7 +1,9 @@
 """The training corpus: functions from the CPython standard library on this machine (PSF licence).
 
-Every function is normalised by ``ast.unparse`` (one statement per line, canonical quotes), so an
-edit's expected output is unambiguous and AST-equality is the exact-match test. Whole files are
+Two views of every function: normalised by ``ast.unparse`` (one statement per line, canonical
+quotes; ``load_functions``), and as written, framed as the engine frames a selection
+(``load_written``: comments, quotes, decorators, blank lines kept; engine/reframe.py dedents it and
+puts placeholders for non-ASCII text). AST-equality is the exact-match test for both. Whole files are
 held out for evaluation, chosen by a hash of their relative path, so the split does not depend on
 the order files are found in or on the random seed.
 """
@@ -24,7 +26,7 @@ HOLDOUT_PERCENT = 10  # of files, for evaluation
 @dataclass
 class Function:
     path: str  # file, relative to the stdlib root
-    code: str  # ast.unparse of the function, unindented
+    code: str  # ast.unparse of the function, unindented (load_written: as written, framed)
     split: str  # "train" or "eval"
     from_tests: bool  # from the stdlib's test suites (used only where a kind is rare elsewhere)
 
@@ -92,3 +94,58 @@ def load_functions(root: Path | None = None) -> tuple[list[Function], list[str]]
         if found:
             used.append(rel)
     return funcs, used
+
+
+WRITTEN_MAX_CHARS = 8000  # as-written targets longer than the context are cut into windows
+
+
+def written_in(text: str) -> list[str]:
+    """Functions as the model sees them in the engine: each one's whole lines (decorators included,
+    as the app selects them) through engine/reframe.py ``frame_for`` (dedented, placeholders for
+    non-ASCII text); comments, quotes, blank lines and docstrings as written."""
+    from ..reframe import frame_for
+    from .written import line_offsets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return []
+    offs = line_offsets(text)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            end = offs[node.end_lineno] if node.end_lineno < len(offs) else len(text)
+            code = frame_for(text, offs[first - 1], end).model_code
+            if not MIN_CHARS <= len(code) <= WRITTEN_MAX_CHARS:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    ast.parse(code)
+                except (SyntaxError, ValueError):
+                    continue  # e.g. a string's lines at column 0 inside a method: not dedentable
+            out.append(code)
+    return out
+
+
+def load_written(root: Path | None = None) -> list[Function]:
+    """All as-written functions of the stdlib, deduplicated by text (first file wins)."""
+    root = root or stdlib_root()
+    seen: set[str] = set()
+    funcs: list[Function] = []
+    for path in stdlib_files(root):
+        rel = path.relative_to(root).as_posix()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if "\t" in text or "\r" in text:
+            continue
+        for code in written_in(text):
+            if code not in seen:
+                seen.add(code)
+                funcs.append(Function(rel, code, split_of(rel), bool(TEST_DIRS.intersection(rel.split("/")))))
+    return funcs

@@ -109,8 +109,28 @@ def load_model(path: Path) -> tuple[DraftDecoder, dict]:
     return model, ck
 
 
+def init_from_onnx(model: DraftDecoder, path: Path) -> None:
+    """Load a shipped model's weights (its ONNX initializers, named as engine/graph.py names them)
+    into `model`: each draft table becomes the token table (scale 1) plus its difference."""
+    import onnx
+    from onnx import numpy_helper
+
+    w = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    with torch.no_grad():
+        emb = torch.from_numpy(w["embed_tokens"].copy())
+        model.embed_tokens.copy_(emb)
+        model.final_norm.copy_(torch.from_numpy(w["final_norm"].copy()))
+        for name, scale, delta in zip(model.extra_inputs, model.draft_scale, model.embed_extra):
+            scale.fill_(1.0)
+            delta.copy_(torch.from_numpy(w[f"embed_extra.{name}"].copy()) - emb)
+        for i, blk in enumerate(model.layers):
+            for n in ("attn_norm", "wq", "wk", "wv", "wo", "mlp_norm", "w_gate", "w_up", "w_down"):
+                getattr(blk, n).copy_(torch.from_numpy(w[f"layers.{i}.{n}"].copy()))
+
+
 def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: TrainConfig,
-        log=print) -> Path:
+        log=print, init_from: Path | None = None) -> Path:
+    """Train (or resume); `init_from`: a model.onnx whose weights a fresh run starts from (fine-tuning)."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     ck_path = cache / "checkpoint.pt"
@@ -127,6 +147,9 @@ def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: T
         step, elapsed_s, tokens = ck["step"], ck["elapsed_s"], ck["tokens"]
         batches.rng.bit_generator.state = ck["sampler"]
         log(f"resumed at step {step}, {elapsed_s / 60:.1f} min, {tokens / 1e6:.1f}M tokens")
+    elif init_from is not None:
+        init_from_onnx(model, init_from)
+        log(f"fine-tuning from {init_from}")
     log(f"model {model.num_parameters() / 1e6:.2f}M parameters; {len(data.kinds)} sequences; "
         f"{len(data.ids) / 1e6:.1f}M tokens; plan {cfg.minutes} min")
     t0 = time.monotonic() - elapsed_s

@@ -243,3 +243,21 @@ def test_shipped_spec_docstring_draft_names_the_signature():
     prompt = build(tok, meta["special_tokens"], "add a docstring", "def parse_header(self, line):\n    return line")
     al = make_aligner(meta["aligner"], prompt.source_ids, prompt.instruction_ids)
     assert tok.decode(al.predicted).startswith('def parse_header(self, line):\n    """Parse header given line."""\n    return')
+
+
+@pytest.mark.parametrize("instruction, source, expected", [
+    ("rename variable items to rows",  # comments are left alone, like plain strings
+     "def count(items):\n    # items: the items to count\n    n = len(items)  # how many items\n    return n",
+     "def count(rows):\n    # items: the items to count\n    n = len(rows)  # how many items\n    return n"),
+    ("remove print statements",  # a print over several lines goes whole
+     'def f(a):\n    print("a is",\n          a)\n    return a',
+     "def f(a):\n    return a"),
+    ("add a docstring",  # a signature over several lines: the docstring follows the header
+     "@cache\ndef parse_header(self,\n                 line,\n                 strict):\n\n    return line",
+     '@cache\ndef parse_header(self,\n                 line,\n                 strict):\n    """Parse header given line and strict."""\n\n    return line'),
+])
+def test_shipped_spec_drafts_code_as_written(instruction, source, expected):
+    meta, tok, build = _shipped()
+    prompt = build(tok, meta["special_tokens"], instruction, source)
+    al = make_aligner(meta["aligner"], prompt.source_ids, prompt.instruction_ids)
+    assert tok.decode(al.predicted) == expected

@@ -13,7 +13,7 @@ from engine.modelspec import MODELS_DIR
 from engine.prompts import encode
 from engine.reframe import frame_for
 from engine.session import Document, Engine
-from engine.windows import plan, source_budget
+from engine.windows import is_string_statement, plan, source_budget, touches
 
 SOURCE = inspect.getsource(shlex)  # shlex.read_token: a 145-line method of the standard library
 START = SOURCE.index("    def read_token(self):")
@@ -67,3 +67,37 @@ def test_one_statement_longer_than_a_window_is_refused_naming_the_limit(engine):
     done = events[-1]
     assert done.reason == "error" and done.stats["error"]["code"] == "context_overflow"
     assert "512" in done.stats["error"]["message"] and "line 1" in done.stats["error"]["message"]
+
+
+LONG_DOC = ('def fit(points, weights):\n    """Fit a curve.\n\n' + "    A line of the long docstring about points.\n" * 120
+            + '    """\n    total = 0\n    for p in points:\n        total += p * weights\n    return total\n')
+
+
+def test_out_of_scope_on_a_long_statement_returns_the_code(engine):
+    text = "TABLE = [\n" + "    (1, 'one'),\n" * 400 + "]\n"
+    job, events = run(engine, text, "add type hints", (0, len(text)))
+    assert events[-1].reason == "eos" and events[-1].text == text
+
+
+def test_plan_passes_a_long_docstring_on_and_cuts_the_header_before_it(engine):
+    tok = engine.spec.tokenizer
+    count = lambda c: len(encode(tok, c))  # noqa: E731
+    budget = source_budget(engine.spec.context_length, 8)
+    with pytest.raises(ValueError, match="line 1 alone"):
+        plan(LONG_DOC, 0, len(LONG_DOC), count, budget)
+    ranges = plan(LONG_DOC, 0, len(LONG_DOC), count, budget, passable=lambda code: False)
+    parts = [LONG_DOC[a:b] for a, b in ranges]
+    assert parts[0] == "def fit(points, weights):\n"
+    assert is_string_statement(parts[1]) and parts[1].startswith('    """Fit a curve.')
+    assert "".join(parts) == LONG_DOC
+
+
+def test_touches_is_conservative():
+    assert touches("rename_variable", "rename variable total to acc", "x = total + 1")
+    assert touches("rename_variable", "rename `total` to acc", "s = 'total'")  # a mention counts
+    assert not touches("rename_variable", "rename variable total to acc", "subtotal = 1")
+    assert not touches("remove_prints", "remove print statements", "x = 1")
+    assert not touches("fstring", "convert to f-strings", "x = 'a'")
+    assert touches("fstring", "convert to f-strings", "x = 'a %s' % y")
+    assert touches("add_docstring", "add a docstring", "x = 1") and touches(None, "anything", "")
+    assert not touches("out_of_scope", "add type hints", "x = 1")

@@ -1,0 +1,407 @@
+"""Edit pairs on functions as written: comments, quotes, decorators, blank lines, continuation
+lines, docstrings and non-ASCII text kept, framed exactly as the engine frames a selection.
+
+A target is a function's whole lines, decorators included (what the app selects). The engine's
+``frame_for`` (engine/reframe.py) dedents it and puts placeholders for non-ASCII text: that is the
+model's source. Each builder edits this text at ``ast`` positions (a list of replacements, no
+``ast.unparse`` of the function) and keeps the pair only when the result is AST-equal to the same
+edit made on the tree by engine/training/pairs.py, so the expected output is the source with only
+the edit applied, in the source's own formatting. A target too long for the context is cut by the
+engine's ``plan`` (engine/windows.py) and each window becomes a pair with the replacements inside it.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import random
+import re
+import tokenize
+
+from ..reframe import Frame, frame_for
+from ..windows import OUTPUT_ROOM, WindowError, plan, source_budget
+from .pairs import (_bodies, _debug_print, _formattable, _func, _has_docstring, _local_names, _Modernise,
+                    _uses_old_formatting, fresh_name, identifiers, is_print_statement, remove_prints, rename_in,
+                    to_format_call, to_percent)
+from .phrasing import docstring_summary, instruction_for
+
+Edit = tuple[int, int, str]  # (start, end, replacement): character offsets in the source
+_DEF = re.compile(r"(?:async\s+)?def\s+")
+
+
+def line_offsets(code: str) -> list[int]:
+    """Offset of each line's start (index lineno - 1) and, last, len(code)."""
+    offs = [0]
+    for ln in code.splitlines(keepends=True):
+        offs.append(offs[-1] + len(ln))
+    if not code.endswith("\n"):
+        offs.append(len(code))
+    return offs
+
+
+def apply(code: str, edits: list[Edit]) -> str:
+    out, at = [], 0
+    for s, e, new in sorted(edits, key=lambda x: (x[0], x[1])):
+        if s < at:
+            raise ValueError("overlapping edits")
+        out += [code[at:s], new]
+        at = e
+    return "".join(out) + code[at:]
+
+
+def _same(text: str, tree: ast.AST) -> bool:
+    try:
+        return ast.dump(ast.parse(text)) == ast.dump(tree)
+    except SyntaxError:
+        return False
+
+
+class _Pos:
+    def __init__(self, code: str):
+        self.code = code
+        self.offs = line_offsets(code)
+
+    def __call__(self, line: int, col: int) -> int:
+        return self.offs[line - 1] + col
+
+    def start(self, node: ast.AST) -> int:
+        return self(node.lineno, node.col_offset)
+
+    def end(self, node: ast.AST) -> int:
+        return self(node.end_lineno, node.end_col_offset)
+
+    def owns_line(self, node: ast.stmt) -> bool:
+        """The statement (its first decorator) starts its line: only whitespace before it."""
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        ls = self.offs[first - 1]
+        if first < node.lineno:
+            return self.code[ls:].lstrip(" \t").startswith("@")
+        return self.code[ls:self.start(node)].strip() == ""
+
+    def line_span(self, node: ast.stmt) -> tuple[int, int] | None:
+        """(start, end) of the whole lines of `node`, or None when it shares a line."""
+        s, e = self.start(node), self.end(node)
+        ls = self.offs[node.lineno - 1]
+        le = self.offs[node.end_lineno] if node.end_lineno < len(self.offs) else len(self.code)
+        if self.code[ls:s].strip() or self.code[e:le].strip():
+            return None
+        return ls, le
+
+
+# --- builders: (instruction, source, edits on source) or None ------------------------------
+
+def rename_variable(code: str, rng: random.Random, pool: list[str]):
+    tree = ast.parse(code)
+    fn = _func(tree)
+    candidates = [n for n in _local_names(fn) if n != fn.name]
+    if not candidates:
+        return None
+    old = rng.choice(candidates)
+    new = fresh_name(rng, old, identifiers(tree), pool)
+    p, edits = _Pos(code), []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id == old:
+            edits.append((p.start(n), p.end(n), new))
+        elif isinstance(n, ast.arg) and n.arg == old:
+            edits.append((p.start(n), p.start(n) + len(old), new))
+    rename_in(tree, old, new, function=False)
+    return instruction_for("rename_variable", rng, old=old, new=new), code, edits, tree
+
+
+def rename_function(code: str, rng: random.Random, pool: list[str]):
+    tree = ast.parse(code)
+    fn = _func(tree)
+    old = fn.name
+    if old.startswith("__") and old.endswith("__"):
+        return None
+    new = fresh_name(rng, old, identifiers(tree), pool)
+    p, edits = _Pos(code), []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id == old:
+            edits.append((p.start(n), p.end(n), new))
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == old:
+            m = _DEF.match(code, p.start(n))
+            if m is None:
+                return None
+            edits.append((m.end(), m.end() + len(old), new))
+        elif (isinstance(n, ast.Attribute) and n.attr == old and isinstance(n.value, ast.Name)
+              and n.value.id in ("self", "cls")):
+            edits.append((p.end(n) - len(old), p.end(n), new))
+    rename_in(tree, old, new, function=True)
+    return instruction_for("rename_function", rng, old=old, new=new), code, edits, tree
+
+
+def _header_line(code: str, fn: ast.AST) -> int | None:
+    """Line of the ``:`` that ends the def header."""
+    depth, started = 0, False
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if not started:
+                started = tok.start >= (fn.lineno, fn.col_offset)
+                if not started:
+                    continue
+            if tok.type == tokenize.OP:
+                if tok.string in "([{":
+                    depth += 1
+                elif tok.string in ")]}":
+                    depth -= 1
+                elif tok.string == ":" and depth == 0:
+                    return tok.start[0]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    return None
+
+
+def add_docstring(code: str, rng: random.Random, pool: list[str]):
+    fn = _func(ast.parse(code))
+    source = code
+    if _has_docstring(fn):
+        if len(fn.body) == 1:
+            return None
+        span = _Pos(code).line_span(fn.body[0])
+        if span is None:
+            return None
+        source = code[:span[0]] + code[span[1]:]  # the stdlib's own docstring goes
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    fn = _func(tree)
+    summary = docstring_summary(fn)
+    row = _header_line(source, fn)
+    b0 = fn.body[0]
+    if row is None or row >= b0.lineno or '"' in summary or "\\" in summary:
+        return None
+    p = _Pos(source)
+    indent = source[p.offs[b0.lineno - 1]:p.start(b0)]
+    if indent.strip() or not indent:
+        return None
+    at = p.offs[row]
+    fn.body.insert(0, ast.Expr(ast.Constant(summary)))
+    return instruction_for("add_docstring", rng), source, [(at, at, f'{indent}"""{summary}"""\n')], tree
+
+
+def _print_edits(source: str, tree: ast.AST) -> list[Edit] | None:
+    """Remove every print statement's lines; a block left empty keeps ``pass`` in the last one."""
+    p, edits = _Pos(source), []
+    for body in _bodies(tree):
+        prints = [s for s in body if is_print_statement(s)]
+        for k, s in enumerate(prints):
+            span = p.line_span(s)
+            if span is None:
+                return None
+            if k == len(prints) - 1 and len(prints) == len(body):
+                indent = source[span[0]:p.start(s)]
+                nl = "\n" if source[span[1] - 1:span[1]] == "\n" else ""
+                edits.append((span[0], span[1], f"{indent}pass{nl}"))
+            else:
+                edits.append((span[0], span[1], ""))
+    return edits
+
+
+def remove_prints_pair(code: str, rng: random.Random, pool: list[str]):
+    tree = ast.parse(code)
+    fn = _func(tree)
+    p = _Pos(code)
+    has_prints = any(is_print_statement(s) for b in _bodies(tree) for s in b)
+    names = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
+    bodies = [b for b in _bodies(fn) if p.owns_line(b[0]) and b[0].lineno > fn.lineno]
+    inserts: list[Edit] = []
+    for _ in range(rng.choice([1, 1, 2, 2, 3]) if not has_prints or rng.random() < 0.5 else 0):
+        if not bodies:
+            return None
+        body = rng.choice(bodies)
+        at = rng.randint(0, len(body))
+        if body is fn.body and at == 0 and _has_docstring(fn):
+            at = 1
+        indent = " " * body[0].col_offset
+        text = ast.unparse(_debug_print(rng, fn.name, names))
+        if at < len(body):
+            s = body[at]
+            if not p.owns_line(s):
+                continue
+            first = min([s.lineno] + [d.lineno for d in getattr(s, "decorator_list", [])])
+            inserts.append((p.offs[first - 1], p.offs[first - 1], f"{indent}{text}\n"))
+        else:
+            end = body[-1].end_lineno
+            if end < len(p.offs) - 1 and code[p.offs[end] - 1] == "\n":
+                inserts.append((p.offs[end], p.offs[end], f"{indent}{text}\n"))
+            else:
+                inserts.append((len(code), len(code), f"\n{indent}{text}"))
+    source = apply(code, inserts)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    edits = _print_edits(source, tree)
+    if not edits:
+        return None
+    remove_prints(tree)
+    return instruction_for("remove_prints", rng), source, edits, tree
+
+
+class _Outer(ast.NodeVisitor):
+    """f-strings that are not inside another f-string."""
+
+    def __init__(self):
+        self.found: list[ast.JoinedStr] = []
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        self.found.append(node)
+
+
+def fstring_reverse(code: str, rng: random.Random, pool: list[str]):
+    """The stdlib's own f-strings rewritten to ``.format``/``%`` make the source; the code as
+    written is the expected output."""
+    tree = ast.parse(code)
+    if _uses_old_formatting(tree):
+        return None
+    v = _Outer()
+    v.visit(tree)
+    p, edits, alts = _Pos(code), [], {}
+    for node in v.found:
+        if not _formattable(node):
+            continue
+        alt = to_percent(node) if rng.random() < 0.5 else None
+        alt = alt or to_format_call(node)
+        alts[id(node)] = alt
+        edits.append((p.start(node), p.end(node), ast.unparse(alt)))
+    if not edits:
+        return None
+    source = apply(code, edits)
+
+    class _Swap(ast.NodeTransformer):
+        def visit_JoinedStr(self, node):
+            return alts.get(id(node), node)
+
+    if not _same(source, _Swap().visit(tree)):  # the text edits are the tree edits
+        return None
+    return instruction_for("fstring", rng), source, None, ast.parse(code)
+
+
+class _Record(_Modernise):
+    def __init__(self):
+        super().__init__()
+        self.spans: list[tuple[ast.AST, ast.AST]] = []
+
+    def visit_Call(self, node):
+        res = super().visit_Call(node)
+        if res is not node:
+            self.spans.append((node, res))
+        return res
+
+    def visit_BinOp(self, node):
+        res = super().visit_BinOp(node)
+        if res is not node:
+            self.spans.append((node, res))
+        return res
+
+
+def fstring_forward(code: str, rng: random.Random, pool: list[str]):
+    tree = ast.parse(code)
+    r = _Record()
+    tree = r.visit(tree)
+    if not r.changed or r.refused:
+        return None
+    p = _Pos(code)
+    spans = sorted(((p.start(o), p.end(o), n) for o, n in r.spans), key=lambda x: (x[0], -x[1]))
+    edits, reach = [], -1
+    for s, e, n in spans:
+        if s >= reach:  # outermost only: an outer rewrite already holds the inner ones
+            edits.append((s, e, ast.unparse(n)))
+            reach = e
+    return instruction_for("fstring", rng), code, edits, tree
+
+
+def out_of_scope(code: str, rng: random.Random, pool: list[str]):
+    return instruction_for("out_of_scope", rng), code, [], ast.parse(code)
+
+
+BUILDERS = {
+    "rename_variable": [rename_variable],
+    "rename_function": [rename_function],
+    "add_docstring": [add_docstring],
+    "remove_prints": [remove_prints_pair],
+    "fstring": [fstring_reverse, fstring_forward],
+    "out_of_scope": [out_of_scope],
+}
+
+
+def build(kind: str, code: str, rng: random.Random, pool: list[str]) -> list[tuple[str, str, str]]:
+    """(instruction, source, expected output) triples of `kind` for one framed function (one per
+    builder that suits it); the output is checked AST-equal to the tree-level edit."""
+    out = []
+    for builder in BUILDERS[kind]:
+        try:
+            made = builder(code, rng, pool)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        if made is None:
+            continue
+        instruction, source, edits, expected = made
+        if edits is None:  # built in reverse: the expected output is the code as written
+            target = code
+        else:
+            try:
+                target = apply(source, edits)
+            except ValueError:
+                continue
+        if not _same(target, expected) or (kind != "out_of_scope" and target == source):
+            continue
+        out.append((instruction, source, target, edits))
+    return out
+
+
+def normalise_like(frame: Frame, text: str) -> str:
+    """`text` (a window's expected output, in the window's terms) as the frame presents code."""
+    lines = text.replace("\r\n", "\n").strip("\n").rstrip().split("\n")
+    out = []
+    for ln in lines:
+        if not ln.strip():
+            out.append("")
+        elif ln.startswith(frame.indent):
+            out.append(ln[len(frame.indent):])
+        else:
+            out.append(ln.lstrip(" \t"))
+    return frame.encode_text("\n".join(out))
+
+
+def windows_of(source: str, target: str, edits: list[Edit] | None, instruction: str, count, context: int,
+               first_only: bool) -> list[tuple[str, str]]:
+    """(source, expected output) pairs of one edit: the whole function when it fits the context,
+    else the engine's windows (engine/windows.py), each with the edits inside it."""
+    n_instr = count(instruction)
+    if n_instr + 2 * count(source) + 4 + OUTPUT_ROOM < context:  # the engine's rule (session._overflows)
+        return [(source, target)]
+    if edits is None:
+        return []
+    try:
+        ranges = plan(source, 0, len(source), count, source_budget(context, n_instr))
+    except WindowError:
+        return []
+    out = []
+    for a, b in ranges[:1] if first_only else ranges:
+        inside = [(s - a, e - a, t) for s, e, t in edits if a <= s < b and e <= b or s == e == b == len(source)]
+        if any(s < b < e or s < a < e for s, e, _ in edits):
+            continue
+        frame = frame_for(source, a, b)
+        out.append((frame.model_code, normalise_like(frame, apply(source[a:b], inside))))
+    return out
+
+
+def header_pair(kind: str, code: str, rng: random.Random, pool: list[str]) -> tuple[str, str, str] | None:
+    """A rename of a definition's header alone (decorators and ``def`` line up to its docstring):
+    the window the engine runs when the docstring that follows is longer than a window."""
+    tree = ast.parse(code)
+    fn = _func(tree)
+    if not _has_docstring(fn):
+        return None
+    cut = line_offsets(code)[fn.body[0].lineno - 1]
+    made = (rename_variable if kind == "rename_variable" else rename_function)(code, rng, pool)
+    if made is None:
+        return None
+    instruction, source, edits, _ = made
+    inside = [e for e in edits if e[1] <= cut]
+    if not inside:
+        return None
+    return instruction, source[:cut].rstrip(), apply(source[:cut], inside).rstrip()
