@@ -14,7 +14,7 @@ import functools
 import sys
 from pathlib import Path
 
-from .client import EngineClient, EngineError, EngineProcess, read_token
+from app.core.link.client import EngineClient, EngineError, EngineProcess, read_token
 
 
 class EngineLink:
@@ -119,7 +119,7 @@ class EngineLink:
         self.window.show_status(f"Loaded {self.client.info.model_name if self.client else what}.", "ok")
 
     def choose(self, choice) -> None:
-        """A model picker entry (app/model_choices.py) was chosen."""
+        """A model picker entry (app/core/model_choices.py) was chosen."""
         if choice.kind == "endpoint":
             self.window.controller.spawn(self.switch_model(None, choice.endpoint))
         else:
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 async def amain(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from .mainwindow import MainWindow
+    from app.qt.mainwindow import MainWindow
 
     app = QApplication.instance()
     window = MainWindow()
@@ -172,7 +172,7 @@ async def amain(args: argparse.Namespace) -> int:
     controller = window.controller
     controller.ensure_engine = link.connect
     window.modelFolderChosen.connect(lambda d: controller.spawn(link.switch_model(d)))
-    from .model_picker import ModelPicker
+    from app.qt.dialogs.model_picker import ModelPicker
 
     window.model_picker = ModelPicker(window, link.choose)
     if link.endpoint is not None:
@@ -211,8 +211,8 @@ async def amain(args: argparse.Namespace) -> int:
 
 def check_demo_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Load `--demo`'s playlist and parse `--race`'s lanes now: a bad one is a clear error and exit 2."""
-    from .playlist import PlaylistError, find_playlist, load_playlist
-    from .race import parse_lanes
+    from app.core.demo.playlist import PlaylistError, find_playlist, load_playlist
+    from app.core.demo.race import parse_lanes
 
     args.playlist = args.race_lanes = None
     try:
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_demo_args(parser, args)
-    from .platform_check import display_problem
+    from app.core.platform_check import display_problem
 
     problem = display_problem()
     if problem is not None:

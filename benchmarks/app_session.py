@@ -63,7 +63,7 @@ def run_app(scenario: Callable[..., Awaitable[object]], model: str | None = None
     from PySide6.QtWidgets import QApplication
 
     from app.main import EngineLink, shutdown
-    from app.mainwindow import MainWindow
+    from app.qt.mainwindow import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
 

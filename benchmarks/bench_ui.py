@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.widgets.diffview import LiveDiffView  # noqa: E402
+from app.qt.widgets.diffview import LiveDiffView  # noqa: E402
 
 
 def synthetic_file(lines: int, seed: int = 0) -> str:

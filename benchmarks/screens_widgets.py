@@ -14,10 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget  # noqa: E402
 
-from app.metrics import StreamMetrics  # noqa: E402
-from app.widgets.diffview import LiveDiffView  # noqa: E402
-from app.widgets.editor import CodeEditor  # noqa: E402
-from app.widgets.gauges import MetricsPanel  # noqa: E402
+from app.core.metrics import StreamMetrics  # noqa: E402
+from app.qt.widgets.diffview import LiveDiffView  # noqa: E402
+from app.qt.widgets.editor import CodeEditor  # noqa: E402
+from app.qt.widgets.gauges import MetricsPanel  # noqa: E402
 
 ORIGINAL = '''def parse_config(path):
     """Read a key=value file."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..review import hunk_key
+from app.core.edit.review import hunk_key
 from .eventlog import EventLog
 from .survival import Accepted, SurvivalTracker
 

@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from ..client import EngineClient, EngineProcess
-from ..controller import EditController
-from ..diffstream import StreamingDiff
+from app.core.diff.stream import StreamingDiff
+from app.core.edit.controller import EditController
+from app.core.link.client import EngineClient, EngineProcess
 from .workspace import line_selection, prepare_workspace
 
 

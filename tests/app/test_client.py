@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.client import ENGINE_LOST, EngineClient, EngineError, EngineProcess, EngineStartError, read_token
+from app.core.link.client import ENGINE_LOST, EngineClient, EngineError, EngineProcess, EngineStartError, read_token
 
 from engine.modelspec import MODELS_DIR
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.controller import EditController
-from app.edit_view import EditRun
-from app.diffstream import StreamingDiff
-from app.targeting import choose_target
+from app.core.diff.stream import StreamingDiff
+from app.core.edit.controller import EditController
+from app.core.edit.targeting import choose_target
+from app.core.edit.view import EditRun
 
 SOURCE = "".join(f"line_{i} = {i}\n" for i in range(12))
 

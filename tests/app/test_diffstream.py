@@ -5,8 +5,8 @@ import difflib
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from app.diffstream import Hunk, StreamingDiff, split_lines
-from app.review import HunkConflict, apply_hunk, hunk_span
+from app.core.diff.stream import Hunk, StreamingDiff, split_lines
+from app.core.edit.review import HunkConflict, apply_hunk, hunk_span
 
 # Small alphabet: repeated lines make alignment ambiguous, which is where streaming diffs break.
 LINE = st.sampled_from(["a\n", "b\n", "c\n", "\n", "    pass\n", "return x\n", "d", "e"])

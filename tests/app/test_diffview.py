@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import Qt
 
-from app.widgets.diffview import ACCEPTED, REJECTED, LiveDiffView
+from app.qt.widgets.diffview import ACCEPTED, REJECTED, LiveDiffView
 
 ORIGINAL = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(6))
 
@@ -260,8 +260,8 @@ def test_rows_are_numbered_as_the_file_numbers_them(qtbot):
 
 def test_rows_read_between_frames_are_consistent(qtbot):
     """A row read right after a line settles (before the next frame) shows the new tail."""
-    from app.diffrows import DiffRows
-    from app.diffstream import StreamingDiff
+    from app.core.diff.rows import DiffRows
+    from app.core.diff.stream import StreamingDiff
 
     orig = 'def area(r):\n    print("r", r)\n    return r * r\n'
     diff = StreamingDiff(orig)

@@ -4,8 +4,8 @@ from PySide6.QtGui import QColor, QTextCursor
 
 from pygments.token import Token
 
-from app.highlight import DARK, LineLexer, lexer_for
-from app.widgets.editor import CodeEditor
+from app.core.highlight import DARK, LineLexer, lexer_for
+from app.qt.widgets.editor import CodeEditor
 
 
 def big_python_file(functions: int = 1000) -> str:

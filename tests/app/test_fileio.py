@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from app.fileio import (FileError, ReadOnlyFileError, changed_on_disk, clean_stale_temps, read_bytes,
+from app.core.files.disk import (FileError, ReadOnlyFileError, changed_on_disk, clean_stale_temps, read_bytes,
                         write_bytes)
 from tests.conftest import ROOT, trials
 
 # A child process that saves whole versions of one file as fast as it can, printing each number.
 SAVE_LOOP = """
 import sys
-from app.fileio import write_bytes
+from app.core.files.disk import write_bytes
 path, size = sys.argv[1], int(sys.argv[2])
 n = 0
 while True:

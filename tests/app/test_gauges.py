@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.metrics import StreamMetrics
-from app.widgets.gauges import MetricsPanel, RateTimeline, SpeedGauge, TtftGauge
+from app.core.metrics import StreamMetrics
+from app.qt.widgets.gauges import MetricsPanel, RateTimeline, SpeedGauge, TtftGauge
 
 
 class FakeClock:
@@ -94,7 +94,7 @@ def test_ttft_and_timeline_accept_empty_readings(qtbot):
 
 def test_ttft_shows_when_the_edit_ends_before_its_first_frame(qtbot):
     """A fast model can deliver a whole edit and `done` before the diff pane paints once."""
-    from app.view_parts import GaugeColumn
+    from app.qt.view_parts import GaugeColumn
 
     column = GaugeColumn()
     qtbot.addWidget(column)

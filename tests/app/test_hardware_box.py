@@ -2,9 +2,9 @@
 
 import pytest
 
-from app.client import EngineInfo, parse_welcome
-from app.toolbar import MODEL_IN_USE, MainToolbar
-from app.widgets.wafer_view import WaferView
+from app.core.link.client import EngineInfo, parse_welcome
+from app.qt.toolbar import MODEL_IN_USE, MainToolbar
+from app.qt.widgets.wafer_view import WaferView
 from engine.wafer import ActivityTrace, emulation
 from engine.wafer.moe import is_moe_layer
 from engine.wafer_bridge import emulate_models, profile_names
@@ -103,7 +103,7 @@ def test_a_frame_without_routing_lets_the_last_fade_and_dense_models_have_no_str
 
 
 def test_changing_hardware_clears_the_old_placement_until_the_next_edit(qtbot):
-    from app.view_parts import GaugeColumn
+    from app.qt.view_parts import GaugeColumn
 
     column = GaugeColumn()
     qtbot.addWidget(column)

@@ -1,6 +1,6 @@
 """Instruction history as the instruction bar's Up/Down use it."""
 
-from app.history import InstructionHistory
+from app.core.edit.history import InstructionHistory
 
 
 def test_up_down_walks_history_and_returns_to_the_draft():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.metrics import StreamMetrics
+from app.core.metrics import StreamMetrics
 
 
 def steady_stream(metrics: StreamMetrics, start_s: float, ttft_s: float, rate_tok_s: float, n: int):
@@ -99,6 +99,7 @@ def test_pure_modules_import_without_qt():
     import subprocess
     import sys
 
-    code = ("import sys, app.diffstream, app.diffrows, app.tailmatch, app.review, app.metrics, app.highlight; "
+    code = ("import sys, app.core.diff.stream, app.core.diff.rows, app.core.diff.tailmatch, app.core.edit.review, "
+            "app.core.metrics, app.core.highlight; "
             "sys.exit(1 if any(m.startswith(('PySide6', 'qasync')) for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=__file__.rsplit("/tests/", 1)[0]).returncode == 0

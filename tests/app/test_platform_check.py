@@ -1,6 +1,6 @@
 """Starting without a display, or without Qt's system libraries, says what to do."""
 
-from app.platform_check import XCB_LIBRARIES, display_problem
+from app.core.platform_check import XCB_LIBRARIES, display_problem
 
 
 def _all_found(name):

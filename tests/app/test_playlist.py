@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.main import build_parser, check_demo_args
-from app.playlist import (DEMOS_DIR, PlaylistError, find_playlist, load_playlist, selection_range,
+from app.core.demo.playlist import (DEMOS_DIR, PlaylistError, find_playlist, load_playlist, selection_range,
                           shipped_playlists)
+from app.main import build_parser, check_demo_args
 
 CODE = DEMOS_DIR / "code" / "stdlib_helpers.py"
 

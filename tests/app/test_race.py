@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.race import DEFAULT_LANES, LaneProgress, LaneSpec, parse_lanes, race_margin
+from app.core.demo.race import DEFAULT_LANES, LaneProgress, LaneSpec, parse_lanes, race_margin
 
 
 def _lane(label: str, times_ms: list[float], reason: str = "eos") -> LaneProgress:

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from app.recovery import RecoveryStore
+from app.core.files.recovery import RecoveryStore
 
 
 def dead_pid() -> int:

@@ -2,7 +2,7 @@
 
 import random
 
-from app.relocate import Relocator
+from app.core.edit.relocate import Relocator
 
 SNAPSHOT = "".join(f"line {i}\n" for i in range(20))
 

@@ -3,7 +3,7 @@
 import codecs
 from pathlib import Path
 
-from app.targeting import check_fit, choose_target, enclosing_function, output_budget
+from app.core.edit.targeting import check_fit, choose_target, enclosing_function, output_budget
 
 SOURCE = '''import os
 
@@ -111,7 +111,7 @@ def test_output_budget_is_capped_by_context_left():
 
 
 def test_in_a_long_file_the_function_is_found_from_its_neighbourhood_with_true_line_numbers(monkeypatch):
-    import app.targeting as targeting
+    import app.core.edit.targeting as targeting
 
     source = Path(codecs.__file__).read_text(encoding="utf-8")
     long_text = source * (2 * targeting.WHOLE_PARSE_CHARS // len(source) + 2)

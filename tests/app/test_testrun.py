@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.testrun import project_python, project_root, run_pytest
+from app.core.testrun import project_python, project_root, run_pytest
 
 
 def _project(tmp_path: Path) -> Path:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.textcodec import DecodeError, EncodeError, LineEndings, decode, encode
+from app.core.files.textcodec import DecodeError, EncodeError, LineEndings, decode, encode
 
 BREAKS = ["\n", "\r\n", "\r", "\u2029"]
 # Characters Qt or a careless reader would rewrite: no-break space, line and paragraph separators,

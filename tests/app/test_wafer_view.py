@@ -4,7 +4,7 @@
 import pytest
 from PySide6.QtGui import QColor
 
-from app.widgets.wafer_view import ACTIVE, WaferView
+from app.qt.widgets.wafer_view import ACTIVE, WaferView
 from engine.wafer import ActivityTrace, emulation
 
 

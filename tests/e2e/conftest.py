@@ -14,7 +14,7 @@ import pytest
 import qasync
 
 from app.main import EngineLink, shutdown
-from app.mainwindow import MainWindow
+from app.qt.mainwindow import MainWindow
 from engine.modelspec import MODELS_DIR
 
 # The random-weight test model: deterministic for a seed, never ends early, fast to load. The

@@ -243,9 +243,9 @@ def test_a_bad_model_folder_is_refused_and_the_working_engine_comes_back(qtbot, 
 
 def test_connecting_to_an_engine_started_elsewhere(qtbot, qloop, run_async, tmp_path):
     """`tessera --engine ws://… --token-file F`: the app streams from it and leaves it running."""
-    from app.client import EngineProcess
+    from app.core.link.client import EngineProcess
     from app.main import EngineLink, shutdown
-    from app.mainwindow import MainWindow
+    from app.qt.mainwindow import MainWindow
 
     remote = EngineProcess(MODELS_DIR / "tiny-random")
     url = run_async(remote.start())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.mainwindow import MainWindow
+from app.qt.mainwindow import MainWindow
 from engine.endpoints import Endpoint, save_endpoints
 
 WAIT_MS = 30_000
@@ -68,7 +68,7 @@ def test_the_app_edits_through_an_endpoint_and_says_so(qtbot, qloop, run_async, 
 
 
 def test_the_dialog_tests_a_real_endpoint(qtbot, qloop, config_dir, api_peer):
-    from app.model_picker import ModelPicker
+    from app.qt.dialogs.model_picker import ModelPicker
 
     base, model, key = api_peer
     win = MainWindow()

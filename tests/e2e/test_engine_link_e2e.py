@@ -10,10 +10,10 @@ import signal
 import pytest
 from PySide6.QtCore import Qt
 
-from app.client import EngineError
+from app.core.files.textcodec import encode
+from app.core.link.client import EngineError
 from app.main import EngineLink, one_line, shutdown
-from app.mainwindow import MainWindow
-from app.textcodec import encode
+from app.qt.mainwindow import MainWindow
 from tests.conftest import trials
 from tests.e2e.test_app_e2e import SOURCE, send, wait_done
 

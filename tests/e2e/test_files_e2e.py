@@ -18,9 +18,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.file_dialogs import DiskChangedDialog
-from app.mainwindow import MainWindow
-from app.recovery import RecoveryStore
+from app.core.files.recovery import RecoveryStore
+from app.qt.dialogs.files import DiskChangedDialog
+from app.qt.mainwindow import MainWindow
 from tests.conftest import ROOT, trials
 
 WAIT_MS = 30_000
@@ -226,7 +226,7 @@ def test_coming_back_to_the_window_reloads_an_unchanged_buffer_and_warns_about_a
 
 
 def test_recovery_waits_for_a_large_file_that_is_still_loading(qtbot, win, tmp_path):
-    from app.recovery import RecoveryEntry
+    from app.core.files.recovery import RecoveryEntry
 
     path = tmp_path / "big.py"
     text = "x = 1\n" * 200_000

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.main import EngineLink, shutdown
-from app.mainwindow import MainWindow
+from app.qt.mainwindow import MainWindow
 from tests.e2e.test_app_e2e import SOURCE, load, send, wait_done, wait_mode
 from tests.foreign import FOREIGN
 

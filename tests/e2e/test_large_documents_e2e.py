@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.client import EngineError, document_parts
-from app.textcodec import decode
+from app.core.files.textcodec import decode
+from app.core.link.client import EngineError, document_parts
 
 
 def test_parts_are_at_most_one_mib_and_never_split_a_character():
@@ -53,8 +53,8 @@ def test_a_document_beyond_the_engines_limit_is_refused_clearly_and_the_connecti
 
 
 def test_the_app_says_clearly_when_a_document_is_too_large_and_keeps_working(run_async, engine_process):
-    from app.client import EngineClient
-    from app.controller import EditController
+    from app.core.edit.controller import EditController
+    from app.core.link.client import EngineClient
     from tests.app.test_controller import FakeView
 
     view = FakeView("x = 1\n" * (12 * 2**20))  # 72 MiB: past the engine's 64 MiB

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from app.core.demo.playlist import shipped_playlists
 from app.main import EngineLink, shutdown
-from app.mainwindow import MainWindow
-from app.playlist import shipped_playlists
+from app.qt.mainwindow import MainWindow
 from engine.modelspec import MODELS_DIR
 
 BUNDLED = MODELS_DIR / "tessera-edit-mini"
@@ -145,7 +145,7 @@ def test_a_step_that_cannot_run_says_why_and_the_next_key_moves_on(qtbot, window
 
 
 def test_ctrl_shift_r_races_the_instruction_in_the_bar_on_the_selection(qtbot, win):
-    from app.playlist import DEMOS_DIR, selection_range
+    from app.core.demo.playlist import DEMOS_DIR, selection_range
 
     assert win.open_path(str(DEMOS_DIR / "code" / "stdlib_helpers.py"))
     start, end = selection_range(win.document_text(), "_getaction")

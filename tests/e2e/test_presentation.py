@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from app.main import build_parser
-from app.presentation import CODE_SCALE, PRESENTATION_SCALE, presentation_style
-from app.window_style import STYLE
+from app.qt.presentation import CODE_SCALE, PRESENTATION_SCALE, presentation_style
+from app.qt.window_style import STYLE
 
 
 def _sizes(win) -> dict[str, float]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.client import EngineClient, EngineProcess
-from app.playlist import DEMOS_DIR, selection_range
-from app.race import LaneSpec, format_seconds, race_margin
-from app.race_run import RaceEdit
-from app.race_window import RaceWindow
+from app.core.demo.playlist import DEMOS_DIR, selection_range
+from app.core.demo.race import LaneSpec, format_seconds, race_margin
+from app.core.demo.race_run import RaceEdit
+from app.core.link.client import EngineClient, EngineProcess
+from app.qt.demo.race_window import RaceWindow
 from engine.modelspec import MODELS_DIR
 
 BUNDLED = MODELS_DIR / "tessera-edit-mini"

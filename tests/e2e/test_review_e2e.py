@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
 from app.main import EngineLink, shutdown
-from app.mainwindow import MainWindow
+from app.qt.mainwindow import MainWindow
 from engine.modelspec import MODELS_DIR
 
 REVIEW_MODEL = MODELS_DIR / "tessera-edit-mini"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.mainwindow import MainWindow
-from app.quick_actions import QUICK_ACTIONS
+from app.core.edit.quick_actions import QUICK_ACTIONS
+from app.qt.mainwindow import MainWindow
 
 WAIT_MS = 30_000
 
@@ -123,9 +123,9 @@ def test_run_tests_runs_pytest_only_when_asked_and_shows_the_result(qtbot, win, 
 
 
 def test_pure_modules_import_no_qt():
-    modules = ["app.client", "app.controller", "app.targeting", "app.history", "app.relocate",
-               "app.fileio", "app.testrun", "app.quick_actions", "app.diffstream", "app.textcodec",
-               "app.recovery"]
+    modules = ["app.core.link.client", "app.core.edit.controller", "app.core.edit.targeting", "app.core.edit.history",
+               "app.core.edit.relocate", "app.core.files.disk", "app.core.testrun", "app.core.edit.quick_actions",
+               "app.core.diff.stream", "app.core.files.textcodec", "app.core.files.recovery"]
     code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
             "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'qasync')))\n"
             "assert not bad, bad\n")
@@ -209,7 +209,7 @@ def test_ctrl_q_quits_and_asks_first_about_unsaved_text(qtbot, win):
 
 
 def test_help_lists_the_keyboard_shortcuts(qtbot, win):
-    from app.menus import show_shortcuts
+    from app.qt.menus import show_shortcuts
 
     box = show_shortcuts(win)
     assert box.isVisible() and "Ctrl+Q" in box.text() and "Esc" in box.text()
@@ -218,8 +218,8 @@ def test_help_lists_the_keyboard_shortcuts(qtbot, win):
 
 def _reviewing(win, source: str, output: str):
     """A finished edit of the whole document, waiting for review (no engine needed)."""
-    from app.edit_view import EditRun
-    from app.targeting import choose_target
+    from app.core.edit.targeting import choose_target
+    from app.core.edit.view import EditRun
 
     win.editor.setPlainText(source)
     c = win.controller
@@ -315,7 +315,7 @@ def test_a_refused_instruction_is_kept_in_the_bar(qtbot, win):
 def test_file_dialogs_show_sizes_and_types_whole(qtbot, win):
     from PySide6.QtWidgets import QHeaderView, QTreeView
 
-    from app.file_dialogs import file_dialog
+    from app.qt.dialogs.files import file_dialog
 
     dialog = file_dialog(win, "Open a file")
     header = dialog.findChild(QTreeView, "treeView").header()

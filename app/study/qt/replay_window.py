@@ -15,7 +15,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
-from ...widgets.diffview import LiveDiffView
+from app.qt.widgets.diffview import LiveDiffView
 from ..eventlog import read_log
 from ..labels import labels_path, load_labels, save_labels
 from ..timeline import SessionTimeline

@@ -19,7 +19,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
 from ...main import EngineLink
-from ...mainwindow import MainWindow
+from app.qt.mainwindow import MainWindow
 from ..checks import run_check
 from ..eventlog import EventLog
 from ..questions import raw_tlx

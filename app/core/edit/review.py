@@ -1,0 +1,81 @@
+"""Which accepted hunks can be applied to the live document, and where. No Qt.
+
+Hunks are ranges of the snapshot the edit started from; the user may have typed since. A hunk
+whose text is unchanged is applied where that text is now; one whose text the user changed is a
+conflict and is never applied (their typing wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from app.core.diff.stream import Hunk
+from app.core.edit.relocate import Relocator
+
+
+def hunk_key(hunk: Hunk) -> tuple[int, int, str]:
+    """Identity of a hunk that survives rebuilding the diff after a redirect."""
+    return (hunk.orig_start_char, hunk.orig_end_char, hunk.new_text)
+
+
+@dataclass
+class AcceptPlan:
+    edits: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, text) in current chars
+    applied: list[Hunk] = field(default_factory=list)  # hunks the edits apply
+    conflicts: list[Hunk] = field(default_factory=list)  # hunks whose text the user changed
+    unsettled: list[int] = field(default_factory=list)  # indices not final yet (still streaming)
+
+
+def plan_accept(snapshot: str, current: str, base: int, final_hunks: list[Hunk],
+                indices: Iterable[int], resolved: Mapping[tuple[int, int, str], str]) -> AcceptPlan:
+    """Edits for accepting `indices` of `final_hunks` (target starts at `base` in `snapshot`)."""
+    plan = AcceptPlan()
+    relocator = Relocator(snapshot, current)
+    for index in sorted(set(indices)):
+        if not 0 <= index < len(final_hunks):
+            plan.unsettled.append(index)
+            continue
+        hunk = final_hunks[index]
+        if resolved.get(hunk_key(hunk)):
+            continue
+        span = relocator.map_range(base + hunk.orig_start_char, base + hunk.orig_end_char)
+        if span is None:
+            plan.conflicts.append(hunk)
+        else:
+            plan.edits.append((span[0], span[1], hunk.new_text))
+            plan.applied.append(hunk)
+    return plan
+
+
+def conflict_message(conflicts: list[Hunk]) -> str:
+    lines = ", ".join(f"{h.orig_start + 1}–{max(h.orig_end, h.orig_start + 1)}" for h in conflicts)
+    return (f"Not applied: you changed that text (original lines {lines}) after the edit started. "
+            "Your version is kept.")
+
+
+class HunkConflict(ValueError):
+    """The document no longer holds the original text a hunk replaces (the user edited it)."""
+
+
+def hunk_span(hunk: Hunk, base_offset: int, accepted: Iterable[Hunk] = ()) -> tuple[int, int]:
+    """Where ``hunk``'s original text sits in a document (chars, end exclusive).
+
+    ``base_offset`` is where the original starts inside the document; ``accepted`` are hunks of
+    the same diff already applied to the document, whose size changes shift later hunks.
+    """
+    # Hunks of one diff are numbered in document order and never overlap.
+    shift = sum(len(h.new_text) - len(h.old_text) for h in accepted if h.index < hunk.index)
+    start = base_offset + hunk.orig_start_char + shift
+    return start, start + len(hunk.old_text)
+
+
+def apply_hunk(document: str, hunk: Hunk, base_offset: int, accepted: Iterable[Hunk] = ()) -> str:
+    """``document`` with ``hunk`` applied; raises HunkConflict if the user changed that text."""
+    start, end = hunk_span(hunk, base_offset, accepted)
+    if start < 0 or end > len(document) or document[start:end] != hunk.old_text:
+        raise HunkConflict(
+            f"hunk {hunk.index} (original lines {hunk.orig_start + 1}-{hunk.orig_end}) no longer "
+            "matches the document: that text was changed after the edit started"
+        )
+    return document[:start] + hunk.new_text + document[end:]

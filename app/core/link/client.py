@@ -1,0 +1,436 @@
+"""The app's side of the engine: start the engine process, keep one WebSocket to it.
+
+No Qt here. `EngineProcess` (in `engine_process`, re-exported here) owns the child process;
+`EngineClient` owns one persistent connection, sends `hello` first and
+dispatches the engine's messages: per request into a `RequestStream` (an async iterator), per
+session into the futures awaiting `ready`, everything else to callbacks. When the connection drops
+mid-stream, every open stream receives what already arrived, then an `error` event with code
+`engine_lost`, so the caller can tell the user without losing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from app.core.link.process import (  # noqa: F401 (re-exported: the app's one import for the engine)
+    ENGINE_LOST, TOKEN_ENV, EngineError, EngineProcess, EngineStartError, default_token_file,
+    read_token,
+)
+
+PROTOCOL_VERSION = 1
+CLIENT_NAME = "tessera-app"
+# Code documents are large but bounded; this matches the order of the engine's own frame bound.
+MAX_FRAME_BYTES = 16 * 1024 * 1024
+# A document travels in parts of at most this many UTF-8 bytes: `open`/`update` carry the first
+# and `"parts": N`, then N-1 `append` frames follow (the engine answers `ready` after the last).
+MAX_PART_BYTES = 1024 * 1024
+# `done` with these reasons ends a request's stream; `redirect` does not: the continuation with
+# the new instruction follows on the same request.
+TERMINAL_REASONS = frozenset({"eos", "stop", "length", "error"})
+
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the engine said in its `welcome`."""
+
+    model_name: str  # display name of the loaded model
+    context_length: int  # tokens the model can attend to (prompt + output)
+    skills: tuple[str, ...]  # features the engine offers, e.g. "speculate", "tiles"
+    profiles: tuple[str, ...]  # hardware profile names for `generate`'s `profile`
+    protocol: int  # protocol version the engine speaks
+    backend: str = "onnx"  # what computes the tokens: "onnx" (local model) or "remote" (an endpoint)
+    transport: str = ""  # for a remote backend: "http" or "websocket"
+    endpoint: str = ""  # for a remote backend: the endpoint's label (model @ host)
+    emulate_models: tuple[tuple[str, str], ...] = ()  # (name, label) of model shapes a profile can pace
+
+    @property
+    def backend_label(self) -> str:
+        """For the status line: "local ONNX" or "remote <endpoint> over <transport>"."""
+        if self.backend == "remote":
+            return f"remote {self.endpoint or self.model_name} over {self.transport or 'http'}"
+        return "local ONNX" if self.backend == "onnx" else self.backend
+
+
+def _profile_name(entry: Any) -> str:
+    return str(entry.get("name", entry.get("id", "?"))) if isinstance(entry, dict) else str(entry)
+
+
+def parse_welcome(msg: dict[str, Any]) -> EngineInfo:
+    model = msg.get("model") if isinstance(msg.get("model"), dict) else {}
+    try:
+        context_length = int(model.get("context_length") or 0)
+    except (TypeError, ValueError):
+        context_length = 0
+    return EngineInfo(
+        model_name=str(model.get("name", "unknown model")),
+        context_length=context_length,
+        skills=tuple(str(s) for s in model.get("skills", ()) or ()),
+        profiles=tuple(_profile_name(p) for p in msg.get("profiles", ()) or ()),
+        protocol=int(msg.get("protocol", PROTOCOL_VERSION)),
+        backend=str(model.get("backend") or "onnx"),
+        transport=str(model.get("transport") or ""),
+        endpoint=str(model.get("endpoint") or ""),
+        emulate_models=tuple(
+            (str(m["name"]), str(m.get("label") or m["name"]))
+            for m in msg.get("emulate_models", ()) or () if isinstance(m, dict) and m.get("name")
+        ),
+    )
+
+
+@dataclass
+class RequestStream:
+    """The engine's messages for one request, in order, as an async iterator of dicts.
+
+    Ends after `done` with a terminal reason, or after an `error` for the request (including the
+    `engine_lost` error the client adds when the connection drops).
+    """
+
+    request_id: str  # client-chosen id, unique per connection
+    sent_at_s: float  # time.perf_counter() when `generate` was sent
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    finished: bool = False  # a terminal message was queued; nothing follows it
+    stop_sent: bool = False  # a `stop` went out; the engine may answer it after the end
+
+    def put(self, msg: dict[str, Any]) -> None:
+        if self.finished:
+            return
+        if msg.get("type") == "error" and msg.get("code") == "unknown_request" and self.stop_sent:
+            return  # the stop crossed the request's own end: nothing was lost
+        self.queue.put_nowait(msg)
+        kind = msg.get("type")
+        if kind == "error" or (kind == "done" and msg.get("reason") in TERMINAL_REASONS):
+            self.finished = True
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            msg = await self.queue.get()
+            yield msg
+            kind = msg.get("type")
+            if kind == "error" or (kind == "done" and msg.get("reason") in TERMINAL_REASONS):
+                return
+
+
+class EngineClient:
+    """One persistent WebSocket to an engine; see the module docstring.
+
+    Callbacks (all optional, called on the event loop): `on_ready(msg)` for every `ready`,
+    `on_message(msg)` for messages with no request or session waiting for them (e.g. `error`
+    without a request), `on_closed(reason)` once when the connection is gone.
+    """
+
+    def __init__(
+        self,
+        on_ready: Callable[[dict[str, Any]], None] | None = None,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
+        on_closed: Callable[[str], None] | None = None,
+    ) -> None:
+        self.on_ready = on_ready
+        self.on_message = on_message
+        self.on_closed = on_closed
+        self.info: EngineInfo | None = None
+        self.closed_reason: str | None = None  # set once the connection is gone
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._streams: dict[str, RequestStream] = {}
+        # (reply type, session) → futures awaiting that reply (`ready`, `measured`), oldest first
+        self._waiters: dict[tuple[str, str], list[asyncio.Future[dict[str, Any]]]] = {}
+        self._pongs: collections.deque[asyncio.Future[float]] = collections.deque()
+        self._ids = itertools.count(1)
+        # Ids unique across clients: two windows may share one engine.
+        self.client_id = secrets.token_hex(4)
+        # Sessions whose document was refused while its parts were still going out: the engine
+        # answers the parts already sent with errors nobody needs to see.
+        self._cut_short: set[str] = set()
+        self._closing = False
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and self.closed_reason is None
+
+    async def connect(self, url: str, token: str, timeout_s: float = 10.0) -> EngineInfo:
+        """Open the connection, say `hello`, and wait for `welcome`."""
+        try:
+            self._ws = await asyncio.wait_for(
+                connect(url, max_size=MAX_FRAME_BYTES, open_timeout=timeout_s, compression=None),
+                timeout_s,
+            )
+        except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
+            raise EngineError("connect_failed", f"Cannot reach the engine at {url}: {exc}") from exc
+        hello = {"type": "hello", "token": token, "protocol": PROTOCOL_VERSION, "client": CLIENT_NAME}
+        try:
+            await self._ws.send(json.dumps(hello))
+            raw = await asyncio.wait_for(self._ws.recv(), timeout_s)
+        except (ConnectionClosed, asyncio.TimeoutError) as exc:
+            await self._ws.close()
+            raise EngineError("handshake_failed", f"The engine did not answer hello: {exc}") from exc
+        msg = _decode(raw)
+        if msg.get("type") != "welcome":
+            await self._ws.close()
+            raise EngineError(
+                str(msg.get("code", "handshake_failed")),
+                str(msg.get("message", f"unexpected reply to hello: {msg.get('type')!r}")),
+            )
+        self.info = parse_welcome(msg)
+        self._reader = asyncio.create_task(self._read_loop(), name="engine-reader")
+        return self.info
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        if self._ws is None or self.closed_reason is not None:
+            raise EngineError(ENGINE_LOST, self.closed_reason or "not connected to an engine")
+        try:
+            await self._ws.send(json.dumps(msg))
+        except ConnectionClosed as exc:
+            raise EngineError(ENGINE_LOST, f"The engine connection closed: {exc}") from exc
+
+    def new_request_id(self) -> str:
+        return f"{self.client_id}-r{next(self._ids)}"
+
+    async def open_document(
+        self, session: str, text: str, language: str, path: str | None = None,
+        profile: str | None = None, timeout_s: float = 120.0,
+    ) -> dict[str, Any]:
+        """Send `open` (in parts if large; the engine prefills the document) and return its `ready`."""
+        parts = document_parts(text)
+        document: dict[str, Any] = {"text": parts[0], "language": language}
+        if path:
+            document["path"] = path
+        msg: dict[str, Any] = {"type": "open", "session": session, "document": document}
+        if profile:
+            msg["profile"] = profile
+        return await self._await_reply("ready", session, msg, timeout_s, parts[1:])
+
+    async def update_document(self, session: str, text: str, timeout_s: float = 120.0,
+                              selection: tuple[int, int] | None = None) -> dict[str, Any]:
+        """Send the editor's new text (`update`, in parts if large) and return the engine's `ready`.
+
+        With `selection`, the engine prefills that code too (the edit about to be asked for)."""
+        parts = document_parts(text)
+        msg: dict[str, Any] = {"type": "update", "session": session, "text": parts[0]}
+        if selection is not None:
+            msg["selection"] = {"start": int(selection[0]), "end": int(selection[1])}
+        return await self._await_reply("ready", session, msg, timeout_s, parts[1:])
+
+    async def close_session(self, session: str) -> None:
+        """Tell the engine a session is no longer needed (it frees its document and cache)."""
+        await self.send({"type": "close", "session": session})
+
+    async def measure(self, session: str, instruction: str, selection: tuple[int, int],
+                      timeout_s: float = 30.0) -> dict[str, Any]:
+        """The engine's exact prompt size for a would-be edit (`measured`: prompt_tokens,
+        source_tokens, context_length, fits)."""
+        msg = {"type": "measure", "session": session, "instruction": instruction,
+               "selection": {"start": int(selection[0]), "end": int(selection[1])}}
+        return await self._await_reply("measured", session, msg, timeout_s)
+
+    async def _await_reply(self, reply: str, session: str, msg: dict[str, Any],
+                           timeout_s: float, more_parts: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        key = (reply, session)
+        self._waiters.setdefault(key, []).append(future)
+        try:
+            if more_parts:
+                msg = {**msg, "parts": len(more_parts) + 1}
+            self._cut_short.discard(session)
+            await self.send(msg)
+            for part in more_parts:
+                if future.done():
+                    self._cut_short.add(session)  # refused early (document_too_large): stop here
+                    break
+                await asyncio.sleep(0)  # let the window paint between megabytes
+                await self.send({"type": "append", "session": session, "text": part})
+            return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        except asyncio.TimeoutError:
+            raise EngineError("timeout", f"The engine did not answer {msg['type']} within {timeout_s:g} s.") from None
+        finally:
+            waiters = self._waiters.get(key, [])
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self._waiters.pop(key, None)
+
+    async def generate(
+        self, session: str, instruction: str, selection: tuple[int, int], **options: Any
+    ) -> RequestStream:
+        """Send `generate` and return the stream of its events.
+
+        `options` are the protocol's optional fields (max_tokens, temperature, seed, speculate,
+        profile); None values are left out.
+        """
+        request_id = self.new_request_id()
+        stream = RequestStream(request_id, time.perf_counter())
+        self._streams[request_id] = stream
+        msg: dict[str, Any] = {
+            "type": "generate", "session": session, "request": request_id,
+            "instruction": instruction,
+            "selection": {"start": int(selection[0]), "end": int(selection[1])},
+        }
+        msg.update({k: v for k, v in options.items() if v is not None})
+        try:
+            await self.send(msg)
+        except EngineError:
+            self._streams.pop(request_id, None)
+            raise
+        return stream
+
+    async def stop(self, request_id: str) -> None:
+        """Ask the engine to compute no further token for `request_id` (sent once per run)."""
+        stream = self._streams.get(request_id)
+        if stream is not None:
+            if stream.stop_sent:
+                return
+            stream.stop_sent = True
+        await self.send({"type": "stop", "request": request_id})
+
+    async def redirect(self, request_id: str, instruction: str) -> RequestStream:
+        """Continue `request_id` with a new instruction; its stream reopens if it had ended."""
+        stream = self._streams.get(request_id)
+        if stream is None or stream.finished:
+            # One ping round trip first: any late reply about the ended request (the error for a
+            # stop that crossed its `done`) arrives before the reopened stream exists, and the
+            # engine has finished retiring the request, so the redirect restarts it.
+            await self.ping()
+            stream = RequestStream(request_id, time.perf_counter())
+            self._streams[request_id] = stream
+        await self.send({"type": "redirect", "request": request_id, "instruction": instruction})
+        return stream
+
+    async def ping(self, timeout_s: float = 5.0) -> float:
+        """Round trip to the engine in milliseconds."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._pongs.append(future)
+        started = time.perf_counter()
+        await self.send({"type": "ping"})
+        await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        return (time.perf_counter() - started) * 1000.0
+
+    # -- receiving ----------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        assert self._ws is not None
+        reason = "the engine closed the connection"
+        try:
+            async for raw in self._ws:
+                self._dispatch(_decode(raw))
+        except ConnectionClosed as exc:
+            reason = f"the engine connection was lost ({exc})"
+        except asyncio.CancelledError:
+            reason = "the app closed the connection"
+            raise
+        finally:
+            if self._closing:
+                reason = "the app closed the connection"
+            self._connection_gone(reason)
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        request_id = msg.get("request")
+        if request_id is not None and str(request_id) in self._streams:
+            stream = self._streams[str(request_id)]
+            stream.put(msg)
+            if stream.finished:
+                self._streams.pop(str(request_id), None)
+            return
+        if kind in ("ready", "measured"):
+            waiters = self._waiters.get((kind, str(msg.get("session"))), [])
+            for future in waiters:
+                if not future.done():
+                    future.set_result(msg)  # replies come in order: the oldest waiter's
+                    break
+            if kind == "ready" and self.on_ready:
+                self.on_ready(msg)
+            return
+        if kind == "pong":
+            while self._pongs:
+                future = self._pongs.popleft()
+                if not future.done():
+                    future.set_result(time.perf_counter())
+                    break
+            return
+        if kind == "error" and request_id is None and msg.get("session") is not None:
+            # A session's error answers the oldest reply awaited for that session.
+            session = str(msg["session"])
+            pending = [f for (_reply, s), waiters in self._waiters.items() if s == session
+                       for f in waiters if not f.done()]
+            if pending:
+                pending[0].set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
+            elif session not in self._cut_short and self.on_message:
+                self.on_message(msg)
+            return
+        if kind == "error" and request_id is None:
+            # Session errors carry no request id: when exactly one reply is awaited, it is for it.
+            pending = [f for waiters in self._waiters.values() for f in waiters if not f.done()]
+            if len(pending) == 1:
+                pending[0].set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
+                return
+        if self.on_message:
+            self.on_message(msg)
+
+    def _connection_gone(self, reason: str) -> None:
+        if self.closed_reason is not None:
+            return
+        self.closed_reason = reason
+        # Whatever arrived stays queued ahead of this; the reader of each stream sees it all.
+        for request_id, stream in list(self._streams.items()):
+            stream.put({"type": "error", "code": ENGINE_LOST, "message": reason, "request": request_id})
+        self._streams.clear()
+        error = EngineError(ENGINE_LOST, reason)
+        for waiters in self._waiters.values():
+            for future in waiters:
+                if not future.done():
+                    future.set_exception(error)
+        self._waiters.clear()
+        while self._pongs:
+            future = self._pongs.popleft()
+            if not future.done():
+                future.set_exception(error)
+        if self.on_closed:
+            self.on_closed(reason)
+
+
+def document_parts(text: str, max_bytes: int = MAX_PART_BYTES) -> list[str]:
+    """`text` cut into parts of at most `max_bytes` UTF-8 bytes, never inside a character."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return [text]
+    parts, start = [], 0
+    while start < len(data):
+        end = min(start + max_bytes, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte: back up
+            end -= 1
+        parts.append(data[start:end].decode("utf-8", "surrogatepass"))
+        start = end
+    return parts
+
+
+def _decode(raw: str | bytes) -> dict[str, Any]:
+    """One frame → one message; a malformed frame becomes an `error` message, not an exception."""
+    try:
+        msg = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        return {"type": "error", "code": "bad_frame", "message": f"unreadable frame from the engine: {exc}"}
+    if not isinstance(msg, dict):
+        return {"type": "error", "code": "bad_frame", "message": "frame from the engine is not an object"}
+    return msg

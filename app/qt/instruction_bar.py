@@ -1,0 +1,139 @@
+"""The instruction bar: the field, quick actions, Send/Stop, review buttons, context meter.
+
+A passive view. Signals: `submitted(str)` on Enter or Send; `stopRequested()`; `acceptAllRequested()`,
+`rejectAllRequested()`; `historyPrevious()` / `historyNext()` on Up/Down in the field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy, QToolButton,
+    QVBoxLayout, QWidget,
+)
+
+from app.core.edit.quick_actions import QUICK_ACTIONS, QuickAction
+
+PLACEHOLDERS = {
+    "idle": "Describe an edit for the selection or the function at the cursor — Enter sends",
+    "streaming": "Type a new instruction and press Enter to redirect mid-stream · Esc stops",
+    "stopped": "Enter continues the partial edit with a new instruction · select other code for a new edit",
+    "reviewing": "Review the changes (✓ / ✗, Ctrl+Enter accepts all), or describe a new edit",
+}
+_PLACEHOLDER_TOKEN = re.compile(r"`([^`]+)`")
+
+
+class InstructionField(QLineEdit):
+    historyPrevious = Signal()
+    historyNext = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt naming)
+        if event.key() == Qt.Key.Key_Up:
+            self.historyPrevious.emit()
+        elif event.key() == Qt.Key.Key_Down:
+            self.historyNext.emit()
+        else:
+            super().keyPressEvent(event)
+
+
+class InstructionBar(QWidget):
+    submitted = Signal(str)
+    stopRequested = Signal()
+    acceptAllRequested = Signal()
+    rejectAllRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("instructionBar")
+        self.field = InstructionField(self)
+        self.field.setObjectName("instruction")
+        self.field.setClearButtonEnabled(True)
+        self.field.returnPressed.connect(self._submit)
+        self.historyPrevious = self.field.historyPrevious
+        self.historyNext = self.field.historyNext
+
+        self.send_button = QPushButton("Send ⏎", self)
+        self.send_button.setObjectName("send")
+        self.send_button.clicked.connect(self._submit)
+        self.stop_button = QPushButton("Stop ⎋", self)
+        self.stop_button.setObjectName("stop")
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.accept_all_button = QPushButton("Accept all", self)
+        self.accept_all_button.setToolTip("Apply every settled change (Ctrl+Enter)")
+        self.accept_all_button.clicked.connect(self.acceptAllRequested)
+        self.reject_all_button = QPushButton("Reject all", self)
+        self.reject_all_button.setToolTip("Discard every change (Ctrl+Shift+Backspace)")
+        self.reject_all_button.clicked.connect(self.rejectAllRequested)
+
+        self.context_meter = QProgressBar(self)
+        self.context_meter.setObjectName("contextMeter")
+        self.context_meter.setTextVisible(True)
+        self.context_meter.setMinimumWidth(190)
+        self.context_meter.setToolTip("Prompt tokens against the model's context window")
+        self.set_context(0, 0, True)
+
+        self.quick_buttons: list[QToolButton] = []
+        quick_row = QHBoxLayout()
+        quick_row.setSpacing(4)
+        caption = QLabel("Quick:", self)
+        caption.setObjectName("quickCaption")
+        quick_row.addWidget(caption)
+        for action in QUICK_ACTIONS:
+            button = QToolButton(self)
+            button.setText(action.label)
+            button.setToolTip(f"{action.instruction}  ({action.shortcut})")
+            if action.shortcut:
+                button.setShortcut(QKeySequence(action.shortcut))
+            button.clicked.connect(lambda _=False, a=action: self.fill(a))
+            quick_row.addWidget(button)
+            self.quick_buttons.append(button)
+        quick_row.addStretch(1)
+
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.field, 1)
+        for widget in (self.send_button, self.stop_button, self.accept_all_button,
+                       self.reject_all_button, self.context_meter):
+            input_row.addWidget(widget)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(4)
+        layout.addLayout(quick_row)
+        layout.addLayout(input_row)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.set_mode("idle", can_review=False)
+
+    def fill(self, action: QuickAction) -> None:
+        """Put a quick action's instruction in the field, with its placeholder selected to type over."""
+        self.field.setText(action.instruction)
+        self.field.setFocus()
+        match = _PLACEHOLDER_TOKEN.search(action.instruction)
+        if match:
+            self.field.setSelection(match.start(1), len(match.group(1)))
+
+    def _submit(self) -> None:
+        self.submitted.emit(self.field.text())
+
+    def set_mode(self, mode: str, can_review: bool) -> None:
+        self.field.setPlaceholderText(PLACEHOLDERS.get(mode, PLACEHOLDERS["idle"]))
+        self.stop_button.setEnabled(mode == "streaming")
+        self.send_button.setText("Redirect ⏎" if mode in ("streaming", "stopped") else "Send ⏎")
+        self.accept_all_button.setEnabled(can_review)
+        self.reject_all_button.setEnabled(can_review)
+
+    def set_context(self, used_tokens: int, context_length: int, fits: bool) -> None:
+        meter = self.context_meter
+        if context_length <= 0:
+            meter.setRange(0, 1)
+            meter.setValue(0)
+            meter.setFormat("context: –")
+        else:
+            meter.setRange(0, context_length)
+            meter.setValue(min(used_tokens, context_length))
+            meter.setFormat(f"{used_tokens:,} / {context_length:,} tok")
+        meter.setProperty("overflow", not fits)
+        meter.style().unpolish(meter)
+        meter.style().polish(meter)
