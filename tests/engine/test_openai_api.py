@@ -194,7 +194,7 @@ def test_closing_the_websocket_stops_the_turn(noisy):
     assert 0 < computed < 3900
 
 
-LONG_STATEMENT = "TABLE = [\n" + "    (1, 'one'),\n" * 400 + "]\n"  # one statement: no window holds it
+LONG_STATEMENT = "TABLE = [\n" + "    (print, 'one'),\n" * 400 + "]\n"  # one statement the edit touches: no window holds it
 
 
 def test_errors_have_openais_shape_and_status(api):
