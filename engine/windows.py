@@ -94,6 +94,8 @@ def touches(skill: str | None, instruction: str, code: str) -> bool:
         return m is None or re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", code) is not None
     if skill == "out_of_scope":  # the engine gives the code back unchanged
         return False
+    if skill == "add_docstring":  # only the definition's own header gets one
+        return re.search(r"^\s*(?:async\s+)?def\b", code, re.MULTILINE) is not None
     if skill == "remove_prints":
         return "print" in code
     if skill == "fstring":
@@ -187,7 +189,8 @@ def passes_through(engine, parent, i: int) -> bool:
         return False
     if skill.name == "add_docstring":
         return i > 0
-    return not touches(skill.name, parent.instruction, parent.windows[i].code)
+    code = parent.windows[i].code
+    return is_string_statement(code) or not touches(skill.name, parent.instruction, code)
 
 
 async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:

@@ -100,18 +100,30 @@ def render(cache: Path, model_dir: Path) -> str:
         "## Data and licence",
         "",
         f"Functions of the CPython {manifest.get('python', '')} standard library installed on the build machine",
-        f"({manifest.get('source', '')}), normalised with `ast.unparse`, 40–600 characters. "
-        f"{len(manifest.get('files_used', []))} files (listed in `data_manifest.json`); "
-        f"{manifest.get('functions', {}).get('train', '?')} training and {manifest.get('functions', {}).get('eval', '?')} "
-        "held-out functions; whole files are held out (10%, by a hash of the path). The test suites are used",
-        "only for f-string pairs (rare in library code). Pairs are built with `ast`: renames, docstring",
+        f"({manifest.get('source', '')}). {len(manifest.get('files_used', []))} files (listed in `data_manifest.json`); "
+        "whole files are held out (10%, by a hash of the path). Two views of each function:",
+        "",
+        f"- **as written** ({manifest.get('written_functions', {}).get('train', '?')} training functions): each",
+        "  function's whole lines, decorators included, as the app selects them, framed by the engine's own",
+        "  `frame_for` (engine/reframe.py: dedented, non-ASCII text as placeholders); comments, quotes, blank",
+        "  lines, continuation lines and docstrings kept; targets longer than the context cut by the engine's",
+        "  `plan` (engine/windows.py) into windows. Edits are made on the text at `ast` positions and kept only",
+        "  when AST-equal to the tree-level edit (engine/training/written.py); also renames of a header alone",
+        "  (the window before a docstring longer than a window);",
+        f"- **normalised** with `ast.unparse`, 40–600 characters ({manifest.get('functions', {}).get('train', '?')} training, "
+        f"{manifest.get('functions', {}).get('eval', '?')} held-out functions): the form of the held-out table below.",
+        "",
+        "The test suites are used only for f-string pairs (rare in library code). Pairs: renames, docstring",
         "insertion (the stdlib's own docstring removed first), prints injected then removed, f-strings of",
         "the stdlib rewritten into `.format`/`%` (reverse) and real `.format`/`%` code converted (forward),",
         "and out-of-scope instructions with the code unchanged.",
-        f"Training pairs per kind: `{json.dumps(manifest.get('pairs', {}).get('train', {}))}`.",
+        f"Training pairs per kind (all): `{json.dumps(manifest.get('pairs', {}).get('train', {}))}`; of them as written:",
+        f"`{json.dumps(manifest.get('pairs', {}).get('train_written', {}))}`, header renames: "
+        f"`{json.dumps(manifest.get('pairs', {}).get('train_headers', {}))}`.",
         "",
         "## Training",
         "",
+        *([f"Fine-tuned from {training['init_from']}."] if training.get("init_from") else []),
         f"{training.get('minutes', '?')} minutes on {os.cpu_count()} shared CPU cores ({platform.processor() or platform.machine()}), "
         f"torch CPU, {tc.get('threads', 1)} thread; {training.get('steps', '?')} steps, "
         f"{training.get('tokens', 0) / 1e6:.1f}M tokens (prompt included; loss on the output only); AdamW, peak lr "
@@ -142,7 +154,10 @@ def render(cache: Path, model_dir: Path) -> str:
         "",
         "```",
         "pip install -e .[train]   # torch, CPU",
-        "python -m engine.training all --minutes 95",
+        "python -m engine.training data --init-from resources/models/tessera-edit-mini",
+        "python -m engine.training tokenizer --init-from resources/models/tessera-edit-mini   # kept",
+        "python -m engine.training train --init-from resources/models/tessera-edit-mini --minutes 78 --lr 0.001",
+        "# from scratch: python -m engine.training all --minutes 95 (trains its own tokenizer)",
         "# or step by step: data, tokenizer, train (resumable), export (parity-checked), evaluate, card",
         "```",
         "",

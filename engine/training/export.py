@@ -105,7 +105,8 @@ def run(cache: Path, model_dir: Path, checkpoint: Path | None = None, log=print)
     shutil.copy(cache / "data_manifest.json", model_dir / "data_manifest.json")
     write_config(cfg, model_dir / "config.json", meta["aligner"]["end"], meta["aligner"]["pad"])
     training = {"steps": ck["step"], "minutes": round(ck["elapsed_s"] / 60, 1), "tokens": ck["tokens"],
-                "parameters": model.num_parameters(), "train_config": ck["train_config"]}
+                "parameters": model.num_parameters(), "train_config": ck["train_config"],
+                "init_from": ck.get("init_from")}
     (cache / "training_summary.json").write_text(json.dumps(training, indent=1) + "\n")
     log(f"exported {onnx_path} ({onnx_path.stat().st_size / 1e6:.1f} MB)")
     return onnx_path

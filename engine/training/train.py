@@ -94,11 +94,12 @@ def make_optimizer(model: DraftDecoder, cfg: TrainConfig) -> torch.optim.Optimiz
 
 
 def save_checkpoint(path: Path, model, opt, step: int, elapsed_s: float, tokens: int, cfg: TrainConfig,
-                    mcfg: DecoderConfig, batches: Batches) -> None:
+                    mcfg: DecoderConfig, batches: Batches, init_from: str | None = None) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed_s": elapsed_s,
                 "tokens": tokens, "train_config": asdict(cfg), "model_config": asdict(mcfg),
-                "extra_inputs": list(FEATURES), "sampler": batches.rng.bit_generator.state}, tmp)
+                "extra_inputs": list(FEATURES), "sampler": batches.rng.bit_generator.state,
+                "init_from": init_from}, tmp)
     tmp.replace(path)
 
 
@@ -139,6 +140,7 @@ def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: T
     opt = make_optimizer(model, cfg)
     batches = Batches(data, cfg.batch_tokens, cfg.seed)
     step, elapsed_s, tokens = 0, 0.0, 0
+    origin = str(init_from) if init_from is not None else None
     if ck_path.is_file():
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"])
@@ -146,6 +148,7 @@ def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: T
             opt.load_state_dict(ck["opt"])
         step, elapsed_s, tokens = ck["step"], ck["elapsed_s"], ck["tokens"]
         batches.rng.bit_generator.state = ck["sampler"]
+        origin = ck.get("init_from")
         log(f"resumed at step {step}, {elapsed_s / 60:.1f} min, {tokens / 1e6:.1f}M tokens")
     elif init_from is not None:
         init_from_onnx(model, init_from)
@@ -185,8 +188,8 @@ def run(cache: Path, data: Encoded, vocab_size: int, context_length: int, cfg: T
                             "tokens_M": round(tokens / 1e6, 2)}))
             run_loss, run_n, t_log, tok_log = 0.0, 0, now, 0
         if time.monotonic() - last_ck > cfg.checkpoint_minutes * 60:
-            save_checkpoint(ck_path, model, opt, step, time.monotonic() - t0, tokens, cfg, mcfg, batches)
+            save_checkpoint(ck_path, model, opt, step, time.monotonic() - t0, tokens, cfg, mcfg, batches, origin)
             last_ck = time.monotonic()
-    save_checkpoint(ck_path, model, opt, step, time.monotonic() - t0, tokens, cfg, mcfg, batches)
+    save_checkpoint(ck_path, model, opt, step, time.monotonic() - t0, tokens, cfg, mcfg, batches, origin)
     log(f"done: step {step}, {tokens / 1e6:.1f}M tokens, {(time.monotonic() - t0) / 60:.1f} min")
     return ck_path

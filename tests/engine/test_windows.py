@@ -99,5 +99,6 @@ def test_touches_is_conservative():
     assert not touches("remove_prints", "remove print statements", "x = 1")
     assert not touches("fstring", "convert to f-strings", "x = 'a'")
     assert touches("fstring", "convert to f-strings", "x = 'a %s' % y")
-    assert touches("add_docstring", "add a docstring", "x = 1") and touches(None, "anything", "")
+    assert touches("add_docstring", "add a docstring", "    def f(x):\n        return x")
+    assert not touches("add_docstring", "add a docstring", "x = [1,\n     2]") and touches(None, "anything", "")
     assert not touches("out_of_scope", "add type hints", "x = 1")
