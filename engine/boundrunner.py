@@ -19,6 +19,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from .hugepages import HugePages
 from .modelspec import ModelSpec
 from .runner import _ORT_FLOAT, Cancelled, ContextOverflow, Interrupt, cached_prefix, session_options
 
@@ -50,8 +51,9 @@ class BoundDecoder:
     def __init__(self, spec: ModelSpec, threads: int = 1):
         self.spec = spec
         try:
-            self.session = ort.InferenceSession(str(spec.onnx_path), session_options(threads),
-                                                providers=["CPUExecutionProvider"])
+            with HugePages() as self.huge_pages:  # the weights on 2 MiB pages, collapsed in the background
+                self.session = ort.InferenceSession(str(spec.onnx_path), session_options(threads),
+                                                    providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own exception types for bad graphs
             raise ValueError(f"{spec.onnx_path}: cannot load ONNX model: {exc}") from None
         inputs = {i.name: i for i in self.session.get_inputs()}

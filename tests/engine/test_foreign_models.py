@@ -111,6 +111,24 @@ def test_genai_folders_run_on_the_bound_cache_and_match_the_optimum_export(monke
         assert bound._cap >= len(ids) + 12
 
 
+
+@pytest.mark.parametrize("fam", ["qwen2", "llama3", "phi3"])  # Gemma 2 needs the bound cache
+def test_int4_folders_decode_the_same_tokens_bound_as_plain(fam):
+    """The bound cache (on huge pages, collapsed while it decodes) picks the plain decoder's greedy
+    tokens on the int4 export, where MatMulNBits does the work."""
+    spec = load_spec(FOREIGN / f"{fam}-genai-int4")
+    ids = spec.chat.build(INSTRUCTION, CODE).ids
+    bound = make_decoder(spec)
+    assert isinstance(bound, BoundDecoder)
+    outs = []
+    for dec in (OnnxDecoder(spec), bound):
+        toks = [int(np.argmax(dec.prefill(ids) + spec.ban_bias))]
+        for _ in range(16):
+            toks += dec.forward_greedy([toks[-1]])
+        outs.append(toks)
+    assert outs[0] == outs[1]
+    assert bound.huge_pages.wait(timeout=60)
+
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=180)
