@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from .hugepages import HugePages
 from .modelspec import ModelSpec, load_spec
 
 
@@ -67,8 +68,9 @@ class OnnxDecoder:
     def __init__(self, model: str | Path | ModelSpec, threads: int = 1):
         self.spec = model if isinstance(model, ModelSpec) else load_spec(model)
         try:
-            self.session = ort.InferenceSession(str(self.spec.onnx_path), session_options(threads),
-                                                providers=["CPUExecutionProvider"])
+            with HugePages() as self.huge_pages:  # the weights on 2 MiB pages, collapsed in the background
+                self.session = ort.InferenceSession(str(self.spec.onnx_path), session_options(threads),
+                                                    providers=["CPUExecutionProvider"])
         except Exception as exc:  # ORT raises its own exception types for bad graphs
             raise ValueError(f"{self.spec.onnx_path}: cannot load ONNX model: {exc}") from None
         inputs = {i.name: i for i in self.session.get_inputs()}
