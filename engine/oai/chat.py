@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..httpfront import HttpExchange
     from .api import OpenAIApi
 
-UNSUPPORTED = ("tools", "functions", "audio", "modalities")
+UNSUPPORTED = ("audio", "modalities")
 
 
 def sse(obj: dict) -> bytes:
@@ -27,6 +27,12 @@ def edit_params(body: dict) -> EditParams:
     for name in UNSUPPORTED:
         if body.get(name):
             raise bad(f"'{name}' is not supported: this engine serves code edit models", name, "unsupported_parameter")
+    choice = body.get("tool_choice", body.get("function_call"))
+    if (body.get("tools") or body.get("functions")) and choice not in (None, "auto", "none"):
+        # Tools may be offered (agent clients always offer theirs): the model answers in text and
+        # never calls one. A client that demands a call gets a clear refusal instead.
+        raise bad("this engine's models never call tools: 'tool_choice' can only be 'auto' or 'none'",
+                  "tool_choice", "unsupported_value")
     if field(body, "n", int, 1) != 1:
         raise bad("'n' must be 1", "n", "unsupported_value")
     fmt = field(body, "response_format", dict)

@@ -280,3 +280,17 @@ def test_aiders_whole_file_request_gets_the_whole_file_back_with_the_named_funct
     lines = edited.splitlines(keepends=True)
     docstring = lines[quote.body[0].lineno - 1]
     assert "".join(line for line in lines if line is not docstring) == original  # nothing else changed
+
+
+def test_offered_tools_are_never_called_and_a_demanded_call_is_refused(api):
+    # Agent clients (Continue's `cn`) offer their tools on every request.
+    tools = [{"type": "function", "function": {"name": "Read", "description": "Read a file",
+                                               "parameters": {"type": "object", "properties": {}}}}]
+    r = api.client.chat.completions.create(model="tessera-edit-mini", messages=[{"role": "user", "content": ASK}],
+                                           tools=tools)
+    assert fenced(r.choices[0].message.content) == EDITED and not r.choices[0].message.tool_calls
+    for choice in ("required", {"type": "function", "function": {"name": "Read"}}):
+        with pytest.raises(openai.BadRequestError) as err:
+            api.client.chat.completions.create(model="tessera-edit-mini", tools=tools, tool_choice=choice,
+                                               messages=[{"role": "user", "content": ASK}])
+        assert err.value.body["param"] == "tool_choice" and "never call tools" in err.value.body["message"]
