@@ -144,15 +144,21 @@ async def chat_completions(api: OpenAIApi, ex: HttpExchange, body: dict, complet
 
 
 async def answer_pieces(run: EditRun | None, edit, model: str):
-    """The answer's text in pieces: the fenced edit as it streams, or the fixed reply."""
+    """The answer's text in pieces: the fenced edit as it streams, or the fixed reply.
+
+    Every piece of a streamed edit but the last carries model output: what goes before the code
+    (a notice, the file name line, the opening fence, code before a named definition) rides with
+    the first piece, what comes after it with the closing fence, so a client that counts deltas as
+    tokens (a remote backend stopped mid-stream) counts the model's.
+    """
     if run is None:
         yield edit.format(model=model)
         return
-    if run.notice:
-        yield f"{run.notice}\n\n"
-    yield opening(run.edit.block)
+    head = (f"{run.notice}\n\n" if run.notice else "") + opening(run.edit.block)
     text = ""
     async for piece in run.deltas():
         text += piece
-        yield piece
-    yield closing(text, run.edit.block.fence)
+        yield head + piece
+        head = ""
+    text += run.tail
+    yield head + run.tail + closing(text, run.edit.block.fence)

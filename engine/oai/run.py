@@ -81,6 +81,7 @@ class EditRun:
         self._reindent = Reindent("")
         self._session = f"api-{request_id}"
         self._around = ("", "")  # the code before and after a named definition that alone is edited
+        self.tail = ""  # the code after that definition, to append once the run has ended
 
     async def start(self) -> None:
         """Open the session, start generating, and wait for the first event (errors raise here)."""
@@ -124,18 +125,17 @@ class EditRun:
     async def deltas(self) -> AsyncIterator[str]:
         """The output text as it comes; `outcome` is complete when this ends.
 
-        When only a named definition is edited, the code around it comes first and last (the last
-        part only when the model finished the definition), so the text is always the whole code.
+        When only a named definition is edited, the code before it comes with the first piece and
+        the code after it is left in `tail` (only when the model finished the definition), so the
+        text plus `tail` is always the whole code and each piece carries model output.
         """
         out = self.outcome
-        text = ""
         cut = False
         before, after = self._around
         pending = [self._first] if self._first is not None else []
+        lead = self._reindent.push(before) if before else ""  # goes out with the first token's text
+        text = lead
         try:
-            if before:
-                text = self._reindent.push(before)
-                yield text
             while True:
                 ev = pending.pop() if pending else await anext(self._events, None)
                 if ev is None:
@@ -150,11 +150,15 @@ class EditRun:
                     if not out.client_gone:
                         out.sent_tokens += ev.count
                     if piece:
-                        yield piece
+                        yield lead + piece
+                        lead = ""
                 elif ev.type == "done":
                     self._finish(ev, cut)
                     if after and ev.reason == "eos" and not cut:
-                        yield self._reindent.push(after)
+                        self.tail = self._reindent.push(after)
+                    if lead:  # no token carried it
+                        yield lead
+                        lead = ""
         finally:
             self.backend.close_session(self._session)
             if self._events is not None:

@@ -25,16 +25,16 @@ def start_generate(model, src, *extra, env=None):
                             cwd=ROOT, env=env)
 
 
-@pytest.mark.parametrize("model", ["tiny", FOREIGN / "llama3-genai-int4", "endpoint"],
-                         ids=["tiny-random", "llama3-genai-int4", "endpoint"])
+@pytest.mark.parametrize("model", ["tiny", FOREIGN / "llama3-genai-int4", "http", "websocket"],
+                         ids=["tiny-random", "llama3-genai-int4", "endpoint-http", "endpoint-websocket"])
 def test_sigint_while_streaming_json_ends_with_a_stop_done_and_exit_130(tmp_path, tiny_model_dir, model,
                                                                          engine_process):
     src = tmp_path / "f.py"
     src.write_text(SRC)
-    if model == "endpoint":  # the serving engine's OpenAI API as a remote server
+    if model in ("http", "websocket"):  # the serving engine's OpenAI API as a remote server
         base = engine_process.url.replace("ws://", "http://") + "/v1"
         proc = start_generate(None, src, "--json", "--endpoint", base, "--endpoint-model", tiny_model_dir.name,
-                              env={"OPENAI_API_KEY": engine_process.token})
+                              "--transport", model, env={"OPENAI_API_KEY": engine_process.token})
     else:
         proc = start_generate(tiny_model_dir if model == "tiny" else model, src, "--json")
     try:

@@ -294,3 +294,19 @@ def test_offered_tools_are_never_called_and_a_demanded_call_is_refused(api):
             api.client.chat.completions.create(model="tessera-edit-mini", tools=tools, tool_choice=choice,
                                                messages=[{"role": "user", "content": ASK}])
         assert err.value.body["param"] == "tool_choice" and "never call tools" in err.value.body["message"]
+
+
+def test_each_streamed_piece_but_the_last_carries_model_output(noisy):
+    # A client that counts deltas as tokens (a remote backend stopped mid-stream) never counts the
+    # framing: the opening fence goes out with the first token's text, not as a delta of its own.
+    chunks = list(noisy.client.chat.completions.create(
+        model="tiny-random", messages=[{"role": "user", "content": ASK}], stream=True, max_tokens=6,
+        temperature=1.0, seed=2, stream_options={"include_usage": True}))
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert chunks[-1].usage.completion_tokens == 6 and 2 <= len(pieces) <= 6 + 1
+    assert pieces[0].startswith("```python\n") and pieces[0] != "```python\n" and pieces[-1].endswith("```")
+    events = list(noisy.client.responses.create(model="tiny-random", input=ASK, max_output_tokens=6, stream=True,
+                                                temperature=1.0))
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert events[-1].response.usage.output_tokens == 6 and 2 <= len(deltas) <= 6 + 1
+    assert deltas[0].startswith("```python\n") and deltas[0] != "```python\n"
