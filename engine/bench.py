@@ -327,6 +327,8 @@ def add_bench_parser(sub) -> None:
     p.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test, not a measurement)")
     p.add_argument("--skip-peers", action="store_true", help="leave out onnxruntime-genai and Optimum")
     p.add_argument("--repeats", type=int, help="rounds per figure (default 9; 2 with --quick)")
+    p.add_argument("--remote-only", action="store_true",
+                   help="only the remote transport row (WebSocket mode vs HTTP per turn against a second engine)")
     from .benchforeign import add_foreign_args
 
     add_foreign_args(p)
@@ -366,6 +368,10 @@ def run_bench(args) -> int:
     results: dict = {key: None for key in KEYS}
     results.update(date_utc=time.strftime("%Y-%m-%d %H:%M", time.gmtime()), quick=bool(args.quick),
                    machine=f"{platform.processor() or platform.machine()}, {ort.__version__}, 1 intra-op thread")
+    if getattr(args, "remote_only", False):
+        results = {k: v for k, v in results.items() if k not in KEYS or k.startswith("remote_")}
+        _section(results, "remote_transport", remote_transport_figures, model_dir, s.remote_turns)
+        return _print(results, args.json)
     with tempfile.TemporaryDirectory(prefix="tessera-bench-") as tmp:
         _section(results, "decode", decode_figures, spec, s, args.quick)
         if args.skip_peers:

@@ -72,3 +72,13 @@ def test_foreign_rows_measure_our_decoder_on_genai_folders(tmp_path):
         if "foreign_genai_status" not in fig:
             assert fig[f"foreign_{precision}_same_tokens"] is True
             assert fig[f"foreign_{precision}_ratio"] > 0
+
+
+def test_remote_only_runs_just_the_transport_row(tiny_model_dir):
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "bench", "--quick", "--json", "--remote-only",
+                           "--model", str(tiny_model_dir)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["remote_ws_turn_ms"] > 0 and out["remote_http_turn_ms"] > 0 and out["remote_ws_vs_http_ratio"] > 0
+    assert out["remote_ws_sockets_opened"] == 1 and "plain_tok_s" not in out and "genai_ratio" not in out
+    assert list(out["section_s"]) == ["remote_transport"]
