@@ -183,11 +183,28 @@ class Engine:
         for piece in ((text, code) if self.spec.file_context else (code,)):
             over = self.spec.tokens_beyond(piece, ctx)
             if over is not None:  # certainly too long: a lower bound is enough to say so
-                return {**reply, "prompt_tokens": over, "source_tokens": min(over, len(code)), "fits": False}
+                return {**reply, "prompt_tokens": over, "source_tokens": min(over, len(code)), "fits": False,
+                        **(self._measure_windows(instruction, text, start, end) if piece is code else {})}
         prompt = prompt_for(self.spec, frame.encode_text(instruction), code, text if self.spec.file_context else None)
         n = len(prompt.ids)
-        return {**reply, "prompt_tokens": n, "source_tokens": len(prompt.source_ids),
-                "fits": n + len(prompt.source_ids) < ctx}
+        reply.update(prompt_tokens=n, source_tokens=len(prompt.source_ids), fits=n + len(prompt.source_ids) < ctx)
+        if not reply["fits"]:
+            reply.update(self._measure_windows(instruction, text, start, end))
+        return reply
+
+    def _measure_windows(self, instruction: str, text: str, start: int, end: int) -> dict:
+        """A target too long for one prompt fits when `make_job` would edit it in windows:
+        ``windows`` (how many), or ``refusal`` (why it cannot be cut)."""
+        from .windows import MAX_WINDOWS
+
+        if end - start > 4 * MAX_WINDOWS * self.spec.context_length:  # ~2 chars a token at the least
+            return {}  # far past what windows can hold: not worth cutting to say so
+        job = EditJob(request_id="measure", instruction=instruction.strip() or "edit", code=text[start:end],
+                      frame=frame_for(text, start, end, instruction))
+        windows = self._windows(job, text, start, end)
+        if windows:
+            return {"fits": True, "windows": len(windows)}
+        return {"refusal": job.refusal} if job.refusal else {}
 
     # -- requests ---------------------------------------------------------------------------
     def make_job(

@@ -23,6 +23,8 @@ from typing import Any
 
 DEFAULT_WINDOW_S = 0.25
 DEFAULT_BIN_S = 0.1
+# A request's measured average above this multiple of the engine's own rate is an arrival burst.
+BURST_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
@@ -163,3 +165,20 @@ class StreamMetrics:
             elapsed_s=0.0 if self._start_s is None else max(0.0, now_s - self._start_s),
             streaming=self._streaming,
         )
+
+
+def shown_rate(snap: MetricsSnapshot) -> float | None:
+    """The one speed figure of a finished request, as the gauge's big number and the status line
+    both state it: the pace the user saw.
+
+    On an emulated profile that is the emulated pace. Otherwise it is the rate the tokens arrived
+    at (after the first), unless that is far above the engine's own decode rate: tokens cannot
+    arrive much faster than they were decoded, so such a figure is a burst of arrivals a few ms
+    apart at the end of a fast edit, and the engine's rate is what the user saw.
+    """
+    if snap.paced_tok_s:
+        return snap.paced_tok_s
+    average = snap.average_tok_s
+    if snap.engine_tok_s and (average is None or average > BURST_FACTOR * snap.engine_tok_s):
+        return snap.engine_tok_s
+    return average

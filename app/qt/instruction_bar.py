@@ -1,12 +1,12 @@
 """The instruction bar: the field, quick actions, Send/Stop, review buttons, context meter.
 
 A passive view. Signals: `submitted(str)` on Enter or Send; `stopRequested()`; `acceptAllRequested()`,
-`rejectAllRequested()`; `historyPrevious()` / `historyNext()` on Up/Down in the field.
+`rejectAllRequested()`; `historyPrevious()` / `historyNext()` on Up/Down in the field;
+`quickActionChosen(QuickAction)` when a quick action's button (or Alt+n) is pressed — the window
+fills it from the code at the cursor and calls `put`.
 """
 
 from __future__ import annotations
-
-import re
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from app.core.edit.quick_actions import QUICK_ACTIONS, QuickAction
+from app.core.edit.quick_actions import QUICK_ACTIONS, Filled, QuickAction
 
 PLACEHOLDERS = {
     "idle": "Describe an edit for the selection or the function at the cursor — Enter sends",
@@ -23,7 +23,6 @@ PLACEHOLDERS = {
     "stopped": "Enter continues the partial edit with a new instruction · select other code for a new edit",
     "reviewing": "Review the changes (✓ / ✗, Ctrl+Enter accepts all), or describe a new edit",
 }
-_PLACEHOLDER_TOKEN = re.compile(r"`([^`]+)`")
 
 
 class InstructionField(QLineEdit):
@@ -44,6 +43,7 @@ class InstructionBar(QWidget):
     stopRequested = Signal()
     acceptAllRequested = Signal()
     rejectAllRequested = Signal()
+    quickActionChosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,21 +76,14 @@ class InstructionBar(QWidget):
         self.set_context(0, 0, True)
 
         self.quick_buttons: list[QToolButton] = []
-        quick_row = QHBoxLayout()
-        quick_row.setSpacing(4)
+        self.quick_actions: tuple[QuickAction, ...] = ()
+        self._quick_row = QHBoxLayout()
+        self._quick_row.setSpacing(4)
         caption = QLabel("Quick:", self)
         caption.setObjectName("quickCaption")
-        quick_row.addWidget(caption)
-        for action in QUICK_ACTIONS:
-            button = QToolButton(self)
-            button.setText(action.label)
-            button.setToolTip(f"{action.instruction}  ({action.shortcut})")
-            if action.shortcut:
-                button.setShortcut(QKeySequence(action.shortcut))
-            button.clicked.connect(lambda _=False, a=action: self.fill(a))
-            quick_row.addWidget(button)
-            self.quick_buttons.append(button)
-        quick_row.addStretch(1)
+        self._quick_row.addWidget(caption)
+        self._quick_row.addStretch(1)
+        self.set_actions(QUICK_ACTIONS)
 
         input_row = QHBoxLayout()
         input_row.addWidget(self.field, 1)
@@ -101,18 +94,38 @@ class InstructionBar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.setSpacing(4)
-        layout.addLayout(quick_row)
+        layout.addLayout(self._quick_row)
         layout.addLayout(input_row)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.set_mode("idle", can_review=False)
 
-    def fill(self, action: QuickAction) -> None:
-        """Put a quick action's instruction in the field, with its placeholder selected to type over."""
-        self.field.setText(action.instruction)
+    def set_actions(self, actions: tuple[QuickAction, ...], what: str = "") -> None:
+        """One button per action (the active model's skills); `what` names whose they are."""
+        for button in self.quick_buttons:
+            self._quick_row.removeWidget(button)
+            button.deleteLater()
+        self.quick_buttons, self.quick_actions = [], tuple(actions)
+        for position, action in enumerate(actions, 1):
+            button = QToolButton(self)
+            button.setObjectName("quickAction")
+            button.setText(action.label)
+            shown = action.instruction.replace("{ident}", "<name at the cursor>")
+            keys = f"  ({action.shortcut})" if action.shortcut else ""
+            button.setToolTip(f"{shown.strip()}{keys}" + (f"\n{what}" if what else ""))
+            if action.shortcut:
+                button.setShortcut(QKeySequence(action.shortcut))
+            button.clicked.connect(lambda _=False, a=action: self.quickActionChosen.emit(a))
+            self._quick_row.insertWidget(position, button)  # after the caption, before the stretch
+            self.quick_buttons.append(button)
+
+    def put(self, filled: Filled) -> None:
+        """An instruction into the field, with the part to type selected (or the cursor placed)."""
+        self.field.setText(filled.text)
         self.field.setFocus()
-        match = _PLACEHOLDER_TOKEN.search(action.instruction)
-        if match:
-            self.field.setSelection(match.start(1), len(match.group(1)))
+        if filled.select_end > filled.select_start:
+            self.field.setSelection(filled.select_start, filled.select_end - filled.select_start)
+        else:
+            self.field.setCursorPosition(filled.select_start)
 
     def _submit(self) -> None:
         self.submitted.emit(self.field.text())

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSp
 
 from app.core.diff.stream import StreamingDiff
 from app.core.edit.controller import EditController
+from app.core.edit.outcome import OUT_OF_SCOPE, OVERFLOW
+from app.core.edit.quick_actions import QuickAction, actions_for, fill
 from app.core.link.client import EngineInfo
 from app.core.testrun import TestRunResult, guess_test_file, run_pytest
 from app.qt.demo.menu import DemoControls
@@ -130,6 +132,8 @@ class MainWindow(QMainWindow):
         bar.rejectAllRequested.connect(c.reject_all)
         bar.historyPrevious.connect(lambda: bar.field.setText(c.history.previous(bar.field.text())))
         bar.historyNext.connect(lambda: bar.field.setText(c.history.next(bar.field.text())))
+        bar.quickActionChosen.connect(self._quick_action)
+        self.diff_view.noticeActionClicked.connect(self._notice_action)
         self.diff_view.hunkAccepted.connect(lambda i: c.accept_hunks([i]))
         self.diff_view.hunkRejected.connect(lambda i: c.reject_hunks([i]))
         self.diff_view.acceptAllRequested.connect(c.accept_all)
@@ -165,6 +169,18 @@ class MainWindow(QMainWindow):
             return
         if self.controller.submit(text):
             self.bar.field.clear()
+
+    def _quick_action(self, action: QuickAction) -> None:
+        """A quick action fills the bar from the code at the cursor (e.g. the name to rename)."""
+        self.bar.put(fill(action, self.document_text(), *self.selection()))
+
+    def _notice_action(self, kind: str) -> None:
+        if kind == OVERFLOW and self.controller.narrow_target():
+            self.bar.field.setFocus(Qt.FocusReason.OtherFocusReason)  # Enter sends the kept instruction
+            self.bar.field.end(False)
+        elif kind == OUT_OF_SCOPE:  # the model picker, under its button (popup: no nested event loop)
+            button = self.toolbar.model_button
+            self.toolbar.model_menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def _profile_changed(self, name: str, label: str) -> None:
         self.controller.profile = name
@@ -222,6 +238,7 @@ class MainWindow(QMainWindow):
     def _file_loaded(self) -> None:
         self.diff_view.set_language_for(self.path)
         self.diff_view.clear()
+        self.diff_view.clear_notice()
         self.controller.run = None
         self._update_title()
         self.set_mode("idle")
@@ -352,6 +369,10 @@ class MainWindow(QMainWindow):
             return
         self.engine_label.setText(f"engine: {where}  ·  {info.backend_label}  ·  context {info.context_length:,}")
         self.controller.context_length = info.context_length
+        self.controller.model_name, self.controller.skill_examples = info.model_name, info.skill_examples
+        what = (f"{info.model_name} was trained for these edits" if info.skills
+                else f"{info.model_name} takes any instruction: these are examples")
+        self.bar.set_actions(actions_for(info.skills, info.skill_examples), what)
 
     # -- EditView: what the controller calls ----------------------------------------------------------
 
@@ -449,8 +470,8 @@ class MainWindow(QMainWindow):
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None:
         self.gauges.tokens(count, t_s, draft)
 
-    def metrics_done(self, stats: dict[str, Any]) -> None:
-        self.gauges.done(stats)
+    def metrics_done(self, stats: dict[str, Any]) -> float | None:
+        return self.gauges.done(stats)
 
     def after_paint(self, callback: Callable[[], None]) -> None:
         """Call back once the diff pane has painted the output fed so far."""
@@ -469,3 +490,37 @@ class MainWindow(QMainWindow):
 
     def feed_tiles(self, msg: dict[str, Any]) -> None:
         self.gauges.feed_tiles(msg)
+
+    def show_notice(self, kind: str, text: str, action: str = "") -> None:
+        self.diff_view.show_notice(kind, text, action)
+
+    def clear_notice(self) -> None:
+        self.diff_view.clear_notice()
+
+    def diff_mark_problem(self, out_line: int) -> None:
+        self.diff_view.set_problem_line(out_line)
+
+    def set_selection(self, start: int, end: int) -> None:
+        cursor = self.editor.textCursor()
+        cursor.setPosition(self.files.to_qt(end))
+        cursor.setPosition(self.files.to_qt(start), QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        self.editor.centerCursor()
+
+    def confirm(self, question: str, yes: str, then: Callable[[], Any]) -> QMessageBox:
+        """Ask, without a nested event loop (the engine's events keep flowing); `then` on `yes`."""
+        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, question, QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("confirmAccept")
+        accept = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter twice never accepts by accident
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is accept:
+                then()
+
+        box.finished.connect(answered)
+        box.finished.connect(box.deleteLater)
+        box.open()
+        self.confirm_box = box  # for tests and tools: the question now open
+        return box

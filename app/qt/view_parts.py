@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.core.metrics import MetricsSnapshot, StreamMetrics
+from app.core.metrics import MetricsSnapshot, StreamMetrics, shown_rate
 from app.qt.widgets.gauges import MetricsPanel
 from app.qt.widgets.wafer_view import WaferView
 
@@ -132,10 +132,12 @@ class GaugeColumn(QWidget):
         # by then, so draw the TTFT now rather than leave it blank.
         self.panel.show_once(self.metrics)
 
-    def done(self, stats: dict[str, Any]) -> None:
+    def done(self, stats: dict[str, Any]) -> float | None:
+        """The request ended: the final reading stays; returns its speed figure (tok/s)."""
         self.metrics.on_done(stats)
         self.panel.tick()
         self.panel.bind(None)  # the final reading stays on screen; no 60 Hz timer while idle
+        return shown_rate(self.metrics.snapshot(time.perf_counter()))
 
     def snapshot(self) -> MetricsSnapshot:
         return self.metrics.snapshot(time.perf_counter())

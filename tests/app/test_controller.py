@@ -67,6 +67,11 @@ class FakeView:
     def metrics_done(self, stats: dict[str, Any]) -> None: pass
     def after_paint(self, callback) -> None: callback()
     def feed_tiles(self, msg: dict[str, Any]) -> None: pass
+    def show_notice(self, kind: str, text: str, action: str = "") -> None: self.notice = (kind, text, action)
+    def clear_notice(self) -> None: self.notice = None
+    def diff_mark_problem(self, out_line: int) -> None: self.problem_line = out_line
+    def confirm(self, question: str, yes: str, then) -> None: self.question = (question, then)
+    def set_selection(self, start: int, end: int) -> None: self.sel = (start, end)
 
 
 def streaming_controller(view: FakeView) -> tuple[EditController, EditRun]:

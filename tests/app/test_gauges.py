@@ -128,3 +128,29 @@ def test_a_burst_of_arrivals_reads_as_the_engines_rate_not_a_made_up_one(qtbot):
     # One headline, the pace the user saw and the status line states; local compute second, labelled.
     assert panel.speed.instant_text == "21" and panel.speed.caption_text == "tok/s emulated"
     assert panel.speed.average_text == "1,154 computed here"
+
+
+def test_the_status_line_states_the_figure_the_gauge_shows_and_labels_the_engines(qtbot):
+    """Unpaced: the arrival average (1,200) is the one figure; the engine's decode rate (1,187) is
+    shown second and labelled, in the gauge and in the status line alike."""
+    from app.core.edit.controller import _speed_summary
+    from app.qt.view_parts import GaugeColumn
+
+    clock = FakeClock()
+    column = GaugeColumn()
+    qtbot.addWidget(column)
+    column.panel._clock = clock
+    known_stream(column.metrics, clock)
+    column.panel.bind(column.metrics)
+    stats = {"ttft_ms": 96.4, "tok_s": 1187.0}
+    shown = column.done(stats)
+    speed = column.panel.speed
+    assert shown == pytest.approx(1200, rel=0.01)
+    assert (speed.instant_text, speed.caption_text, speed.average_text) == (
+        "1,200", "tok/s average", "engine decode 1,187")
+    assert _speed_summary(601, stats, shown) == "601 tokens, 1,200 tok/s average (engine decode 1,187)"
+    # A burst (a fast edit delivered in one go) reads as the engine's rate, once.
+    assert _speed_summary(39, {"tok_s": 1314.0}, 1314.0) == "39 tokens, 1,314 tok/s average"
+    # Emulated: the paced figure first, the local compute second, as the gauge says it.
+    assert _speed_summary(30, {"tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8}, 20.8) == \
+        "30 tokens, 21 tok/s emulated (1,154 computed here)"

@@ -11,14 +11,18 @@ States: idle → streaming → (stopped | reviewing); Enter while streaming or s
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from typing import Any, Awaitable, Callable
 
 from app.core.diff.stream import Hunk, StreamingDiff
 from app.core.edit.history import InstructionHistory
+from app.core.edit.outcome import (OUT_OF_SCOPE, OVERFLOW, UNPARSABLE, out_of_scope_notice, overflow_notice,
+                                   syntax_problem, unparsable_notice)
 from app.core.edit.review import conflict_message, hunk_key, plan_accept
-from app.core.edit.targeting import ContextFit, check_fit, choose_target, fit_from_measure, output_budget
+from app.core.edit.targeting import (ContextFit, Target, check_fit, choose_target, fit_from_measure,
+                                     narrower_function, output_budget)
 from app.core.edit.view import EditRun, EditView
 from app.core.link.client import ENGINE_LOST, EngineClient, EngineError, RequestStream
 
@@ -51,8 +55,13 @@ class EditController:
         self._cancel_start = False  # Esc came while it was being set up: do not send it
         self._session_opened = False
         self._document_dirty = False  # the editor changed since the engine last saw the text
+        self._synced_text: str | None = None  # the text the engine last saw (highlighting also signals
+        # a change; the text itself says whether there was one)
         self._sessions = 0  # sessions opened so far (ids <prefix>-doc1, -doc2, ...)
         self.refused_chars = 0  # size of a document the engine refused as too large (0: none)
+        self.model_name = ""  # the engine's model, for messages
+        self.skill_examples: tuple[str, ...] = ()  # one example per skill of the model (() = free-form)
+        self.narrower: Target | None = None  # what "narrow to the enclosing function" would target
 
     # -- engine attach -------------------------------------------------------------------------
 
@@ -61,6 +70,8 @@ class EditController:
         self._session_opened = False
         if client.info is not None:
             self.context_length = client.info.context_length
+            self.model_name = client.info.model_name
+            self.skill_examples = client.info.skill_examples
 
     async def open_document(self) -> None:
         """Tell the engine about the current document (prewarms its prefix)."""
@@ -71,6 +82,7 @@ class EditController:
         self.session = f"{self._id_prefix}-doc{self._sessions}"
         self._document_dirty = False
         text = self.view.document_text()
+        self._synced_text = text
         try:
             ready = await self.client.open_document(
                 self.session, text, self.view.language(), self.view.document_path(), self.profile)
@@ -108,10 +120,16 @@ class EditController:
             await self.open_document()
             return
         self._document_dirty = False
+        self._synced_text = self.view.document_text()
         try:
-            self.on_ready(await self.client.update_document(self.session, self.view.document_text()))
+            self.on_ready(await self.client.update_document(self.session, self._synced_text))
         except EngineError as exc:
             self.view.show_status(f"The engine could not update the document: {exc.message}", "warn")
+
+    def _changed_since_sync(self, text: str) -> bool:
+        if self._document_dirty and text == self._synced_text:
+            self._document_dirty = False  # a change of colours, not of text
+        return self._document_dirty
 
     def on_ready(self, msg: dict[str, Any]) -> None:
         self.prompt_tokens = int(msg.get("prompt_tokens") or 0)
@@ -138,12 +156,13 @@ class EditController:
             self.view.preview_target(target.label)  # what Enter would edit, before it is pressed
         fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
         client = self.client
-        if client is not None and client.connected and self._session_opened and not self._document_dirty:
+        if client is not None and client.connected and self._session_opened and not self._changed_since_sync(text):
             try:
                 measured = await client.measure(self.session, instruction or "edit", (target.start, target.end))
                 fit = fit_from_measure(int(measured.get("prompt_tokens") or 0),
                                        int(measured.get("source_tokens") or 0),
-                                       int(measured.get("context_length") or self.context_length))
+                                       int(measured.get("context_length") or self.context_length),
+                                       int(measured.get("windows") or 0), str(measured.get("refusal") or ""))
             except EngineError:
                 pass  # the estimate stands; the engine's refusal, if any, comes with the edit
         self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
@@ -249,7 +268,7 @@ class EditController:
         client = await self._client_ready()
         if client is None:
             return None
-        if self._document_dirty or not self._session_opened:
+        if self._changed_since_sync(self.view.document_text()) or not self._session_opened:
             self.refused_chars = 0  # Enter asks again, whatever the size
             await self.sync_document()  # the engine must edit the text the user sees now
         if not self._session_opened:
@@ -263,10 +282,10 @@ class EditController:
             self.view.keep_instruction(instruction)
             return None
         if not fit.fits:
-            self.view.show_status(fit.message(), "error")
-            self.view.keep_instruction(instruction)
+            self._refuse_overflow(instruction, fit.message(), target)
             return None
-        left = self.context_length - fit.prompt_tokens if self.context_length else None
+        # In windows each window has its own room; the budget covers the whole rewrite.
+        left = self.context_length - fit.prompt_tokens if self.context_length and not fit.windows else None
         stream = await client.generate(
             self.session, instruction, (target.start, target.end),
             max_tokens=self.max_tokens or output_budget(target_text, left), profile=self.profile,
@@ -275,6 +294,7 @@ class EditController:
         )
         self.run = EditRun(stream.request_id, instruction, target, text, started_s)
         self.diff = self.view.diff_begin(target_text)
+        self.view.clear_notice()
         self.view.show_target(target.start, target.end, target.label)
         self.view.metrics_start(started_s)
         self._set_mode("streaming")
@@ -327,6 +347,7 @@ class EditController:
         elif kind == "tiles":
             self.view.feed_tiles(msg)
         elif kind == "notice":
+            run.notices[str(msg.get("code") or "notice")] = str(msg.get("message", ""))
             self.view.show_status(str(msg.get("message", "")), "warn")
         elif kind == "done":
             self._on_done(run, msg)
@@ -371,19 +392,25 @@ class EditController:
         run.stats = stats
         run.finished = True
         run.stopped = run.stopped or reason == "stop"
-        self.view.metrics_done(stats)
+        shown = self.view.metrics_done(stats)
         self.view.diff_finish(run.stopped)
         self._restore_resolved(run)
         if isinstance(stats.get("prompt_tokens"), int):
             self.prompt_tokens = stats["prompt_tokens"]
-        tok_s = float(stats.get("tok_s") or 0.0)
-        summary = f"{run.tokens} tokens, {tok_s:,.0f} tok/s" if tok_s else f"{run.tokens} tokens"
-        emulated = stats.get("emulated_tok_s") if stats.get("paced") else None
-        if isinstance(emulated, (int, float)) and tok_s:  # the pace the user saw comes first
-            summary = f"{run.tokens} tokens, {emulated:,.0f} tok/s emulated ({tok_s:,.0f} computed here)"
+        summary = _speed_summary(run.tokens, stats, shown)
         summary += _remote_note(stats)
         error = stats.get("error") if reason == "error" else None
-        if isinstance(error, dict):  # e.g. a remote server that refused or broke off the request
+        if isinstance(error, dict) and error.get("code") == "context_overflow" and not run.output:
+            self._set_mode("idle")
+            self._refuse_overflow(run.instruction, str(error.get("message") or "too long"), run.target)
+        elif stats.get("out_of_scope") or OUT_OF_SCOPE in run.notices:
+            self._set_mode("reviewing" if self.unresolved_final() else "idle")
+            self.view.show_notice(*_fields(out_of_scope_notice(run.instruction, self.model_name,
+                                                               self.skill_examples)))
+            self.view.show_status(f"Not edited: “{run.instruction}” is outside what "
+                                  f"{self.model_name or 'this model'} can do (see above the diff).", "warn")
+            self.view.keep_instruction(run.instruction)
+        elif isinstance(error, dict):  # e.g. a remote server that refused or broke off the request
             self._set_mode("stopped" if run.output else "idle")
             self.view.show_status(f"The edit failed after {summary}: {error.get('message', error.get('code'))}",
                                   "error")
@@ -396,7 +423,13 @@ class EditController:
             hint = " (output hit the length limit)" if reason == "length" else ""
             left = len(self.unresolved_final())
             hunks = len(self.diff.final_hunks) if self.diff else 0
-            if left:
+            problem = self._check_parses(run, reason)
+            if left and run.unparsable:
+                self._set_mode("reviewing")
+                where = f" ({problem.describe()})" if problem else ""
+                self.view.show_status(f"Done: {summary}{hint}; ⚠ the edited code does not parse{where}: "
+                                      f"review the {left} change(s) before accepting.", "warn")
+            elif left:
                 self._set_mode("reviewing")
                 self.view.show_status(f"Done: {summary}{hint}; {left} change(s) to review.", "ok")
             else:
@@ -404,6 +437,45 @@ class EditController:
                 what = "every change already reviewed" if hunks else "no change to the code"
                 self.view.show_status(f"Done: {summary}{hint}; {what}.", "ok")
         self.view.clear_target()
+
+    def _check_parses(self, run: EditRun, reason: str):
+        """Mark an edit whose result does not parse (the engine's warning, or the file check here)."""
+        if reason != "eos" or self.view.language().lower() not in ("python", "py", "python3"):
+            return None
+        output = self.diff.output_text if self.diff is not None else run.output
+        problem = syntax_problem(run.snapshot, run.target.start, run.target.end, output)
+        if problem is None and UNPARSABLE not in run.notices:
+            return None
+        run.unparsable = True
+        if problem is not None:
+            self.view.diff_mark_problem(problem.out_line)
+        self.view.show_notice(*_fields(unparsable_notice(problem, run.notices.get(UNPARSABLE, ""))))
+        return problem
+
+    def _refuse_overflow(self, instruction: str, message: str, target: Target) -> None:
+        """Too long for the model: say so with the limit, keep the instruction, offer to narrow."""
+        start, end = self.view.selection()
+        text = self.view.document_text()
+        named = re.search(r"statement at line (\d+)", message)  # the engine's reason, when it names one
+        self.narrower = narrower_function(text, start, end, target, int(named.group(1)) if named else 0)
+        label = None
+        if self.narrower is not None:
+            label = self.narrower.label.split(" (")[0]  # "function parse"
+        self.view.show_status(message, "error")
+        self.view.show_notice(*_fields(overflow_notice(message, label)))
+        self.view.keep_instruction(instruction)
+
+    def narrow_target(self) -> bool:
+        """Select the enclosing function offered after a refusal; the instruction waits in the bar."""
+        target, self.narrower = self.narrower, None
+        if target is None or self.mode == "streaming":
+            return False
+        if self.view.document_text()[target.start:target.end] == "":
+            return False
+        self.view.set_selection(target.start, target.end)
+        self.view.clear_notice()
+        self.view.show_status(f"Target: {target.label}. Press Enter to send the instruction.", "info")
+        return True
 
     def _on_error(self, run: EditRun, msg: dict[str, Any]) -> None:
         run.finished = True
@@ -478,7 +550,15 @@ class EditController:
         return [h.index for h in self.diff.final_hunks if not self.run.resolved.get(hunk_key(h))]
 
     def accept_all(self) -> int:
-        return self.accept_hunks(self.unresolved_final())
+        """Accept every undecided change; an edit that does not parse asks first (0: not yet)."""
+        run, left = self.run, self.unresolved_final()
+        if run is not None and run.unparsable and left:
+            self.view.confirm(
+                f"The edited code does not parse. Accept all {len(left)} change(s) anyway? The file "
+                "would not run until it is fixed (Ctrl+Z undoes the accept).", "Accept anyway",
+                lambda: self.accept_hunks(left))
+            return 0
+        return self.accept_hunks(left)
 
     def reject_all(self) -> None:
         self.reject_hunks(self.unresolved_final())
@@ -527,6 +607,25 @@ class EditController:
         self._session_opened = False
         if self.mode != "streaming":
             self.view.show_status(f"The engine is not running ({reason}); the next instruction restarts it.", "warn")
+
+
+def _speed_summary(tokens: int, stats: dict[str, Any], shown: float | None) -> str:
+    """"40 tokens, 1,200 tok/s average (engine decode 1,187)": the figure the gauge shows first
+    (metrics.shown_rate), the engine's own second and labelled where it differs."""
+    tok_s = float(stats.get("tok_s") or 0.0)
+    emulated = stats.get("emulated_tok_s") if stats.get("paced") else None
+    if isinstance(emulated, (int, float)) and tok_s:  # the pace the user saw comes first
+        return f"{tokens} tokens, {emulated:,.0f} tok/s emulated ({tok_s:,.0f} computed here)"
+    if not isinstance(shown, (int, float)) or not shown:
+        return f"{tokens} tokens, {tok_s:,.0f} tok/s" if tok_s else f"{tokens} tokens"
+    summary = f"{tokens} tokens, {shown:,.0f} tok/s average"
+    if tok_s and f"{tok_s:,.0f}" != f"{shown:,.0f}":
+        summary += f" (engine decode {tok_s:,.0f})"
+    return summary
+
+
+def _fields(notice) -> tuple[str, str, str]:
+    return notice.kind, notice.text, notice.action
 
 
 def _remote_note(stats: dict[str, Any]) -> str:

@@ -116,6 +116,22 @@ def choose_target(text: str, sel_start: int, sel_end: int, language: str = "pyth
     return Target(0, len(text), "file", f"whole file ({text.count(chr(10)) + 1} lines)")
 
 
+def narrower_function(text: str, sel_start: int, sel_end: int, current: Target,
+                      avoid_line: int = 0) -> Target | None:
+    """What "narrow to the enclosing function" edits instead of a target too long to fit: the
+    innermost function around the selection's start (else its end) that is smaller than `current`
+    and does not hold `avoid_line` (1-based; the statement the engine named as too long alone)."""
+    for offset in dict.fromkeys((sel_start, max(sel_start, sel_end - 1))):
+        function = enclosing_function(text, offset)
+        if function is None or function.end - function.start >= current.end - current.start:
+            continue
+        first = text.count("\n", 0, function.start) + 1
+        if first <= avoid_line <= first + text.count("\n", function.start, function.end):
+            continue
+        return function
+    return None
+
+
 def estimate_tokens(text: str) -> int:
     return int(len(text) / CHARS_PER_TOKEN + 0.999)
 
@@ -133,6 +149,8 @@ class ContextFit:
     prompt_tokens: int  # tokens of the prompt (document/target + instruction)
     output_tokens: int  # tokens reserved for the edit
     context_length: int  # tokens the model attends to; 0 when unknown
+    windows: int = 0  # windows the engine edits a longer target in, one after another (0: one prompt)
+    refusal: str = ""  # the engine's reason it cannot edit the target at all ("" when it can)
 
     @property
     def used_tokens(self) -> int:
@@ -140,7 +158,9 @@ class ContextFit:
 
     @property
     def fits(self) -> bool:
-        return self.context_length <= 0 or self.used_tokens <= self.context_length
+        if self.refusal:
+            return False
+        return self.context_length <= 0 or self.windows > 0 or self.used_tokens <= self.context_length
 
     @property
     def fraction(self) -> float:
@@ -150,6 +170,8 @@ class ContextFit:
     def message(self) -> str:
         if self.fits:
             return ""
+        if self.refusal:
+            return f"Too long for the model: {self.refusal}"
         return (
             f"This edit needs about {self.used_tokens:,} tokens ({self.prompt_tokens:,} of prompt + "
             f"{self.output_tokens:,} for the edit) but the model's context holds "
@@ -164,6 +186,9 @@ def check_fit(prompt_tokens: int, target_text: str, instruction: str, context_le
     return ContextFit(prompt, output, max(0, context_length))
 
 
-def fit_from_measure(prompt_tokens: int, source_tokens: int, context_length: int) -> ContextFit:
-    """The engine's own count (`measured`): the prompt plus one rewrite of the source must fit."""
-    return ContextFit(max(0, prompt_tokens), max(0, source_tokens), max(0, context_length))
+def fit_from_measure(prompt_tokens: int, source_tokens: int, context_length: int,
+                     windows: int = 0, refusal: str = "") -> ContextFit:
+    """The engine's own count (`measured`): the prompt plus one rewrite of the source must fit,
+    unless the engine edits the target in `windows`; `refusal` is its reason when it cannot."""
+    return ContextFit(max(0, prompt_tokens), max(0, source_tokens), max(0, context_length),
+                      max(0, windows), refusal)

@@ -33,9 +33,14 @@ class EditView(Protocol):
     def metrics_start(self, t_s: float) -> None: ...
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: ...
     def metrics_first_paint(self, t_s: float) -> None: ...
-    def metrics_done(self, stats: dict[str, Any]) -> None: ...
+    def metrics_done(self, stats: dict[str, Any]) -> float | None: ...  # the speed figure shown (tok/s)
     def after_paint(self, callback: Callable[[], None]) -> None: ...  # once the diff repainted
     def feed_tiles(self, msg: dict[str, Any]) -> None: ...
+    def show_notice(self, kind: str, text: str, action: str) -> None: ...  # above the diff, until the next edit
+    def clear_notice(self) -> None: ...
+    def diff_mark_problem(self, out_line: int) -> None: ...  # the output line where parsing fails
+    def confirm(self, question: str, yes: str, then: Callable[[], Any]) -> None: ...  # `then` on yes
+    def set_selection(self, start: int, end: int) -> None: ...  # select text in the editor (chars)
 
 
 @dataclass
@@ -58,3 +63,5 @@ class EditRun:
     stopped: bool = False  # the user pressed Stop (or the stream ended on `stop`)
     finished: bool = False  # the engine sent a terminal `done` or `error`
     stats: dict[str, Any] = field(default_factory=dict)  # the engine's `done` stats (ttft_ms, tokens, ...)
+    notices: dict[str, str] = field(default_factory=dict)  # the engine's notices: code → message
+    unparsable: bool = False  # the finished edit does not parse (Ctrl+Enter asks before accepting)

@@ -46,13 +46,14 @@ class EngineInfo:
 
     model_name: str  # display name of the loaded model
     context_length: int  # tokens the model can attend to (prompt + output)
-    skills: tuple[str, ...]  # features the engine offers, e.g. "speculate", "tiles"
+    skills: tuple[str, ...]  # names of the edits the model was trained for (its tessera.json); () = free-form
     profiles: tuple[str, ...]  # hardware profile names for `generate`'s `profile`
     protocol: int  # protocol version the engine speaks
     backend: str = "onnx"  # what computes the tokens: "onnx" (local model) or "remote" (an endpoint)
     transport: str = ""  # for a remote backend: "http" or "websocket"
     endpoint: str = ""  # for a remote backend: the endpoint's label (model @ host)
     emulate_models: tuple[tuple[str, str], ...] = ()  # (name, label) of model shapes a profile can pace
+    skill_examples: tuple[str, ...] = ()  # one example instruction per skill, in `skills` order
 
     @property
     def backend_label(self) -> str:
@@ -66,6 +67,18 @@ def _profile_name(entry: Any) -> str:
     return str(entry.get("name", entry.get("id", "?"))) if isinstance(entry, dict) else str(entry)
 
 
+def _skills(model: dict[str, Any]) -> list[Any]:
+    skills = model.get("skills")
+    return list(skills) if isinstance(skills, (list, tuple)) else []
+
+
+def _skill_field(skill: Any, key: str) -> str:
+    """A skill's name or example (the engine sends {"name", "example"}; a bare string is a name)."""
+    if isinstance(skill, dict):
+        return str(skill.get(key) or "")
+    return str(skill) if key == "name" else ""
+
+
 def parse_welcome(msg: dict[str, Any]) -> EngineInfo:
     model = msg.get("model") if isinstance(msg.get("model"), dict) else {}
     try:
@@ -75,7 +88,8 @@ def parse_welcome(msg: dict[str, Any]) -> EngineInfo:
     return EngineInfo(
         model_name=str(model.get("name", "unknown model")),
         context_length=context_length,
-        skills=tuple(str(s) for s in model.get("skills", ()) or ()),
+        skills=tuple(_skill_field(s, "name") for s in _skills(model)),
+        skill_examples=tuple(_skill_field(s, "example") for s in _skills(model)),
         profiles=tuple(_profile_name(p) for p in msg.get("profiles", ()) or ()),
         protocol=int(msg.get("protocol", PROTOCOL_VERSION)),
         backend=str(model.get("backend") or "onnx"),

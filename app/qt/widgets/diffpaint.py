@@ -10,8 +10,8 @@ import bisect
 import time
 from collections import OrderedDict
 
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
+from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from app.core.diff.rows import DiffRow, DiffRows
@@ -26,6 +26,7 @@ BUTTON_GAP_PX = 10  # gap between the Accept and Reject buttons
 # Review buttons: the full labels name the key too; a narrow pane gets the short ones.
 BUTTON_LABELS = (("✓ Accept  A", "✗ Reject  R"), ("✓ A", "✗ R"))
 BUTTON_COLOURS = ("#2ea043", "#da3633")
+PROBLEM_COLOUR = "#f85149"  # the line where the edited code stops parsing
 
 # What the idle pane says: the whole workflow in three steps and the keys, readable from afar.
 EMPTY_TITLE = "Select code, press Ctrl+K, type an instruction"
@@ -52,6 +53,7 @@ class RowPainter:
         self._highlight_deadline_s = 0.0  # this frame's highlighting budget ends (perf_counter s)
         self.row_incomplete = False  # the last row painted was drawn plain (over budget)
         self.first_line = 1  # the file's line number of the edit's first line, for the gutter
+        self.problem_line = -1  # output line where the edited code stops parsing (-1: none)
         self.set_font(font)
 
     def set_font(self, font: QFont) -> None:
@@ -127,9 +129,22 @@ class RowPainter:
             else:
                 painter.drawPixmap(x0, top, pixmap)
                 x += pixmap_width(pixmap)
+        if row.out_line == self.problem_line and row.kind in ("added", "context"):
+            self._paint_problem(painter, top, height, x0, max(x, x0 + char_w * 4))
         if row.kind == "partial":  # the stream's cursor
             painter.fillRect(x + 1, top + 3, max(2, char_w // 2), height - 6, self.colour(theme.accent))
         painter.setClipping(False)
+
+    def _paint_problem(self, painter: QPainter, top: int, height: int, x0: int, x_end: int) -> None:
+        """The line where the edit stops parsing: a red edge and a wavy underline, as editors mark errors."""
+        red = self.colour(PROBLEM_COLOUR)
+        painter.setClipping(False)
+        painter.fillRect(0, top, 4, height, red)
+        painter.setPen(QPen(red, 1.5))
+        y, step = top + height - 3, 3
+        points = [QPointF(x, y - (step / 2 if (x - x0) // step % 2 else 0)) for x in range(x0, x_end + 1, step)]
+        if len(points) > 1:
+            painter.drawPolyline(points)
 
     def _paint_draft(self, painter: QPainter, row: DiffRow, top: int, x0: int, char_w: int,
                      rows: DiffRows) -> None:

@@ -11,6 +11,7 @@ Signals:
   (header button, or A / R on the current hunk; J / K move between hunks).
 - ``acceptAllRequested()`` (Ctrl+Enter) / ``rejectAllRequested()`` (Ctrl+Backspace).
 - ``undoRequested()`` / ``redoRequested()``: Ctrl+Z / Ctrl+Shift+Z pressed here (the editor's).
+- ``noticeActionClicked(str)``: the button of the notice above the rows (its kind).
 - ``framePainted(float)``: a frame showing new output was painted; the argument is the
   token-to-paint latency of the oldest chunk in it (ms). The first one after ``begin`` is the
   moment the first token became visible (client TTFT).
@@ -29,10 +30,12 @@ from app.core.diff.stream import DiffUpdate, StreamingDiff
 from app.core.highlight import DARK, LineLexer, Theme, lexer_for
 from app.qt.widgets.diffpaint import ACCEPTED, REJECTED, RowPainter
 from app.qt.widgets.editor import DEFAULT_POINT_SIZE, monospace_font
+from app.qt.widgets.notice_banner import NoticeBanner
 
 LEGEND = ("Red rows: lines the edit removes · green rows: lines it adds · grey: original lines the "
           "model has not reached yet.\nUnderlined text: taken from the predicted output (the original "
           "code) and verified by the model in one pass, rather than generated token by token.\n"
+          "Red edge and wavy red line: where the edited code stops parsing.\n"
           "A / R accept or reject the current change, J / K move; Ctrl+Enter accepts all.")
 
 __all__ = ["ACCEPTED", "REJECTED", "DiffRow", "LiveDiffView"]
@@ -50,6 +53,7 @@ class LiveDiffView(QAbstractScrollArea):
     undoRequested = Signal()
     redoRequested = Signal()
     framePainted = Signal(float)
+    noticeActionClicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = DARK,
                  point_size: int = DEFAULT_POINT_SIZE):
@@ -67,6 +71,9 @@ class LiveDiffView(QAbstractScrollArea):
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_frame)
         self.paint_count = 0  # frames painted since creation (count)
+        self.notice = NoticeBanner(self)  # stays above the rows until the next edit
+        self.notice.actionClicked.connect(self.noticeActionClicked)
+        self.notice.closed.connect(self._place_notice)
         self.follow = True  # keep the stream front in view until the user scrolls away
         self.clear()
         self.setFont(self._painter.font)
@@ -116,6 +123,32 @@ class LiveDiffView(QAbstractScrollArea):
         self._last_layout = (0, 0, 0)
         self._full_repaint = True
         self.follow = True
+        self._painter.problem_line = -1
+        self._mark_dirty()
+
+    def show_notice(self, kind: str, text: str, action: str = "") -> None:
+        self.notice.show_notice(kind, text, action)
+        self._place_notice()
+
+    def clear_notice(self) -> None:
+        self.notice.clear()
+        self._place_notice()
+
+    def _place_notice(self) -> None:
+        """The banner takes the top of the pane; the rows start below it."""
+        frame = self.frameWidth()
+        width = self.width() - 2 * frame
+        height = 0
+        if self.notice.isVisibleTo(self):
+            height = max(self.notice.heightForWidth(width), self.notice.minimumSizeHint().height())
+            self.notice.setGeometry(frame, frame, width, height)
+        self.setViewportMargins(0, height, 0, 0)
+        self._update_scrollbars()
+
+    def set_problem_line(self, out_line: int) -> None:
+        """Mark the output line where the edited code stops parsing (-1: none)."""
+        self._painter.problem_line = out_line
+        self._full_repaint = True
         self._mark_dirty()
 
     def set_first_line(self, line: int) -> None:
@@ -257,7 +290,7 @@ class LiveDiffView(QAbstractScrollArea):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        self._update_scrollbars()
+        self._place_notice()
 
     def wheelEvent(self, event) -> None:  # noqa: N802
         super().wheelEvent(event)
@@ -374,6 +407,9 @@ class LiveDiffView(QAbstractScrollArea):
         label = f"  hunk {row.hunk + 1} · line {row.orig_line + self._painter.first_line}"
         if hunk is not None:
             label += f" · −{hunk.orig_end - hunk.orig_start} +{len(hunk.new_lines)}"
+        problem = self._painter.problem_line
+        if hunk is not None and problem >= 0 and hunk.out_start <= problem < hunk.out_start + len(hunk.new_lines):
+            label += " · ⚠ does not parse"
         if not row.final:
             label += " · streaming…"
         elif state:
@@ -411,11 +447,7 @@ class LiveDiffView(QAbstractScrollArea):
         elif event.matches(QKeySequence.StandardKey.Redo):
             self.redoRequested.emit()
         elif ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            for index in sorted(self._rows.header_rows):
-                self._states.setdefault(index, ACCEPTED)
-            self._advance_current()
-            self.viewport().update()
-            self.acceptAllRequested.emit()
+            self.acceptAllRequested.emit()  # the controller decides (it may ask first) and marks them
         elif ctrl and key == Qt.Key.Key_Backspace:
             for index in sorted(self._rows.header_rows):
                 self._states.setdefault(index, REJECTED)

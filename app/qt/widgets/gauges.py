@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.highlight import DARK, Theme
-from app.core.metrics import MetricsSnapshot, StreamMetrics
+from app.core.metrics import MetricsSnapshot, StreamMetrics, shown_rate
 
 TEXT_INTERVAL_S = 0.125  # numbers refresh at 8 Hz: faster is a blur on a projector
 ARC_SPAN_DEG = 240.0  # the dial's sweep (degrees)
@@ -62,8 +62,6 @@ def _draw_fitted(painter: QPainter, rect: QRectF, text: str, pixel_size: float,
     painter.drawText(rect, align, text)
 
 
-# A request's measured average above this multiple of the engine's own rate is an arrival burst.
-BURST_FACTOR = 1.5
 
 
 class _Gauge(QWidget):
@@ -106,11 +104,12 @@ class SpeedGauge(_Gauge):
 
     def set_rates(self, instant_tok_s: float, average_tok_s: float | None,
                   now_s: float | None = None, streaming: bool = True,
-                  computed_here_tok_s: float | None = None) -> None:
+                  computed_here_tok_s: float | None = None, engine_tok_s: float | None = None) -> None:
         """Show the latest rates; after the request (``streaming=False``) the average is the headline.
 
         ``computed_here_tok_s``: on an emulated profile, the local compute rate, shown second and
-        labelled (the headline is the emulated pace the user saw)."""
+        labelled (the headline is the emulated pace the user saw). ``engine_tok_s``: the engine's
+        decode rate, shown second where it differs from the headline (arrivals include transport)."""
         now_s = time.perf_counter() if now_s is None else now_s
         changed = (instant_tok_s, average_tok_s, streaming) != (
             self.instant_tok_s, self.average_tok_s, self.streaming)
@@ -135,6 +134,8 @@ class SpeedGauge(_Gauge):
                 self.instant_text = format_rate(average_tok_s)
                 self.caption_text = "tok/s average"
                 self.average_text = "done"
+                if engine_tok_s and format_rate(engine_tok_s) != self.instant_text:
+                    self.average_text = f"engine decode {format_rate(engine_tok_s)}"
         if changed:
             self.update()
 
@@ -315,19 +316,13 @@ class MetricsPanel(QWidget):
             return None
         now_s = self._clock() if now_s is None else now_s
         snap = self._metrics.snapshot(now_s)
-        average = snap.average_tok_s
-        if not snap.streaming and snap.paced_tok_s:
-            # One figure for the user: the pace they saw, as the status line states it.
-            average = snap.paced_tok_s
-        elif not snap.streaming and snap.engine_tok_s and (
-                average is None or average > BURST_FACTOR * snap.engine_tok_s):
-            # Tokens cannot arrive much faster than the engine decoded them: a far higher figure
-            # is a burst of arrivals a few ms apart (a fast edit), not speed. Ordinary streams
-            # read at or below the engine's rate and keep the measured figure.
-            average = snap.engine_tok_s
+        # While streaming the tick marks the arrival average; at the end the big number is the
+        # one figure the status line states too (metrics.shown_rate).
+        average = snap.average_tok_s if snap.streaming else shown_rate(snap)
         self.speed.set_rates(snap.instant_tok_s, average, now_s,
                              streaming=snap.streaming or not snap.tokens,
-                             computed_here_tok_s=snap.engine_tok_s if snap.paced_tok_s else None)
+                             computed_here_tok_s=snap.engine_tok_s if snap.paced_tok_s else None,
+                             engine_tok_s=snap.engine_tok_s)
         self.speed.set_lag(snap.lag_ms)
         self.ttft.set_ttft(snap.ttft_ms, snap.engine_ttft_ms)
         self.timeline.set_series(self._metrics.timeline(now_s))

@@ -1,0 +1,109 @@
+"""What an edit's end tells the user beyond "Done": out of scope, does not parse, too long. No Qt.
+
+The engine says when an instruction is outside the model's skills (a `notice` with code
+``out_of_scope``), when the finished output stopped parsing (``unparsable``) and when a target
+cannot fit the model's context (``context_overflow``). The app turns each into a `Notice` shown
+above the diff until the next edit, with the one action that helps (choose a larger model, narrow
+the target). It also checks the edited file itself: an edit made in windows, or one whose output
+parses alone but breaks the file, is caught the same way.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+OUT_OF_SCOPE, UNPARSABLE, OVERFLOW = "out_of_scope", "unparsable", "overflow"
+WHOLE_FILE_CHARS = 512 * 1024  # larger files are checked on the edited target alone (parse time)
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str  # OUT_OF_SCOPE, UNPARSABLE or OVERFLOW
+    text: str  # the message above the diff, in full sentences
+    action: str = ""  # the label of the button that helps ("" for none)
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    out_line: int  # 0-based line of the edit's output where the file stops parsing (-1: not in it)
+    file_line: int  # 1-based line of the edited file
+    message: str  # Python's own words, e.g. "invalid syntax"
+
+    def describe(self) -> str:
+        return f"line {self.file_line}: {self.message}"
+
+
+def _error(code: str) -> SyntaxError | None:
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return exc
+    except ValueError as exc:  # a NUL byte
+        return SyntaxError(str(exc))
+    return None
+
+
+def syntax_problem(snapshot: str, start: int, end: int, output: str) -> SyntaxProblem | None:
+    """The syntax error that replacing ``snapshot[start:end]`` with ``output`` brings, or None.
+
+    None when the result parses, and when the code did not parse before either (nothing is
+    blamed on the edit). The whole file is checked where it parsed before, so an output that
+    parses alone but breaks its surroundings (a wrong indentation) is caught too.
+    """
+    first_line = snapshot.count("\n", 0, start) + 1
+    if len(snapshot) <= WHOLE_FILE_CHARS and _error(snapshot) is None:
+        exc = _error(snapshot[:start] + output + snapshot[end:])
+        if exc is None:
+            return None
+        line = exc.lineno or first_line
+    else:
+        before, after = textwrap.dedent(snapshot[start:end]), textwrap.dedent(output)
+        if _error(before) is not None:
+            return None
+        exc = _error(after)
+        if exc is None:
+            return None
+        line = first_line + (exc.lineno or 1) - 1
+    out_lines = output.count("\n") + (0 if output.endswith("\n") else 1)
+    out_line = line - first_line
+    return SyntaxProblem(out_line if 0 <= out_line < out_lines else -1, line, exc.msg or "invalid syntax")
+
+
+def unparsable_notice(problem: SyntaxProblem | None, engine_message: str = "") -> Notice:
+    where = f" ({problem.describe()})" if problem is not None else ""
+    return Notice(UNPARSABLE, (
+        f"⚠ The edited code does not parse{where}: accepting it would break the file. The line is "
+        "marked in red below; accept changes one by one, or Ctrl+Enter asks before accepting them all."
+        + (f" Engine: {engine_message}." if engine_message and problem is None else "")))
+
+
+def skills_phrase(examples: Sequence[str]) -> str:
+    """“rename variable x to total”, “add a docstring” and “convert to f-strings”."""
+    quoted = [f"“{e}”" for e in examples if e]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def out_of_scope_notice(instruction: str, model_name: str, examples: Sequence[str]) -> Notice:
+    """Not edited: what the model can do, and how to get a model that can do this."""
+    can = skills_phrase(examples)
+    skills = f" It was trained for: {can} (the Quick buttons offer them)." if can else ""
+    return Notice(OUT_OF_SCOPE, (
+        f"Not edited: “{instruction}” is outside what {model_name or 'this model'} can do; the code "
+        f"is unchanged.{skills} For other edits use a larger model: Model ▾ in the toolbar → a model "
+        "folder (e.g. an instruct model exported to ONNX), or Add an endpoint… for any "
+        "OpenAI-compatible server. The instruction stays in the bar to send again."), "Choose a model…")
+
+
+def overflow_notice(message: str, narrower_label: str | None) -> Notice:
+    """Too long for the context: the engine's or the meter's figures, and a way to narrow."""
+    text = message.rstrip(".") + "."
+    if narrower_label:
+        return Notice(OVERFLOW, f"{text} The instruction stays in the bar: narrow the target to the "
+                                f"{narrower_label} and press Enter again.", f"Narrow to {narrower_label}")
+    return Notice(OVERFLOW, f"{text} The instruction stays in the bar: select a smaller part, or "
+                            "choose a model with a longer context (Model ▾).")
