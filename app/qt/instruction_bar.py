@@ -137,9 +137,17 @@ class InstructionBar(QWidget):
         self.accept_all_button.setEnabled(can_review)
         self.reject_all_button.setEnabled(can_review)
 
-    def set_context(self, used_tokens: int, context_length: int, fits: bool) -> None:
+    def set_context(self, used_tokens: int, context_length: int, fits: bool, windows: int = 0) -> None:
         meter = self.context_meter
-        if context_length <= 0:
+        meter.setToolTip("Prompt tokens against the model's context window")
+        if context_length > 0 and windows > 0 and fits:
+            # Longer than the context, edited window by window: a full meter would read as refused.
+            meter.setRange(0, windows * context_length)
+            meter.setValue(min(used_tokens, windows * context_length))
+            meter.setFormat(f"{used_tokens:,} tok · {windows} windows")
+            meter.setToolTip(f"Longer than the model's context ({context_length:,} tokens): the engine "
+                             f"edits it in {windows} windows, one after another, streamed as one edit")
+        elif context_length <= 0:
             meter.setRange(0, 1)
             meter.setValue(0)
             meter.setFormat("context: –")

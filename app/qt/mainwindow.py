@@ -461,8 +461,8 @@ class MainWindow(QMainWindow):
             self.bar.field.setText(instruction)
             self.bar.field.selectAll()
 
-    def show_context(self, used_tokens: int, context_length: int, fits: bool) -> None:
-        self.bar.set_context(used_tokens, context_length, fits)
+    def show_context(self, used_tokens: int, context_length: int, fits: bool, windows: int = 0) -> None:
+        self.bar.set_context(used_tokens, context_length, fits, windows)
 
     def metrics_start(self, t_s: float) -> None:
         self.gauges.request_start(t_s)

@@ -46,6 +46,13 @@ QMessageBox QLabel, QDialog#diskChanged QLabel { color: #e6edf3; font-size: 15px
 QDialog QLabel, QDialog QCheckBox { color: #e6edf3; }
 QFileDialog QTreeView, QFileDialog QListView, QFileDialog QLineEdit, QFileDialog QComboBox {
     color: #e6edf3; background: #0d1117; selection-background-color: #1f6feb; }
+QFrame#noticeBanner { background: #3a2f12; border: 1px solid #d29922; border-radius: 4px; }
+QFrame#noticeBanner[kind="unparsable"] { background: #3d1d20; border-color: #f85149; }
+QLabel#noticeText { color: #f8e3a1; background: transparent; font-size: 14px; }
+QFrame#noticeBanner[kind="unparsable"] QLabel#noticeText { color: #ffdcd7; }
+QPushButton#noticeAction { color: #ffffff; background: #9e6a03; border: none; font-weight: bold; }
+QFrame#noticeBanner[kind="unparsable"] QPushButton#noticeAction { background: #da3633; }
+QFrame#noticeBanner QToolButton { color: #e6edf3; font-size: 16px; padding: 0 6px; }
 QLabel#fileBanner { background: #3b2f10; color: #f2cc60; border-bottom: 1px solid #6b5518;
     padding: 6px 10px; font-size: 14px; }
 """

@@ -60,7 +60,7 @@ class FakeView:
     def set_mode(self, mode: str) -> None: self.modes.append(mode)
     def show_status(self, text: str, level: str = "info") -> None: self.status.append((text, level))
     def keep_instruction(self, instruction: str) -> None: self.kept = instruction
-    def show_context(self, used: int, total: int, fits: bool) -> None: pass
+    def show_context(self, used: int, total: int, fits: bool, windows: int = 0) -> None: pass
     def metrics_start(self, t_s: float) -> None: pass
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: pass
     def metrics_first_paint(self, t_s: float) -> None: pass

@@ -153,6 +153,9 @@ def test_a_145_line_method_of_shlex_is_edited_in_windows_not_refused(qtbot, win,
     end = text.index("\n\n", text.index("        return result\n", method)) + 1
     assert text.count("\n", method, end) > 100
     put_cursor(win, text.index("quoted = False", method))
+    # The meter says how the engine will take it: in windows, not refused.
+    qtbot.waitUntil(lambda: "windows" in win.bar.context_meter.format(), timeout=WAIT_MS)
+    assert win.bar.context_meter.property("overflow") is False
     send(qtbot, win, "add a docstring")
     wait_done(qtbot, win)
     run = win.controller.run

@@ -165,7 +165,7 @@ class EditController:
                                        int(measured.get("windows") or 0), str(measured.get("refusal") or ""))
             except EngineError:
                 pass  # the estimate stands; the engine's refusal, if any, comes with the edit
-        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
+        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits, fit.windows)
         return fit
 
     # -- the user's actions --------------------------------------------------------------------

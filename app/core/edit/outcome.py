@@ -81,22 +81,19 @@ def unparsable_notice(problem: SyntaxProblem | None, engine_message: str = "") -
 
 
 def skills_phrase(examples: Sequence[str]) -> str:
-    """“rename variable x to total”, “add a docstring” and “convert to f-strings”."""
-    quoted = [f"“{e}”" for e in examples if e]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    """“rename variable x to total” · “add a docstring” · “convert to f-strings”."""
+    return " · ".join(f"“{e}”" for e in examples if e)
 
 
 def out_of_scope_notice(instruction: str, model_name: str, examples: Sequence[str]) -> Notice:
     """Not edited: what the model can do, and how to get a model that can do this."""
+    name = model_name or "this model"
     can = skills_phrase(examples)
-    skills = f" It was trained for: {can} (the Quick buttons offer them)." if can else ""
+    skills = f"\n{name} was trained for: {can}." if can else ""
     return Notice(OUT_OF_SCOPE, (
-        f"Not edited: “{instruction}” is outside what {model_name or 'this model'} can do; the code "
-        f"is unchanged.{skills} For other edits use a larger model: Model ▾ in the toolbar → a model "
-        "folder (e.g. an instruct model exported to ONNX), or Add an endpoint… for any "
-        "OpenAI-compatible server. The instruction stays in the bar to send again."), "Choose a model…")
+        f"Not edited: “{instruction}” is outside what {name} can do; the code is unchanged.{skills}\n"
+        "For other edits use a larger model: Choose a model… (Model ▾ in the toolbar) takes a model "
+        "folder or an OpenAI-compatible endpoint. Your instruction stays in the bar."), "Choose a model…")
 
 
 def overflow_notice(message: str, narrower_label: str | None) -> Notice:

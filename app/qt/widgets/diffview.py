@@ -409,7 +409,7 @@ class LiveDiffView(QAbstractScrollArea):
             label += f" · −{hunk.orig_end - hunk.orig_start} +{len(hunk.new_lines)}"
         problem = self._painter.problem_line
         if hunk is not None and problem >= 0 and hunk.out_start <= problem < hunk.out_start + len(hunk.new_lines):
-            label += " · ⚠ does not parse"
+            label = "  ⚠" + label + " · does not parse"  # the sign first: a narrow pane elides the end
         if not row.final:
             label += " · streaming…"
         elif state:

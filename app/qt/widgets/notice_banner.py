@@ -2,20 +2,14 @@
 
 It stays until the next edit starts or the user closes it, so it is not lost when the status line
 moves on. One optional action button does what helps (choose a model, narrow the target), as an
-editor's inline notification does. Signals: ``actionClicked(str kind)``; ``closed()``.
+editor's inline notification does. Colours come from the window's style sheet (`kind` property),
+so presentation mode scales the text with the rest. Signals: ``actionClicked(str kind)``; ``closed()``.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
-
-# Background / border / text per kind (dark theme; readable on light too: the banner paints its own).
-_COLOURS = {
-    "unparsable": ("#3d1d20", "#f85149", "#ffdcd7"),
-    "out_of_scope": ("#3a2f12", "#d29922", "#f8e3a1"),
-    "overflow": ("#3a2f12", "#d29922", "#f8e3a1"),
-}
 
 
 class NoticeBanner(QFrame):
@@ -46,12 +40,10 @@ class NoticeBanner(QFrame):
 
     def show_notice(self, kind: str, text: str, action: str = "") -> None:
         self.kind = kind
-        background, border, foreground = _COLOURS.get(kind, _COLOURS["overflow"])
-        self.setStyleSheet(
-            f"#noticeBanner {{ background: {background}; border: 1px solid {border}; border-radius: 4px; }}"
-            f"#noticeText {{ color: {foreground}; background: transparent; }}"
-            f"#noticeAction {{ color: #ffffff; background: {border}; border: none; border-radius: 4px;"
-            " padding: 4px 10px; font-weight: bold; }")
+        self.setProperty("kind", kind)  # the window's style sheet colours each kind
+        for widget in (self, self.label, self.action_button):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
         self.label.setText(text)
         self.action_button.setText(action)
         self.action_button.setVisible(bool(action))
