@@ -300,3 +300,23 @@ def test_the_colours_and_underline_are_explained(qtbot):
     view = LiveDiffView()
     qtbot.addWidget(view)
     assert "Underlined" in view.toolTip() and "removes" in view.toolTip()
+
+
+def test_the_line_that_does_not_parse_is_brought_into_view_and_its_change_made_current(qtbot):
+    view = make_view(qtbot)
+    view.resize(900, 240)
+    long = "".join(f"value_{i} = {i}\n" for i in range(200))
+    view.begin(long)
+    view.feed(long.replace("value_3 = 3\n", "value_3 = 33\n").replace("value_190 = 190\n", "value_190 = (\n"))
+    view.finish()
+    settle(qtbot, view)
+    view.follow = False
+    view.verticalScrollBar().setValue(0)
+    assert view.current_hunk == 0
+    view.set_problem_line(190)
+    assert view.current_hunk == 1
+    top = view.verticalScrollBar().value()
+    visible = view.viewport().height() // view.row_height()
+    row = next(i for i, r in enumerate(view.rows()) if r.out_line == 190 and r.kind == "added")
+    assert top <= row < top + visible
+    assert "⚠" in view.header_label(next(r for r in view.rows() if r.kind == "header" and r.hunk == 1))

@@ -59,3 +59,9 @@ def test_unparsable_says_where_and_that_accept_all_asks():
     problem = syntax_problem(FILE, METHOD, len(FILE), FILE[METHOD:].replace("total = 0", "lambda = 0"))
     text = unparsable_notice(problem).text
     assert "line 6" in text and "Ctrl+Enter asks" in text
+
+
+def test_pythons_detected_at_suffix_is_not_repeated():
+    output = FILE[METHOD:].replace("total = 0", "total = 'open")
+    problem = syntax_problem(FILE, METHOD, len(FILE), output)
+    assert problem.file_line == 6 and "detected at" not in problem.message

@@ -11,6 +11,7 @@ parses alone but breaks the file, is caught the same way.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ def syntax_problem(snapshot: str, start: int, end: int, output: str) -> SyntaxPr
         line = first_line + (exc.lineno or 1) - 1
     out_lines = output.count("\n") + (0 if output.endswith("\n") else 1)
     out_line = line - first_line
-    return SyntaxProblem(out_line if 0 <= out_line < out_lines else -1, line, exc.msg or "invalid syntax")
+    message = re.sub(r" \(detected at line \d+\)$", "", exc.msg or "invalid syntax")  # said once, in `line`
+    return SyntaxProblem(out_line if 0 <= out_line < out_lines else -1, line, message)
 
 
 def unparsable_notice(problem: SyntaxProblem | None, engine_message: str = "") -> Notice:

@@ -146,10 +146,16 @@ class LiveDiffView(QAbstractScrollArea):
         self._update_scrollbars()
 
     def set_problem_line(self, out_line: int) -> None:
-        """Mark the output line where the edited code stops parsing (-1: none)."""
+        """Mark the output line where the edited code stops parsing (-1: none), and show its change."""
         self._painter.problem_line = out_line
         self._full_repaint = True
         self._mark_dirty()
+        if self._diff is not None and out_line >= 0:
+            for hunk in self._diff.final_hunks:
+                if hunk.out_start <= out_line < hunk.out_start + max(1, len(hunk.new_lines)):
+                    self._current = hunk.index  # A / R act on it first
+                    self.scroll_to_hunk(hunk.index)
+                    break
 
     def set_first_line(self, line: int) -> None:
         """Number rows as the file does: the edit starts at file line ``line`` (1-based).
