@@ -158,3 +158,5 @@ class InstructionBar(QWidget):
         meter.setProperty("overflow", not fits)
         meter.style().unpolish(meter)
         meter.style().polish(meter)
+        # Wide enough for its text at the style's font (presentation mode enlarges it).
+        meter.setMinimumWidth(max(190, meter.fontMetrics().horizontalAdvance(meter.text()) + 28))

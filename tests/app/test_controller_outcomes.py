@@ -64,3 +64,13 @@ def test_the_engines_context_overflow_names_the_limit_keeps_the_instruction_and_
     assert view.kept == "edit" and view.status[-1][1] == "error"
     assert controller.narrow_target()
     assert view.sel == (0, len(SOURCE)) and view.notice is None
+
+
+def test_a_stopped_edit_whose_partial_changes_would_break_the_file_says_so_and_asks():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    partial = 'def tally(items):\n    """Sum the\n'  # stopped inside a docstring being written
+    consume(controller, run, [token(partial), {"type": "done", "request": "r1", "reason": "stop", "stats": {}}])
+    assert controller.mode == "stopped" and run.unparsable
+    assert "would break the file" in view.status[-1][0] and view.notice[0] == "unparsable"
+    assert controller.accept_all() == 0 and view.text == SOURCE and "does not parse" in view.question[0]

@@ -89,6 +89,9 @@ def test_gpu_node_and_wafer_wide_layouts_paint(view):
         view.show_frame(trace.frame_at(emu.ttft_ms + 0.05))
         view.grab()
         assert all(view.region_rect(r["id"]) is not None for r in trace.layout()["regions"])
+    # 405B outgrows one 8×H100 node: the count says why it is 16, not a bare "16 GPUs" under "8x".
+    view.set_layout(ActivityTrace(emulation("h100x8", "llama-3.1-405b", 100)).layout())
+    assert "16 GPUs in 2 nodes" in view._subtitle_parts()
 
 
 @pytest.mark.parametrize("bad", ["junk", {"grid": 5}, {"grid": {"cols": 0, "rows": 3}, "regions": [{"id": 1}]}, {"regions": []}])

@@ -18,8 +18,8 @@ from typing import Any, Awaitable, Callable
 
 from app.core.diff.stream import Hunk, StreamingDiff
 from app.core.edit.history import InstructionHistory
-from app.core.edit.outcome import (OUT_OF_SCOPE, OVERFLOW, UNPARSABLE, out_of_scope_notice, overflow_notice,
-                                   syntax_problem, unparsable_notice)
+from app.core.edit.outcome import (OUT_OF_SCOPE, OVERFLOW, UNPARSABLE, apply_hunks, out_of_scope_notice,
+                                   overflow_notice, syntax_problem, unparsable_notice)
 from app.core.edit.review import conflict_message, hunk_key, plan_accept
 from app.core.edit.targeting import (ContextFit, Target, check_fit, choose_target, fit_from_measure,
                                      narrower_function, output_budget)
@@ -416,9 +416,11 @@ class EditController:
                                   "error")
         elif run.stopped:
             self._set_mode("stopped")
+            problem = self._check_parses(run, reason)
+            broken = f" ⚠ Accepting all of it would break the file ({problem.describe()})." if problem else ""
             self.view.show_status(
                 f"Stopped after {summary}. Review the partial edit, or type a new instruction and "
-                "press Enter to redirect.", "warn")
+                f"press Enter to redirect.{broken}", "warn")
         else:
             hint = " (output hit the length limit)" if reason == "length" else ""
             left = len(self.unresolved_final())
@@ -440,9 +442,11 @@ class EditController:
 
     def _check_parses(self, run: EditRun, reason: str):
         """Mark an edit whose result does not parse (the engine's warning, or the file check here)."""
-        if reason != "eos" or self.view.language().lower() not in ("python", "py", "python3"):
+        if reason not in ("eos", "stop", "length") or self.view.language().lower() not in ("python", "py", "python3"):
             return None
-        output = self.diff.output_text if self.diff is not None else run.output
+        original = run.snapshot[run.target.start:run.target.end]
+        # What accepting every change gives (a stopped edit keeps the original past its last change).
+        output = apply_hunks(original, self.diff.final_hunks) if self.diff is not None else run.output
         problem = syntax_problem(run.snapshot, run.target.start, run.target.end, output)
         if problem is None and UNPARSABLE not in run.notices:
             return None

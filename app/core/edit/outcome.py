@@ -74,6 +74,16 @@ def syntax_problem(snapshot: str, start: int, end: int, output: str) -> SyntaxPr
     return SyntaxProblem(out_line if 0 <= out_line < out_lines else -1, line, message)
 
 
+def apply_hunks(original: str, hunks: Sequence) -> str:
+    """`original` with every hunk (``orig_start_char``, ``orig_end_char``, ``new_text``) applied."""
+    out, pos = [], 0
+    for hunk in sorted(hunks, key=lambda h: h.orig_start_char):
+        out += [original[pos:hunk.orig_start_char], hunk.new_text]
+        pos = hunk.orig_end_char
+    out.append(original[pos:])
+    return "".join(out)
+
+
 def unparsable_notice(problem: SyntaxProblem | None, engine_message: str = "") -> Notice:
     where = f" ({problem.describe()})" if problem is not None else ""
     return Notice(UNPARSABLE, (

@@ -261,8 +261,11 @@ class WaferView(QWidget):
             if isinstance(fraction, (int, float)) and fraction < 0.999:
                 parts.append(f"{100 * fraction:.1f}% of the wafer shown")
         elif lay.get("kind") == "gpu":
-            n = len(self._regions)
-            parts.append(f"{n} GPU{'s' if n != 1 else ''}")
+            n, nodes = len(self._regions), _int(lay.get("wafers"), 1)
+            if nodes > 1:  # the model outgrows one node of the profile: say so, not a bare "16 GPUs"
+                parts.append(f"{n} GPUs in {nodes} nodes")
+            else:
+                parts.append(f"{n} GPU{'s' if n != 1 else ''}")
         return [p for p in parts if p]
 
     def _paint_footer(self, painter: QPainter, body: QFont, margin: float) -> float:
