@@ -288,6 +288,9 @@ class MainWindow(QMainWindow):
         if guess is not None:
             self.run_tests(str(guess))
             return
+        name = Path(self.path).stem if self.path else ""
+        self.show_status(f"No test_{name}.py found near {name}.py: choose the test file to run." if name
+                         else "Choose the test file to run.")
         dialog = file_dialog(self, "Choose a test file to run", str(Path(self.path).parent) if self.path else "")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter("Python tests (test_*.py *_test.py);;All files (*)")
@@ -306,7 +309,11 @@ class MainWindow(QMainWindow):
             self.run_tests_action.setEnabled(True)
         self.last_test_result = result
         level = "ok" if result.passed else "error"
-        self.show_status(f"Tests {Path(test_file).name}: {result.summary} ({result.duration_s:.1f} s)", level)
+        # The tests import the files on disk, as any test runner does; unsaved text is not in them.
+        unsaved = " — on the saved file: your unsaved changes are not in it (Ctrl+S, then run again)" \
+            if self.editor.document().isModified() else ""
+        self.show_status(f"Tests {Path(test_file).name}: {result.summary} ({result.duration_s:.1f} s){unsaved}",
+                         "warn" if unsaved and result.passed else level)
         self._show_test_output(result)
 
     def _show_test_output(self, result: TestRunResult) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from app.core.edit.quick_actions import QUICK_ACTIONS
 from app.qt.mainwindow import MainWindow
@@ -131,10 +132,30 @@ def test_run_tests_runs_pytest_only_when_asked_and_shows_the_result(qtbot, win, 
     assert win.run_tests_action.isEnabled()
 
 
+def test_run_tests_says_when_the_editor_holds_changes_the_tests_do_not_see(qtbot, win, tmp_path):
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    (tmp_path / "test_calc.py").write_text("from calc import add\n\ndef test_add():\n    assert add(2, 2) == 4\n")
+    win.open_path(str(tmp_path / "calc.py"))
+    qtbot.keyClicks(win.editor, "broken(")  # not saved
+    win.ask_run_tests()
+    qtbot.waitUntil(lambda: win.last_test_result is not None, timeout=WAIT_MS)
+    assert win.last_test_result.passed  # pytest saw the file on disk
+    assert "unsaved changes are not in it" in win.status_label.text()
+
+
+def test_run_tests_without_a_test_file_says_why_it_asks(qtbot, win, tmp_path):
+    (tmp_path / "lonely.py").write_text("x = 1\n")
+    win.open_path(str(tmp_path / "lonely.py"))
+    win.ask_run_tests()
+    assert "No test_lonely.py found" in win.status_label.text()
+    for dialog in win.findChildren(QFileDialog):
+        dialog.reject()
+
+
 def test_pure_modules_import_no_qt():
     modules = ["app.core.link.client", "app.core.edit.controller", "app.core.edit.targeting", "app.core.edit.history",
                "app.core.edit.relocate", "app.core.files.disk", "app.core.testrun", "app.core.edit.quick_actions",
-               "app.core.diff.stream", "app.core.files.textcodec", "app.core.files.recovery"]
+               "app.core.diff.stream", "app.core.files.textcodec", "app.core.files.recovery", "app.core.edit.outcome"]
     code = (f"import sys\nfor m in {modules!r}: __import__(m)\n"
             "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'qasync')))\n"
             "assert not bad, bad\n")
