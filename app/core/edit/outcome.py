@@ -111,8 +111,10 @@ def out_of_scope_notice(instruction: str, model_name: str, examples: Sequence[st
 def overflow_notice(message: str, narrower_label: str | None) -> Notice:
     """Too long for the context: the engine's or the meter's figures, and a way to narrow."""
     text = message.rstrip(".") + "."
-    if narrower_label:
+    if narrower_label:  # the button says what to select instead of the general advice
+        text = re.sub(r"\s*Select (a smaller part of the file|less code \(the enclosing function\))[^.]*\.", "", text)
         return Notice(OVERFLOW, f"{text} The instruction stays in the bar: narrow the target to the "
-                                f"{narrower_label} and press Enter again.", f"Narrow to {narrower_label}")
+                                f"{narrower_label} and press Enter again, or choose a model with a longer context (Model ▾).",
+                      f"Narrow to {narrower_label}")
     return Notice(OVERFLOW, f"{text} The instruction stays in the bar: select a smaller part, or "
                             "choose a model with a longer context (Model ▾).")
