@@ -42,7 +42,7 @@ def test_out_of_scope_names_the_skills_and_the_way_to_a_larger_model():
                                  ("rename variable x to total", "add a docstring", "convert to f-strings"))
     assert notice.kind == "out_of_scope" and notice.action == "Choose a model…"
     assert "“add type hints”" in notice.text and "tessera-edit-mini" in notice.text
-    assert "trained for: “rename variable x to total” · “add a docstring” · “convert to f-strings”." in notice.text
+    assert "“rename variable x to total” · “add a docstring” · “convert to f-strings”." in notice.text
     assert "Model ▾" in notice.text and "endpoint" in notice.text and "larger model" in notice.text
     assert skills_phrase(()) == "" and skills_phrase(("a",)) == "“a”"
 

@@ -114,7 +114,7 @@ def overflow_notice(message: str, narrower_label: str | None) -> Notice:
     if narrower_label:  # the button says what to select instead of the general advice
         text = re.sub(r"\s*Select (a smaller part of the file|less code \(the enclosing function\))[^.]*\.", "", text)
         return Notice(OVERFLOW, f"{text} The instruction stays in the bar: narrow the target to the "
-                                f"{narrower_label} and press Enter again, or choose a model with a longer context (Model ▾).",
-                      f"Narrow to {narrower_label}")
+                                f"{narrower_label} and press Enter again, or choose a model with a longer "
+                                "context (Model ▾).", f"Narrow to {narrower_label}")
     return Notice(OVERFLOW, f"{text} The instruction stays in the bar: select a smaller part, or "
                             "choose a model with a longer context (Model ▾).")
