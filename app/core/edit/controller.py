@@ -98,6 +98,8 @@ class EditController:
         self.refused_chars = 0
         self._session_opened = True
         self.on_ready(ready)
+        if self.mode != "streaming":
+            await self.measure_context("")  # the meter from the engine's count, not the estimate
 
     async def close_document(self) -> None:
         """Close the current session in the engine (its document and cache are freed there)."""
