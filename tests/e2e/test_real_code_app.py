@@ -233,7 +233,9 @@ def test_an_edit_that_does_not_parse_is_marked_and_accept_all_asks_first(qtbot, 
 def test_a_target_beyond_the_context_names_the_limit_keeps_the_instruction_and_narrows(qtbot, win):
     small = "def scale(values, factor):\n    result = []\n    for v in values:\n" \
             "        result.append(v * factor)\n    return result\n"
-    table = "def table():\n    return [\n" + "".join(f"        {i} * 7 + {i % 13},\n" for i in range(2500)) + "    ]\n"
+    # A statement the rename must touch (an untouched one would be passed on), longer than any window.
+    table = "def table(result):\n    return [\n" + "".join(f"        result * {i} + {i % 13},\n"
+                                                         for i in range(2500)) + "    ]\n"
     source = small + "\n\n" + table
     win.editor.setPlainText(source)
     qtbot.waitUntil(lambda: win.controller._session_opened and not win.controller._document_dirty,

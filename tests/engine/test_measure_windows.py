@@ -37,10 +37,11 @@ def test_a_method_longer_than_the_context_fits_in_the_windows_generate_will_use(
 
 
 def test_a_statement_too_long_for_any_window_is_refused_with_the_limit_named(engine):
-    text = "def table():\n    return [\n" + "".join(f"        {i} * 7 + {i % 13},\n" for i in range(2500)) + "    ]\n"
-    measured = measure(engine, text, 0, len(text))
+    # One statement the rename must touch, longer than any window (an untouched one is passed on).
+    text = "def table(x):\n    return [\n" + "".join(f"        x * {i} + {i % 13},\n" for i in range(2500)) + "    ]\n"
+    measured = measure(engine, text, 0, len(text), "rename variable x to y")
     assert measured["fits"] is False and "windows" not in measured
-    assert "statement at line 1" in measured["refusal"] and str(engine.spec.context_length) in measured["refusal"]
+    assert "statement at line" in measured["refusal"] and str(engine.spec.context_length) in measured["refusal"]
 
 
 def test_a_short_target_is_measured_as_one_prompt(engine):
