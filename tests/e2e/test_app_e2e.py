@@ -53,6 +53,13 @@ def diff_output(window) -> str:
     return diff.output_text if diff is not None else ""
 
 
+def answer_parse_question(window) -> None:
+    """The test model writes noise, which rarely parses: accept-all then asks first; say yes."""
+    box = getattr(window, "confirm_box", None)
+    if box is not None and box.isVisible():
+        next(b for b in box.buttons() if b.text() == "Accept anyway").click()
+
+
 def wait_mode(qtbot, window, *modes: str) -> None:
     qtbot.waitUntil(lambda: window.controller.mode in modes, timeout=WAIT_MS)
 
@@ -176,6 +183,7 @@ def test_edits_typed_during_a_generation_are_kept(qtbot, window):
     wait_done(qtbot, window)
     diff = window.controller.diff
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # accept all
+    answer_parse_question(window)
     text = window.editor.toPlainText()
     assert text.startswith("# typed while streaming\nimport math\n")
     target_now = text[len("# typed while streaming\n") + SOURCE.index("def describe"):]
@@ -194,6 +202,7 @@ def test_a_hunk_whose_text_the_user_changed_is_refused(qtbot, window):
     cursor.select(QTextCursor.SelectionType.Document)
     cursor.insertText(edited)
     window.controller.accept_all()
+    answer_parse_question(window)
     assert window.editor.toPlainText() == edited
     assert "you changed that text" in window.status_label.text()
 
