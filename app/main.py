@@ -27,7 +27,7 @@ class EngineLink:
         self.engine_url = engine_url
         self.token_file = token_file
         self.model_dir = model_dir
-        self.endpoint = endpoint  # engine.endpoints.Endpoint: the child engine relays to it instead
+        self.endpoint = endpoint  # engine.backends.endpoints.Endpoint: the child engine relays to it instead
         self.process: EngineProcess | None = None
         self.client: EngineClient | None = None
 
@@ -227,7 +227,7 @@ def check_demo_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -
 def endpoint_from_args(args: argparse.Namespace):
     if not getattr(args, "endpoint", None):
         return None
-    from engine.endpoints import EndpointError, resolve_endpoint
+    from engine.backends.endpoints import EndpointError, resolve_endpoint
 
     if not args.endpoint_model:
         raise SystemExit("tessera: --endpoint needs --endpoint-model NAME")

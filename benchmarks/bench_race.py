@@ -19,7 +19,7 @@ from app.core.demo.playlist import DEMOS_DIR, selection_range
 from app.core.demo.race import LaneSpec, parse_lanes
 from app.core.demo.race_run import RaceEdit, RaceRun
 from app.core.link.client import EngineClient, EngineProcess
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 ORDERS = {"h100x8 first": "h100x8:llama-3.1-70b,wse-3:llama-3.1-70b",
           "wse-3 first": "wse-3:llama-3.1-70b,h100x8:llama-3.1-70b",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app_session import DEMO_SOURCE, run_app, until
 
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 TEST_MODEL = MODELS_DIR / "tiny-random"
 

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.benchreliability import jain_index, load_run, ping_while_opening, rss_mb  # noqa: E402
-from engine.modelspec import MODELS_DIR  # noqa: E402
+from engine.bench.reliability import jain_index, load_run, ping_while_opening, rss_mb  # noqa: E402
+from engine.model.modelspec import MODELS_DIR  # noqa: E402
 
 
 def start_engine(model: Path) -> tuple[subprocess.Popen, str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from platformdirs import user_state_dir
 
-from .modelspec import ModelFolderError, default_model_dir
+from .model.modelspec import ModelFolderError, default_model_dir
 
 
 def _model_dir(arg: str | None) -> Path:
@@ -62,10 +62,10 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 async def _serve(args) -> int:
     from .backends.onnx import OnnxBackend
-    from .explicit_timing import with_explicit_timing
-    from .server import ServerConfig, server_port, start_server
-    from .session import Engine
-    from .wafer_bridge import make_pacing
+    from .serve.explicit_timing import with_explicit_timing
+    from .serve.server import ServerConfig, server_port, start_server
+    from .decode.session import Engine
+    from .serve.pacing import make_pacing
 
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="tessera-engine: %(message)s")
     logging.getLogger("websockets").setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -83,7 +83,7 @@ async def _serve(args) -> int:
     if args.endpoint and args.responses:
         raise SystemExit("tessera-engine: --responses replays through the local model; leave out --endpoint")
     if args.endpoint:  # relay to a remote OpenAI-compatible server instead of a local model
-        from .backends.remote_cli import endpoint_from_args, start_backend
+        from .serve.remote_cli import endpoint_from_args, start_backend
 
         backend = await start_backend(endpoint_from_args(args))
     else:
@@ -92,7 +92,7 @@ async def _serve(args) -> int:
         backend = OnnxBackend(engine, with_explicit_timing(make_pacing))
     if args.responses:  # a study's recorded responses (engine/backends/replay.py)
         from .backends.replay import ReplayBackend
-        from .replay import ResponseCache
+        from .backends.response_cache import ResponseCache
 
         try:
             cache = ResponseCache(args.responses)
@@ -149,9 +149,9 @@ def _parse_selection(text: str | None, n: int) -> tuple[int, int] | None:
 async def _generate(args) -> int:
     from .backends import GenerateRequest
     from .backends.onnx import OnnxBackend
-    from .cli_stream import print_events
-    from .sampling import SamplingParams
-    from .session import Document, Engine, RequestError
+    from .serve.cli_stream import print_events
+    from .decode.sampling import SamplingParams
+    from .decode.session import Document, Engine, RequestError
 
     path = Path(args.file)
     try:
@@ -159,7 +159,7 @@ async def _generate(args) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise SystemExit(f"tessera-engine: cannot read {path}: {exc}") from None
     if args.endpoint:
-        from .backends.remote_cli import generate_remote
+        from .serve.remote_cli import generate_remote
 
         return await generate_remote(args, text, str(path), _parse_selection(args.selection, len(text)))
     engine = Engine(_model_dir(args.model), threads=args.threads)
@@ -179,7 +179,7 @@ async def _generate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .backends.remote_cli import add_endpoint_args
+    from .serve.remote_cli import add_endpoint_args
 
     parser = argparse.ArgumentParser(prog="tessera-engine", description="Tessera's inference engine")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     if add_emulate_parser is not None:
         add_emulate_parser(sub)
     try:
-        from .bench import add_bench_parser
+        from .bench.cli import add_bench_parser
     except ImportError:
         add_bench_parser = None
     if add_bench_parser is not None:
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_emulate(args)
         if args.command == "bench":
-            from .bench import run_bench
+            from .bench.cli import run_bench
 
             return run_bench(args)
     except ModelFolderError as exc:

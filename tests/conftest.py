@@ -18,7 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @pytest.fixture(scope="session")
 def tiny_model_dir() -> Path:
-    assert (TINY_MODEL / "model.onnx").is_file(), "run: python -m engine.tinymodel resources/models/tiny-random"
+    assert (TINY_MODEL / "model.onnx").is_file(), "run: python -m engine.model.tinymodel resources/models/tiny-random"
     return TINY_MODEL
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 FOREIGN = MODELS_DIR / "foreign"
 FAMILIES = ("qwen2", "llama3", "phi3", "gemma2")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.endpoints import Endpoint, EndpointError, load_endpoints
+from engine.backends.endpoints import Endpoint, EndpointError, load_endpoints
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
 BUNDLED = "tessera-edit-mini"  # the model the app starts on

@@ -55,7 +55,7 @@ class Condition:
     def engine_profile(self) -> str:
         """The `profile` sent with `generate`."""
         if self.explicit:
-            from engine.explicit_timing import timing_profile
+            from engine.serve.explicit_timing import timing_profile
 
             return timing_profile(self.ttft_ms or 0.0, self.tok_s, self.jitter_ms, self.seed, self.label)
         return self.profile or "local"

@@ -1,7 +1,7 @@
 """The backend seam: what the server and the CLI talk to, whatever computes the tokens.
 
 A backend holds documents (sessions) and streams edits of them. The native WebSocket protocol
-(engine/server.py) and the OpenAI-compatible API (engine/openai/) are both written against the
+(engine/serve/server.py) and the OpenAI-compatible API (engine/serve/oai/) are both written against the
 :class:`Backend` protocol below and nothing else, so a new backend (a remote OpenAI-compatible
 server, a replay of recorded responses) plugs in without touching either. The embedded ONNX
 engine is the first implementation (engine/backends/onnx.py).
@@ -49,9 +49,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, Union, runtime_checkable
 
-from ..events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
-from ..sampling import SamplingParams
-from ..session import Document, RequestError
+from ..decode.events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
+from ..decode.sampling import SamplingParams
+from ..decode.session import Document, RequestError
 
 Event = Union[TokenEvent, NoticeEvent, RedirectEvent, DoneEvent]
 SideChannel = Callable[[dict], Awaitable[None]]  # sends one extra message to the client

@@ -1,13 +1,13 @@
-"""The embedded ONNX engine (engine/session.py) behind the backend seam."""
+"""The embedded ONNX engine (engine/decode/session.py) behind the backend seam."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
 
-from ..decode import EditJob
-from ..events import DoneEvent, ReadyEvent
-from ..session import Document, Engine, RequestError
+from ..decode.loop import EditJob
+from ..decode.events import DoneEvent, ReadyEvent
+from ..decode.session import Document, Engine, RequestError
 from . import Event, GenerateRequest, ModelInfo
 
 # (engine, profile, job, side channel, emulated model) → (pace(n) → awaitable | None, stats() → dict)
@@ -15,7 +15,7 @@ PacingFactory = Callable[..., tuple[Callable | None, Callable[[], dict] | None]]
 
 
 class OnnxBackend:
-    """One loaded ONNX model; `pacing` (engine/wafer_bridge.py) paces requests that name a profile."""
+    """One loaded ONNX model; `pacing` (engine/serve/pacing.py) paces requests that name a profile."""
 
     def __init__(self, engine: Engine, pacing: PacingFactory | None = None):
         self.engine = engine

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import httpx2
 
-from ..chat_edit import ChatEdit
-from ..endpoints import Endpoint
+from ..model.chat_edit import ChatEdit
+from .endpoints import Endpoint
 from .remote import RemoteBackend, RemoteJob, Upstream, UpstreamError
 
 MAX_ERROR_BYTES = 16 * 1024  # how much of an error body is read for its message

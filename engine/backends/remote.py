@@ -3,7 +3,7 @@
 The transport (Chat Completions over HTTP SSE, or the Responses WebSocket mode) only has to turn
 one chat edit into a stream of :class:`Upstream` items; everything the protocol promises is here:
 
-- each request runs the chat edit prompt (engine/chat_edit.py); the answer's fences and prose are
+- each request runs the chat edit prompt (engine/model/chat_edit.py); the answer's fences and prose are
   stripped while it streams, so token events carry code only;
 - a ``stop`` cancels the task reading the upstream at once, which closes the HTTP stream or the
   socket: the server stops computing;
@@ -20,11 +20,11 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from ..chat_edit import ChatEdit, EchoFilter, FenceFilter, build_chat_edit
-from ..endpoints import Endpoint
-from ..events import DoneEvent, ReadyEvent, RedirectEvent, TokenEvent
-from ..sampling import SamplingParams
-from ..session import Document, RequestError
+from ..model.chat_edit import ChatEdit, EchoFilter, FenceFilter, build_chat_edit
+from .endpoints import Endpoint
+from ..decode.events import DoneEvent, ReadyEvent, RedirectEvent, TokenEvent
+from ..decode.sampling import SamplingParams
+from ..decode.session import Document, RequestError
 
 CHARS_PER_TOKEN = 4  # rough size of a token for the context meter (the tokenizer is the server's)
 KEPT_JOBS = 256  # finished requests remembered for a late stop or a redirect

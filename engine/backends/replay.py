@@ -1,7 +1,7 @@
 """Replay of recorded responses behind the backend seam: every participant sees the same output.
 
 `ReplayBackend` wraps the embedded ONNX backend (sessions, prewarm and live generation stay
-its own) and a `ResponseCache` (engine/replay.py), in one of two modes:
+its own) and a `ResponseCache` (engine/backends/response_cache.py), in one of two modes:
 
 - ``record``: requests run live and each output is stored under model + prompt
   (``tessera study warm``);
@@ -18,10 +18,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from ..decode import EditJob
-from ..events import DoneEvent, RedirectEvent, TokenEvent
-from ..replay import Response, ResponseCache, prompt_key
-from ..tokenizer import StreamDecoder
+from ..decode.loop import EditJob
+from ..decode.events import DoneEvent, RedirectEvent, TokenEvent
+from .response_cache import Response, ResponseCache, prompt_key
+from ..model.tokenizer import StreamDecoder
 from . import Event, GenerateRequest, RequestError
 from .onnx import OnnxBackend, _drop
 

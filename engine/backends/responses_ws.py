@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ..chat_edit import ChatEdit, build_chat_edit
-from ..endpoints import Endpoint
+from ..model.chat_edit import ChatEdit, build_chat_edit
+from .endpoints import Endpoint
 from .openai_http import ChatCompletionsBackend
 from .remote import RemoteJob, Upstream, UpstreamError
 

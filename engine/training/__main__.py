@@ -25,7 +25,7 @@ def log(msg: str) -> None:
 
 
 def step_data(args) -> None:
-    from ..tokenizer import load_tokenizer
+    from ..model.tokenizer import load_tokenizer
     from . import data
 
     tok_path = args.init_from / "tokenizer.json" if args.init_from else args.cache / "tokenizer.json"
@@ -42,7 +42,7 @@ def step_tokenizer(args) -> None:
     from .data import read_jsonl
 
     if args.init_from:  # fine-tuning keeps the vocabulary of the model it starts from
-        from ..tokenizer import load_tokenizer
+        from ..model.tokenizer import load_tokenizer
 
         tok = load_tokenizer(args.init_from / "tokenizer.json")
         tokenizer.save(tok, args.cache / "tokenizer.json")
@@ -62,8 +62,8 @@ def step_tokenizer(args) -> None:
 
 
 def _encoded(args):
-    from ..align import vocabulary_from_spec
-    from ..tokenizer import load_tokenizer  # encodes text exactly as the engine will
+    from ..model.align import vocabulary_from_spec
+    from ..model.tokenizer import load_tokenizer  # encodes text exactly as the engine will
     from .data import read_jsonl
     from .encode import Encoded, encode_pairs
 

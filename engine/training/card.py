@@ -73,9 +73,9 @@ def render(cache: Path, model_dir: Path) -> str:
         "## How it works",
         "",
         "Prompt `<code> source <instr> instruction <edit>`, output the edited code then `<end>`",
-        "(`engine/prompts.py`). Besides the previous token, each position receives three draft tokens",
+        "(`engine/model/prompts.py`). Besides the previous token, each position receives three draft tokens",
         "(`draft`, `draft_next`, `source`; extra ONNX inputs declared in `tessera.json`) computed by",
-        "`engine/align.py`, the same code in training and in the engine: a token-level *predicted output*",
+        "`engine/model/align.py`, the same code in training and in the engine: a token-level *predicted output*",
         "(the source with the mechanical part of the named edit applied: the new name at whole-identifier",
         "occurrences outside plain strings, print lines dropped, a template docstring after the `def`",
         "line, `.format`/`%` literals rewritten as f-strings) followed by a pointer that tracks the output",
@@ -90,7 +90,7 @@ def render(cache: Path, model_dir: Path) -> str:
         f"{cfg.get('head_dim')}, SwiGLU {cfg.get('intermediate_size')}, RMSNorm, RoPE, tied embeddings, "
         f"vocabulary {cfg.get('vocab_size')}, context {cfg.get('max_position_embeddings')} tokens; "
         f"{training.get('parameters', 0) / 1e6:.2f}M parameters (three draft embedding tables included). "
-        "The ONNX graph is built from the named weights by `engine/graph.py` (Optimum layout, KV cache), "
+        "The ONNX graph is built from the named weights by `engine/model/graph.py` (Optimum layout, KV cache), "
         f"float32; the folder holds {size_mb:.1f} MB.",
         "",
         "Tokenizer: byte-level BPE, 2,048 tokens, trained on the training functions with a pre-tokenizer",
@@ -105,9 +105,9 @@ def render(cache: Path, model_dir: Path) -> str:
         "",
         f"- **as written** ({manifest.get('written_functions', {}).get('train', '?')} training functions): each",
         "  function's whole lines, decorators included, as the app selects them, framed by the engine's own",
-        "  `frame_for` (engine/reframe.py: dedented, non-ASCII text as placeholders); comments, quotes, blank",
+        "  `frame_for` (engine/decode/reframe.py: dedented, non-ASCII text as placeholders); comments, quotes, blank",
         "  lines, continuation lines and docstrings kept; targets longer than the context cut by the engine's",
-        "  `plan` (engine/windows.py) into windows. Edits are made on the text at `ast` positions and kept only",
+        "  `plan` (engine/decode/windows.py) into windows. Edits are made on the text at `ast` positions and kept only",
         "  when AST-equal to the tree-level edit (engine/training/written.py); also renames of a header alone",
         "  (the window before a docstring longer than a window);",
         f"- **normalised** with `ast.unparse`, 40–600 characters ({manifest.get('functions', {}).get('train', '?')} training, "
@@ -142,12 +142,12 @@ def render(cache: Path, model_dir: Path) -> str:
         "",
         "Decode speed (one onnxruntime thread, on a 2-core machine shared with other work while measured):",
         "",
-        f"- through the engine (`engine.session.Engine`, as `tessera-engine generate` runs an edit: fused graph,",
+        f"- through the engine (`engine.decode.session.Engine`, as `tessera-engine generate` runs an edit: fused graph,",
         f"  speculative drafts verified in batches): median **{eng.get('tok_s_median', '?')} tok/s** over "
         f"{eng.get('n', '?')} held-out edits ({100 * eng.get('exact', 0):.0f}% of them exact);",
         f"- one token per step, no speculation: median {evaluation.get('decode_tok_s_median', '?')} tok/s with the "
         f"engine's {evaluation.get('decoder', '?')}, {evaluation.get('plain_graph_tok_s_median', '?')} tok/s with the "
-        "plain graph (`engine.runner.OnnxDecoder`); prefill excluded.",
+        "plain graph (`engine.model.runner.OnnxDecoder`); prefill excluded.",
         "",
         notes,
         "## Reproduce",

@@ -2,7 +2,7 @@
 
 Two views of every function: normalised by ``ast.unparse`` (one statement per line, canonical
 quotes; ``load_functions``), and as written, framed as the engine frames a selection
-(``load_written``: comments, quotes, decorators, blank lines kept; engine/reframe.py dedents it and
+(``load_written``: comments, quotes, decorators, blank lines kept; engine/decode/reframe.py dedents it and
 puts placeholders for non-ASCII text). AST-equality is the exact-match test for both. Whole files are
 held out for evaluation, chosen by a hash of their relative path, so the split does not depend on
 the order files are found in or on the random seed.
@@ -101,9 +101,9 @@ WRITTEN_MAX_CHARS = 8000  # as-written targets longer than the context are cut i
 
 def written_in(text: str) -> list[str]:
     """Functions as the model sees them in the engine: each one's whole lines (decorators included,
-    as the app selects them) through engine/reframe.py ``frame_for`` (dedented, placeholders for
+    as the app selects them) through engine/decode/reframe.py ``frame_for`` (dedented, placeholders for
     non-ASCII text); comments, quotes, blank lines and docstrings as written."""
-    from ..reframe import frame_for
+    from ..decode.reframe import frame_for
     from .written import line_offsets
 
     with warnings.catch_warnings():

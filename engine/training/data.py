@@ -70,7 +70,7 @@ def build_pairs(funcs: list[Function], per_kind: int, uses: int, rng: random.Ran
 def build_written_pairs(funcs: list[Function], per_kind: int, uses: int, rng: random.Random, pool: list[str],
                         count, context: int) -> list[EditPair]:
     """As-written pairs (engine/training/written.py), whole or in the engine's windows."""
-    from ..windows import touches
+    from ..decode.windows import touches
     from . import written
 
     out: list[EditPair] = []

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from tokenizers import Tokenizer
 
-from ..align import FEATURES, Vocabulary, aligner_for
-from ..prompts import build_edit_prompt
+from ..model.align import FEATURES, Vocabulary, aligner_for
+from ..model.prompts import build_edit_prompt
 from .pairs import EditPair
 from .tokenizer import SPECIAL
 

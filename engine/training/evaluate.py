@@ -1,6 +1,6 @@
 """Step ``evaluate``: greedy edits of held-out functions through the decoder the engine picks
-(``engine.fastrunner.make_decoder``: the fused graph in the engine's weight format, else
-``engine.runner.OnnxDecoder``) with ``engine.align`` and ``engine.prompts``, scored per kind. When
+(``engine.model.fastrunner.make_decoder``: the fused graph in the engine's weight format, else
+``engine.model.runner.OnnxDecoder``) with ``engine.model.align`` and ``engine.model.prompts``, scored per kind. When
 the engine's format is not float32, every edit is decoded once more with float32 weights and the
 share of identical texts is reported (``same_text_as_float32``).
 
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..align import make_aligner
-from ..modelspec import load_spec
-from ..prompts import build_edit_prompt
-from ..runner import OnnxDecoder
+from ..model.align import make_aligner
+from ..model.modelspec import load_spec
+from ..model.prompts import build_edit_prompt
+from ..model.runner import OnnxDecoder
 from .data import read_jsonl
 from .pairs import KINDS
 
@@ -71,7 +71,7 @@ def greedy_edit(dec: OnnxDecoder, instruction: str, code: str, max_new: int = 40
 
 def engine_decoder(spec):
     """The decoder the engine picks for this folder: the fused graph when it supports it."""
-    from ..fastrunner import make_decoder, use_for
+    from ..model.fastrunner import make_decoder, use_for
 
     dec = make_decoder(spec, threads=1)
     use_for(dec, speculate=False)  # greedy_edit decodes one token per step: the plain mode's format
@@ -80,7 +80,7 @@ def engine_decoder(spec):
 
 def float32_twin(dec):
     """A float32 FastDecoder when `dec` runs another weight format (None otherwise)."""
-    from ..fastrunner import FastDecoder
+    from ..model.fastrunner import FastDecoder
 
     if getattr(dec, "weights", "float32") == "float32":
         return None
@@ -88,7 +88,7 @@ def float32_twin(dec):
 
 
 def plain_speed(spec, pairs, n: int = 30) -> float:
-    """Median single-token decode rate of the plain graph (engine.runner.OnnxDecoder)."""
+    """Median single-token decode rate of the plain graph (engine.model.runner.OnnxDecoder)."""
     dec = OnnxDecoder(spec, threads=1)
     rates = []
     for p in pairs[:n]:
@@ -99,12 +99,12 @@ def plain_speed(spec, pairs, n: int = 30) -> float:
 
 
 def engine_speed(model_dir: Path, by_kind: dict, per_kind: int = 10) -> dict:
-    """Edits through the engine itself (``engine.session.Engine``: prompt, aligner, decoder choice,
+    """Edits through the engine itself (``engine.decode.session.Engine``: prompt, aligner, decoder choice,
     speculation), as ``tessera-engine generate`` runs them: median tok/s and exact matches."""
     import asyncio
 
-    from ..sampling import SamplingParams
-    from ..session import Document, Engine
+    from ..decode.sampling import SamplingParams
+    from ..decode.session import Document, Engine
 
     async def one(engine, i: int, p) -> tuple[float, bool]:
         engine.open(f"eval{i}", Document(p.source))

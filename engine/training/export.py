@@ -1,4 +1,4 @@
-"""Step ``export``: checkpoint → named weights → ``engine.graph`` ONNX → model folder, with a
+"""Step ``export``: checkpoint → named weights → ``engine.model.graph`` ONNX → model folder, with a
 parity check that fails loudly when onnxruntime's logits differ from torch's.
 
 Parity is checked twice on real training prompts: one full-sequence pass, and the same sequence
@@ -16,8 +16,8 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from ..align import FEATURES
-from ..graph import DecoderConfig, build_decoder_onnx
+from ..model.align import FEATURES
+from ..model.graph import DecoderConfig, build_decoder_onnx
 from .train import load_model
 
 PARITY_ATOL = 2e-3  # max |logit difference| allowed (float32, different kernels)

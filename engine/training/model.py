@@ -1,4 +1,4 @@
-"""The draft-conditioned decoder in torch, computing exactly what ``engine.graph`` builds.
+"""The draft-conditioned decoder in torch, computing exactly what ``engine.model.graph`` builds.
 
 Parameters are plain ``nn.Parameter`` attributes named after the graph's weights and exported by
 `export_weights`; weight matrices are stored [in, out] as in the graph, so ``x @ w`` is the same
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..graph import DecoderConfig
+from ..model.graph import DecoderConfig
 
 
 def rms_norm(x: torch.Tensor, w: torch.Tensor, eps: float) -> torch.Tensor:
@@ -120,7 +120,7 @@ class DraftDecoder(nn.Module):
         return h @ self.embed_tokens.T
 
     def export_weights(self) -> dict[str, "np.ndarray"]:
-        """The graph's weight dictionary (engine.graph names, float32, [in, out])."""
+        """The graph's weight dictionary (engine.model.graph names, float32, [in, out])."""
         out = {"embed_tokens": self.embed_tokens, "final_norm": self.final_norm}
         for name, scale, delta in zip(self.extra_inputs, self.draft_scale, self.embed_extra):
             out[f"embed_extra.{name}"] = self.embed_tokens * scale + delta  # the graph's plain table

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from ..align import FEATURES
+from ..model.align import FEATURES
 from .phrasing import _SPECIAL_VERBS, SKILLS, VERBS
 from .tokenizer import PRETOKEN_PATTERN, SPECIAL, SPECIAL_TOKENS, token_classes
 

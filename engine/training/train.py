@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ..align import FEATURES
-from ..graph import DecoderConfig
+from ..model.align import FEATURES
+from ..model.graph import DecoderConfig
 from .encode import Encoded
 from .model import DraftDecoder
 
@@ -111,7 +111,7 @@ def load_model(path: Path) -> tuple[DraftDecoder, dict]:
 
 
 def init_from_onnx(model: DraftDecoder, path: Path) -> None:
-    """Load a shipped model's weights (its ONNX initializers, named as engine/graph.py names them)
+    """Load a shipped model's weights (its ONNX initializers, named as engine/model/graph.py names them)
     into `model`: each draft table becomes the token table (scale 1) plus its difference."""
     import onnx
     from onnx import numpy_helper

@@ -2,12 +2,12 @@
 lines, docstrings and non-ASCII text kept, framed exactly as the engine frames a selection.
 
 A target is a function's whole lines, decorators included (what the app selects). The engine's
-``frame_for`` (engine/reframe.py) dedents it and puts placeholders for non-ASCII text: that is the
+``frame_for`` (engine/decode/reframe.py) dedents it and puts placeholders for non-ASCII text: that is the
 model's source. Each builder edits this text at ``ast`` positions (a list of replacements, no
 ``ast.unparse`` of the function) and keeps the pair only when the result is AST-equal to the same
 edit made on the tree by engine/training/pairs.py, so the expected output is the source with only
 the edit applied, in the source's own formatting. A target too long for the context is cut by the
-engine's ``plan`` (engine/windows.py) and each window becomes a pair with the replacements inside it.
+engine's ``plan`` (engine/decode/windows.py) and each window becomes a pair with the replacements inside it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import random
 import re
 import tokenize
 
-from ..reframe import Frame, frame_for
-from ..windows import OUTPUT_ROOM, WindowError, plan, source_budget
+from ..decode.reframe import Frame, frame_for
+from ..decode.windows import OUTPUT_ROOM, WindowError, plan, source_budget
 from .pairs import (_bodies, _debug_print, _formattable, _func, _has_docstring, _local_names, _Modernise,
                     _uses_old_formatting, fresh_name, identifiers, is_print_statement, remove_prints, rename_in,
                     to_format_call, to_percent)
@@ -369,7 +369,7 @@ def normalise_like(frame: Frame, text: str) -> str:
 def windows_of(source: str, target: str, edits: list[Edit] | None, instruction: str, count, context: int,
                first_only: bool) -> list[tuple[str, str]]:
     """(source, expected output) pairs of one edit: the whole function when it fits the context,
-    else the engine's windows (engine/windows.py), each with the edits inside it."""
+    else the engine's windows (engine/decode/windows.py), each with the edits inside it."""
     n_instr = count(instruction)
     if n_instr + 2 * count(source) + 4 + OUTPUT_ROOM < context:  # the engine's rule (session._overflows)
         return [(source, target)]

@@ -8,7 +8,7 @@ import pytest
 
 from app.core.link.client import ENGINE_LOST, EngineClient, EngineError, EngineProcess, EngineStartError, read_token
 
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 SOURCE = "def area(w, h):\n    return w * h\n"
 TEST_MODEL = MODELS_DIR / "tiny-random"  # random weights: long streams to stop and redirect

@@ -7,7 +7,7 @@ from app.qt.toolbar import MODEL_IN_USE, MainToolbar
 from app.qt.widgets.wafer_view import WaferView
 from engine.wafer import ActivityTrace, emulation
 from engine.wafer.moe import is_moe_layer
-from engine.wafer_bridge import emulate_models, profile_names
+from engine.serve.pacing import emulate_models, profile_names
 
 
 def welcome() -> EngineInfo:

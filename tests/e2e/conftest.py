@@ -15,7 +15,7 @@ import qasync
 
 from app.main import EngineLink, shutdown
 from app.qt.mainwindow import MainWindow
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 # The random-weight test model: deterministic for a seed, never ends early, fast to load. The
 # bundled edit model would finish most edits before a test could press Stop.

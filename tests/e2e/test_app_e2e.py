@@ -12,7 +12,7 @@ import signal
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 WAIT_MS = 30_000  # waits end as soon as their condition holds
 

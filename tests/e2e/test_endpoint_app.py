@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.qt.mainwindow import MainWindow
-from engine.endpoints import Endpoint, save_endpoints
+from engine.backends.endpoints import Endpoint, save_endpoints
 
 WAIT_MS = 30_000
 

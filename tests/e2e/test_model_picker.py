@@ -10,7 +10,7 @@ from app.core.link.client import parse_welcome
 from app.main import build_parser, endpoint_args, endpoint_from_args
 from app.qt.dialogs.model_picker import ModelPicker
 from app.qt.mainwindow import MainWindow
-from engine.endpoints import Endpoint, load_endpoints, save_endpoints
+from engine.backends.endpoints import Endpoint, load_endpoints, save_endpoints
 
 WAIT_MS = 30_000
 KEY = "sk-picker-secret-123"

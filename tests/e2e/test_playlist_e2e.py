@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from app.core.demo.playlist import shipped_playlists
 from app.main import EngineLink, shutdown
 from app.qt.mainwindow import MainWindow
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 BUNDLED = MODELS_DIR / "tessera-edit-mini"
 WAIT_MS = 60_000

@@ -10,7 +10,7 @@ from app.core.demo.race import LaneSpec, format_seconds, race_margin
 from app.core.demo.race_run import RaceEdit
 from app.core.link.client import EngineClient, EngineProcess
 from app.qt.demo.race_window import RaceWindow
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 BUNDLED = MODELS_DIR / "tessera-edit-mini"
 DEMO_FILE = DEMOS_DIR / "code" / "stdlib_helpers.py"

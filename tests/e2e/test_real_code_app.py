@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.main import EngineLink, shutdown
 from app.qt.mainwindow import MainWindow
-from engine.modelspec import default_model_dir
+from engine.model.modelspec import default_model_dir
 
 WAIT_MS = 60_000  # waits end as soon as their condition holds
 DATA = Path(__file__).parent / "data"

@@ -16,7 +16,7 @@ from PySide6.QtGui import QTextCursor
 
 from app.main import EngineLink, shutdown
 from app.qt.mainwindow import MainWindow
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 REVIEW_MODEL = MODELS_DIR / "tessera-edit-mini"
 PROFILE, EMULATED_MODEL = "h100x8", "llama-3.1-405b"

@@ -12,7 +12,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_BODY = 256 * 1024  # request bodies larger than this are refused (--max-message-bytes)
@@ -79,7 +79,7 @@ def noisy(tmp_path_factory):
 def engine(tiny_model_dir):
     """An in-process engine on the random-weight test model, shared by a module's tests
     (a module that needs another model defines its own `engine`)."""
-    from engine.session import Engine
+    from engine.decode.session import Engine
 
     eng = Engine(tiny_model_dir)
     yield eng

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.align import AlignerSpecError, make_aligner
+from engine.model.align import AlignerSpecError, make_aligner
 
 WORDS = ["pass", "Do", "Return", "def ", "f", "g", "x", "y", "total", "_", "count", "self", "print", "return ", "rename", " to ",
          "remove", "prints", "add", "docstring", "a", "format", "s", "r", "2f", "convert", "f-strings",
@@ -216,7 +216,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "models" / "tesser
 def _shipped():
     from tokenizers import Tokenizer
 
-    from engine.prompts import build_edit_prompt
+    from engine.model.prompts import build_edit_prompt
 
     meta = json.loads((SHIPPED / "tessera.json").read_text())
     tok = Tokenizer.from_file(str(SHIPPED / "tokenizer.json"))

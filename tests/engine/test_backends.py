@@ -6,9 +6,9 @@ import pytest
 
 from engine.backends import Backend, GenerateRequest, ModelInfo
 from engine.backends.onnx import OnnxBackend
-from engine.modelspec import MODELS_DIR
-from engine.sampling import SamplingParams
-from engine.session import Document, Engine, RequestError
+from engine.model.modelspec import MODELS_DIR
+from engine.decode.sampling import SamplingParams
+from engine.decode.session import Document, Engine, RequestError
 
 CODE = "def total(xs):\n    s = 0\n    for x in xs:\n        print(x)\n        s += x\n    return s\n"
 

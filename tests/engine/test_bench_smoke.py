@@ -32,8 +32,9 @@ def test_quick_bench_prints_one_json_object_with_every_figure(tiny_model_dir):
 
 
 def test_a_missing_peer_is_reported_not_fatal(tiny_model_dir, tmp_path, monkeypatch):
-    from engine import bench, benchpeers
-    from engine.modelspec import load_spec
+    from engine.bench import cli as bench
+    from engine.bench import peers as benchpeers
+    from engine.model.modelspec import load_spec
 
     def missing(*args, **kwargs):
         raise benchpeers.PeerMissing("onnxruntime-genai")
@@ -47,7 +48,7 @@ def test_a_missing_peer_is_reported_not_fatal(tiny_model_dir, tmp_path, monkeypa
 
 
 def test_transport_round_trips_give_the_asked_count_from_both_servers(tiny_model_dir):
-    from engine import benchpeers
+    from engine.bench import peers as benchpeers
 
     out = benchpeers.round_trips(tiny_model_dir, 7, chunk=3)  # chunks of 3: the last one is cut to fit
     assert len(out["ws"]) == 7 and len(out["http"]) == 7
@@ -60,7 +61,7 @@ def test_foreign_rows_measure_our_decoder_on_genai_folders(tmp_path):
     onnxruntime-genai is installed, its loop chose the same greedy tokens."""
     import shutil
 
-    from engine import benchforeign
+    from engine.bench import foreign_models as benchforeign
     from tests.foreign import FOREIGN
 
     for precision in benchforeign.PRECISIONS:

@@ -8,7 +8,7 @@ import textwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.chat_edit import EchoFilter, FenceFilter, build_chat_edit, fence_for
+from engine.model.chat_edit import EchoFilter, FenceFilter, build_chat_edit, fence_for
 
 SOURCE = inspect.getsource(textwrap.dedent)  # code the project did not write
 

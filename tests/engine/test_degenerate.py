@@ -1,12 +1,12 @@
-"""Degenerate output is noticed (engine/degenerate.py), through the engine as well."""
+"""Degenerate output is noticed (engine/decode/degenerate.py), through the engine as well."""
 
 from __future__ import annotations
 
 import asyncio
 
-from engine.degenerate import LOOP_TOKENS, NOVEL_RUN, Watch, stopped_parsing
-from engine.modelspec import MODELS_DIR
-from engine.session import Document, Engine
+from engine.decode.degenerate import LOOP_TOKENS, NOVEL_RUN, Watch, stopped_parsing
+from engine.model.modelspec import MODELS_DIR
+from engine.decode.session import Document, Engine
 
 
 def feed(watch: Watch, out: list[int]) -> str | None:
@@ -44,7 +44,7 @@ def test_raw_non_ascii_degeneration_ends_with_an_error_not_done():
     async def go():
         engine.open("s", Document(text))
         job = engine.make_job("s", "r", "rename variable message to msg", None)
-        job.frame = None  # the target as it was sent before engine/reframe.py
+        job.frame = None  # the target as it was sent before engine/decode/reframe.py
         async for ev in engine.stream(job):
             if ev.type == "done":
                 return ev

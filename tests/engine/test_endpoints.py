@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from engine.endpoints import (Endpoint, EndpointError, add_endpoint, config_path, load_endpoints, resolve_endpoint,
+from engine.backends.endpoints import (Endpoint, EndpointError, add_endpoint, config_path, load_endpoints, resolve_endpoint,
                               save_endpoints)
 
 KEY = "sk-test-0123456789abcdef"

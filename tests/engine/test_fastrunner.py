@@ -7,11 +7,11 @@ import numpy as np
 import onnx
 import pytest
 
-from engine.fastgraph import quantize_blockwise
-from engine.fastrunner import FastDecoder
-from engine.graph import DecoderConfig, build_decoder_onnx, random_weights
-from engine.modelspec import load_spec
-from engine.runner import Cancelled, ContextOverflow, OnnxDecoder
+from engine.model.fastgraph import quantize_blockwise
+from engine.model.fastrunner import FastDecoder
+from engine.model.graph import DecoderConfig, build_decoder_onnx, random_weights
+from engine.model.modelspec import load_spec
+from engine.model.runner import Cancelled, ContextOverflow, OnnxDecoder
 
 EXTRAS = ["draft", "source"]
 
@@ -97,7 +97,7 @@ def test_chunked_prefill_returns_the_last_logits(pair):
 
 
 def test_more_call_shapes_than_kept_bindings_stay_exact(pair):
-    from engine.fastrunner import MAX_SLOTS
+    from engine.model.fastrunner import MAX_SLOTS
 
     plain, fast = pair
     sizes = list(range(1, MAX_SLOTS + 4))
@@ -171,7 +171,7 @@ def test_supports_only_graphs_with_the_named_weights(tiny_model_dir, tmp_path):
 
 
 def test_heads_the_fused_attention_cannot_run_are_not_supported(tiny_model_dir, tmp_path):
-    from engine.fastrunner import make_decoder
+    from engine.model.fastrunner import make_decoder
 
     spec = load_spec(_random_folder(tmp_path, tiny_model_dir, [], head_dim=8))  # kernel needs % 16
     assert not FastDecoder.supports(spec)

@@ -1,5 +1,5 @@
 """Chat-model exports as Optimum and onnxruntime-genai write them load with no file of ours, get their
-own chat template's prompt, stream, and stop at every EOS id they declare (engine/foreign_folder.py).
+own chat template's prompt, stream, and stop at every EOS id they declare (engine/model/foreign_folder.py).
 
 The folders are random-weight shrunk Qwen2, Llama 3.2, Phi-3 and Gemma 2 exports made by
 ``python -m engine.foreign build`` (committed: building them needs torch and two transformers).
@@ -15,11 +15,11 @@ import sys
 import numpy as np
 import pytest
 
-from engine.boundrunner import BoundDecoder
-from engine.chat_edit import SYSTEM_PROMPT
-from engine.fastrunner import make_decoder
-from engine.modelspec import ModelFolderError, load_spec
-from engine.runner import OnnxDecoder
+from engine.model.boundrunner import BoundDecoder
+from engine.model.chat_edit import SYSTEM_PROMPT
+from engine.model.fastrunner import make_decoder
+from engine.model.modelspec import ModelFolderError, load_spec
+from engine.model.runner import OnnxDecoder
 from tests.conftest import ROOT
 from tests.foreign import FOLDERS, FOREIGN, GENERATION_PROMPT, declared_eos, family, with_logit_bias
 
@@ -86,9 +86,9 @@ def test_genai_folders_run_on_the_bound_cache_and_match_the_optimum_export(monke
     """Same weights, two exporters: the bound GroupQueryAttention graph (Gemma 2 with its 32-token
     sliding window, on a prompt several windows long; the cache growing from 48 tokens on the way)
     decodes what Optimum's graph decodes."""
-    import engine.boundrunner
+    import engine.model.boundrunner
 
-    monkeypatch.setattr(engine.boundrunner, "INITIAL_CAPACITY", 48)
+    monkeypatch.setattr(engine.model.boundrunner, "INITIAL_CAPACITY", 48)
     for fam in ("qwen2", "llama3", "phi3", "gemma2"):
         opt = load_spec(FOREIGN / f"{fam}-optimum")
         gen = load_spec(FOREIGN / f"{fam}-genai-fp32")

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from engine.benchreliability import jain_index, load_run, ping_while_opening, rss_mb
+from engine.bench.reliability import jain_index, load_run, ping_while_opening, rss_mb
 from tests.conftest import EngineProcess
 
 BIG = os.environ.get("TESSERA_BIG") == "1"

@@ -1,7 +1,7 @@
 import asyncio
 import threading
 
-from engine.mailbox import Mailbox
+from engine.decode.mailbox import Mailbox
 
 
 def test_items_posted_from_another_thread_arrive_in_order_and_in_batches():

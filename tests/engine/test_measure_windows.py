@@ -8,8 +8,8 @@ import shlex
 
 import pytest
 
-from engine.modelspec import MODELS_DIR
-from engine.session import Document, Engine
+from engine.model.modelspec import MODELS_DIR
+from engine.decode.session import Document, Engine
 
 SOURCE = inspect.getsource(shlex)  # shlex.read_token: a 145-line method of the standard library
 START = SOURCE.index("    def read_token(self):")

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.modelspec import MODELS_DIR, ModelFolderError
-from engine.session import Engine
+from engine.model.modelspec import MODELS_DIR, ModelFolderError
+from engine.decode.session import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = MODELS_DIR / "tiny-random"

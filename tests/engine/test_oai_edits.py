@@ -2,7 +2,7 @@
 
 from hypothesis import given, strategies as st
 
-from engine.oai.edits import _PATH, ONLY_EDITS, NO_INSTRUCTION, Edit, closing, fenced_blocks, find_edit, opening, strip_fence
+from engine.serve.oai.edits import _PATH, ONLY_EDITS, NO_INSTRUCTION, Edit, closing, fenced_blocks, find_edit, opening, strip_fence
 
 
 def test_an_instruction_and_a_fenced_block_make_an_edit():
@@ -64,7 +64,7 @@ def test_any_code_in_a_fence_comes_back_exactly(code, instruction):
 
 
 def test_the_response_store_is_bounded_in_count_and_size():
-    from engine.oai.responses import ResponseStore, Stored
+    from engine.serve.oai.responses import ResponseStore, Stored
 
     store = ResponseStore(limit=3, max_chars=100)
     for i in range(5):
@@ -78,7 +78,7 @@ def test_the_response_store_is_bounded_in_count_and_size():
 
 
 def test_indented_code_is_edited_at_the_margin_and_indented_back():
-    from engine.oai.edits import Reindent, common_indent, dedent
+    from engine.serve.oai.edits import Reindent, common_indent, dedent
 
     method = "    def f(self):\n        print(1)\n\n        return 2\n"
     indent = common_indent(method)
@@ -93,7 +93,7 @@ def test_indented_code_is_edited_at_the_margin_and_indented_back():
 @given(st.lists(st.text(alphabet="ab ():\t", max_size=12), min_size=1, max_size=8),
        st.sampled_from(["", "  ", "    ", "\t"]), st.integers(1, 5))
 def test_dedent_then_reindent_gives_the_code_back(lines, indent, cut):
-    from engine.oai.edits import Reindent, common_indent, dedent
+    from engine.serve.oai.edits import Reindent, common_indent, dedent
 
     code = "".join(indent + line.strip() + "\n" if line.strip() else "\n" for line in lines)
     own = common_indent(code)

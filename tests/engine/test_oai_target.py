@@ -2,7 +2,7 @@
 
 from hypothesis import given, strategies as st
 
-from engine.oai.target import locate
+from engine.serve.oai.target import locate
 
 FILE = ("import re\n\n_find_unsafe = re.compile(r'[^\\w@%+=:,./-]').search\n\n\n"
         "def quote(s):\n    if not s:\n        return \"''\"\n    return s\n\n\n"

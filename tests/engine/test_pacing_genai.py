@@ -5,7 +5,7 @@ import json
 import pytest
 
 from engine.wafer.emulation import emulation
-from engine.wafer_bridge import own_shape
+from engine.serve.pacing import own_shape
 from tests.conftest import EngineProcess
 from tests.engine.test_pacing import paced_run
 from tests.foreign import FOREIGN

@@ -1,4 +1,4 @@
-"""The target as the model sees it and back (engine/reframe.py): round trips, streaming, real edits."""
+"""The target as the model sees it and back (engine/decode/reframe.py): round trips, streaming, real edits."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.modelspec import MODELS_DIR
-from engine.reframe import frame_for
-from engine.session import Document, Engine
+from engine.model.modelspec import MODELS_DIR
+from engine.decode.reframe import frame_for
+from engine.decode.session import Document, Engine
 
 GREETER = '''class Greeter:
     """Say hello."""

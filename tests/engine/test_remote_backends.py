@@ -25,10 +25,10 @@ import pytest
 
 from engine.backends import GenerateRequest
 from engine.backends.openai_http import ChatCompletionsBackend, check_endpoint
-from engine.backends.remote_cli import make_backend
+from engine.serve.remote_cli import make_backend
 from engine.backends.responses_ws import ResponsesSocketBackend
-from engine.endpoints import Endpoint
-from engine.session import Document, RequestError
+from engine.backends.endpoints import Endpoint
+from engine.decode.session import Document, RequestError
 from tests.conftest import ROOT, EngineProcess
 
 CODE = "def area(w, h):\n    return w * h\n"

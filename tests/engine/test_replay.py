@@ -8,11 +8,11 @@ import pytest
 from engine.backends import GenerateRequest
 from engine.backends.onnx import OnnxBackend
 from engine.backends.replay import RECORD, REPLAY, ReplayBackend
-from engine.events import DoneEvent, TokenEvent
-from engine.explicit_timing import ExplicitTiming, parse_timing_profile, timing_profile, with_explicit_timing
-from engine.modelspec import default_model_dir
-from engine.replay import ResponseCache
-from engine.session import Document, Engine, RequestError
+from engine.decode.events import DoneEvent, TokenEvent
+from engine.serve.explicit_timing import ExplicitTiming, parse_timing_profile, timing_profile, with_explicit_timing
+from engine.model.modelspec import default_model_dir
+from engine.backends.response_cache import ResponseCache
+from engine.decode.session import Document, Engine, RequestError
 from engine.wafer.pacer import Pacer
 
 CODE = "def area(w, h):\n    print(w, h)\n    return w * h\n"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.runner import ContextOverflow, OnnxDecoder
+from engine.model.runner import ContextOverflow, OnnxDecoder
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_context_overflow_is_a_clear_error(decoder):
 
 
 def test_prefill_can_be_cancelled_between_chunks(decoder):
-    from engine.runner import Cancelled
+    from engine.model.runner import Cancelled
 
     decoder.reset()
     decoder.cancel.set()
@@ -60,7 +60,7 @@ def test_prefill_can_be_cancelled_between_chunks(decoder):
 
 
 def test_broken_model_folder_is_refused_clearly(tmp_path, tiny_model_dir):
-    from engine.modelspec import ModelFolderError, load_spec
+    from engine.model.modelspec import ModelFolderError, load_spec
 
     with pytest.raises(ModelFolderError, match="does not exist"):
         load_spec(tmp_path / "nope")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.sampling import SamplingParams, sample
+from engine.decode.sampling import SamplingParams, sample
 
 
 def test_greedy_picks_the_argmax():

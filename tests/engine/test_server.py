@@ -262,7 +262,7 @@ def test_the_direct_send_path_steps_aside_for_flow_control():
     from websockets.protocol import State
     from websockets.server import ServerProtocol
 
-    from engine.server import FastSendConnection
+    from engine.serve.server import FastSendConnection
 
     class Transport:
         def __init__(self):

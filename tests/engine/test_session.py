@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from engine.session import Document, Engine, RequestError
+from engine.decode.session import Document, Engine, RequestError
 
 CODE = "import os\n\n\ndef total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n" * 20
 
@@ -48,8 +48,8 @@ def test_bad_requests_raise_clear_errors(engine):
 
 
 def test_code_containing_marker_text_cannot_inject_special_tokens(tiny_model_dir):
-    from engine.modelspec import load_spec
-    from engine.prompts import build_edit_prompt
+    from engine.model.modelspec import load_spec
+    from engine.model.prompts import build_edit_prompt
 
     spec = load_spec(tiny_model_dir)
     prompt = build_edit_prompt(spec.tokenizer, spec.special, "x", 'END = "<end>"  # <edit> <code>\n')
@@ -60,7 +60,7 @@ def test_code_containing_marker_text_cannot_inject_special_tokens(tiny_model_dir
 
 
 def test_a_worker_that_crashes_ends_the_stream_with_an_error(engine, monkeypatch):
-    import engine.session as session_module
+    import engine.decode.session as session_module
 
     def crash(*args, **kwargs):
         raise MemoryError("out of memory in the decode loop")

@@ -2,10 +2,10 @@ import asyncio
 
 import pytest
 
-from engine.sampling import SamplingParams
-from engine.session import Document, Engine
-from engine.fastrunner import ENGINE_WEIGHTS, make_decoder
-from engine.speculative import AdaptiveK, PromptLookup
+from engine.decode.sampling import SamplingParams
+from engine.decode.session import Document, Engine
+from engine.model.fastrunner import ENGINE_WEIGHTS, make_decoder
+from engine.decode.speculative import AdaptiveK, PromptLookup
 
 
 def test_lookup_follows_a_copy_and_reanchors_after_an_edit():
@@ -110,8 +110,8 @@ def test_each_decode_mode_runs_in_its_own_weight_format(tiny_model_dir):
 
 @pytest.mark.parametrize("speculate", [False, True])
 def test_a_stop_during_a_forward_pass_shows_nothing_that_pass_computed(tiny_model_dir, speculate):
-    from engine.decode import EditJob, run_edit_job
-    from engine.modelspec import load_spec
+    from engine.decode.loop import EditJob, run_edit_job
+    from engine.model.modelspec import load_spec
 
     spec = load_spec(tiny_model_dir)
     dec = make_decoder(spec)

@@ -1,11 +1,11 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.tinymodel import byte_tokenizer
-from engine.tokenizer import StreamDecoder, token_byte_table
+from engine.model.tinymodel import byte_tokenizer
+from engine.model.tokenizer import StreamDecoder, token_byte_table
 
 TOK = byte_tokenizer()
-TOK.encode_special_tokens = True  # as engine.tokenizer.load_tokenizer sets it
+TOK.encode_special_tokens = True  # as engine.model.tokenizer.load_tokenizer sets it
 TABLE = token_byte_table(TOK)
 
 

@@ -1,4 +1,4 @@
-"""Long targets in windows (engine/windows.py): the plan, and whole edits through the engine."""
+"""Long targets in windows (engine/decode/windows.py): the plan, and whole edits through the engine."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import shlex
 
 import pytest
 
-from engine.modelspec import MODELS_DIR
-from engine.prompts import encode
-from engine.reframe import frame_for
-from engine.session import Document, Engine
-from engine.windows import is_string_statement, plan, source_budget, touches
+from engine.model.modelspec import MODELS_DIR
+from engine.model.prompts import encode
+from engine.decode.reframe import frame_for
+from engine.decode.session import Document, Engine
+from engine.decode.windows import is_string_statement, plan, source_budget, touches
 
 SOURCE = inspect.getsource(shlex)  # shlex.read_token: a 145-line method of the standard library
 START = SOURCE.index("    def read_token(self):")

@@ -9,8 +9,8 @@ import json
 from websockets.asyncio.client import connect
 
 from engine.backends.onnx import OnnxBackend
-from engine.limits import Limits
-from engine.server import ServerConfig, server_port, start_server
+from engine.serve.limits import Limits
+from engine.serve.server import ServerConfig, server_port, start_server
 
 TOKEN = "test-token"
 

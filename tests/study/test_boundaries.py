@@ -7,7 +7,7 @@ from tests.study.conftest import ROOT
 
 CORE = ["app.study.schedule", "app.study.studyfile", "app.study.eventlog", "app.study.export", "app.study.summary",
         "app.study.recorder", "app.study.survival", "app.study.timeline", "app.study.labels", "app.study.cli",
-        "app.study.warm", "engine.explicit_timing", "engine.replay", "engine.backends.replay"]
+        "app.study.warm", "engine.serve.explicit_timing", "engine.backends.response_cache", "engine.backends.replay"]
 
 
 def test_study_core_imports_no_qt():

@@ -1,6 +1,6 @@
 """A small dialog to add an OpenAI-compatible endpoint: base URL, model, API key, transport; Test; Save.
 
-Signals: `saved(object)` with the saved ``engine.endpoints.Endpoint`` (the dialog then closes).
+Signals: `saved(object)` with the saved ``engine.backends.endpoints.Endpoint`` (the dialog then closes).
 "Test" asks the server for its models with the key (``check`` is awaited on the running qasync
 loop); the key field never shows the key, and the result line never contains it.
 """
@@ -14,7 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton,
                                QWidget)
 
-from engine.endpoints import TRANSPORTS, Endpoint, EndpointError, add_endpoint
+from engine.backends.endpoints import TRANSPORTS, Endpoint, EndpointError, add_endpoint
 
 Checker = Callable[[Endpoint], Awaitable[tuple[bool, str]]]
 

@@ -1,0 +1,555 @@
+"""Sessions: documents, prefix cache (prewarm), and streaming edits with stop and redirect.
+
+All inference runs on one worker thread (the ORT session and its KV cache are not thread-safe,
+and the event loop must never block on a forward pass). The asyncio side only moves events.
+Stop and redirect are flags the worker checks before every forward pass, so a stopped request
+computes no further token; a long prefill is cut into chunks that check the same flag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+import numpy as np
+
+from .loop import EditJob, run_edit_job
+from .mailbox import Mailbox
+from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
+from ..model.modelspec import ModelSpec
+from ..model.prompts import prefix_for
+from .reframe import frame_for
+from ..model.runner import Cancelled
+from .sampling import SamplingParams
+from ..model.selfcheck import load_model
+
+
+class RequestError(ValueError):
+    """A request the engine refuses, with a protocol error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Document:
+    text: str  # the whole document
+    path: str | None = None  # where it lives, if saved
+    language: str = "python"  # Pygments language name
+    selection: tuple[int, int] | None = None  # last selection the app told us about (prewarm)
+
+
+@dataclass
+class Session:
+    id: str  # client-chosen session id
+    document: Document  # current document text
+    jobs: dict[str, EditJob] = field(default_factory=dict)  # request id → its (last) job
+
+
+Pacing = Callable[[int], "asyncio.Future | None"]
+
+
+class Engine:
+    """One loaded model, its worker thread, and the client sessions that use it.
+
+    Session and request ids are the engine's own: the server gives each connection its own
+    namespace of them (engine/serve/server.py), so one client can neither see nor steer another's.
+    """
+
+    def __init__(self, model_dir: str | Path, threads: int = 1, check: bool = True):
+        self.spec, self.decoder = load_model(model_dir, threads, check)  # one-line ModelFolderError if broken
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-infer")
+        # Tokenizing for prewarm and measure: off the event loop, and not queued behind a stream.
+        self._prep = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-prep")
+        self.sessions: dict[str, Session] = {}
+        self._active: dict[str, EditJob] = {}  # request id → job, from make_job until its `done`
+
+    def warmup(self) -> None:
+        """Run one short edit so first-touch allocation is not charged to the user's first request."""
+        for speculate in (False, True):  # each decode mode's weight format (engine/model/fastrunner.py)
+            job = EditJob(request_id="warmup", instruction="rename x to y", code="def f(x):\n    return x\n",
+                          max_tokens=8, speculate=speculate)
+            self._worker.submit(run_edit_job, self.decoder, self.spec, job, lambda ev: None).result()
+            self.decoder.reset()
+
+    def close(self) -> None:
+        for job in self._active.values():
+            job.stop.set()
+        self.decoder.cancel.set()
+        self._prep.shutdown(wait=True, cancel_futures=True)
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    # -- sessions ---------------------------------------------------------------------------
+    def open(self, session_id: str, document: Document) -> Session:
+        old = self.sessions.get(session_id)
+        session = Session(session_id, document)
+        if old is not None:  # re-opened: its requests stay reachable for stop and redirect
+            session.jobs = old.jobs
+        self.sessions[session_id] = session
+        return session
+
+    def session(self, session_id: str) -> Session:
+        try:
+            return self.sessions[session_id]
+        except KeyError:
+            raise RequestError("unknown_session", f"no open session {session_id!r}; send 'open' first") from None
+
+    def close_session(self, session_id: str) -> None:
+        """Forget a session and stop its running requests."""
+        session = self.session(session_id)
+        del self.sessions[session_id]
+        for rid in session.jobs:
+            self.stop(rid)
+
+    def _prefix_ids(self, text: str, selection: tuple[int, int] | None) -> tuple[list[int] | None, int]:
+        """Tokens that do not depend on the instruction (file context and/or the selection).
+
+        (None, a lower bound on the count) when they certainly overflow the context.
+        """
+        code = _model_code(text, selection)
+        for piece in ((text, code) if self.spec.file_context else (code,)):
+            over = self.spec.tokens_beyond(piece, self.spec.context_length)
+            if over is not None:
+                return None, over
+        ids = prefix_for(self.spec, code, text if self.spec.file_context else None)
+        return ids, len(ids)
+
+    def _prefix_features(self, text: str, selection: tuple[int, int] | None, n: int) -> dict[str, np.ndarray] | None:
+        """Draft inputs of prefix positions: the aligner's prompt markers (instruction-free)."""
+        if not self.spec.extra_inputs:
+            return None
+        from ..model.align import make_aligner
+
+        code = _model_code(text, selection)
+        src = self.spec.tokenizer.encode(code, add_special_tokens=False).ids if code else []
+        feats = make_aligner(self.spec.aligner or {}, src, []).prompt_features(n + 1)
+        return {k: np.asarray(v[:n], dtype=np.int64) for k, v in feats.items()}
+
+    async def prewarm(self, session_id: str) -> ReadyEvent:
+        """Prefill the session's instruction-independent prefix on the worker thread.
+
+        The document as it is now is what gets prefilled; tokenizing runs off the event loop.
+        """
+        doc = self.session(session_id).document
+        text, selection = doc.text, doc.selection
+        loop = asyncio.get_running_loop()
+        ids, n = await loop.run_in_executor(self._prep, self._prefix_ids, text, selection)
+        ctx = self.spec.context_length
+        if ids is None or n >= ctx:
+            # Too long to prewarm: still ready; generate reports the overflow with figures.
+            return ReadyEvent(session_id, n, 0.0, ctx)
+
+        def work() -> tuple[float, int]:
+            t0 = time.perf_counter()
+            dec = self.decoder
+            extra = self._prefix_features(text, selection, len(ids))
+            keep = dec.common_prefix(ids, extra)
+            dec.rewind(keep)
+            if keep < len(ids):
+                dec.cancel.clear()
+                try:
+                    dec.prefill(ids[keep:], None if extra is None else {k: v[keep:] for k, v in extra.items()})
+                except Cancelled:
+                    dec.rewind(keep)
+            return (time.perf_counter() - t0) * 1e3, keep
+
+        ms, keep = await loop.run_in_executor(self._worker, work)
+        return ReadyEvent(session_id, len(ids), round(ms, 3), ctx, keep)
+
+    async def measure(self, session_id: str, instruction: str, selection: tuple[int, int] | None) -> dict:
+        """Prompt size of a would-be request, for the app's context meter (tokenized off the loop)."""
+        text = self.session(session_id).document.text
+        start, end = selection if selection is not None else (0, len(text))
+        if end > len(text):
+            raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._prep, self._measure, session_id, instruction, text, start, end)
+
+    def _measure(self, session_id: str, instruction: str, text: str, start: int, end: int) -> dict:
+        from ..model.prompts import prompt_for
+
+        ctx = self.spec.context_length
+        reply = {"type": "measured", "session": session_id, "context_length": ctx}
+        frame = frame_for(text, start, end, instruction)
+        code = frame.model_code
+        for piece in ((text, code) if self.spec.file_context else (code,)):
+            over = self.spec.tokens_beyond(piece, ctx)
+            if over is not None:  # certainly too long: a lower bound is enough to say so
+                return {**reply, "prompt_tokens": over, "source_tokens": min(over, len(code)), "fits": False,
+                        **(self._measure_windows(instruction, text, start, end) if piece is code else {})}
+        prompt = prompt_for(self.spec, frame.encode_text(instruction), code, text if self.spec.file_context else None)
+        n = len(prompt.ids)
+        reply.update(prompt_tokens=n, source_tokens=len(prompt.source_ids), fits=n + len(prompt.source_ids) < ctx)
+        if not reply["fits"]:
+            reply.update(self._measure_windows(instruction, text, start, end))
+        return reply
+
+    def _measure_windows(self, instruction: str, text: str, start: int, end: int) -> dict:
+        """A target too long for one prompt fits when `make_job` would edit it in windows:
+        ``windows`` (how many), or ``refusal`` (why it cannot be cut)."""
+        from .windows import MAX_WINDOWS
+
+        if end - start > 4 * MAX_WINDOWS * self.spec.context_length:  # ~2 chars a token at the least
+            return {}  # far past what windows can hold: not worth cutting to say so
+        job = EditJob(request_id="measure", instruction=instruction.strip() or "edit", code=text[start:end],
+                      frame=frame_for(text, start, end, instruction))
+        windows = self._windows(job, text, start, end)
+        if windows:
+            return {"fits": True, "windows": len(windows)}
+        return {"refusal": job.refusal} if job.refusal else {}
+
+    # -- requests ---------------------------------------------------------------------------
+    def make_job(
+        self,
+        session_id: str,
+        request_id: str,
+        instruction: str,
+        selection: tuple[int, int] | None,
+        max_tokens: int | None = None,
+        sampling: SamplingParams | None = None,
+        speculate: bool = True,
+        prediction: str | None = None,
+    ) -> EditJob:
+        """A new request, registered as running at once: a stop or redirect that follows in the
+        same breath finds it (the stream that runs it may not have started yet)."""
+        session = self.session(session_id)
+        if request_id in self._active:
+            raise RequestError("duplicate_request", f"request {request_id!r} is already running")
+        text = session.document.text
+        start, end = selection if selection is not None else (0, len(text))
+        if not (0 <= start <= end <= len(text)):
+            raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
+        if not instruction.strip():
+            raise RequestError("bad_request", "the instruction is empty")
+        job = EditJob(
+            request_id=request_id, instruction=instruction.strip(), code=text[start:end],
+            file_context=text if self.spec.file_context else None,
+            max_tokens=max_tokens, sampling=sampling or SamplingParams(), speculate=speculate,
+            prediction=prediction, session_id=session_id, frame=frame_for(text, start, end, instruction),
+        )
+        if self._overflows(job):
+            job.windows = self._windows(job, text, start, end)
+        session.jobs[request_id] = job
+        self._active[request_id] = job
+        return job
+
+    def release(self, job: EditJob) -> None:
+        """Unregister a job whose stream will not run (or has ended)."""
+        if self._active.get(job.request_id) is job:
+            del self._active[job.request_id]
+
+    def _overflows(self, job: EditJob) -> bool:
+        """Prompt plus an output as long as the source (and room for additions) outgrow the context."""
+        from ..model.prompts import prompt_for
+        from .windows import OUTPUT_ROOM
+
+        prompt = prompt_for(self.spec, job.model_instruction, job.model_code, job.file_context)
+        return len(prompt.ids) + len(prompt.source_ids) + OUTPUT_ROOM >= self.spec.context_length
+
+    def _windows(self, job: EditJob, text: str, start: int, end: int) -> list[EditJob] | None:
+        """The windows of a long target (engine/decode/windows.py), or a context_overflow refusal naming the limit."""
+        from ..model.prompts import encode
+        from .windows import WindowError, plan, source_budget, touches
+
+        tok = self.spec.tokenizer
+        found = self.spec.skill_for(job.model_instruction) if self.spec.skills else None
+        skill = found.name if found is not None else ("out_of_scope" if self.spec.skills else None)
+        if self.spec.chat is not None or self.spec.file_context:
+            return None  # the decode loop reports the overflow with its figures
+        budget = source_budget(self.spec.context_length, len(encode(tok, job.model_instruction)))
+        try:
+            ranges = plan(text, start, end, lambda code: len(encode(tok, code)), budget,
+                          passable=lambda code: not touches(skill, job.instruction, code))
+        except WindowError as exc:
+            job.refusal = (f"{exc}; {self.spec.name} holds {self.spec.context_length} tokens of context (prompt "
+                           "and output). Select less code (the enclosing function), or load a model with a "
+                           "longer context.")
+            return None
+        return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
+                        sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
+                        frame=frame_for(text, a, b, job.instruction)) for a, b in ranges]
+
+    def find_job(self, request_id: str) -> EditJob | None:
+        if request_id in self._active:
+            return self._active[request_id]
+        for s in self.sessions.values():
+            if request_id in s.jobs:
+                return s.jobs[request_id]
+        return None
+
+    def stop(self, request_id: str) -> bool:
+        """Stop a running request before its next token; False if it is not running."""
+        job = self._active.get(request_id)
+        if job is None:
+            return False
+        if job.t_stop is None:
+            job.t_stop = time.monotonic()
+        job.stop.set()
+        if job.running:  # cut the decoder's current call short (not another request's)
+            self.decoder.cancel.set()
+        return True
+
+    def redirect(self, request_id: str, instruction: str) -> EditJob | None:
+        """Steer a request; returns the finished job to restart when its stream has ended.
+
+        A running request (or one whose stream has not started yet) takes the new instruction
+        before its next token; one that was stopped or ended meanwhile continues after its `done`.
+        """
+        if not instruction.strip():
+            raise RequestError("bad_request", "the new instruction is empty")
+        job = self._active.get(request_id)
+        if job is not None:
+            job.request_redirect(instruction.strip())
+            return None
+        job = self.find_job(request_id)
+        if job is None:
+            raise RequestError("unknown_request", f"no request {request_id!r} to redirect")
+        job.restart_with(instruction.strip())
+        self._active[request_id] = job
+        return job
+
+    def _run(self, job: EditJob, mailbox: Mailbox) -> asyncio.Future:
+        """Submit one run of `job` to the worker; a crash there still ends the stream with `done`."""
+        future = asyncio.get_running_loop().run_in_executor(
+            self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post_quiet, mailbox.wake)
+
+        def worker_failed(f: asyncio.Future) -> None:  # run_edit_job reports its own errors; this is
+            if not f.cancelled() and f.exception() is not None:  # the net under it: never hang the stream
+                job.running = False
+                mailbox.post(DoneEvent(job.request_id, "error", {"error": {
+                    "code": "engine_error", "message": f"{type(f.exception()).__name__}: {f.exception()}"}},
+                    job.output_text))
+
+        future.add_done_callback(worker_failed)
+        return future
+
+    async def stream(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
+        """Run `job` and yield its events: a long target window by window (engine/decode/windows.py).
+
+        An instruction outside the skills of a model that declares them gets the code back unchanged
+        without running the model (what such a model is trained to do), after the notice that says so.
+        """
+        if job.refusal:
+            yield DoneEvent(job.request_id, "error", {"tokens": 0, "total_tokens": 0, "ttft_ms": None, "tok_s": 0.0,
+                                                      "prompt_tokens": 0, "context_length": self.spec.context_length,
+                                                      "error": {"code": "context_overflow", "message": job.refusal}}, "")
+            self.release(job)
+            return
+        if self.spec.skills and self.spec.skill_for(job.model_instruction) is None and not job.output_ids:
+            job.out_of_scope = True
+            finished = False
+            try:
+                yield self._scope_notice(job)
+                t_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
+                if job.code:
+                    yield TokenEvent(job.request_id, 0, job.code, 0, t_ms, t_ms)
+                finished = True
+            finally:
+                self.release(job)
+                if not finished:  # closed early: stopped like any request
+                    job.stop.set()
+            yield DoneEvent(job.request_id, "eos", {
+                "tokens": 0, "total_tokens": 0, "ttft_ms": None, "tok_s": 0.0, "prompt_tokens": 0,
+                "cached_tokens": 0, "accepted_draft": 0, "proposed_draft": 0, "out_of_scope": True,
+                "context_length": self.spec.context_length, "total_ms": t_ms}, job.code)
+            return
+        if job.windows:
+            from .windows import stream_windows
+
+            other = self._active.get(job.request_id)
+            if other is not None and other is not job:
+                raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
+            notice = self._scope_notice(job)
+            if notice is not None:
+                yield notice
+            async with aclosing(stream_windows(self, job, pacing)) as events:
+                async for ev in events:
+                    yield ev
+            return
+        async with aclosing(self._stream_one(job, pacing)) as events:  # closed early: the request stops
+            async for ev in events:
+                yield ev
+
+    async def _stream_one(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
+        """Run `job` on the worker thread and yield its events as they come.
+
+        Tokens that pile up while the consumer is busy are merged into one event (count > 1).
+        `pacing(n)` may return an awaitable that delays the release of the n-th token (the wafer
+        emulation's pacer); the worker never waits for it.
+
+        Stop is exact: once the engine has read a stop (``Engine.stop``, on the event loop), no
+        further token of the request is yielded; tokens computed but not yet yielded are dropped
+        from the output, so `done` describes exactly what the client received.
+        """
+        key = job.request_id
+        other = self._active.get(key)
+        if other is not None and other is not job:
+            raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
+        self._active[key] = job
+        mailbox = Mailbox(asyncio.get_running_loop())
+        notice = self._scope_notice(job)
+        if notice is not None:
+            yield notice
+        seg_start = len(job.output_ids)  # output index where this run's tokens begin
+        released_end, released_chars = seg_start, len(job.output_text)  # what the client has seen
+        carried = 0  # tokens of earlier runs in this stream whose `done` was folded into a redirect
+        future = self._run(job, mailbox)
+        pending: list = []
+        ended = False
+        try:
+            while True:
+                if not pending:
+                    batch = await mailbox.take()
+                    # Paced tokens go out one by one at their emulated times; unpaced bursts merge.
+                    pending = batch if pacing is not None else _merge_tokens(batch)
+                ev = pending.pop(0)
+                if isinstance(ev, TokenEvent):
+                    if job.stop.is_set():
+                        continue  # the stop was read before this token went out: never sent
+                    if pacing is not None and job.has_redirect():
+                        # Steering a paced stream: the engine may have computed (or finished)
+                        # far beyond what the pacer has shown. The new instruction continues
+                        # from exactly what the user saw, as a mid-stream redirect would.
+                        carried += released_end - seg_start
+                        future = await self._steer_at_shown(job, future, mailbox, released_end, released_chars)
+                        seg_start, pending = released_end, []
+                        continue
+                    if pacing is not None and ev.count > 0:  # count 0: closing text, already paced
+                        waiter = pacing(ev.index + ev.count)
+                        if waiter is not None:
+                            await waiter
+                        if job.stop.is_set():
+                            continue  # stopped while held back: the user never sees these tokens
+                    ev.t_emit_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
+                    released_end = max(released_end, ev.index + ev.count)
+                    released_chars += len(ev.text)
+                    yield ev
+                    continue
+                if not isinstance(ev, DoneEvent):
+                    yield ev
+                    continue
+                # The worker posts `done` as its last act on the job (only a wake-up follows), so
+                # the client may see it without waiting for the worker's return to reach the loop.
+                stopped = job.stop.is_set()
+                if stopped and released_end < len(job.output_ids):
+                    _truncate_to_released(job, ev, seg_start, released_end, released_chars)
+                if stopped and job.t_stop is not None:
+                    ev.stats["stop_ms"] = round((job.t_stop - job.t_arrival) * 1e3, 3)
+                ev.stats["tokens"] = ev.stats.get("tokens", 0) + carried
+                redirect = job.take_redirect()
+                if redirect is not None and not stopped and ev.reason != "error":
+                    # A redirect read while the request was running, which ended before taking
+                    # it: the request continues (`redirected`, more tokens) under one final `done`.
+                    await asyncio.shield(future)
+                    job.request_redirect(redirect)
+                    carried = ev.stats["tokens"]
+                    future = self._run(job, mailbox)
+                    continue
+                if redirect is not None:
+                    # Stopped (or failed), then redirected: this run ends here and the request
+                    # continues after its `done`, as a redirect of a finished request does.
+                    job.restart_with(redirect)
+                    yield ev
+                    await asyncio.shield(future)
+                    seg_start = len(job.output_ids)
+                    released_end, released_chars, carried = seg_start, len(job.output_text), 0
+                    future = self._run(job, mailbox)
+                    continue
+                self.release(job)  # from here a redirect restarts the request in a new stream
+                ended = True
+                yield ev
+                break
+        finally:
+            if not future.done():
+                job.stop.set()
+                if job.running:
+                    self.decoder.cancel.set()
+            try:
+                await asyncio.shield(future)
+            except Exception:  # reported to the client as an error `done` by worker_failed
+                pass
+            if not ended:  # the consumer went away: a normal end released the job before its `done`
+                self.release(job)
+
+    async def _steer_at_shown(self, job: EditJob, future: asyncio.Future, mailbox: Mailbox,
+                              shown_tokens: int, shown_chars: int) -> asyncio.Future:
+        """End the running computation, cut the output to what was shown, and run the redirect.
+
+        Events the old run still posts are dropped: the new run posts into a drained mailbox
+        after the old one has returned. A user's stop that lands meanwhile is kept.
+        """
+        redirect = job.take_redirect()
+        job.stop.set()
+        if job.running:
+            self.decoder.cancel.set()
+        try:
+            await asyncio.shield(future)
+        except Exception:  # an error of the run being replaced is moot
+            pass
+        mailbox.drain()
+        del job.output_ids[shown_tokens:]
+        job.output_text = job.output_text[:shown_chars]
+        job._stream = None  # its held-back bytes belonged to dropped tokens
+        if job.t_stop is None:  # not a real stop: only ours, to end the computation
+            job.stop.clear()
+        job.request_redirect(redirect)
+        return self._run(job, mailbox)
+
+    def _scope_notice(self, job: EditJob) -> NoticeEvent | None:
+        if not self.spec.skills or self.spec.skill_for(job.model_instruction) is not None:
+            job.out_of_scope = False
+            return None
+        job.out_of_scope = True
+        msg = self.spec.out_of_scope_notice or (
+            f"'{job.instruction}' is outside what {self.spec.name} was trained for; "
+            "it will return the code unchanged. Load a larger model for this edit.")
+        return NoticeEvent(job.request_id, "out_of_scope", msg)
+
+
+def _model_code(text: str, selection: tuple[int, int] | None) -> str:
+    """The selection as the model sees it (engine/decode/reframe.py), for prewarm; '' without a selection."""
+    if not selection:
+        return ""
+    start, end = selection
+    if not (0 <= start <= end <= len(text)):
+        return ""
+    return frame_for(text, start, end).model_code
+
+
+def _truncate_to_released(job: EditJob, done: DoneEvent, seg_start: int, end: int, chars: int) -> None:
+    """A paced request stopped with tokens computed but not yet shown: the output is what was shown.
+
+    A later redirect then continues from exactly what the user saw.
+    """
+    computed = len(job.output_ids) - seg_start
+    del job.output_ids[end:]
+    job.output_text = job.output_text[:chars]
+    job._stream = None  # its held-back bytes belonged to dropped tokens
+    done.reason = "stop"
+    done.text = job.output_text
+    done.stats.update(tokens=end - seg_start, total_tokens=len(job.output_ids), computed_tokens=computed)
+
+
+def _merge_tokens(events: list) -> list:
+    """Merge runs of consecutive token events into one event each (count > 1)."""
+    out: list = []
+    for ev in events:
+        prev = out[-1] if out else None
+        if isinstance(ev, TokenEvent) and isinstance(prev, TokenEvent):
+            out[-1] = TokenEvent(prev.request, prev.index, prev.text + ev.text, prev.count + ev.count,
+                                 ev.t_compute_ms, ev.t_emit_ms, prev.draft + ev.draft)
+        else:
+            out.append(ev)
+    return out
+
+
+__all__ = ["Engine", "Document", "Session", "RequestError", "TokenEvent", "DoneEvent",
+           "RedirectEvent", "NoticeEvent", "ReadyEvent"]

@@ -1,0 +1,262 @@
+"""Long targets edited in windows that each fit the model's context.
+
+A selection whose prompt and output together outgrow the context is cut at statement starts (of
+any depth, found with ``ast``; a decorated definition starts at its first decorator) into
+consecutive line ranges of the document that each fit. Every window is an ordinary edit of its
+own range (dedented, placeholders, restored: engine/decode/reframe.py) with the same instruction, run
+in order on the same request; their outputs, each in document terms, concatenate to the edit of
+the whole selection, and they stream as one. For "add a docstring" only the first window (the
+one holding the ``def``) goes through the model; the others are passed on unchanged.
+
+A window the edit cannot change (a rename's old name, a print, string formatting absent from it)
+is passed on unchanged without the model; so is a single statement longer than a window (a long
+docstring or literal) that the edit does not touch, where it would otherwise refuse the selection.
+
+Windows keep the small model on the lengths it was trained on, cost nothing when the target fits,
+and keep the live diff live: a longer context would need a retrained model and make every token
+attend over the whole target.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+from .events import DoneEvent, NoticeEvent, RedirectEvent, TokenEvent
+from .reframe import frame_for
+
+OUTPUT_ROOM = 40  # tokens an edit may add to a window's output (a docstring, f-string prefixes)
+MAX_WINDOWS = 64  # beyond this the selection is refused as too long
+
+
+class WindowError(ValueError):
+    """The selection cannot be cut into windows that fit (one statement alone is too long)."""
+
+
+def source_budget(context_length: int, instruction_tokens: int) -> int:
+    """Source tokens one window may hold: prompt (markers, source, instruction) plus output."""
+    return max(0, (context_length - instruction_tokens - 4 - OUTPUT_ROOM) // 2)
+
+
+def _line_starts(text: str, start: int, end: int) -> list[int]:
+    """Document offsets of the lines that begin inside (start, end)."""
+    out, i = [], text.find("\n", start, end)
+    while i != -1 and i + 1 < end:
+        out.append(i + 1)
+        i = text.find("\n", i + 1, end)
+    return out
+
+
+def _bodies(tree: ast.AST, depth: int = 0):
+    """(statement list, depth) for every block of `tree`."""
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        block = getattr(tree, field, None)
+        if isinstance(block, list) and block:
+            if isinstance(block[0], ast.stmt):
+                yield block, depth
+            for child in block:
+                yield from _bodies(child, depth + 1)
+
+
+def statement_cuts(text: str, start: int, end: int) -> dict[int, int]:
+    """Offsets in (start, end) where a window may begin, with their nesting depth.
+
+    A window begins at a statement that follows another in the same block, so that no window
+    ends with a block header whose body is in the next one.
+    """
+    frame = frame_for(text, start, end)
+    lines = _line_starts(text, start, end)
+    try:
+        tree = ast.parse(frame.model_code)
+    except SyntaxError:
+        return {off: 0 for off in lines}  # not Python: any line start will do
+    first: dict[int, int] = {}
+    for block, depth in _bodies(tree):
+        for node in block[1:]:
+            decos = getattr(node, "decorator_list", None) or []
+            line = min([node.lineno] + [d.lineno for d in decos])
+            first[line] = min(depth, first.get(line, depth))
+    skip = len(frame.head.split("\n")) - 1  # blank lines kept aside before model line 1
+    return {off: first[k - skip] for k, off in enumerate(lines, start=2) if (k - skip) in first}
+
+
+_RENAME_OLD = re.compile(r"`?([A-Za-z_]\w*)`?\s+to\s+`?[A-Za-z_]\w*`?\.?\s*$")
+
+
+def touches(skill: str | None, instruction: str, code: str) -> bool:
+    """Whether an edit of skill `skill` can change `code` at all. Conservative: any mention counts
+    (a rename's old name anywhere, even in a string), so False means the code stays as it is."""
+    if skill in ("rename_variable", "rename_function"):
+        m = _RENAME_OLD.search(instruction)
+        return m is None or re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", code) is not None
+    if skill == "out_of_scope":  # the engine gives the code back unchanged
+        return False
+    if skill == "add_docstring":  # only the definition's own header gets one
+        return re.search(r"^\s*(?:async\s+)?def\b", code, re.MULTILINE) is not None
+    if skill == "remove_prints":
+        return "print" in code
+    if skill == "fstring":
+        return "%" in code or "format" in code
+    return True
+
+
+def _parse_dedented(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(frame_for(code, 0, len(code)).model_code)
+    except SyntaxError:
+        return None
+
+
+def is_string_statement(code: str) -> bool:
+    """`code` is one string literal statement (a docstring): no skill edits inside it (renames
+    leave strings alone; a docstring is added only where there is none)."""
+    tree = _parse_dedented(code)
+    return (tree is not None and len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr)
+            and isinstance(tree.body[0].value, ast.Constant) and isinstance(tree.body[0].value.value, str))
+
+
+def _docstring_start(text: str, a: int, b: int) -> int | None:
+    """Where the docstring of the definition that text[a:b] opens begins (its line), or None."""
+    tree = _parse_dedented(text[a:b])
+    if tree is None:  # text[a:b] is a header and its docstring only when more statements follow
+        tree = _parse_dedented(text[a:b].rstrip() + "\n" + " " * 8 + "pass\n")
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                           ast.ClassDef)):
+        return None
+    first = tree.body[0].body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)):
+        return None
+    head = frame_for(text, a, b).head.count("\n")
+    at, line = a, 1
+    while line < first.lineno + head:
+        at = text.index("\n", at) + 1
+        line += 1
+    return at if a < at < b else None
+
+
+def plan(text: str, start: int, end: int, count_tokens, budget: int, passable=None) -> list[tuple[int, int]]:
+    """Consecutive ranges covering [start, end), each within `budget` source tokens.
+
+    Each window ends at the shallowest cut among those that fill at least half the budget. A
+    statement longer than the budget (a long docstring or literal) becomes a window of its own
+    when ``passable(code)`` says the edit leaves it as it is (it is then passed on unchanged);
+    otherwise the selection is refused with a WindowError that names the statement and the limit.
+    """
+    depth = statement_cuts(text, start, end)
+    depth[end] = -1
+    cuts = sorted(depth)
+    out: list[tuple[int, int]] = []
+    a = start
+    while a < end:
+        fitting: list[tuple[int, int]] = []  # (cut, tokens)
+        for c in (c for c in cuts if c > a):
+            n = count_tokens(frame_for(text, a, c).model_code)
+            if n > budget:
+                break
+            fitting.append((c, n))
+        if not fitting:
+            nxt = next((c for c in cuts if c > a), end)
+            if passable is not None and (is_string_statement(text[a:nxt]) or passable(text[a:nxt])):
+                out.append((a, nxt))  # passed on unchanged
+                a = nxt
+                continue
+            split = _docstring_start(text, a, nxt)
+            if passable is not None and split is not None and count_tokens(frame_for(text, a, split).model_code) <= budget:
+                out.append((a, split))  # the header alone; its long docstring is the next window
+                a = split
+                continue
+            n = count_tokens(frame_for(text, a, nxt).model_code)
+            line = text.count("\n", 0, a) + 1
+            raise WindowError(f"the statement at line {line} alone needs about {n} tokens; "
+                              f"one window holds {budget}")
+        full = [f for f in fitting if f[1] >= budget // 2] or fitting
+        b = min(full, key=lambda f: (depth[f[0]], -f[0]))[0]
+        out.append((a, b))
+        a = b
+        if len(out) > MAX_WINDOWS:
+            raise WindowError(f"the selection needs more than {MAX_WINDOWS} windows")
+    return out
+
+
+def passes_through(engine, parent, i: int) -> bool:
+    """Window `i` is given back unchanged: "add a docstring" changes only the window with the def,
+    and a window the edit cannot touch (see `touches`) needs no model."""
+    skill = engine.spec.skill_for(parent.model_instruction) if engine.spec.skills else None
+    if skill is None:
+        return False
+    if skill.name == "add_docstring":
+        return i > 0
+    code = parent.windows[i].code
+    return is_string_statement(code) or not touches(skill.name, parent.instruction, code)
+
+
+async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:
+    """Run `parent.windows` in order as one request: one index space, one `done` (see the module docstring)."""
+    rid = parent.request_id
+    totals = {"tokens": 0, "prompt_tokens": 0, "cached_tokens": 0, "accepted_draft": 0, "proposed_draft": 0,
+              "verify_passes": 0, "redirects": 0}
+    decode_s = 0.0
+    first = None
+    reason, last = "eos", None
+    for i in range(parent.window_at, len(parent.windows)):
+        w = parent.windows[i]
+        parent.window_at = i
+        if parent.stop.is_set():
+            reason = "stop"
+            break
+        new = parent.take_redirect()  # asked for between two windows
+        if new is not None:
+            parent.instruction = new
+            totals["redirects"] += 1
+            yield RedirectEvent(rid, len(parent.output_ids), len(parent.output_text), new)
+        if passes_through(engine, parent, i):
+            parent.output_text += w.code
+            t_ms = round((time.monotonic() - parent.t_arrival) * 1e3, 3)
+            yield TokenEvent(rid, len(parent.output_ids), w.code, 0, t_ms, t_ms)
+            continue
+        if w.segments:
+            w.restart_with(parent.instruction)
+        else:
+            w.instruction = parent.instruction
+        offset = len(parent.output_ids) - len(w.output_ids)
+        chars = len(parent.output_text) - len(w.output_text)
+        paced = None if pacing is None else (lambda n, off=offset: pacing(n + off))
+        engine._active.pop(rid, None)
+        async with aclosing(engine._stream_one(w, paced)) as events:
+            async for ev in events:
+                if isinstance(ev, TokenEvent):
+                    ev.index += offset
+                    parent.output_text += ev.text
+                    yield ev
+                elif isinstance(ev, RedirectEvent):
+                    parent.instruction = ev.instruction
+                    ev.index += offset
+                    ev.chars += chars
+                    yield ev
+                elif isinstance(ev, NoticeEvent):
+                    if ev.code != "out_of_scope" or i == 0:
+                        yield ev
+                elif isinstance(ev, DoneEvent):
+                    last = ev
+        engine._active[rid] = parent  # a stop between windows still finds the request
+        parent.output_ids.extend(w.output_ids[len(parent.output_ids) - offset:])
+        st = last.stats if last is not None else {}
+        for k in totals:
+            totals[k] += int(st.get(k) or 0)
+        if first is None and st.get("ttft_ms") is not None:
+            first = st["ttft_ms"]
+        if st.get("tok_s"):
+            decode_s += max(int(st.get("tokens") or 0) - 1, 0) / float(st["tok_s"])
+        reason = last.reason if last is not None else "error"
+        if reason != "eos":
+            break
+    else:
+        parent.window_at = len(parent.windows)
+    engine._active.pop(rid, None)
+    stats = dict(last.stats) if last is not None else {}
+    stats.update(totals, windows=len(parent.windows), ttft_ms=first, total_tokens=len(parent.output_ids),
+                 tok_s=round(totals["tokens"] / decode_s, 1) if decode_s > 0 else 0.0)
+    yield DoneEvent(rid, reason, stats, parent.output_text)
