@@ -161,7 +161,6 @@ class ChatFormat:
         ids = self._template_ids(head, True)
         if self.add_bos and self.bos_id is not None and ids[:1] != [self.bos_id]:
             ids.insert(0, self.bos_id)
-        source_start = len(ids)
         source_ids = self._encode(code, not ids)
         ids += source_ids
         ids += self._template_ids(middle, not ids)
@@ -169,7 +168,7 @@ class ChatFormat:
         instruction_ids = self._encode(instruction, False)
         ids += instruction_ids + self._template_ids(tail, False)
         return EditPrompt(ids=ids, source_ids=source_ids, instruction_ids=instruction_ids,
-                          source_start=source_start, prefix_len=prefix_len)
+                          prefix_len=prefix_len)
 
     def prefix(self, code: str) -> list[int]:
         """The instruction-independent tokens of :meth:`build` (for prewarm)."""

@@ -57,10 +57,6 @@ class DecoderConfig:
         values.setdefault("max_position_embeddings", 2048)
         return cls(**values)
 
-    @classmethod
-    def from_json(cls, path: str | Path) -> "DecoderConfig":
-        return cls.from_dict(json.loads(Path(path).read_text()))
-
     def to_json(self, path: str | Path) -> None:
         data = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], **asdict(self)}
         Path(path).write_text(json.dumps(data, indent=2) + "\n")

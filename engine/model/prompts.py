@@ -12,11 +12,10 @@ draft aligner needs them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tokenizers import Tokenizer
 
-ROLES = ("file", "code", "instr", "edit", "end", "pad")
 
 
 class PromptFormatError(ValueError):
@@ -28,9 +27,7 @@ class EditPrompt:
     ids: list[int]  # the whole prompt, ending with the <edit> token
     source_ids: list[int]  # tokens of the code to edit
     instruction_ids: list[int]  # tokens of the instruction
-    source_start: int  # index in `ids` of the first source token
     prefix_len: int = 0  # tokens that do not depend on the instruction (prewarmable)
-    output_prefix: list[int] = field(default_factory=list)  # partial output kept after a redirect
 
 
 def special_ids(tokenizer: Tokenizer, special: dict[str, str]) -> dict[str, int]:
@@ -56,8 +53,8 @@ def build_prefix(
     special: dict[str, str],
     code: str,
     file_context: str | None = None,
-) -> tuple[list[int], list[int], int]:
-    """The instruction-independent prefix: ([<file> ctx] <code> source, source ids, source start)."""
+) -> tuple[list[int], list[int]]:
+    """The instruction-independent prefix: ([<file> ctx] <code> source, source ids)."""
     sid = special_ids(tokenizer, special)
     ids: list[int] = []
     if file_context is not None:
@@ -65,10 +62,9 @@ def build_prefix(
             raise PromptFormatError("this model has no <file> token for file context")
         ids += [sid["file"], *encode(tokenizer, file_context)]
     ids.append(sid["code"])
-    source_start = len(ids)
     source_ids = encode(tokenizer, code)
     ids += source_ids
-    return ids, source_ids, source_start
+    return ids, source_ids
 
 
 def build_edit_prompt(
@@ -80,14 +76,13 @@ def build_edit_prompt(
 ) -> EditPrompt:
     """Encode one edit request in the ``edit-v1`` format."""
     sid = special_ids(tokenizer, special)
-    prefix, source_ids, source_start = build_prefix(tokenizer, special, code, file_context)
+    prefix, source_ids = build_prefix(tokenizer, special, code, file_context)
     instruction_ids = encode(tokenizer, instruction)
     ids = [*prefix, sid["instr"], *instruction_ids, sid["edit"]]
     return EditPrompt(
         ids=ids,
         source_ids=source_ids,
         instruction_ids=instruction_ids,
-        source_start=source_start,
         prefix_len=len(prefix),
     )
 

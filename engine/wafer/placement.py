@@ -67,12 +67,6 @@ class WaferPlacement:
     def sram_utilization(self) -> float:  # share of the wafers' SRAM holding weights and KV
         return self.sram_needed_bytes / self.sram_total_bytes if self.sram_total_bytes else 0.0
 
-    def region_of_layer(self, layer: int) -> Region:
-        for region in self.regions:
-            if region.first_layer <= layer <= region.last_layer and region.first_layer >= 0:
-                return region
-        raise ValueError(f"layer {layer} is not placed")
-
 
 def _usable_tile_bytes(profile: WaferProfile) -> float:
     return profile.sram_bytes_per_tile * USABLE_SRAM_FRACTION

@@ -226,7 +226,3 @@ class ModelShape:
 def default_context(shape: ModelShape) -> int:
     return min(shape.max_context, DEFAULT_CONTEXT_TOKENS)
 
-
-def ceil_div(a: float, b: float) -> int:
-    return int(math.ceil(a / b))
-
