@@ -53,6 +53,9 @@ def test_overflow_offers_to_narrow_only_when_there_is_something_narrower():
     assert narrow.action == "Narrow to function scale" and "512" in narrow.text
     stuck = overflow_notice(message, None)
     assert stuck.action == "" and "select a smaller part" in stuck.text
+    engine = overflow_notice("Too long: one window holds 230. Select less code (the enclosing function), "
+                             "or load a model with a longer context.", None)
+    assert engine.text.count("longer context") == 1 and engine.text.endswith("stays in the bar.")
 
 
 def test_unparsable_says_where_and_that_accept_all_asks():

@@ -116,5 +116,7 @@ def overflow_notice(message: str, narrower_label: str | None) -> Notice:
         return Notice(OVERFLOW, f"{text} The instruction stays in the bar: narrow the target to the "
                                 f"{narrower_label} and press Enter again, or choose a model with a longer "
                                 "context (Model ▾).", f"Narrow to {narrower_label}")
+    if "longer context" in text:  # the engine's reason already says what to do
+        return Notice(OVERFLOW, f"{text} The instruction stays in the bar.")
     return Notice(OVERFLOW, f"{text} The instruction stays in the bar: select a smaller part, or "
                             "choose a model with a longer context (Model ▾).")
