@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from ..hugepages import HugePages
+from .hugepages import HugePages
 from .modelspec import ModelSpec
 from .runner import _ORT_FLOAT, Cancelled, ContextOverflow, Interrupt, cached_prefix, session_options
 

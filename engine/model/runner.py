@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from ..hugepages import HugePages
+from .hugepages import HugePages
 from .modelspec import ModelSpec, load_spec
 
 

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.hugepages import HUGE, HugePages, anonymous_ranges, new_ranges
+from engine.model.hugepages import HUGE, HugePages, anonymous_ranges, new_ranges
 
 PAGE = 4096
 
