@@ -18,6 +18,7 @@ from app.core.metrics import StreamMetrics  # noqa: E402
 from app.qt.widgets.diffview import LiveDiffView  # noqa: E402
 from app.qt.widgets.editor import CodeEditor  # noqa: E402
 from app.qt.widgets.gauges import MetricsPanel  # noqa: E402
+from wire import DoneStats  # noqa: E402
 
 ORIGINAL = '''def parse_config(path):
     """Read a key=value file."""
@@ -120,7 +121,7 @@ def main(out_dir: str = "/tmp") -> None:
     stream(view, metrics, clock, half, 0.081, 1350.0)
     shoot("streaming.png")
 
-    metrics.on_done({"ttft_ms": 61.0, "tok_s": 1338.0})
+    metrics.on_done(DoneStats(ttft_ms=61.0, decode_tok_s=1338.0))
     view.finish(stopped=True)
     shoot("stopped.png")
 
@@ -140,7 +141,7 @@ def main(out_dir: str = "/tmp") -> None:
     rest = EDITED[cut:].replace("        for line in f:\n", "        for line in f:\n            print(\"line:\", line)\n")
     stream(view, metrics, clock, rest, t + 0.05, 900.0)
     shoot("redirected.png")
-    metrics.on_done({"ttft_ms": 58.0, "tok_s": 1210.0, "lag_ms": 18.0})
+    metrics.on_done(DoneStats(ttft_ms=58.0, decode_tok_s=1210.0, lag_ms=18.0))
     view.finish()
     view.accept(0)
     view.scroll_to_hunk(0)

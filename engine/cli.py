@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from platformdirs import user_state_dir
+from wire import default_token_file, token_from_env
 
 from .model.modelspec import ModelFolderError, default_model_dir
 
@@ -23,9 +23,9 @@ def _model_dir(arg: str | None) -> Path:
 
 def _read_token(args) -> tuple[str, str | None]:
     """(token, where it was written) from TESSERA_TOKEN, --token-file, or a fresh one."""
-    env = os.environ.get("TESSERA_TOKEN")
+    env = token_from_env()
     if env:
-        return env.strip(), None
+        return env, None
     if args.token_file:
         path = Path(args.token_file).expanduser()
         if path.is_file():
@@ -34,7 +34,7 @@ def _read_token(args) -> tuple[str, str | None]:
                 raise SystemExit(f"tessera-engine: token file {path} is empty")
             return token, None
     token = secrets.token_urlsafe(32)
-    path = Path(args.token_file).expanduser() if args.token_file else Path(user_state_dir("tessera")) / "engine-token"
+    path = Path(args.token_file).expanduser() if args.token_file else default_token_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -17,9 +17,9 @@ Definitions (what the gauges promise):
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from wire import DoneStats
 
 DEFAULT_WINDOW_S = 0.25
 DEFAULT_BIN_S = 0.1
@@ -66,7 +66,7 @@ class StreamMetrics:
         self._window: deque[tuple[float, int]] = deque()  # (t_s, count) inside the window
         self._window_tokens = 0  # sum of counts in _window (count)
         self._bins: list[int] = []  # tokens per timeline bin (count)
-        self._stats: dict[str, Any] = {}  # the engine's done.stats
+        self._stats = DoneStats()  # the engine's done.stats
         self._lag_ms = 0.0  # latest reported pacing lag (ms)
         self._streaming = start_s is not None  # between request start and on_done()
 
@@ -106,11 +106,11 @@ class StreamMetrics:
         """The engine reported how far real compute trails the emulated pace."""
         self._lag_ms = max(0.0, float(lag_ms))
 
-    def on_done(self, stats: Mapping[str, Any] | None) -> None:
+    def on_done(self, stats: DoneStats | None) -> None:
         """The request ended; ``stats`` is the engine's ``done.stats`` (may be partial)."""
-        self._stats = dict(stats or {})
-        if "lag_ms" in self._stats:
-            self.on_lag(self._stats["lag_ms"])
+        self._stats = stats if stats is not None else DoneStats()
+        if self._stats.lag_ms is not None:
+            self.on_lag(self._stats.lag_ms)
         self._streaming = False
 
     # ---- readings --------------------------------------------------------------------------
@@ -148,9 +148,9 @@ class StreamMetrics:
         return (t_s - self._start_s) * 1000.0
 
     def snapshot(self, now_s: float) -> MetricsSnapshot:
-        engine_ttft = self._stats.get("ttft_ms")
-        engine_tok_s = self._stats.get("tok_s")
-        paced = self._stats.get("emulated_tok_s") if self._stats.get("paced") else None
+        engine_ttft = self._stats.ttft_ms
+        engine_tok_s = self._stats.decode_tok_s or None
+        paced = self._stats.emulated_tok_s if self._stats.paced else None
         return MetricsSnapshot(
             instant_tok_s=self.instant_tok_s(now_s) if self._streaming else 0.0,
             average_tok_s=self.average_tok_s(),

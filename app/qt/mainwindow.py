@@ -34,6 +34,7 @@ from app.qt.view_parts import GaugeColumn, StatusLine, language_for_path
 from app.qt.widgets.diffview import LiveDiffView
 from app.qt.widgets.editor import CodeEditor
 from app.qt.window_style import STATUS_COLORS, STYLE
+from wire import DoneStats
 
 APP_NAME = "Tessera"
 SYNC_DELAY_MS = 500  # after the last keystroke, tell the engine (prewarm) and re-measure context
@@ -477,7 +478,7 @@ class MainWindow(QMainWindow):
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None:
         self.gauges.tokens(count, t_s, draft)
 
-    def metrics_done(self, stats: dict[str, Any]) -> float | None:
+    def metrics_done(self, stats: DoneStats) -> float | None:
         return self.gauges.done(stats)
 
     def after_paint(self, callback: Callable[[], None]) -> None:

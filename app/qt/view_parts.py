@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from app.core.metrics import MetricsSnapshot, StreamMetrics, shown_rate
 from app.qt.widgets.gauges import MetricsPanel
 from app.qt.widgets.wafer_view import WaferView
+from wire import DoneStats
 
 _LANGUAGES = {".py": "python", ".pyi": "python", ".js": "javascript", ".ts": "typescript",
               ".rs": "rust", ".go": "go", ".c": "c", ".h": "c", ".cpp": "cpp", ".java": "java",
@@ -132,7 +133,7 @@ class GaugeColumn(QWidget):
         # by then, so draw the TTFT now rather than leave it blank.
         self.panel.show_once(self.metrics)
 
-    def done(self, stats: dict[str, Any]) -> float | None:
+    def done(self, stats: DoneStats) -> float | None:
         """The request ended: the final reading stays; returns its speed figure (tok/s)."""
         self.metrics.on_done(stats)
         self.panel.tick()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.edit.review import hunk_key
+from wire import DoneStats
 from .eventlog import EventLog
 from .survival import Accepted, SurvivalTracker
 
@@ -112,12 +113,13 @@ class StudyRecorder:
             self.write("stop", request=self._request())
         self.hunks_settled()
 
-    def done(self, stats: dict) -> None:
-        keep = ("ttft_ms", "tokens", "tok_s", "emulated_tok_s", "emulated_ttft_ms", "released_ttft_ms",
-                "profile", "paced", "lag_ms", "response_source", "speculate", "accepted_draft", "redirects")
+    def done(self, stats: DoneStats) -> None:
+        keep = ("ttft_ms", "tokens_out", "decode_tok_s", "emulated_tok_s", "emulated_ttft_ms", "released_ttft_ms",
+                "profile", "paced", "lag_ms", "response_source", "speculate", "draft_accepted_tokens", "redirects")
         run = self.controller.run
+        figures = stats.to_message()
         self.write("done", request=self._request(), tokens_seen=run.tokens if run else None,
-                   stopped=bool(run and run.stopped), **{k: stats.get(k) for k in keep if k in stats})
+                   stopped=bool(run and run.stopped), **{k: figures[k] for k in keep if k in figures})
 
     def hunks_settled(self) -> None:
         diff = self.controller.diff
@@ -198,7 +200,7 @@ class RecordingView:
         self._view.diff_finish(stopped)
         self._recorder.finished(stopped)
 
-    def metrics_done(self, stats: dict[str, Any]) -> None:
+    def metrics_done(self, stats: DoneStats) -> None:
         self._view.metrics_done(stats)
         self._recorder.done(stats)
 

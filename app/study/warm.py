@@ -17,6 +17,7 @@ from typing import Any, Callable
 from app.core.diff.stream import StreamingDiff
 from app.core.edit.controller import EditController
 from app.core.link.client import EngineClient, EngineProcess
+from wire import DoneStats
 from .workspace import line_selection, prepare_workspace
 
 
@@ -66,9 +67,9 @@ async def warm(study, model_dir: str | None = None, out=sys.stdout) -> int:
                 await controller.open_document()
                 controller.submit(task.instruction)
                 await controller.wait_idle()
-                stats = controller.run.stats if controller.run else {}
-                source = stats.get("response_source")
-                print(f"{task.id}: {stats.get('tokens', 0)} tokens, {source or 'not recorded'}", file=out)
+                stats = controller.run.stats if controller.run else DoneStats()
+                source = stats.response_source
+                print(f"{task.id}: {stats.tokens_out} tokens, {source or 'not recorded'}", file=out)
                 recorded += source == "recorded"
         await client.close()
     finally:

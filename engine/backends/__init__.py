@@ -23,13 +23,13 @@ Contract, method by method:
   ``bad_profile``) and returns an async iterator of events: optionally one ``NoticeEvent``
   first, then ``TokenEvent`` s (and ``RedirectEvent`` s), and always exactly one ``DoneEvent``
   last. Failures after the call end the stream with ``DoneEvent(reason="error")`` whose
-  ``stats["error"]`` is ``{"code", "message"}`` (codes: ``context_overflow``, ``engine_error``,
+  ``stats.error`` is a ``Problem(code, message)`` (codes: ``context_overflow``, ``engine_error``,
   ``upstream_error``, ...), never with an exception. Closing the iterator early (``aclose()``, or
   cancelling the task that iterates it) stops the request as ``stop`` does.
-- ``DoneEvent.stats`` carries at least ``tokens`` (output tokens of this run), ``ttft_ms``
-  (None when no token came), ``tok_s``, ``prompt_tokens``; a backend that speculates adds
-  ``accepted_draft`` and ``proposed_draft`` (draft tokens accepted / sent for verification).
-  Times are milliseconds since the request reached the backend.
+- ``DoneEvent.stats`` is a ``wire.DoneStats``: at least ``tokens_out`` (output tokens of this run),
+  ``ttft_ms`` (None when no token came), ``decode_tok_s``, ``prompt_tokens``; a backend that
+  speculates fills ``draft_accepted_tokens`` and ``draft_proposed_tokens``. Times are milliseconds
+  since the request reached the backend.
 - ``stop(request)`` makes a running request compute no further token and end with
   ``DoneEvent(reason="stop")``; it returns False when the request is not running.
   ``knows(request)`` says whether the id was ever seen (a late stop is not an error).

@@ -10,7 +10,7 @@ from ..decode.events import DoneEvent, ReadyEvent
 from ..decode.session import Document, Engine, RequestError
 from . import Event, GenerateRequest, ModelInfo
 
-# (engine, profile, job, side channel, emulated model) → (pace(n) → awaitable | None, stats() → dict)
+# (engine, profile, job, side channel, emulated model) → (pace(n) → awaitable | None, stats() → DoneStats fields)
 PacingFactory = Callable[..., tuple[Callable | None, Callable[[], dict] | None]]
 
 
@@ -78,7 +78,7 @@ class OnnxBackend:
     async def _stream(self, job: EditJob, pace, pace_stats) -> AsyncIterator[Event]:
         async for ev in self.engine.stream(job, pace):
             if isinstance(ev, DoneEvent) and pace_stats is not None:
-                ev.stats.update(pace_stats())
+                ev.stats.update(**pace_stats())
             yield ev
 
     def stop(self, request: str) -> bool:

@@ -204,8 +204,8 @@ class RemoteBackend:
         ms = lambda: round((time.monotonic() - t0) * 1e3, 3)  # noqa: E731
         start_tokens = job.tokens
         stats: dict = {"ttft_ms": None, "upstream_ttft_ms": None, "prefill_ms": None, "prompt_tokens": None,
-                       "cached_tokens": None, "redirects": 0, "accepted_draft": 0, "proposed_draft": 0,
-                       "backend": "remote", "transport": self.transport, "context_length": self.endpoint.context_length}
+                       "cached_tokens": None, "redirects": 0, "draft_accepted_tokens": 0, "draft_proposed_tokens": 0,
+                       "backend": "remote", "transport": self.transport, "context_tokens": self.endpoint.context_length}
         t_first = t_last = None  # first and last text shown
         t_up_first = t_up_last = None  # first and last delta from the server (its decode rate)
         reason = "eos"
@@ -305,11 +305,12 @@ class RemoteBackend:
         accepted = int(usage.get("accepted_prediction_tokens") or 0)
         rejected = int(usage.get("rejected_prediction_tokens") or 0)
         stats.update(
-            tokens=n, total_tokens=job.tokens, tok_s=round((n - 1) / decode_s, 1) if decode_s > 0 else 0.0,
+            tokens_out=n, tokens_total=job.tokens, decode_tok_s=round((n - 1) / decode_s, 1) if decode_s > 0 else 0.0,
             e2e_tok_s=round(n / (t_last - t0), 1) if t_last and n else 0.0, total_ms=ms(),
             prompt_tokens=usage.get("prompt_tokens"), cached_tokens=usage.get("cached_tokens"),
-            prefill_ms=usage.get("prefill_ms"), accepted_draft=accepted, proposed_draft=accepted + rejected,
-            acceptance_rate=round(accepted / (accepted + rejected), 4) if accepted + rejected else 0.0,
+            prefill_ms=usage.get("prefill_ms"), draft_accepted_tokens=accepted,
+            draft_proposed_tokens=accepted + rejected,
+            draft_acceptance_ratio=round(accepted / (accepted + rejected), 4) if accepted + rejected else 0.0,
         )
         yield DoneEvent(job.request, reason, stats, job.output_text)
 

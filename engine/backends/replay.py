@@ -7,7 +7,7 @@ its own) and a `ResponseCache` (engine/backends/response_cache.py), in one of tw
   (``tessera study warm``);
 - ``replay``: a request whose prompt is in the cache is served from it, each token released by
   the request's pacer (a hardware profile or explicit timing) exactly as a live token would be;
-  any other request (a free-form prompt) runs live. ``DoneEvent.stats["response_source"]`` says
+  any other request (a free-form prompt) runs live. ``DoneEvent.stats.response_source`` says
   which: ``replay``, ``live``, ``recorded``, or ``replay+live`` (redirected during a replay: it
   continues live from exactly the tokens shown).
 """
@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator
 
 from ..decode.loop import EditJob
-from ..decode.events import DoneEvent, RedirectEvent, TokenEvent
+from ..decode.events import DoneEvent, DoneStats, RedirectEvent, TokenEvent
 from .response_cache import Response, ResponseCache, prompt_key
 from ..model.tokenizer import StreamDecoder
 from . import Event, GenerateRequest, RequestError
@@ -131,8 +131,8 @@ class ReplayBackend:
         async for ev in self.engine.stream(job, pace):
             if isinstance(ev, DoneEvent):
                 if pace_stats is not None:
-                    ev.stats.update(pace_stats())
-                ev.stats["response_source"] = source
+                    ev.stats.update(**pace_stats())
+                ev.stats.response_source = source
             yield ev
 
     async def _record(self, job: EditJob, key: str, pace, pace_stats) -> AsyncIterator[Event]:
@@ -145,13 +145,13 @@ class ReplayBackend:
                 key = ""  # a redirected run is not the prompt's response
             elif isinstance(ev, DoneEvent):
                 if pace_stats is not None:
-                    ev.stats.update(pace_stats())
+                    ev.stats.update(**pace_stats())
                 recorded = bool(key) and ev.reason in ("eos", "length") and "".join(t[1] for t in tokens) == ev.text
                 if recorded:
                     self.cache.put(key, Response(tokens, ev.reason, self.engine.spec.name))
                     self.cache.save()
-                    ev.stats["response_key"] = key
-                ev.stats["response_source"] = "recorded" if recorded else "live"
+                    ev.stats.response_key = key
+                ev.stats.response_source = "recorded" if recorded else "live"
             yield ev
 
     async def _replay(self, job: EditJob, response: Response, pace, pace_stats,
@@ -206,12 +206,11 @@ class ReplayBackend:
             return
         n = len(job.output_ids)
         decode_s = (last_ms - first_ms) / 1000.0 if first_ms is not None and n > 1 else 0.0
-        stats = {"tokens": n, "total_tokens": n, "ttft_ms": first_ms, "total_ms": ms(),
-                 "tok_s": round((n - 1) / decode_s, 1) if decode_s > 0 else 0.0, "prompt_tokens": prompt_tokens,
-                 "speculate": job.speculate, "redirects": 0, "accepted_draft": 0, "proposed_draft": 0,
-                 "response_source": "replay"}
+        stats = DoneStats(tokens_out=n, tokens_total=n, ttft_ms=first_ms, total_ms=ms(),
+                          decode_tok_s=round((n - 1) / decode_s, 1) if decode_s > 0 else 0.0,
+                          prompt_tokens=prompt_tokens, speculate=job.speculate, response_source="replay")
         if pace_stats is not None:
-            stats.update(pace_stats())
+            stats.update(**pace_stats())
         yield DoneEvent(rid, reason, stats, job.output_text)
 
     def _prime_detokenizer(self, job: EditJob) -> None:

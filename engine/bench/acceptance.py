@@ -238,8 +238,8 @@ async def _run_one(engine, i: int, case: Case) -> tuple[str, str]:
         if ev.type == "done":
             done = ev
     engine.sessions.pop(f"acc{i}", None)
-    err = done.stats.get("error") if done.reason == "error" else None
-    return done.text, (err or {}).get("code", done.reason) if err else done.reason
+    err = done.stats.error if done.reason == "error" else None
+    return done.text, err.code if err else done.reason
 
 
 def run(cases: list[Case], model_dir: str | Path | None = None, log=print) -> dict:

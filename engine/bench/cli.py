@@ -217,12 +217,12 @@ async def edit_suite_figures(spec: ModelSpec, s: BenchSizes, quick: bool) -> dic
                                             s.edit_max_tokens, speculate)
                     st = done.stats
                     texts[fmt, speculate] = done.text
-                    if st.get("tokens", 0) > 1 and st.get("tok_s"):
-                        tok[fmt, speculate] += st["tokens"] - 1
-                        secs[fmt, speculate] += (st["tokens"] - 1) / st["tok_s"]
+                    if st.tokens_out > 1 and st.decode_tok_s:
+                        tok[fmt, speculate] += st.tokens_out - 1
+                        secs[fmt, speculate] += (st.tokens_out - 1) / st.decode_tok_s
                     if speculate and fmt == "engine":
-                        accepted += st.get("accepted_draft", 0)
-                        proposed += st.get("proposed_draft", 0)
+                        accepted += st.draft_accepted_tokens
+                        proposed += st.draft_proposed_tokens
                 same[fmt] &= texts[fmt, True] == texts[fmt, False]
             ref = texts.get(("float32", False))
             for fmt in decoders:
@@ -269,14 +269,14 @@ async def ttft_and_stop_figures(spec: ModelSpec, s: BenchSizes) -> dict:
             eng.decoder.reset()
             eng.open("cold", Document(text))
             done, _, _ = await _run(eng, "cold", f"c{r}", instruction, selection, 1, False)
-            cold.append(done.stats["ttft_ms"])
-            prefill_ms.append(done.stats["prefill_ms"])
+            cold.append(done.stats.ttft_ms)
+            prefill_ms.append(done.stats.prefill_ms)
             eng.decoder.reset()
             eng.open("warm", Document(text, selection=selection))
             await eng.prewarm("warm")  # happens while the user types the instruction
             done, _, _ = await _run(eng, "warm", f"w{r}", instruction, selection, 1, False)
-            warm.append(done.stats["ttft_ms"])
-        prompt_tokens = done.stats["prompt_tokens"]
+            warm.append(done.stats.ttft_ms)
+        prompt_tokens = done.stats.prompt_tokens
         fig = {"ttft_model": mspec.name, "ttft_prompt_tokens": prompt_tokens,
                "ttft_cold_ms": round(statistics.median(cold[1:]), 3),
                "ttft_prewarmed_ms": round(statistics.median(warm[1:]), 3)}
@@ -293,11 +293,11 @@ async def ttft_and_stop_figures(spec: ModelSpec, s: BenchSizes) -> dict:
             if lat is not None:
                 decode_stop.append(lat)
                 after.append(extra)
-                done_tok_s = done.stats.get("tok_s") or done_tok_s
+                done_tok_s = done.stats.decode_tok_s or done_tok_s
             eng.decoder.reset()
             done, lat, _ = await _run(eng, "stop", f"sp{r}", instruction, selection, 4, False,
                                    stop_after_s=fig["prefill_chunk_ms"] * 1.5e-3)
-            if lat is not None and done.stats.get("ttft_ms") is None:  # stopped inside the prefill
+            if lat is not None and done.stats.ttft_ms is None:  # stopped inside the prefill
                 prefill_stop.append(lat)
         fig.update(stop_model=mspec.name, stop_decode_step_ms=round(1e3 / done_tok_s, 4) if done_tok_s else None,
                    stop_latency_ms=_ms(decode_stop) if decode_stop else None,

@@ -33,6 +33,8 @@ from websockets.frames import Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from wire import PROTOCOL_VERSION
+
 from ..model.fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_onnx
 from ..model.graph import build_decoder_onnx
 from ..model.modelspec import ModelSpec
@@ -291,7 +293,7 @@ def ws_endpoint(model_dir: Path, serve_args: tuple[str, ...] = ()):
             raise RuntimeError("the engine did not start")
         ws = _BlockingWebSocket(url)
         try:
-            ws.send(json.dumps({"type": "hello", "token": token, "protocol": 1, "client": "bench"}))
+            ws.send(json.dumps({"type": "hello", "token": token, "protocol": PROTOCOL_VERSION, "client": "bench"}))
             welcome = json.loads(ws.recv())
             if welcome.get("type") != "welcome":
                 raise RuntimeError(f"the engine refused the hello: {welcome}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.client import connect
 
-from ..serve.protocol import MAX_PART_BYTES
+from wire import MAX_PART_BYTES, PROTOCOL_VERSION
 
 DOC = "def total(xs):\n    s = 0\n    for x in xs:\n        print(x)\n        s += x\n    return s\n" * 6
 
@@ -30,7 +30,7 @@ class ClientResult:
 
 async def hello(url: str, token: str, name: str):
     ws = await connect(url, max_size=None)
-    await ws.send(json.dumps({"type": "hello", "token": token, "protocol": 1, "client": name}))
+    await ws.send(json.dumps({"type": "hello", "token": token, "protocol": PROTOCOL_VERSION, "client": name}))
     welcome = json.loads(await ws.recv())
     if welcome.get("type") != "welcome":
         raise RuntimeError(f"not welcomed: {welcome}")

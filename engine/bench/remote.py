@@ -68,7 +68,7 @@ async def _turn(backend, i: int, max_tokens: int) -> float:
     elapsed = time.perf_counter() - t0
     backend.close_session(sid)
     if done is None or done.reason == "error":
-        raise RuntimeError(f"a bench turn failed: {done.stats.get('error') if done else 'no done'}")
+        raise RuntimeError(f"a bench turn failed: {done.stats.error if done else 'no done'}")
     return elapsed
 
 

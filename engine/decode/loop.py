@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wire import Problem
+
 from ..model.chat_edit import FenceFilter
 from .degenerate import Watch, stopped_parsing
-from .events import DoneEvent, NoticeEvent, RedirectEvent, TokenEvent
+from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
 from ..model.fastrunner import use_for
 from ..model.modelspec import ModelSpec
-from ..model.prompts import encode, prompt_for
+from ..model.prompts import EditPrompt, encode, prompt_for
 from .reframe import Frame, Restorer
 from ..model.runner import Cancelled, ContextOverflow, OnnxDecoder
 from .sampling import SamplingParams, sample
@@ -59,6 +61,7 @@ class EditJob:
     windows: list["EditJob"] | None = None  # a long target's windows, run in order (engine/decode/windows.py)
     window_at: int = 0  # the window running now (or to continue after a stop)
     refusal: str | None = None  # why the target cannot be edited at all (too long even for windows)
+    _prompt: tuple | None = None  # (its inputs, the prompt built from them): built once per instruction
 
     @property
     def model_code(self) -> str:
@@ -67,6 +70,14 @@ class EditJob:
     @property
     def model_instruction(self) -> str:
         return self.frame.encode_text(self.instruction) if self.frame is not None else self.instruction
+
+    def prompt(self, spec: ModelSpec) -> EditPrompt:
+        """The prompt for the current instruction, built once: the request's arrival (context check),
+        the pacer and the prefill share it; a redirect's new instruction builds a new one."""
+        inputs = (self.model_instruction, self.model_code, self.file_context)
+        if self._prompt is None or self._prompt[0] != inputs:
+            self._prompt = (inputs, prompt_for(spec, *inputs))
+        return self._prompt[1]
 
     def request_redirect(self, instruction: str) -> None:
         with self._lock:
@@ -166,7 +177,7 @@ def _prepare(dec: OnnxDecoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarra
         raise ContextOverflow(
             f"the prompt needs more than {over} tokens but {spec.name} holds {spec.context_length}; "
             "select less code or load a model with a longer context")
-    prompt = prompt_for(spec, job.model_instruction, job.model_code, job.file_context)
+    prompt = job.prompt(spec)
     drafts = _Drafts(spec, prompt.source_ids, prompt.instruction_ids)
     ids = prompt.ids + job.output_ids
     if len(ids) >= spec.context_length:
@@ -242,9 +253,8 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
     ban = spec.ban_bias
     start_tokens = len(job.output_ids)
     spec_stats = SpeculationStats()
-    stats: dict = {"prompt_tokens": 0, "cached_tokens": 0, "prefill_ms": 0.0, "ttft_ms": None,
-                   "redirects": 0, "out_of_scope": job.out_of_scope, "context_length": spec.context_length,
-                   "speculate": job.speculate}
+    stats = DoneStats(prompt_tokens=0, cached_tokens=0, prefill_ms=0.0, out_of_scope=job.out_of_scope,
+                      context_tokens=spec.context_length, speculate=job.speculate)
     t_first = t_last = None
     reason = "eos"
     produced = 0
@@ -257,7 +267,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         t_ms = round((t_last - t0) * 1e3, 3)
         if t_first is None:
             t_first = t_last
-            stats["ttft_ms"] = t_ms
+            stats.ttft_ms = t_ms
         text = job._stream.push(tok)
         if job._fence is not None:
             text = job._fence.feed(text)
@@ -277,7 +287,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         dec.cancel.set()
     try:
         use_for(dec, job.speculate)  # the request's weight format (engine/model/fastrunner.py ENGINE_WEIGHTS)
-        stats["weights"] = getattr(dec, "weights", "float32")
+        stats.weights = getattr(dec, "weights", "float32")
         t_p = time.monotonic()
         logits, drafts, source_ids, keep = _prepare(dec, spec, job)
         stats.update(prompt_tokens=dec.length - len(job.output_ids), cached_tokens=keep,
@@ -297,7 +307,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
             new_instruction = job.take_redirect()
             if new_instruction is not None:
                 job.instruction = new_instruction
-                stats["redirects"] += 1
+                stats.redirects += 1
                 post(RedirectEvent(job.request_id, len(job.output_ids), len(job.output_text), new_instruction))
                 wake()
                 logits, drafts, source_ids, keep = _prepare(dec, spec, job)
@@ -309,9 +319,9 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
                 continue
             if degenerate is not None:
                 reason = "error"
-                stats["error"] = {"code": "degenerate_output", "message": (
+                stats.error = Problem("degenerate_output", (
                     f"stopped: {degenerate}. The edit is probably outside what {spec.name} handles; "
-                    "review the partial output, rephrase, select less, or load a larger model.")}
+                    "review the partial output, rephrase, select less, or load a larger model."))
                 break
             if produced >= budget:
                 reason = "length"
@@ -377,10 +387,10 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         reason = "stop"
     except ContextOverflow as exc:
         reason = "error"
-        stats["error"] = {"code": "context_overflow", "message": str(exc)}
+        stats.error = Problem("context_overflow", str(exc))
     except Exception as exc:  # never let a worker failure hang the client
         reason = "error"
-        stats["error"] = {"code": "engine_error", "message": f"{type(exc).__name__}: {exc}"}
+        stats.error = Problem("engine_error", f"{type(exc).__name__}: {exc}")
     job.running = False
     tail = job._stream.flush() if reason in ("eos", "length", "error") else ""
     if job._fence is not None and reason in ("eos", "length", "error"):
@@ -391,22 +401,22 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         job.output_text += tail
         post(TokenEvent(job.request_id, len(job.output_ids), tail, 0, ms(), ms()))
     if reason == "eos" and stopped_parsing(job.model_code, job.model_text):
-        stats["warning"] = {"code": "unparsable", "message": (
-            "the edited code no longer parses (it did before); review it before accepting")}
-        post(NoticeEvent(job.request_id, "unparsable", stats["warning"]["message"]))
-    stats["parses"] = not stopped_parsing(job.model_code, job.model_text) if reason == "eos" else None
+        stats.warning = Problem("unparsable", (
+            "the edited code no longer parses (it did before); review it before accepting"))
+        post(NoticeEvent(job.request_id, "unparsable", stats.warning.message))
+    stats.parses = not stopped_parsing(job.model_code, job.model_text) if reason == "eos" else None
     n = len(job.output_ids) - start_tokens
     decode_s = (t_last - t_first) if (t_first and t_last and n > 1) else 0.0
     stats.update(
-        tokens=n,
-        total_tokens=len(job.output_ids),
-        tok_s=round((n - 1) / decode_s, 1) if decode_s > 0 else 0.0,
+        tokens_out=n,
+        tokens_total=len(job.output_ids),
+        decode_tok_s=round((n - 1) / decode_s, 1) if decode_s > 0 else 0.0,
         e2e_tok_s=round(n / (t_last - t0), 1) if t_last and n else 0.0,
         total_ms=ms(),
-        accepted_draft=spec_stats.accepted,
-        proposed_draft=spec_stats.proposed,
+        draft_accepted_tokens=spec_stats.accepted,
+        draft_proposed_tokens=spec_stats.proposed,
         verify_passes=spec_stats.verify_passes,
-        acceptance_rate=round(spec_stats.acceptance_rate, 4),
+        draft_acceptance_ratio=round(spec_stats.acceptance_rate, 4),
     )
     post(DoneEvent(job.request_id, reason, stats, job.output_text))
     wake()

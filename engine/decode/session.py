@@ -20,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from wire import Problem, ProtocolError, check_selection
+
 from .loop import EditJob, run_edit_job
 from .mailbox import Mailbox
-from .events import DoneEvent, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
+from .events import DoneEvent, DoneStats, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
 from ..model.modelspec import ModelSpec
 from ..model.prompts import prefix_for
 from .reframe import frame_for
@@ -31,12 +33,7 @@ from .sampling import SamplingParams
 from ..model.selfcheck import load_model
 
 
-class RequestError(ValueError):
-    """A request the engine refuses, with a protocol error code."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
+RequestError = ProtocolError  # a request the engine refuses, with a protocol error code
 
 
 @dataclass
@@ -167,9 +164,7 @@ class Engine:
     async def measure(self, session_id: str, instruction: str, selection: tuple[int, int] | None) -> dict:
         """Prompt size of a would-be request, for the app's context meter (tokenized off the loop)."""
         text = self.session(session_id).document.text
-        start, end = selection if selection is not None else (0, len(text))
-        if end > len(text):
-            raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
+        start, end = check_selection(selection, len(text))
         return await asyncio.get_running_loop().run_in_executor(
             self._prep, self._measure, session_id, instruction, text, start, end)
 
@@ -224,9 +219,7 @@ class Engine:
         if request_id in self._active:
             raise RequestError("duplicate_request", f"request {request_id!r} is already running")
         text = session.document.text
-        start, end = selection if selection is not None else (0, len(text))
-        if not (0 <= start <= end <= len(text)):
-            raise RequestError("bad_selection", f"selection {start}:{end} is outside the document (0:{len(text)})")
+        start, end = check_selection(selection, len(text))
         if not instruction.strip():
             raise RequestError("bad_request", "the instruction is empty")
         job = EditJob(
@@ -248,10 +241,12 @@ class Engine:
 
     def _overflows(self, job: EditJob) -> bool:
         """Prompt plus an output as long as the source (and room for additions) outgrow the context."""
-        from ..model.prompts import prompt_for
         from .windows import OUTPUT_ROOM
 
-        prompt = prompt_for(self.spec, job.model_instruction, job.model_code, job.file_context)
+        for text in (job.file_context, job.model_code):  # far beyond: never tokenized whole on the loop
+            if text is not None and self.spec.tokens_beyond(text, self.spec.context_length) is not None:
+                return True
+        prompt = job.prompt(self.spec)
         return len(prompt.ids) + len(prompt.source_ids) + OUTPUT_ROOM >= self.spec.context_length
 
     def _windows(self, job: EditJob, text: str, start: int, end: int) -> list[EditJob] | None:
@@ -324,9 +319,8 @@ class Engine:
         def worker_failed(f: asyncio.Future) -> None:  # run_edit_job reports its own errors; this is
             if not f.cancelled() and f.exception() is not None:  # the net under it: never hang the stream
                 job.running = False
-                mailbox.post(DoneEvent(job.request_id, "error", {"error": {
-                    "code": "engine_error", "message": f"{type(f.exception()).__name__}: {f.exception()}"}},
-                    job.output_text))
+                mailbox.post(DoneEvent(job.request_id, "error", DoneStats(error=Problem(
+                    "engine_error", f"{type(f.exception()).__name__}: {f.exception()}")), job.output_text))
 
         future.add_done_callback(worker_failed)
         return future
@@ -338,9 +332,9 @@ class Engine:
         without running the model (what such a model is trained to do), after the notice that says so.
         """
         if job.refusal:
-            yield DoneEvent(job.request_id, "error", {"tokens": 0, "total_tokens": 0, "ttft_ms": None, "tok_s": 0.0,
-                                                      "prompt_tokens": 0, "context_length": self.spec.context_length,
-                                                      "error": {"code": "context_overflow", "message": job.refusal}}, "")
+            yield DoneEvent(job.request_id, "error", DoneStats(
+                tokens_total=0, prompt_tokens=0, context_tokens=self.spec.context_length,
+                error=Problem("context_overflow", job.refusal)), "")
             self.release(job)
             return
         if self.spec.skills and self.spec.skill_for(job.model_instruction) is None and not job.output_ids:
@@ -356,10 +350,9 @@ class Engine:
                 self.release(job)
                 if not finished:  # closed early: stopped like any request
                     job.stop.set()
-            yield DoneEvent(job.request_id, "eos", {
-                "tokens": 0, "total_tokens": 0, "ttft_ms": None, "tok_s": 0.0, "prompt_tokens": 0,
-                "cached_tokens": 0, "accepted_draft": 0, "proposed_draft": 0, "out_of_scope": True,
-                "context_length": self.spec.context_length, "total_ms": t_ms}, job.code)
+            yield DoneEvent(job.request_id, "eos", DoneStats(
+                tokens_total=0, prompt_tokens=0, cached_tokens=0, out_of_scope=True,
+                context_tokens=self.spec.context_length, total_ms=t_ms), job.code)
             return
         if job.windows:
             from .windows import stream_windows
@@ -442,15 +435,15 @@ class Engine:
                 if stopped and released_end < len(job.output_ids):
                     _truncate_to_released(job, ev, seg_start, released_end, released_chars)
                 if stopped and job.t_stop is not None:
-                    ev.stats["stop_ms"] = round((job.t_stop - job.t_arrival) * 1e3, 3)
-                ev.stats["tokens"] = ev.stats.get("tokens", 0) + carried
+                    ev.stats.stop_ms = round((job.t_stop - job.t_arrival) * 1e3, 3)
+                ev.stats.tokens_out += carried
                 redirect = job.take_redirect()
                 if redirect is not None and not stopped and ev.reason != "error":
                     # A redirect read while the request was running, which ended before taking
                     # it: the request continues (`redirected`, more tokens) under one final `done`.
                     await asyncio.shield(future)
                     job.request_redirect(redirect)
-                    carried = ev.stats["tokens"]
+                    carried = ev.stats.tokens_out
                     future = self._run(job, mailbox)
                     continue
                 if redirect is not None:
@@ -535,7 +528,7 @@ def _truncate_to_released(job: EditJob, done: DoneEvent, seg_start: int, end: in
     job._stream = None  # its held-back bytes belonged to dropped tokens
     done.reason = "stop"
     done.text = job.output_text
-    done.stats.update(tokens=end - seg_start, total_tokens=len(job.output_ids), computed_tokens=computed)
+    done.stats.update(tokens_out=end - seg_start, tokens_total=len(job.output_ids), tokens_computed=computed)
 
 
 def _merge_tokens(events: list) -> list:

@@ -24,8 +24,9 @@ import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import replace
 
-from .events import DoneEvent, NoticeEvent, RedirectEvent, TokenEvent
+from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
 from .reframe import frame_for
 
 OUTPUT_ROOM = 40  # tokens an edit may add to a window's output (a docstring, f-string prefixes)
@@ -196,8 +197,8 @@ def passes_through(engine, parent, i: int) -> bool:
 async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:
     """Run `parent.windows` in order as one request: one index space, one `done` (see the module docstring)."""
     rid = parent.request_id
-    totals = {"tokens": 0, "prompt_tokens": 0, "cached_tokens": 0, "accepted_draft": 0, "proposed_draft": 0,
-              "verify_passes": 0, "redirects": 0}
+    totals = {"tokens_out": 0, "prompt_tokens": 0, "cached_tokens": 0, "draft_accepted_tokens": 0,
+              "draft_proposed_tokens": 0, "verify_passes": 0, "redirects": 0}
     decode_s = 0.0
     first = None
     reason, last = "eos", None
@@ -243,20 +244,20 @@ async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:
                     last = ev
         engine._active[rid] = parent  # a stop between windows still finds the request
         parent.output_ids.extend(w.output_ids[len(parent.output_ids) - offset:])
-        st = last.stats if last is not None else {}
+        st = last.stats if last is not None else DoneStats()
         for k in totals:
-            totals[k] += int(st.get(k) or 0)
-        if first is None and st.get("ttft_ms") is not None:
-            first = st["ttft_ms"]
-        if st.get("tok_s"):
-            decode_s += max(int(st.get("tokens") or 0) - 1, 0) / float(st["tok_s"])
+            totals[k] += int(getattr(st, k) or 0)
+        if first is None and st.ttft_ms is not None:
+            first = st.ttft_ms
+        if st.decode_tok_s:
+            decode_s += max(st.tokens_out - 1, 0) / st.decode_tok_s
         reason = last.reason if last is not None else "error"
         if reason != "eos":
             break
     else:
         parent.window_at = len(parent.windows)
     engine._active.pop(rid, None)
-    stats = dict(last.stats) if last is not None else {}
-    stats.update(totals, windows=len(parent.windows), ttft_ms=first, total_tokens=len(parent.output_ids),
-                 tok_s=round(totals["tokens"] / decode_s, 1) if decode_s > 0 else 0.0)
+    stats = replace(last.stats) if last is not None else DoneStats()
+    stats.update(**totals, windows=len(parent.windows), ttft_ms=first, tokens_total=len(parent.output_ids),
+                 decode_tok_s=round(totals["tokens_out"] / decode_s, 1) if decode_s > 0 else 0.0)
     yield DoneEvent(rid, reason, stats, parent.output_text)

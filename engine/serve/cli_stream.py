@@ -33,11 +33,11 @@ def _sigint_stops(backend, request: str):
 
 def _done_line(ev, remote: bool) -> str:
     s = ev.stats
-    line = f"[{ev.reason}] {s.get('tokens', 0)} tokens, TTFT {s.get('ttft_ms')} ms, {s.get('tok_s')} tok/s"
+    line = f"[{ev.reason}] {s.tokens_out} tokens, TTFT {s.ttft_ms} ms, {s.decode_tok_s} tok/s"
     if remote:
-        pred = (f", prediction {s['accepted_draft']}/{s['proposed_draft']} accepted"
-                if s.get("proposed_draft") else "")
-        line += f", via {s.get('transport')}{pred}"
+        pred = (f", prediction {s.draft_accepted_tokens}/{s.draft_proposed_tokens} accepted"
+                if s.draft_proposed_tokens else "")
+        line += f", via {s.transport}{pred}"
     return line
 
 
@@ -48,8 +48,6 @@ async def print_events(args, backend, request: str, events, remote: bool = False
         async for ev in events:
             if args.json:
                 msg = ev.to_message()
-                if ev.type == "done":
-                    msg.update({k: ev.stats.get(k) for k in ("ttft_ms", "tokens", "tok_s")})
                 print(json.dumps(msg), flush=True)
             elif ev.type == "token":
                 sys.stdout.write(ev.text)
@@ -61,7 +59,7 @@ async def print_events(args, backend, request: str, events, remote: bool = False
                     print()
                 print(_done_line(ev, remote), file=sys.stderr, flush=True)
             if ev.type == "done" and ev.reason == "error":
-                print(f"tessera-engine: {ev.stats['error']['message']}", file=sys.stderr)
+                print(f"tessera-engine: {ev.stats.error.message if ev.stats.error else 'failed'}", file=sys.stderr)
                 rc = 1
             elif ev.type == "done" and ev.reason == "stop":
                 rc = STOPPED_RC

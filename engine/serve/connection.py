@@ -5,7 +5,8 @@ Nothing a client sends can end its connection: every exception while handling a 
 before they reach the backend (``c7/doc1``), so another connection using the same ids reaches
 nothing of this one's, and this connection's sessions are closed and its requests stopped when
 it ends. Work that may take long (prefilling, measuring) runs in order on a per-connection
-queue, so the reader keeps reading: a `stop` is acted on at once.
+queue, so the reader keeps reading: a `stop` is acted on at once. Every reply echoes the `id` of
+the message it answers (a generation's events carry its `request`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import logging
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from wire import (HELLO_TIMEOUT_S, MAX_DOCUMENT_BYTES, MAX_ID_CHARS, PREAUTH_MAX_FRAME_BYTES, PROTOCOL_VERSION,
+                  SCHEMAS, Measured, Pong, ProtocolError, Welcome, apply_edits, check_selection, parse_client_message,
+                  selection_of, utf8_size)
+
 from ..backends import Backend, GenerateRequest
 from .limits import PartialDocument, RateLimiter, too_large_message
-from .protocol import (HELLO_TIMEOUT_S, MAX_DOCUMENT_BYTES, MAX_ID_CHARS, PREAUTH_MAX_FRAME_BYTES, PROTOCOL_VERSION,
-                       SCHEMAS, ProtocolError, apply_edits, parse_client_message, selection_of, utf8_size)
 from ..decode.sampling import SamplingParams
 from .server import FastSendConnection, ServerConfig, encode_message, loop_name
 from ..decode.session import Document, RequestError
@@ -44,7 +47,7 @@ class Connection:
         self.sessions: dict[str, int] = {}  # open session → UTF-8 bytes of its document
         self.streams: dict[str, asyncio.Task] = {}  # request id → the task sending its events
         self.parts: dict[str, PartialDocument] = {}  # session → document still arriving in parts
-        self.queue: asyncio.Queue = asyncio.Queue()  # (session, coroutine) of prewarms and measures
+        self.queue: asyncio.Queue = asyncio.Queue()  # (session, message id, coroutine) of prewarms and measures
         self.queued = 0  # items in `queue` plus the one being worked on
 
     # -- sending ----------------------------------------------------------------------------
@@ -58,8 +61,9 @@ class Connection:
         except ConnectionClosed:
             pass
 
-    async def error(self, code: str, message: str, request: str | None = None, **ids: str) -> None:
-        await self.send({**ProtocolError(code, message, request).to_message(), **ids})
+    async def error(self, code: str, message: str, request: str | None = None, **ids: str | None) -> None:
+        await self.send({**ProtocolError(code, message, request).to_message(),
+                         **{k: v for k, v in ids.items() if v is not None}})
 
     def _side(self, rid: str):
         """A request's side channel (activity frames), speaking the client's request id."""
@@ -102,8 +106,8 @@ class Connection:
         self.ws.protocol.max_message_size = self.config.max_message_bytes
         from .pacing import emulate_models, profile_names  # late import: the wafer package is optional here
 
-        await self.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "model": self.backend.describe(),
-                         "profiles": profile_names(), "emulate_models": emulate_models(), "loop": loop_name()})
+        await self.send(Welcome(PROTOCOL_VERSION, self.backend.describe(), profile_names(), emulate_models(),
+                                loop_name(), msg.get("id")).to_message())
         return True
 
     async def serve(self) -> None:
@@ -151,7 +155,7 @@ class Connection:
         kind = msg["type"]
         backend, ns = self.backend, self.prefix
         if kind == "ping":
-            await self.send({"type": "pong", "id": msg.get("id")})
+            await self.send(Pong(msg.get("id")).to_message())
         elif kind == "hello":
             raise ProtocolError("bad_request", "already authenticated")
         elif kind in ("open", "update"):
@@ -164,7 +168,7 @@ class Connection:
             self._forget(msg["session"])
         elif kind == "measure":
             self._known(msg["session"])  # an unknown session is refused now, not after the queue
-            self._enqueue(msg["session"], self._measure(msg))
+            self._enqueue(msg["session"], msg.get("id"), self._measure(msg))
         elif kind == "generate":
             self._generate(msg)
         elif kind == "stop":
@@ -242,45 +246,49 @@ class Connection:
             if "edits" in msg:
                 new_text = apply_edits(new_text, msg["edits"])
             sel = selection_of(msg)
-            if sel is not None and sel[1] > len(new_text):
-                raise ProtocolError("bad_selection", "selection is outside the document")
+            if sel is not None:
+                check_selection(sel, len(new_text))
             backend.update(self.prefix + sid, new_text, sel)
             size = utf8_size(new_text) if size is None else size
         self.sessions[sid] = size
-        self._enqueue(sid, self._prewarm(sid))
+        self._enqueue(sid, msg.get("id"), self._prewarm(sid, msg.get("id")))
 
-    def _enqueue(self, sid: str, work) -> None:
+    def _enqueue(self, sid: str, mid: str | None, work) -> None:
         if self.queued >= self.limits.max_queued:
             work.close()
             raise RequestError("busy", f"{self.limits.max_queued} prewarms and measures are already waiting "
                                "on this connection; wait for their replies")
         self.queued += 1
-        self.queue.put_nowait((sid, work))
+        self.queue.put_nowait((sid, mid, work))
 
     async def _work_queue(self) -> None:
         """Run queued document work in order; each item's failure is an `error` for its session."""
         while True:
-            sid, work = await self.queue.get()
+            sid, mid, work = await self.queue.get()
             try:
                 await work
             except (ProtocolError, RequestError) as exc:
-                await self.error(exc.code, self._plain(str(exc)), session=sid)
+                await self.error(exc.code, self._plain(str(exc)), session=sid, id=mid)
             except Exception as exc:
                 log.exception("error while preparing session %r", sid)
-                await self.error("engine_error", self._plain(f"{type(exc).__name__}: {exc}"), session=sid)
+                await self.error("engine_error", self._plain(f"{type(exc).__name__}: {exc}"), session=sid, id=mid)
             finally:
                 self.queued -= 1
 
-    async def _prewarm(self, sid: str) -> None:
-        ready = (await self.backend.prewarm(self.prefix + sid)).to_message()
-        await self.send({**ready, "session": sid})
+    async def _prewarm(self, sid: str, mid: str | None) -> None:
+        ready = await self.backend.prewarm(self.prefix + sid)
+        ready.session, ready.id = sid, mid
+        await self.send(ready.to_message())
 
     async def _measure(self, msg: dict) -> None:
         sid = msg["session"]
         measured = self.backend.measure(self.prefix + sid, msg["instruction"], selection_of(msg))
         if inspect.isawaitable(measured):
             measured = await measured
-        await self.send({**measured, "session": sid})
+        if isinstance(measured, dict):
+            measured = Measured(**{k: v for k, v in measured.items() if k != "type"})
+        measured.session, measured.id = sid, msg.get("id")
+        await self.send(measured.to_message())
 
     # -- requests ---------------------------------------------------------------------------
     def _generate(self, msg: dict) -> None:
@@ -334,8 +342,8 @@ def _kind_of(raw) -> str:
     return kind if kind in SCHEMAS else "malformed"
 
 
-def _ids_of(raw, reply: dict, keys=("request", "session")) -> dict:
-    """The request and session ids of a refused frame, so the client can match the error."""
+def _ids_of(raw, reply: dict, keys=("request", "session", "id")) -> dict:
+    """The request, session and message ids of a refused frame, so the client can match the error."""
     try:
         msg = json.loads(raw)
     except (TypeError, ValueError, RecursionError):

@@ -11,7 +11,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from .protocol import MAX_DOCUMENT_BYTES, MAX_FRAME_BYTES, ProtocolError, utf8_size
+from wire import MAX_DOCUMENT_BYTES, MAX_FRAME_BYTES, ProtocolError, utf8_size
 
 
 @dataclass(frozen=True)

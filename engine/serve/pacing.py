@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from ..model.prompts import prompt_for
 
 LOCAL = "local"
 
@@ -74,7 +73,7 @@ def make_pacing(engine, profile: str, job, send: Callable[[dict], Awaitable[None
         raise ValueError(f"unknown model to emulate {emulate_model!r}")
     text = job.file_context if job.file_context is not None else job.model_code
     over = spec.tokens_beyond(text, spec.context_length)  # a huge document: never tokenized whole here
-    prompt_tokens = over if over is not None else len(prompt_for(spec, job.model_instruction, job.model_code, job.file_context).ids)
+    prompt_tokens = over if over is not None else len(job.prompt(spec).ids)
     shape = emulate_model or own_shape(spec.folder)
     emu = emulation(profile, shape, prompt_tokens=prompt_tokens)
     pacer = Pacer(emu)

@@ -21,7 +21,7 @@ from websockets.protocol import State
 
 from ..backends import Backend
 from .limits import Limits
-from .protocol import MAX_FRAME_BYTES
+from wire import MAX_FRAME_BYTES
 
 DEFAULT_MAX_MESSAGE_BYTES = MAX_FRAME_BYTES
 

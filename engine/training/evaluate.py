@@ -114,7 +114,7 @@ def engine_speed(model_dir: Path, by_kind: dict, per_kind: int = 10) -> dict:
         async for ev in engine.stream(job):
             if ev.type == "done":
                 done = ev
-        return float(done.stats.get("tok_s", 0.0)), ast_equal(done.text, p.target)
+        return float(done.stats.decode_tok_s), ast_equal(done.text, p.target)
 
     engine = Engine(model_dir, threads=1)
     engine.warmup()

@@ -62,7 +62,7 @@ def test_welcome_ready_and_a_streamed_edit():
             events = [msg async for msg in stream]
             tokens = [m for m in events if m["type"] == "token"]
             assert tokens and events[-1]["type"] == "done"
-            assert sum(m["count"] for m in tokens) == events[-1]["stats"]["tokens"]
+            assert sum(m["count"] for m in tokens) == events[-1]["stats"]["tokens_out"]
             assert "".join(m["text"] for m in tokens) == events[-1]["text"]
             assert await client.ping() >= 0
         finally:
@@ -117,7 +117,7 @@ def test_stop_ends_the_stream_early():
                     await client.stop(stream.request_id)
             done = events[-1]
             assert done["type"] == "done" and done["reason"] == "stop"
-            assert done["stats"]["tokens"] < 4000
+            assert done["stats"]["tokens_out"] < 4000
         finally:
             await shut(proc, client)
     run(main())

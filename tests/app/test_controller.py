@@ -64,7 +64,7 @@ class FakeView:
     def metrics_start(self, t_s: float) -> None: pass
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: pass
     def metrics_first_paint(self, t_s: float) -> None: pass
-    def metrics_done(self, stats: dict[str, Any]) -> None: pass
+    def metrics_done(self, stats) -> None: pass
     def after_paint(self, callback) -> None: callback()
     def feed_tiles(self, msg: dict[str, Any]) -> None: pass
     def show_notice(self, kind: str, text: str, action: str = "") -> None: self.notice = (kind, text, action)
@@ -107,7 +107,7 @@ def test_a_settled_hunk_can_be_accepted_while_the_stream_runs():
     assert view.states == {0: "accepted"}
     # The stream goes on and ends; the accepted hunk is not offered again.
     consume(controller, run, [token(output[len(head):]),
-                              {"type": "done", "request": "r1", "reason": "eos", "stats": {"tok_s": 900.0}}])
+                              {"type": "done", "request": "r1", "reason": "eos", "stats": {"decode_tok_s": 900.0}}])
     assert controller.mode == "idle"  # nothing left to review
     assert controller.accept_all() == 0
     assert view.text == output
@@ -159,7 +159,7 @@ def test_engine_lost_mid_stream_keeps_the_text_and_says_so():
 def test_done_on_an_emulated_profile_reports_the_pace_the_user_saw_first():
     view = FakeView(SOURCE)
     controller, run = streaming_controller(view)
-    stats = {"tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8, "tokens": 1}
+    stats = {"decode_tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8, "tokens_out": 1}
     consume(controller, run, [token("line_0 = 0\n"), {"type": "done", "request": "r1", "reason": "eos",
                                                        "stats": stats}])
     assert "1 tokens, 21 tok/s emulated (1,154 computed here)" in view.status[-1][0]
@@ -168,8 +168,8 @@ def test_done_on_an_emulated_profile_reports_the_pace_the_user_saw_first():
 def test_a_remote_request_names_its_transport_and_the_predicted_output_acceptance():
     view = FakeView(SOURCE)
     controller, run = streaming_controller(view)
-    stats = {"tok_s": 80.0, "tokens": 1, "backend": "remote", "transport": "http", "accepted_draft": 40,
-             "proposed_draft": 52}
+    stats = {"decode_tok_s": 80.0, "tokens_out": 1, "backend": "remote", "transport": "http",
+             "draft_accepted_tokens": 40, "draft_proposed_tokens": 52}
     consume(controller, run, [token("line_0 = 0\n"), {"type": "done", "request": "r1", "reason": "eos",
                                                        "stats": stats}])
     assert "via http; predicted output 40/52 tokens accepted" in view.status[-1][0]
@@ -178,7 +178,7 @@ def test_a_remote_request_names_its_transport_and_the_predicted_output_acceptanc
 def test_an_error_done_says_why_and_keeps_the_partial_edit():
     view = FakeView(SOURCE)
     controller, run = streaming_controller(view)
-    stats = {"tokens": 1, "backend": "remote", "transport": "websocket",
+    stats = {"tokens_out": 1, "backend": "remote", "transport": "websocket",
              "error": {"code": "upstream_timeout", "message": "no event from the server within 60 s"}}
     consume(controller, run, [token("line_0 = 0\n"), {"type": "done", "request": "r1", "reason": "error",
                                                        "stats": stats}])

@@ -8,7 +8,7 @@ SOURCE = "def tally(items):\n    total = 0\n    for item in items:\n        tota
 
 
 def done(**stats) -> dict:
-    return {"type": "done", "request": "r1", "reason": "eos", "stats": {"tok_s": 900.0, **stats}}
+    return {"type": "done", "request": "r1", "reason": "eos", "stats": {"decode_tok_s": 900.0, **stats}}
 
 
 def test_accept_all_on_an_edit_that_does_not_parse_asks_and_applies_only_on_yes():

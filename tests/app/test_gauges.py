@@ -5,6 +5,8 @@ import pytest
 from app.core.metrics import StreamMetrics
 from app.qt.widgets.gauges import MetricsPanel, RateTimeline, SpeedGauge, TtftGauge
 
+from wire import DoneStats
+
 
 class FakeClock:
     def __init__(self):
@@ -39,7 +41,7 @@ def test_panel_reads_a_known_stream(qtbot):
     assert panel.speed.scale_tok_s == 2000  # the dial rescaled to fit the rate
     assert panel.ttft.client_text == "158 ms"
     assert panel.ttft.engine_text == "engine –"  # the engine has not reported yet
-    metrics.on_done({"ttft_ms": 96.4, "tok_s": 1187.0, "lag_ms": 40.0})
+    metrics.on_done(DoneStats(ttft_ms=96.4, decode_tok_s=1187.0, lag_ms=40.0))
     panel.tick(clock.now_s + 1.0)
     assert panel.ttft.engine_text == "engine 96 ms"
     assert panel.speed.instant_tok_s == 0.0  # stream over: the headline is now the average
@@ -100,7 +102,7 @@ def test_ttft_shows_when_the_edit_ends_before_its_first_frame(qtbot):
     qtbot.addWidget(column)
     column.request_start(10.0)
     column.tokens(40, 10.030, 38)
-    column.done({"ttft_ms": 6.0, "tok_s": 2000.0})
+    column.done(DoneStats(ttft_ms=6.0, decode_tok_s=2000.0))
     column.first_paint(10.045)  # the frame comes after `done`
     assert column.panel.ttft.client_ms == pytest.approx(45.0)
     assert column.panel.ttft.engine_ms == pytest.approx(6.0)
@@ -114,7 +116,7 @@ def test_a_burst_of_arrivals_reads_as_the_engines_rate_not_a_made_up_one(qtbot):
     metrics.on_request_start(0.0)
     metrics.on_tokens(1, 0.080)
     metrics.on_tokens(38, 0.0826)  # the rest of a fast edit, 2.6 ms later: "14,615 tok/s"
-    metrics.on_done({"ttft_ms": 15.0, "tok_s": 1314.0})
+    metrics.on_done(DoneStats(ttft_ms=15.0, decode_tok_s=1314.0))
     clock.now_s = 0.1
     panel.bind(metrics)
     assert panel.speed.instant_text == "1,314" and panel.speed.caption_text == "tok/s average"
@@ -122,7 +124,7 @@ def test_a_burst_of_arrivals_reads_as_the_engines_rate_not_a_made_up_one(qtbot):
     paced.on_request_start(0.0)
     for k in range(30):
         paced.on_tokens(1, 0.1 + k * 0.048)
-    paced.on_done({"tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8})
+    paced.on_done(DoneStats(decode_tok_s=1154.0, paced=True, emulated_tok_s=20.8))
     clock.now_s = 5.0
     panel.bind(paced)
     # One headline, the pace the user saw and the status line states; local compute second, labelled.
@@ -142,7 +144,7 @@ def test_the_status_line_states_the_figure_the_gauge_shows_and_labels_the_engine
     column.panel._clock = clock
     known_stream(column.metrics, clock)
     column.panel.bind(column.metrics)
-    stats = {"ttft_ms": 96.4, "tok_s": 1187.0}
+    stats = DoneStats(ttft_ms=96.4, decode_tok_s=1187.0)
     shown = column.done(stats)
     speed = column.panel.speed
     assert shown == pytest.approx(1200, rel=0.01)
@@ -150,7 +152,7 @@ def test_the_status_line_states_the_figure_the_gauge_shows_and_labels_the_engine
         "1,200", "tok/s average", "engine decode 1,187")
     assert _speed_summary(601, stats, shown) == "601 tokens, 1,200 tok/s average (engine decode 1,187)"
     # A burst (a fast edit delivered in one go) reads as the engine's rate, once.
-    assert _speed_summary(39, {"tok_s": 1314.0}, 1314.0) == "39 tokens, 1,314 tok/s average"
+    assert _speed_summary(39, DoneStats(decode_tok_s=1314.0), 1314.0) == "39 tokens, 1,314 tok/s average"
     # Emulated: the paced figure first, the local compute second, as the gauge says it.
     assert _speed_summary(30, {"tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8}, 20.8) == \
         "30 tokens, 21 tok/s emulated (1,154 computed here)"

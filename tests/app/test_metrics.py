@@ -4,6 +4,8 @@ import pytest
 
 from app.core.metrics import StreamMetrics
 
+from wire import DoneStats
+
 
 def steady_stream(metrics: StreamMetrics, start_s: float, ttft_s: float, rate_tok_s: float, n: int):
     """One token every 1/rate seconds after a known time to first token."""
@@ -58,7 +60,7 @@ def test_ttft_client_and_engine_and_done():
     metrics.on_first_paint(1.095)
     metrics.on_first_paint(1.5)  # only the first paint counts
     metrics.on_tokens(4, 1.090, draft=4)
-    metrics.on_done({"ttft_ms": 61.5, "tok_s": 812.0, "lag_ms": 12.0})
+    metrics.on_done(DoneStats(ttft_ms=61.5, decode_tok_s=812.0, lag_ms=12.0))
     snap = metrics.snapshot(1.2)
     assert snap.ttft_ms == pytest.approx(95.0)
     assert snap.arrival_ttft_ms == pytest.approx(80.0)

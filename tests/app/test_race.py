@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from app.core.demo.race import DEFAULT_LANES, LaneProgress, LaneSpec, parse_lanes, race_margin
+from wire import DoneStats
 
 
 def _lane(label: str, times_ms: list[float], reason: str = "eos") -> LaneProgress:
     lane = LaneProgress(LaneSpec(label, "h100x8", "llama-3.1-70b"))
     for t in times_ms:
         lane.on_token(1, t)
-    lane.on_done(reason, {"lag_ms": 0.0, "emulated_tok_s": 75.0})
+    lane.on_done(reason, DoneStats(lag_ms=0.0, emulated_tok_s=75.0))
     return lane
 
 

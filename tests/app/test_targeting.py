@@ -120,3 +120,29 @@ def test_in_a_long_file_the_function_is_found_from_its_neighbourhood_with_true_l
     monkeypatch.setattr(targeting, "WHOLE_PARSE_CHARS", len(long_text) + 1)
     assert near == [choose_target(long_text, at, at) for at in offsets]
     assert sum(t.kind == "function" for t in near) > 50
+
+
+def test_a_long_module_gives_the_function_a_whole_parse_gives_at_every_cursor():
+    import ast
+    import random
+    import sysconfig
+    from pathlib import Path
+
+    from app.core.edit.targeting import NARROW_CHARS, enclosing_function
+
+    text = (Path(sysconfig.get_paths()["stdlib"]) / "_pydecimal.py").read_text(encoding="utf-8")
+    assert len(text) > 10 * NARROW_CHARS  # long enough to be parsed piece by piece
+    spans = [(min([n.lineno, *(d.lineno for d in n.decorator_list)]), n.end_lineno, n.name)
+             for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    rng = random.Random(10)
+    for offset in [rng.randrange(len(text)) for _ in range(150)]:
+        line = text.count("\n", 0, offset) + 1
+        holding = [s for s in spans if s[0] <= line <= s[1]]
+        expected = max(holding, key=lambda s: s[0]) if holding else None
+        found = enclosing_function(text, offset)
+        if expected is None:
+            assert found is None, (line, found)
+            continue
+        first, last, name = expected
+        assert found is not None and found.label == f"function {name} (lines {first}–{last})", (line, found)
+        assert text.count("\n", 0, found.start) == first - 1 and text.count("\n", 0, found.end) == last

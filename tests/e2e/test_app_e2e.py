@@ -105,7 +105,7 @@ def test_stop_ends_the_stream_and_the_partial_edit_stays_reviewable(qtbot, windo
     run = window.controller.run
     tokens_at_stop = run.tokens
     assert 0 < tokens_at_stop < 100_000
-    assert run.stats["tokens"] == tokens_at_stop  # every computed token reached the pane, no more
+    assert run.stats.tokens_out == tokens_at_stop  # every computed token reached the pane, no more
     assert run.finished and window.controller.diff.done
     assert not window.bar.stop_button.isEnabled()
     assert window.bar.accept_all_button.isEnabled()
@@ -228,13 +228,17 @@ def test_engine_killed_mid_stream_keeps_the_text_and_restarts_on_the_next_instru
     assert 0 < window.controller.run.tokens <= 20
 
 
-def test_a_prompt_too_large_for_the_model_is_refused_before_anything_streams(qtbot, window):
-    big = "".join(f"value_{i} = compute(value_{i - 1}, {i})\n" for i in range(1, 1500))
+def test_a_target_too_large_for_the_model_is_refused_by_the_engine_with_its_limit(qtbot, window):
+    # One statement far longer than the model's context: no window of it can fit, and the engine
+    # (which checks the context itself, with no round trip before `generate`) says so.
+    big = "VALUES = [\n" + "".join(f"    compute(value_{i}, {i}),\n" for i in range(1, 1500)) + "]\n"
     load(window, big)
     send(qtbot, window, "add type hints")
-    qtbot.waitUntil(lambda: "context holds" in window.status_label.text(), timeout=WAIT_MS)
-    assert window.controller.run is None  # nothing was sent to generate
+    qtbot.waitUntil(lambda: "longer context" in window.status_label.text(), timeout=WAIT_MS)
+    assert str(window.controller.context_length) in window.status_label.text()  # the limit is named
+    assert window.controller.run.output == "" and window.controller.mode == "idle"
     assert window.bar.context_meter.property("overflow") is True
+    assert window.bar.field.text() == "add type hints"  # the instruction stays, to send again on less code
     assert window.editor.toPlainText() == big
 
 

@@ -56,7 +56,7 @@ def test_the_app_edits_through_an_endpoint_and_says_so(qtbot, qloop, run_async, 
         qtbot.waitUntil(lambda: win.controller.run is not None and win.controller.run.finished
                         and win.controller.mode != "streaming", timeout=WAIT_MS)
         run = win.controller.run
-        assert run.tokens > 0 and run.stats.get("transport") == transport
+        assert run.tokens > 0 and run.stats.transport == transport
         assert "```" not in run.output
         status = win.status_label.text()
         assert f"via {transport}" in status

@@ -38,8 +38,8 @@ def test_an_edit_streams_and_stop_ends_it(qtbot, foreign_window):
     send(qtbot, window, "add type hints")
     wait_done(qtbot, window)
     run = window.controller.run
-    assert run.stats["tokens"] == 150 and run.output  # streamed through the chat template's prompt
-    assert run.stats["prompt_tokens"] > 100  # system message + fenced code + instruction
+    assert run.stats.tokens_out == 150 and run.output  # streamed through the chat template's prompt
+    assert run.stats.prompt_tokens > 100  # system message + fenced code + instruction
     assert "Done" in window.status_label.text()
     assert window.editor.toPlainText() == SOURCE
 
@@ -50,6 +50,6 @@ def test_an_edit_streams_and_stop_ends_it(qtbot, foreign_window):
     qtbot.keyClick(window.bar.field, Qt.Key.Key_Escape)
     wait_mode(qtbot, window, "stopped")
     stopped = window.controller.run
-    assert 0 < stopped.stats["tokens"] < 100_000
+    assert 0 < stopped.stats.tokens_out < 100_000
     assert "Stopped" in window.status_label.text()
     assert window.editor.toPlainText() == SOURCE

@@ -14,7 +14,7 @@ def _capture(window):
     return stats, frames
 
 
-def _edit(qtbot, window, profile: str, model: str, stats: list) -> dict:
+def _edit(qtbot, window, profile: str, model: str, stats: list):
     assert window.toolbar.select_profile(profile) and window.toolbar.select_emulated(model)
     assert window.controller.profile == profile and window.controller.emulate == model
     previous = window.controller.run
@@ -28,19 +28,19 @@ def test_llama_70b_on_8_h100s_is_paced_an_order_slower_than_on_a_wafer(qtbot, wi
     load(window)
     stats, _ = _capture(window)
     gpu = _edit(qtbot, window, "h100x8", "llama-3.1-70b", stats)
-    assert gpu["emulated_model"] == "llama-3.1-70b" and gpu["paced"]
-    assert 60 <= gpu["emulated_tok_s"] <= 90  # 150 tokens: ~2 s
+    assert gpu.emulated_model == "llama-3.1-70b" and gpu.paced
+    assert 60 <= gpu.emulated_tok_s <= 90  # 150 tokens: ~2 s
     assert "Llama 3.1 70B on 8×H100" in window.gauges.profile_label.text()
     wafer = _edit(qtbot, window, "wse-3", "llama-3.1-70b", stats)
-    assert wafer["emulated_tok_s"] > 700  # 150 tokens: ~0.2 s
-    assert wafer["released_tokens"] == window.controller.run.tokens
+    assert wafer.emulated_tok_s > 700  # 150 tokens: ~0.2 s
+    assert wafer.released_tokens == window.controller.run.tokens
 
 
 def test_an_moe_model_lights_its_routed_experts_in_the_wafer_view(qtbot, window):
     load(window)
     stats, frames = _capture(window)
     result = _edit(qtbot, window, "wse-3", "llama-4-maverick", stats)
-    assert result["emulated_model"] == "llama-4-maverick"
+    assert result.emulated_model == "llama-4-maverick"
     assert window.gauges.wafer._layout["experts"]["count"] == 128  # noqa: SLF001 (the layout the engine sent)
     routed = [f["experts"] for f in frames if f.get("phase") == "decode" and f.get("experts")]
     assert routed and all(len(e) == 1 for e in routed)

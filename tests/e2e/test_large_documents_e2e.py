@@ -42,6 +42,24 @@ def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_conne
     assert client is window.controller.client  # the same connection all along
     assert decode(path.read_bytes()).text == window.document_text()
 
+    # A keystroke, then Enter at once: the 9 MiB text goes out again in parts, `generate` right
+    # behind it without waiting for the engine's `ready`. The test model reads the whole file as
+    # context, so the engine answers at once that the prompt cannot fit, naming its limit.
+    cursor = window.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    cursor.insertText("def tail(x):\n    return x + 1\n")
+    cursor.setPosition(len(window.document_text()) - 5)
+    window.editor.setTextCursor(cursor)
+    window.controller.max_tokens = 8
+    window.bar.field.setText("add a docstring")
+    window.bar.field.returnPressed.emit()
+    qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.finished, timeout=120_000)
+    run = window.controller.run
+    assert run.target.label.startswith("function tail") and run.stats.error is not None
+    assert run.stats.error.code == "context_overflow" and "longer context" in window.status_label.text()
+    assert run.stats.total_ms < 10_000  # the 9 MiB is not tokenized whole to find that out
+    assert client is window.controller.client and client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
+
 
 def test_a_document_beyond_the_engines_limit_is_refused_clearly_and_the_connection_stays(window, run_async):
     client = window.controller.client

@@ -55,7 +55,7 @@ def test_what_1000_tok_s_feels_like(qtbot, win):
     qtbot.waitUntil(lambda: c.mode == "reviewing", timeout=WAIT_MS)
     assert c.profile == "h100x8" and c.emulate == "llama-3.1-70b"
     assert win.toolbar.profile() == ("h100x8", "Llama 3.1 70B on 8×H100")  # the Hardware box shows the pairing
-    assert c.run.stats.get("emulated_tok_s") and c.run.stats["emulated_tok_s"] < 200
+    assert c.run.stats.emulated_tok_s and c.run.stats.emulated_tok_s < 200
     assert 'f"{etype}: {valuestr}\\n"' in c.run.output
 
     _next(qtbot, win, player, 2)  # accept the first change
@@ -67,7 +67,7 @@ def test_what_1000_tok_s_feels_like(qtbot, win):
 
     _next(qtbot, win, player, 4)  # wafer pace
     qtbot.waitUntil(lambda: c.mode == "reviewing" and "print_sorted" in c.run.output, timeout=WAIT_MS)
-    assert c.profile == "wse-3" and c.run.stats["emulated_tok_s"] > 500
+    assert c.profile == "wse-3" and c.run.stats.emulated_tok_s > 500
     _next(qtbot, win, player, 5)  # accept all
     assert "def print_sorted(title, data):" in win.document_text()
 
@@ -96,11 +96,11 @@ def test_gpu_cluster_vs_wafer(qtbot, win):
     _next(qtbot, win, player, 1)
     qtbot.waitUntil(lambda: c.mode == "reviewing", timeout=WAIT_MS)
     slow_run = c.run
-    slow_tok_s = slow_run.stats["emulated_tok_s"]
+    slow_tok_s = slow_run.stats.emulated_tok_s
     _next(qtbot, win, player, 2)
     qtbot.waitUntil(lambda: c.run is not slow_run and _settled(win), timeout=WAIT_MS)
     assert c.profile == "wse-3"
-    assert c.run.stats["emulated_tok_s"] > 5 * slow_tok_s
+    assert c.run.stats.emulated_tok_s > 5 * slow_tok_s
 
     for index, lanes in ((3, 2), (4, 3)):
         _next(qtbot, win, player, index)

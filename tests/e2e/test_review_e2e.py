@@ -127,7 +127,7 @@ def test_a_settled_change_is_accepted_mid_stream_as_one_undo_step(qtbot, paced_w
     gate.release()
     wait_done(qtbot, window)
     run = controller.run
-    assert run.stats.get("tokens") == run.tokens  # the whole edit arrived after the accept
+    assert run.stats.tokens_out == run.tokens  # the whole edit arrived after the accept
     assert controller.mode == "reviewing" and controller.unresolved_final() == [1]
     assert window.editor.toPlainText() == SOURCE.replace(FIRST_PRINT, "")  # nothing else applied
     window.editor.setFocus()

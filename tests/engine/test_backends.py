@@ -38,7 +38,8 @@ def test_a_stream_ends_with_one_done_carrying_the_documented_stats(backend):
     events = collect(backend, GenerateRequest("s", "r-stats", "remove prints", max_tokens=30))
     assert [e.type for e in events].count("done") == 1 and events[-1].type == "done"
     stats = events[-1].stats
-    assert {"tokens", "ttft_ms", "tok_s", "prompt_tokens", "accepted_draft", "proposed_draft"} <= set(stats)
+    assert stats.tokens_out > 0 and stats.ttft_ms is not None and stats.decode_tok_s > 0
+    assert stats.prompt_tokens and stats.draft_proposed_tokens >= stats.draft_accepted_tokens >= 0
     assert "".join(e.text for e in events if e.type == "token") == events[-1].text
 
 
@@ -60,10 +61,10 @@ def test_a_prediction_is_the_draft_and_never_changes_greedy_output(backend):
     wrong = collect(backend, GenerateRequest("p", "r-wrong", "remove prints", max_tokens=60,
                                              prediction="0123456789 " * 8))[-1]
     assert exact.text == plain.text == wrong.text
-    n = plain.stats["tokens"]
+    n = plain.stats.tokens_out
     # The exact prediction is accepted all along: every verify pass but the first emits draft tokens.
-    assert exact.stats["accepted_draft"] >= n - 2 * exact.stats["verify_passes"]
-    assert exact.stats["accepted_draft"] > wrong.stats["accepted_draft"]
+    assert exact.stats.draft_accepted_tokens >= n - 2 * exact.stats.verify_passes
+    assert exact.stats.draft_accepted_tokens > wrong.stats.draft_accepted_tokens
 
 
 def test_redirect_of_an_ended_request_continues_it(backend):

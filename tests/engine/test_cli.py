@@ -22,8 +22,8 @@ def test_generate_json_streams_token_events_and_a_done_summary(tmp_path, tiny_mo
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     done = events[-1]
-    assert done["type"] == "done" and done["tokens"] == 25
-    assert done["ttft_ms"] > 0 and done["tok_s"] > 0
+    assert done["type"] == "done" and done["stats"]["tokens_out"] == 25
+    assert done["stats"]["ttft_ms"] > 0 and done["stats"]["decode_tok_s"] > 0
     assert sum(e["count"] for e in events if e["type"] == "token") == 25
 
 

@@ -54,7 +54,7 @@ def test_sigint_while_streaming_json_ends_with_a_stop_done_and_exit_130(tmp_path
     done = events[-1]
     assert done["type"] == "done" and done["reason"] == "stop"
     streamed = sum(e["count"] for e in events if e["type"] == "token")
-    assert done["tokens"] == streamed < MAX_TOKENS  # every computed token was printed; no more were computed
+    assert done["stats"]["tokens_out"] == streamed < MAX_TOKENS  # every computed token was printed; no more were computed
     assert done["text"] == "".join(e["text"] for e in events if e["type"] == "token")
 
 

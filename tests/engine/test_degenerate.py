@@ -53,5 +53,5 @@ def test_raw_non_ascii_degeneration_ends_with_an_error_not_done():
         done = asyncio.run(go())
     finally:
         engine.close()
-    assert done.reason == "error" and done.stats["error"]["code"] == "degenerate_output"
-    assert done.stats["tokens"] < 200
+    assert done.reason == "error" and done.stats.error.code == "degenerate_output"
+    assert done.stats.tokens_out < 200

@@ -144,7 +144,7 @@ def test_generate_streams_from_each_folder(folder, tmp_path):
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     done = events[-1]
-    assert done["type"] == "done" and done["reason"] == "length" and done["tokens"] == 200
+    assert done["type"] == "done" and done["reason"] == "length" and done["stats"]["tokens_out"] == 200
     tokens = [e for e in events if e["type"] == "token"]
     assert sum(e["count"] for e in tokens) == 200
     # Random weights never open a code fence: the answer is passed on whole as bare code at its end.
@@ -162,7 +162,7 @@ def test_generate_stops_at_each_declared_eos_id(folder, tmp_path):
                    "--max-tokens", "50", "--json")
         assert proc.returncode == 0, proc.stderr
         done = json.loads(proc.stdout.splitlines()[-1])
-        assert (done["reason"], done["tokens"], done["text"]) == ("eos", 0, ""), eos
+        assert (done["reason"], done["stats"]["tokens_out"], done["text"]) == ("eos", 0, ""), eos
 
 
 def test_a_control_token_the_model_favours_never_reaches_the_text(tmp_path):
@@ -175,7 +175,7 @@ def test_a_control_token_the_model_favours_never_reaches_the_text(tmp_path):
     proc = cli("generate", "--model", str(biased), "--file", str(src), "--instruction", INSTRUCTION,
                "--max-tokens", "20", "--json")
     done = json.loads(proc.stdout.splitlines()[-1])
-    assert done["tokens"] == 20 and "<|im_start|>" not in done["text"]
+    assert done["stats"]["tokens_out"] == 20 and "<|im_start|>" not in done["text"]
 
 
 def test_a_folder_without_chat_template_or_tessera_json_is_refused_at_load(tmp_path):

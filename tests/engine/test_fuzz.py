@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from wire import PROTOCOL_VERSION
 from tests.conftest import EngineProcess
 
 BIG = os.environ.get("TESSERA_BIG") == "1"
@@ -172,7 +173,8 @@ class Fuzzer:
 
     def _connect(self):
         ws = self.exits.enter_context(connect(self.engine.url, max_size=None, open_timeout=30))
-        ws.send(json.dumps({"type": "hello", "token": self.engine.token, "protocol": 1, "client": "fuzz"}))
+        ws.send(json.dumps({"type": "hello", "token": self.engine.token, "protocol": PROTOCOL_VERSION,
+                            "client": "fuzz"}))
         assert json.loads(ws.recv(timeout=30))["type"] == "welcome"
         ws.send(json.dumps({"type": "open", "session": "fz", "document": {"text": DOC}}))
         while json.loads(ws.recv(timeout=60))["type"] != "ready":
@@ -221,7 +223,8 @@ class Editor(threading.Thread):
             self.failures += 1
 
     def _edit(self, ws) -> None:
-        ws.send(json.dumps({"type": "hello", "token": self.engine.token, "protocol": 1, "client": "editor"}))
+        ws.send(json.dumps({"type": "hello", "token": self.engine.token, "protocol": PROTOCOL_VERSION,
+                            "client": "editor"}))
         ws.recv(timeout=30)
         ws.send(json.dumps({"type": "open", "session": "ed", "document": {"text": DOC}}))
         ws.recv(timeout=60)

@@ -12,6 +12,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from wire import PROTOCOL_VERSION
+
 ASK = "Remove prints\n\n```python\ndef f(xs):\n    for x in xs:\n        print(x)\n```\n"
 
 
@@ -50,7 +52,7 @@ def test_malformed_and_oversized_heads_get_an_error_and_a_close(api):
 def test_the_native_protocol_and_the_api_share_the_port(api):
     async def go():
         async with connect(api.ws_url) as ws:
-            await ws.send(json.dumps({"type": "hello", "token": api.token, "protocol": 1}))
+            await ws.send(json.dumps({"type": "hello", "token": api.token, "protocol": PROTOCOL_VERSION}))
             welcome = json.loads(await ws.recv())
             reply = await api.async_client().models.list()  # HTTP while the WebSocket is open
             await ws.send(json.dumps({"type": "ping", "id": 7}))

@@ -39,7 +39,7 @@ def test_another_connection_can_neither_see_nor_steer_a_session(engine):
     for kind in ("generate", "update", "measure", "close"):
         assert got[kind]["code"] == "unknown_session", got[kind]
     done = rest[-1]
-    assert done["reason"] == "length" and done["stats"]["tokens"] == 300  # untouched by b
+    assert done["reason"] == "length" and done["stats"]["tokens_out"] == 300  # untouched by b
     assert not any(m["type"] == "redirected" for m in rest)
     assert own["type"] == "ready" and own["session"] == "doc1"
 

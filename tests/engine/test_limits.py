@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed
 
 import engine.serve.limits as limits_module
 import engine.serve.connection as connection_module
-from engine.serve.protocol import MAX_PART_BYTES
+from wire import MAX_PART_BYTES
 from tests.engine.wsclient import TOKEN, client, opened, recv_until, reply, send, served
 
 DOC = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"

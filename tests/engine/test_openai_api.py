@@ -207,8 +207,9 @@ def test_errors_have_openais_shape_and_status(api):
     with pytest.raises(openai.BadRequestError) as e400:
         c.chat.completions.create(model="tessera-edit-mini", messages=msg, temperature=7)
     with pytest.raises(openai.BadRequestError) as overflow:
-        c.chat.completions.create(model="tessera-edit-mini",
-                                  messages=[{"role": "user", "content": f"Remove prints\n```python\n{LONG_STATEMENT}```"}])
+        # A rename of a name in it: windows cannot pass this statement on untouched.
+        c.chat.completions.create(model="tessera-edit-mini", messages=[
+            {"role": "user", "content": f"Rename variable TABLE to ROWS\n```python\n{LONG_STATEMENT}```"}])
     with pytest.raises(openai.BadRequestError) as unknown_prev:
         c.responses.create(model="tessera-edit-mini", input="x", previous_response_id="resp_nope")
     assert e401.value.status_code == 401 and e401.value.body["code"] == "invalid_api_key"

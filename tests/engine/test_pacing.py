@@ -71,7 +71,7 @@ def test_stop_during_a_paced_stream_ends_it_at_what_was_shown(engine_process):
     # Tokens arrive one at a time at the emulated pace, and the stop cuts the stream there:
     # far fewer than 400 were shown, and the output is exactly what was shown.
     assert all(t["count"] <= 1 for t in tokens)
-    assert done["stats"]["tokens"] == sum(t["count"] for t in tokens) < 100
+    assert done["stats"]["tokens_out"] == sum(t["count"] for t in tokens) < 100
     assert done["text"] == "".join(t["text"] for t in tokens)
 
 
@@ -122,4 +122,4 @@ def test_a_redirect_during_a_paced_stream_continues_from_what_was_shown(engine_p
     assert done["type"] == "done" and len([m for m in rest if m["type"] == "done"]) == 1
     # ...and the final text is what was shown before it plus what came after, nothing dropped.
     assert done["text"] == "".join(m["text"] for m in shown + rest if m["type"] == "token")
-    assert done["stats"]["tokens"] == sum(m["count"] for m in shown + rest if m["type"] == "token")
+    assert done["stats"]["tokens_out"] == sum(m["count"] for m in shown + rest if m["type"] == "token")

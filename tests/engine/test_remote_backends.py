@@ -23,6 +23,7 @@ import time
 import httpx2
 import pytest
 
+from wire import PROTOCOL_VERSION
 from engine.backends import GenerateRequest
 from engine.backends.openai_http import ChatCompletionsBackend, check_endpoint
 from engine.serve.remote_cli import make_backend
@@ -120,9 +121,9 @@ def test_an_edit_streams_code_only_with_the_local_measurements(peer, transport):
     text = "".join(ev.text for ev in tokens)
     assert done.text == text and "```" not in text and not text.startswith("area.py")
     s = done.stats
-    assert s["transport"] == transport and s["backend"] == "remote"
-    assert s["tokens"] >= 1 and s["ttft_ms"] is not None and s["ttft_ms"] >= s["upstream_ttft_ms"]
-    assert s["tok_s"] >= 0 and s["prompt_tokens"] and s["prompt_tokens"] > 0
+    assert s.transport == transport and s.backend == "remote"
+    assert s.tokens_out >= 1 and s.ttft_ms is not None and s.ttft_ms >= s.upstream_ttft_ms
+    assert s.decode_tok_s >= 0 and s.prompt_tokens and s.prompt_tokens > 0
     assert [ev.index for ev in tokens] == sorted(ev.index for ev in tokens)
 
 
@@ -164,7 +165,7 @@ def test_prewarm_sends_the_code_ahead_and_the_turn_only_the_instruction(peer):
     assert warm_turns == 1 and connects == 1
     assert warm.reason != "error" and moved.reason != "error", (warm.stats, moved.stats)
     # The code the prewarm prefilled was reused by the warm turn; the other selection found none of it.
-    assert warm.stats["cached_tokens"] > moved.stats["cached_tokens"] + 10, (warm.stats, moved.stats)
+    assert warm.stats.cached_tokens > moved.stats.cached_tokens + 10, (warm.stats, moved.stats)
 
 
 def test_predicted_outputs_are_sent_and_their_acceptance_reported(peer):
@@ -178,8 +179,8 @@ def test_predicted_outputs_are_sent_and_their_acceptance_reported(peer):
 
     _, done = run(main())
     s = done.stats
-    assert s["proposed_draft"] > 0, s  # the peer verified the original code as a draft
-    assert 0 <= s["accepted_draft"] <= s["proposed_draft"]
+    assert s.draft_proposed_tokens > 0, s  # the peer verified the original code as a draft
+    assert 0 <= s.draft_accepted_tokens <= s.draft_proposed_tokens
 
 
 @pytest.mark.parametrize("transport", ["http", "websocket"])
@@ -231,7 +232,7 @@ def test_a_redirect_keeps_the_partial_output_and_continues(peer):
     before = "".join(ev.text for ev in seen[:cut] if ev.type == "token")
     assert seen[cut].chars == len(before) and seen[cut].instruction == "rename h to height"
     assert seen[-1].text.startswith(before)
-    assert seen[-1].stats["redirects"] == 1
+    assert seen[-1].stats.redirects == 1
 
 
 def test_upstream_errors_end_the_stream_with_clear_codes_and_no_key(peer):
@@ -244,15 +245,15 @@ def test_upstream_errors_end_the_stream_with_clear_codes_and_no_key(peer):
             await backend.aclose()
 
     wrong_key = run(one(endpoint(peer, api_key="sk-wrong-key-abc")))
-    assert wrong_key.reason == "error" and wrong_key.stats["error"]["code"] == "upstream_unauthorized"
+    assert wrong_key.reason == "error" and wrong_key.stats.error.code == "upstream_unauthorized"
     assert "sk-wrong-key-abc" not in str(wrong_key.stats)
     unknown = run(one(endpoint(peer, model="no-such-model")))
-    assert unknown.reason == "error" and "404" in unknown.stats["error"]["message"]
+    assert unknown.reason == "error" and "404" in unknown.stats.error.message
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     gone = run(one(endpoint(peer, base_url=f"http://127.0.0.1:{port}/v1")))
-    assert gone.stats["error"]["code"] == "upstream_unreachable"
+    assert gone.stats.error.code == "upstream_unreachable"
 
 
 def test_a_silent_server_times_out(peer):
@@ -271,7 +272,7 @@ def test_a_silent_server_times_out(peer):
                     await backend.aclose()
 
             done = run(main())
-            assert done.reason == "error" and done.stats["error"]["code"] == "upstream_timeout", done.stats
+            assert done.reason == "error" and done.stats.error.code == "upstream_timeout", done.stats
 
 
 def test_bad_requests_are_refused_in_the_call(peer):
@@ -321,7 +322,7 @@ def test_a_refused_upgrade_falls_back_to_http_for_good(tmp_path):
         server.server_close()
     assert backend.transport == "http" and backend.connects == 0
     # The HTTP request went out (this server cannot POST: 501), reported as the server's answer.
-    assert done.stats["transport"] == "http" and "501" in done.stats["error"]["message"]
+    assert done.stats.transport == "http" and "501" in done.stats.error.message
 
 
 
@@ -353,7 +354,7 @@ def test_serve_endpoint_relays_the_native_protocol(peer, transport):
 
     async def main():
         async with connect(relay.url) as ws:
-            await ws.send(json.dumps({"type": "hello", "token": relay.token, "protocol": 1, "client": "test"}))
+            await ws.send(json.dumps({"type": "hello", "token": relay.token, "protocol": PROTOCOL_VERSION, "client": "test"}))
             welcome = json.loads(await ws.recv())
             await ws.send(json.dumps({"type": "open", "session": "s",
                                       "document": {"text": CODE, "path": "area.py", "language": "python"}}))

@@ -48,7 +48,7 @@ def recorded(engine, tmp_path_factory):
 def test_replay_is_byte_identical_to_the_recorded_live_run(engine, recorded):
     path, live = recorded
     done = live[-1]
-    assert isinstance(done, DoneEvent) and done.stats["response_source"] == "recorded"
+    assert isinstance(done, DoneEvent) and done.stats.response_source == "recorded"
     assert "print" not in done.text and "return w * h" in done.text
     assert json.loads(path.read_text())["format"] == 1
     backend = ReplayBackend(OnnxBackend(engine), ResponseCache(path), REPLAY)
@@ -57,9 +57,9 @@ def test_replay_is_byte_identical_to_the_recorded_live_run(engine, recorded):
     texts = lambda evs: [e.text for e in evs if isinstance(e, TokenEvent)]  # noqa: E731
     assert texts(again) == texts(live)
     assert again[-1].text.encode() == done.text.encode()
-    assert again[-1].stats["response_source"] == "replay"
-    assert again[-1].stats["tokens"] == done.stats["tokens"]
-    assert other[-1].stats["response_source"] == "live"  # a prompt not in the cache runs live
+    assert again[-1].stats.response_source == "replay"
+    assert again[-1].stats.tokens_out == done.stats.tokens_out
+    assert other[-1].stats.response_source == "live"  # a prompt not in the cache runs live
     with pytest.raises(RequestError):
         backend.generate(GenerateRequest("nope", "x", "remove prints"))
 
@@ -84,10 +84,10 @@ def test_replay_releases_each_token_at_the_conditions_time(engine, recorded):
     evs = run(backend, "paced", profile=profile, on_token=lambda b, ev: seen.append((ev.count, now[0])))
     assert evs[-1].text == live[-1].text
     counted = [t for c, t in seen if c]
-    assert len(counted) == live[-1].stats["tokens"]
+    assert len(counted) == live[-1].stats.tokens_out
     for i, t in enumerate(counted):
         assert (t - 100.0) * 1000.0 == pytest.approx(timing.release_ms(i), abs=1e-6)
-    assert evs[-1].stats["released_tokens"] == len(counted) and evs[-1].stats["profile"] == "explicit"
+    assert evs[-1].stats.released_tokens == len(counted) and evs[-1].stats.profile == "explicit"
 
 
 def test_stop_and_redirect_during_a_replay(engine, recorded):
@@ -104,10 +104,10 @@ def test_stop_and_redirect_during_a_replay(engine, recorded):
 
     stopped = run(backend, "stopped", on_token=stop_at_3)
     steered = run(backend, "steered", on_token=redirect_at_3)
-    assert stopped[-1].reason == "stop" and stopped[-1].stats["tokens"] == 4
+    assert stopped[-1].reason == "stop" and stopped[-1].stats.tokens_out == 4
     shown = "".join(e.text for e in live if isinstance(e, TokenEvent) and e.index < 4)
     assert stopped[-1].text == shown
-    assert "redirected" in [e.type for e in steered] and steered[-1].stats["response_source"] == "replay+live"
+    assert "redirected" in [e.type for e in steered] and steered[-1].stats.response_source == "replay+live"
     assert steered[-1].text.startswith(shown)
     assert backend.knows("stopped") and not backend.knows("never")
 
@@ -115,7 +115,7 @@ def test_stop_and_redirect_during_a_replay(engine, recorded):
         events = [ev async for ev in backend.redirect("stopped", "rename w to width")]
         return events
     more = asyncio.run(after_stop())
-    assert more[-1].text.startswith(shown) and more[-1].stats["response_source"] == "replay+live"
+    assert more[-1].text.startswith(shown) and more[-1].stats.response_source == "replay+live"
 
 
 def test_explicit_timing_is_seeded_and_monotone():

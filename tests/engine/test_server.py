@@ -7,12 +7,14 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from wire import PROTOCOL_VERSION
+
 DOC = "def total(xs):\n    s = 0\n    for x in xs:\n        print(x)\n        s += x\n    return s\n"
 
 
 async def session(engine, token=None):
     ws = await connect(engine.url, max_size=None)
-    await ws.send(json.dumps({"type": "hello", "token": token or engine.token, "protocol": 1, "client": "test"}))
+    await ws.send(json.dumps({"type": "hello", "token": token or engine.token, "protocol": PROTOCOL_VERSION, "client": "test"}))
     welcome = json.loads(await ws.recv())
     return ws, welcome
 
@@ -52,11 +54,11 @@ def test_tokens_stream_and_done_reports_stats(engine_process):
     msgs = run(go())
     tokens = [m for m in msgs if m["type"] == "token"]
     done = msgs[-1]
-    assert done["reason"] == "length" and done["stats"]["tokens"] == 40
+    assert done["reason"] == "length" and done["stats"]["tokens_out"] == 40
     assert sum(t["count"] for t in tokens) == 40
     assert "".join(t["text"] for t in tokens) == done["text"]
     assert [t["index"] for t in tokens] == sorted(t["index"] for t in tokens)
-    assert done["stats"]["ttft_ms"] > 0 and done["stats"]["tok_s"] > 0
+    assert done["stats"]["ttft_ms"] > 0 and done["stats"]["decode_tok_s"] > 0
 
 
 def test_same_seed_gives_same_output(engine_process):
@@ -90,7 +92,7 @@ def test_stop_ends_the_stream_and_no_further_token_is_computed(engine_process):
     assert done["reason"] == "stop"
     streamed = sum(m["count"] for m in msgs if m["type"] == "token")
     # Every computed token was streamed, and far fewer than requested were computed.
-    assert done["stats"]["tokens"] == streamed < 3000
+    assert done["stats"]["tokens_out"] == streamed < 3000
     assert pong == {"type": "pong", "id": 1}
 
 
@@ -119,7 +121,7 @@ def test_redirect_continues_with_partial_output(engine_process):
     assert done["text"] == before
     assert again[-1]["text"].startswith(done["text"])
     first_new = next(m for m in again if m["type"] == "token")
-    assert first_new["index"] == done["stats"]["total_tokens"]
+    assert first_new["index"] == done["stats"]["tokens_total"]
 
 
 def test_wrong_token_is_refused_and_server_keeps_serving(engine_process):
@@ -254,7 +256,7 @@ def test_the_standard_asyncio_loop_still_serves(tiny_model_dir, monkeypatch):
         msgs, pong = run(go())
     finally:
         eng.close()
-    assert msgs[-1]["stats"]["tokens"] == 12 == sum(m["count"] for m in msgs if m["type"] == "token")
+    assert msgs[-1]["stats"]["tokens_out"] == 12 == sum(m["count"] for m in msgs if m["type"] == "token")
     assert pong == {"type": "pong", "id": "p"}
 
 

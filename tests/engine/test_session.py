@@ -21,10 +21,10 @@ def test_prewarmed_prefix_is_reused_by_generate(engine):
     ready = asyncio.run(engine.prewarm("doc"))
     assert ready.prompt_tokens > 100 and ready.prewarm_ms > 0
     done = generate(engine, "warm", (10, 200))
-    assert done.stats["cached_tokens"] >= ready.prompt_tokens
+    assert done.stats.cached_tokens >= ready.prompt_tokens
     # A new instruction on the same selection re-uses the prefix too.
     again = generate(engine, "warm2", (10, 200), instruction="add a docstring")
-    assert again.stats["cached_tokens"] >= ready.prompt_tokens
+    assert again.stats.cached_tokens >= ready.prompt_tokens
 
 
 def test_cache_follows_an_edit_at_the_end_of_the_file(engine):
@@ -74,6 +74,6 @@ def test_a_worker_that_crashes_ends_the_stream_with_an_error(engine, monkeypatch
 
     events = asyncio.run(asyncio.wait_for(go(), 10))
     assert events[-1].type == "done" and events[-1].reason == "error"
-    assert "MemoryError" in events[-1].stats["error"]["message"]
+    assert "MemoryError" in events[-1].stats.error.message
     monkeypatch.undo()
     assert generate(engine, "after", (10, 200)).reason in ("eos", "length")  # the engine still serves

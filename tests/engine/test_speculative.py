@@ -83,15 +83,15 @@ def test_speculative_output_equals_plain_decoding(engine, code, instruction, tem
     fast, tokens = run(engine, code, instruction, True, temperature, seed)
     assert fast.text == plain.text
     assert fast.reason == plain.reason
-    assert fast.stats["accepted_draft"] <= fast.stats["proposed_draft"]
-    assert sum(t.draft for t in tokens) == fast.stats["accepted_draft"]
+    assert fast.stats.draft_accepted_tokens <= fast.stats.draft_proposed_tokens
+    assert sum(t.draft for t in tokens) == fast.stats.draft_accepted_tokens
 
 
 def test_copyable_source_is_mostly_accepted(engine):
     # The random model greedily repeats "Y"; a source of Ys is a draft it agrees with.
     done, tokens = run(engine, "Y" * 90, "x", True, max_tokens=80)
-    assert done.stats["accepted_draft"] >= 60
-    assert done.stats["verify_passes"] < 30  # many tokens per forward pass
+    assert done.stats.draft_accepted_tokens >= 60
+    assert done.stats.verify_passes < 30  # many tokens per forward pass
 
 
 def test_each_decode_mode_runs_in_its_own_weight_format(tiny_model_dir):
@@ -103,8 +103,8 @@ def test_each_decode_mode_runs_in_its_own_weight_format(tiny_model_dir):
         again, _ = run(eng, code, "rename x to y", False, max_tokens=12)
     finally:
         eng.close()
-    assert plain.stats["weights"] == again.stats["weights"] == ENGINE_WEIGHTS["plain"] == "int8"
-    assert fast.stats["weights"] == ENGINE_WEIGHTS["speculative"] == "float32"
+    assert plain.stats.weights == again.stats.weights == ENGINE_WEIGHTS["plain"] == "int8"
+    assert fast.stats.weights == ENGINE_WEIGHTS["speculative"] == "float32"
     assert plain.text == again.text  # switching formats back and forth keeps the cache consistent
 
 
@@ -134,7 +134,7 @@ def test_a_stop_during_a_forward_pass_shows_nothing_that_pass_computed(tiny_mode
     assert done.type == "done" and done.reason == "stop"
     tokens = [e for e in events if e.type == "token"]
     assert len(calls) == 3  # no pass started after the stop
-    assert len(job.output_ids) == shown_at_stop[0] == sum(e.count for e in tokens) == done.stats["tokens"]
+    assert len(job.output_ids) == shown_at_stop[0] == sum(e.count for e in tokens) == done.stats.tokens_out
     # The cache keeps the shown output up to the last token, which was fed to the discarded pass.
     n = len(job.output_ids)
     assert n >= 2 and dec.tokens[-(n - 1):] == job.output_ids[:-1]

@@ -59,16 +59,16 @@ def test_every_stop_right_after_generate_is_honoured_and_nothing_computed_after_
         tokens = [m for m in msgs[:done_at] if m["type"] == "token"]
         assert not any(m["type"] == "token" for m in msgs[done_at:]), "a token after done"
         assert not any(m["type"] == "error" for m in msgs), msgs
-        if done["reason"] != "stop" or done["stats"]["tokens"] >= 3000:
+        if done["reason"] != "stop" or done["stats"]["tokens_out"] >= 3000:
             ignored += 1
             continue
         stop_ms = done["stats"]["stop_ms"]
         after_stop += sum(1 for t in tokens if t["t_compute_ms"] > stop_ms)
         # done describes exactly what was sent: a later redirect continues from what the user saw
-        assert done["stats"]["tokens"] == sum(t["count"] for t in tokens)
+        assert done["stats"]["tokens_out"] == sum(t["count"] for t in tokens)
         assert done["text"] == "".join(t["text"] for t in tokens)
         if mode == 0:
-            assert done["stats"]["tokens"] <= 40  # the stop was read before the stream could run far
+            assert done["stats"]["tokens_out"] <= 40  # the stop was read before the stream could run far
     print(f"\n{len(results)} stops right after generate: {len(results) - ignored} honoured, {ignored} ignored, "
           f"{after_stop} tokens computed after the stop sent")
     assert ignored == 0 and after_stop == 0

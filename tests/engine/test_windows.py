@@ -50,7 +50,7 @@ def run(engine: Engine, text: str, instruction: str, selection):
 def test_a_long_method_gets_its_docstring_from_the_first_window_only(engine):
     job, events = run(engine, SOURCE, "add a docstring", (START, END))
     done = events[-1]
-    assert job.windows and done.reason == "eos" and done.stats["windows"] == len(job.windows)
+    assert job.windows and done.reason == "eos" and done.stats.windows == len(job.windows)
     out = done.text
     assert "".join(e.text for e in events if e.type == "token") == out
     assert out.startswith("    def read_token(self):\n        \"\"\"")
@@ -65,8 +65,8 @@ def test_one_statement_longer_than_a_window_is_refused_naming_the_limit(engine):
     text = "TABLE = [\n" + "    (1, 'one'),\n" * 400 + "]\n"
     _, events = run(engine, text, "rename variable TABLE to ROWS", (0, len(text)))
     done = events[-1]
-    assert done.reason == "error" and done.stats["error"]["code"] == "context_overflow"
-    assert "512" in done.stats["error"]["message"] and "line 1" in done.stats["error"]["message"]
+    assert done.reason == "error" and done.stats.error.code == "context_overflow"
+    assert "512" in done.stats.error.message and "line 1" in done.stats.error.message
 
 
 LONG_DOC = ('def fit(points, weights):\n    """Fit a curve.\n\n' + "    A line of the long docstring about points.\n" * 120

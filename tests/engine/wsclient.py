@@ -8,6 +8,7 @@ import json
 
 from websockets.asyncio.client import connect
 
+from wire import PROTOCOL_VERSION
 from engine.backends.onnx import OnnxBackend
 from engine.serve.limits import Limits
 from engine.serve.server import ServerConfig, server_port, start_server
@@ -28,7 +29,7 @@ async def served(engine, **limits):
 
 async def client(url: str, token: str = TOKEN):
     ws = await connect(url, max_size=None)
-    await ws.send(json.dumps({"type": "hello", "token": token, "protocol": 1, "client": "test"}))
+    await ws.send(json.dumps({"type": "hello", "token": token, "protocol": PROTOCOL_VERSION, "client": "test"}))
     welcome = json.loads(await ws.recv())
     assert welcome["type"] == "welcome", welcome
     return ws

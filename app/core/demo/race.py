@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from wire import DoneStats
+
 LOCAL = "local"
 LIVE_WINDOW_MS = 250.0  # the live tok/s counts the tokens released in the last quarter second
 
@@ -108,11 +110,11 @@ class LaneProgress:
         while self.recent and self.recent[0][0] <= t_emit_ms - LIVE_WINDOW_MS:
             self.recent.popleft()
 
-    def on_done(self, reason: str, stats: dict[str, Any]) -> None:
+    def on_done(self, reason: str, stats: DoneStats) -> None:
         self.reason = reason
-        self.finish_ms = self.last_ms if self.last_ms is not None else _float(stats.get("ttft_ms"))
-        self.lag_ms = _float(stats.get("lag_ms")) or 0.0
-        self.emulated_tok_s = _float(stats.get("emulated_tok_s"))
+        self.finish_ms = self.last_ms if self.last_ms is not None else _float(stats.ttft_ms)
+        self.lag_ms = _float(stats.lag_ms) or 0.0
+        self.emulated_tok_s = _float(stats.emulated_tok_s)
 
     @property
     def finished(self) -> bool:

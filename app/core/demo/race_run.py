@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from app.core.demo.race import LaneProgress, LaneSpec, send_order
 from app.core.link.client import EngineClient, EngineError, RequestStream
+from wire import DoneStats
 
 _sessions = itertools.count(1)
 
@@ -81,8 +82,7 @@ class RaceRun:
                 lane.on_token(msg["count"] if isinstance(msg.get("count"), int) else 1, float(msg.get("t_emit_ms") or 0.0))
                 self.log.append(("token", i))
             elif kind == "done" and msg.get("reason") != "redirect":
-                stats = msg.get("stats") if isinstance(msg.get("stats"), dict) else {}
-                lane.on_done(str(msg.get("reason", "eos")), stats)
+                lane.on_done(str(msg.get("reason", "eos")), DoneStats.from_message(msg.get("stats")))
                 self.log.append(("done", i))
             elif kind == "error":
                 lane.on_done("error", {})

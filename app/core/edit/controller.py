@@ -25,6 +25,7 @@ from app.core.edit.targeting import (ContextFit, Target, check_fit, choose_targe
                                      narrower_function, output_budget)
 from app.core.edit.view import EditRun, EditView
 from app.core.link.client import ENGINE_LOST, EngineClient, EngineError, RequestStream
+from wire import MAX_DOCUMENT_BYTES, DoneStats, utf8_size
 
 
 class EditController:
@@ -266,31 +267,35 @@ class EditController:
             await self._consume(self.run, stream)
 
     async def _start_generate(self, instruction: str, started_s: float) -> RequestStream | None:
-        """Sync the document, check the prompt fits, send `generate`; the stream, or None."""
+        """Send the editor's text if the engine has not seen it, then `generate`; the stream, or None.
+
+        No round trip before `generate` unless the engine holds no document at all: it applies an
+        `update` before the `generate` that follows on the connection, and checks the context itself
+        (a prompt that cannot fit ends as its `done` with the figures).
+        """
         client = await self._client_ready()
         if client is None:
             return None
-        if self._changed_since_sync(self.view.document_text()) or not self._session_opened:
-            self.refused_chars = 0  # Enter asks again, whatever the size
-            await self.sync_document()  # the engine must edit the text the user sees now
         if not self._session_opened:
-            return None  # the status line says why the engine did not take the document
+            self.refused_chars = 0  # Enter asks again, whatever the size
+            await self.open_document()  # the engine must edit the text the user sees now
+            if not self._session_opened:
+                return None  # the status line says why the engine did not take the document
         text = self.view.document_text()
-        target = choose_target(text, *self.view.selection(), self.view.language())
-        target_text = text[target.start:target.end]
-        fit = await self.measure_context(instruction)
+        if self._changed_since_sync(text) and not await self._send_text(client, text):
+            self.view.keep_instruction(instruction)
+            return None
         if self._cancel_start:
             self.view.show_status("Stopped before the edit started; the instruction is back in the bar.", "warn")
             self.view.keep_instruction(instruction)
             return None
-        if not fit.fits:
-            self._refuse_overflow(instruction, fit.message(), target)
-            return None
-        # In windows each window has its own room; the budget covers the whole rewrite.
-        left = self.context_length - fit.prompt_tokens if self.context_length and not fit.windows else None
+        target = choose_target(text, *self.view.selection(), self.view.language())
+        target_text = text[target.start:target.end]
+        fit = check_fit(self.prompt_tokens, target_text, instruction, self.context_length)
+        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)  # an estimate; the engine decides
         stream = await client.generate(
             self.session, instruction, (target.start, target.end),
-            max_tokens=self.max_tokens or output_budget(target_text, left), profile=self.profile,
+            max_tokens=self.max_tokens or output_budget(target_text), profile=self.profile,
             emulate=self.emulate if self.profile not in (None, "local") else None,
             seed=self.seed, temperature=self.temperature, speculate=self.speculate,
         )
@@ -302,6 +307,35 @@ class EditController:
         self._set_mode("streaming")
         self.view.show_status(f"Editing {target.label}: {instruction}")
         return stream
+
+    async def _send_text(self, client: EngineClient, text: str) -> bool:
+        """Send the editor's text as an `update` without waiting for its `ready`; False if too large."""
+        size = utf8_size(text)
+        if size > MAX_DOCUMENT_BYTES:
+            self.view.show_status(
+                f"This document ({size / 2**20:.1f} MiB) is too large for the engine (at most "
+                f"{MAX_DOCUMENT_BYTES // 2**20} MiB): editing and saving work, AI edits need a smaller file.", "warn")
+            return False
+        self._document_dirty = False
+        self._synced_text = text
+        _update, ready = await client.send_update(self.session, text)
+        ready.add_done_callback(self._update_answered)
+        return True
+
+    def _update_answered(self, ready: asyncio.Future[dict[str, Any]]) -> None:
+        if ready.cancelled():
+            return
+        exc = ready.exception()
+        if exc is None:
+            self.on_ready(ready.result())
+            return
+        if isinstance(exc, EngineError) and exc.code == ENGINE_LOST:
+            return  # the streams say so themselves
+        self._document_dirty = True  # the engine still holds the text before this change
+        if self.mode == "streaming":
+            self.stop()  # the edit would be of text the engine does not hold
+        message = exc.message if isinstance(exc, EngineError) else str(exc)
+        self.view.show_status(f"The engine could not take the edited text: {message}", "error")
 
     async def _redirect(self, run: EditRun, instruction: str, enter_s: float) -> None:
         client = self.client
@@ -390,32 +424,33 @@ class EditController:
         reason = str(msg.get("reason", "eos"))
         if reason == "redirect":
             return  # the continuation follows on the same request
-        stats = msg.get("stats") if isinstance(msg.get("stats"), dict) else {}
+        stats = DoneStats.from_message(msg.get("stats"))
         run.stats = stats
         run.finished = True
         run.stopped = run.stopped or reason == "stop"
         shown = self.view.metrics_done(stats)
         self.view.diff_finish(run.stopped)
         self._restore_resolved(run)
-        if isinstance(stats.get("prompt_tokens"), int):
-            self.prompt_tokens = stats["prompt_tokens"]
+        if stats.prompt_tokens is not None:
+            self.prompt_tokens = stats.prompt_tokens
         summary = _speed_summary(run.tokens, stats, shown)
         summary += _remote_note(stats)
-        error = stats.get("error") if reason == "error" else None
-        if isinstance(error, dict) and error.get("code") == "context_overflow" and not run.output:
+        error = stats.error if reason == "error" else None
+        if error is not None and error.code == "context_overflow" and not run.output:
             self._set_mode("idle")
-            self._refuse_overflow(run.instruction, str(error.get("message") or "too long"), run.target)
-        elif stats.get("out_of_scope") or OUT_OF_SCOPE in run.notices:
+            self._refuse_overflow(run.instruction, error.message or "too long", run.target)
+        elif stats.out_of_scope or OUT_OF_SCOPE in run.notices:
             self._set_mode("reviewing" if self.unresolved_final() else "idle")
             self.view.show_notice(*_fields(out_of_scope_notice(run.instruction, self.model_name,
                                                                self.skill_examples)))
             self.view.show_status(f"Not edited: “{run.instruction}” is outside what "
                                   f"{self.model_name or 'this model'} can do (see above the diff).", "warn")
             self.view.keep_instruction(run.instruction)
-        elif isinstance(error, dict):  # e.g. a remote server that refused or broke off the request
+        elif error is not None:  # e.g. a remote server that refused or broke off the request
             self._set_mode("stopped" if run.output else "idle")
-            self.view.show_status(f"The edit failed after {summary}: {error.get('message', error.get('code'))}",
-                                  "error")
+            self.view.show_status(f"The edit failed after {summary}: {error.message or error.code}", "error")
+            if not run.output:
+                self.view.keep_instruction(run.instruction)
         elif run.stopped:
             self._set_mode("stopped")
             problem = self._check_parses(run, reason)
@@ -615,12 +650,12 @@ class EditController:
             self.view.show_status(f"The engine is not running ({reason}); the next instruction restarts it.", "warn")
 
 
-def _speed_summary(tokens: int, stats: dict[str, Any], shown: float | None) -> str:
+def _speed_summary(tokens: int, stats: DoneStats, shown: float | None) -> str:
     """"40 tokens, 1,200 tok/s average (engine decode 1,187)": the figure the gauge shows first
     (metrics.shown_rate), the engine's own second and labelled where it differs."""
-    tok_s = float(stats.get("tok_s") or 0.0)
-    emulated = stats.get("emulated_tok_s") if stats.get("paced") else None
-    if isinstance(emulated, (int, float)) and tok_s:  # the pace the user saw comes first
+    tok_s = stats.decode_tok_s
+    emulated = stats.emulated_tok_s if stats.paced else None
+    if emulated is not None and tok_s:  # the pace the user saw comes first
         return f"{tokens} tokens, {emulated:,.0f} tok/s emulated ({tok_s:,.0f} computed here)"
     if not isinstance(shown, (int, float)) or not shown:
         return f"{tokens} tokens, {tok_s:,.0f} tok/s" if tok_s else f"{tokens} tokens"
@@ -634,12 +669,11 @@ def _fields(notice) -> tuple[str, str, str]:
     return notice.kind, notice.text, notice.action
 
 
-def _remote_note(stats: dict[str, Any]) -> str:
+def _remote_note(stats: DoneStats) -> str:
     """", via websocket; predicted output 40/52 tokens accepted" for a request a remote server ran."""
-    if stats.get("backend") != "remote":
+    if stats.backend != "remote":
         return ""
-    note = f", via {stats.get('transport') or 'http'}"
-    proposed, accepted = stats.get("proposed_draft"), stats.get("accepted_draft")
-    if isinstance(proposed, int) and proposed > 0 and isinstance(accepted, int):
-        note += f"; predicted output {accepted}/{proposed} tokens accepted"
+    note = f", via {stats.transport or 'http'}"
+    if stats.draft_proposed_tokens > 0:
+        note += f"; predicted output {stats.draft_accepted_tokens}/{stats.draft_proposed_tokens} tokens accepted"
     return note

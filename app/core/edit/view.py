@@ -7,6 +7,7 @@ from typing import Any, Callable, Protocol
 
 from app.core.diff.stream import StreamingDiff
 from app.core.edit.targeting import Target
+from wire import DoneStats
 
 
 class EditView(Protocol):
@@ -34,7 +35,7 @@ class EditView(Protocol):
     def metrics_start(self, t_s: float) -> None: ...
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None: ...
     def metrics_first_paint(self, t_s: float) -> None: ...
-    def metrics_done(self, stats: dict[str, Any]) -> float | None: ...  # the speed figure shown (tok/s)
+    def metrics_done(self, stats: DoneStats) -> float | None: ...  # the speed figure shown (tok/s)
     def after_paint(self, callback: Callable[[], None]) -> None: ...  # once the diff repainted
     def feed_tiles(self, msg: dict[str, Any]) -> None: ...
     def show_notice(self, kind: str, text: str, action: str) -> None: ...  # above the diff, until the next edit
@@ -63,6 +64,6 @@ class EditRun:
     redirect_armed: bool = False  # tokens now follow the new instruction (timing the redirect)
     stopped: bool = False  # the user pressed Stop (or the stream ended on `stop`)
     finished: bool = False  # the engine sent a terminal `done` or `error`
-    stats: dict[str, Any] = field(default_factory=dict)  # the engine's `done` stats (ttft_ms, tokens, ...)
+    stats: DoneStats = field(default_factory=DoneStats)  # the engine's `done` stats
     notices: dict[str, str] = field(default_factory=dict)  # the engine's notices: code → message
     unparsable: bool = False  # the finished edit does not parse (Ctrl+Enter asks before accepting)

@@ -1,9 +1,10 @@
 """The app's side of the engine: start the engine process, keep one WebSocket to it.
 
 No Qt here. `EngineProcess` (in `engine_process`, re-exported here) owns the child process;
-`EngineClient` owns one persistent connection, sends `hello` first and
-dispatches the engine's messages: per request into a `RequestStream` (an async iterator), per
-session into the futures awaiting `ready`, everything else to callbacks. When the connection drops
+`EngineClient` owns one persistent connection, sends `hello` first and dispatches the engine's
+messages by the id they echo (wire/): a generation's events by their `request` into its
+`RequestStream` (an async iterator), a direct reply (`ready`, `measured`, `pong`, `error`) by its
+`id` to the future that awaits it, everything else to callbacks. When the connection drops
 mid-stream, every open stream receives what already arrived, then an `error` event with code
 `engine_lost`, so the caller can tell the user without losing anything.
 """
@@ -11,7 +12,6 @@ mid-stream, every open stream receives what already arrived, then an `error` eve
 from __future__ import annotations
 
 import asyncio
-import collections
 import itertools
 import json
 import secrets
@@ -26,18 +26,11 @@ from app.core.link.process import (  # noqa: F401 (re-exported: the app's one im
     ENGINE_LOST, TOKEN_ENV, EngineError, EngineProcess, EngineStartError, default_token_file,
     read_token,
 )
+from wire import (MAX_PART_BYTES, MAX_REPLY_BYTES, PROTOCOL_VERSION, TERMINAL_REASONS, Append, Close, Document,
+                  Generate, Hello, Measure, Message, Open, Ping, Redirect, Selection, Stop, Update)
+from wire import document_parts as _document_parts
 
-PROTOCOL_VERSION = 1
 CLIENT_NAME = "tessera-app"
-# Code documents are large but bounded; this matches the order of the engine's own frame bound.
-MAX_FRAME_BYTES = 16 * 1024 * 1024
-# A document travels in parts of at most this many UTF-8 bytes: `open`/`update` carry the first
-# and `"parts": N`, then N-1 `append` frames follow (the engine answers `ready` after the last).
-MAX_PART_BYTES = 1024 * 1024
-# `done` with these reasons ends a request's stream; `redirect` does not: the continuation with
-# the new instruction follows on the same request.
-TERMINAL_REASONS = frozenset({"eos", "stop", "length", "error"})
-
 
 
 @dataclass(frozen=True)
@@ -142,8 +135,8 @@ class EngineClient:
     """One persistent WebSocket to an engine; see the module docstring.
 
     Callbacks (all optional, called on the event loop): `on_ready(msg)` for every `ready`,
-    `on_message(msg)` for messages with no request or session waiting for them (e.g. `error`
-    without a request), `on_closed(reason)` once when the connection is gone.
+    `on_message(msg)` for messages nothing waits for (e.g. `error` without an id of ours),
+    `on_closed(reason)` once when the connection is gone.
     """
 
     def __init__(
@@ -160,15 +153,10 @@ class EngineClient:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._streams: dict[str, RequestStream] = {}
-        # (reply type, session) → futures awaiting that reply (`ready`, `measured`), oldest first
-        self._waiters: dict[tuple[str, str], list[asyncio.Future[dict[str, Any]]]] = {}
-        self._pongs: collections.deque[asyncio.Future[float]] = collections.deque()
+        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}  # message id → its reply, awaited
         self._ids = itertools.count(1)
         # Ids unique across clients: two windows may share one engine.
         self.client_id = secrets.token_hex(4)
-        # Sessions whose document was refused while its parts were still going out: the engine
-        # answers the parts already sent with errors nobody needs to see.
-        self._cut_short: set[str] = set()
         self._closing = False
 
     @property
@@ -179,14 +167,14 @@ class EngineClient:
         """Open the connection, say `hello`, and wait for `welcome`."""
         try:
             self._ws = await asyncio.wait_for(
-                connect(url, max_size=MAX_FRAME_BYTES, open_timeout=timeout_s, compression=None),
+                connect(url, max_size=MAX_REPLY_BYTES, open_timeout=timeout_s, compression=None),
                 timeout_s,
             )
         except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError) as exc:
             raise EngineError("connect_failed", f"Cannot reach the engine at {url}: {exc}") from exc
-        hello = {"type": "hello", "token": token, "protocol": PROTOCOL_VERSION, "client": CLIENT_NAME}
+        hello = Hello(token, protocol=PROTOCOL_VERSION, client=CLIENT_NAME)
         try:
-            await self._ws.send(json.dumps(hello))
+            await self._ws.send(json.dumps(hello.to_message()))
             raw = await asyncio.wait_for(self._ws.recv(), timeout_s)
         except (ConnectionClosed, asyncio.TimeoutError) as exc:
             await self._ws.close()
@@ -211,9 +199,11 @@ class EngineClient:
 
     # -- sending ------------------------------------------------------------------------------
 
-    async def send(self, msg: dict[str, Any]) -> None:
+    async def send(self, msg: dict[str, Any] | Message) -> None:
         if self._ws is None or self.closed_reason is not None:
             raise EngineError(ENGINE_LOST, self.closed_reason or "not connected to an engine")
+        if isinstance(msg, Message):
+            msg = msg.to_message()
         try:
             await self._ws.send(json.dumps(msg))
         except ConnectionClosed as exc:
@@ -222,68 +212,75 @@ class EngineClient:
     def new_request_id(self) -> str:
         return f"{self.client_id}-r{next(self._ids)}"
 
+    def _new_message_id(self) -> str:
+        return f"{self.client_id}-m{next(self._ids)}"
+
     async def open_document(
         self, session: str, text: str, language: str, path: str | None = None,
         profile: str | None = None, timeout_s: float = 120.0,
     ) -> dict[str, Any]:
         """Send `open` (in parts if large; the engine prefills the document) and return its `ready`."""
         parts = document_parts(text)
-        document: dict[str, Any] = {"text": parts[0], "language": language}
-        if path:
-            document["path"] = path
-        msg: dict[str, Any] = {"type": "open", "session": session, "document": document}
-        if profile:
-            msg["profile"] = profile
-        return await self._await_reply("ready", session, msg, timeout_s, parts[1:])
+        msg = Open(session, Document(parts[0], path or None, language), profile=profile or None)
+        return await self._reply_of(await self._request(msg, parts[1:]), msg, timeout_s)
 
     async def update_document(self, session: str, text: str, timeout_s: float = 120.0,
                               selection: tuple[int, int] | None = None) -> dict[str, Any]:
         """Send the editor's new text (`update`, in parts if large) and return the engine's `ready`.
 
         With `selection`, the engine prefills that code too (the edit about to be asked for)."""
+        msg, future = await self.send_update(session, text, selection)
+        return await self._reply_of(future, msg, timeout_s)
+
+    async def send_update(self, session: str, text: str, selection: tuple[int, int] | None = None
+                          ) -> tuple[Update, asyncio.Future[dict[str, Any]]]:
+        """Send `update` (all its parts) and return at once with the future of its `ready`.
+
+        The engine applies a document before any later message of the connection: a `generate`
+        sent next edits this text, whether or not the `ready` has come yet."""
         parts = document_parts(text)
-        msg: dict[str, Any] = {"type": "update", "session": session, "text": parts[0]}
-        if selection is not None:
-            msg["selection"] = {"start": int(selection[0]), "end": int(selection[1])}
-        return await self._await_reply("ready", session, msg, timeout_s, parts[1:])
+        sel = Selection(*selection) if selection is not None else None
+        msg = Update(session, text=parts[0], selection=sel)
+        return msg, await self._request(msg, parts[1:])
 
     async def close_session(self, session: str) -> None:
         """Tell the engine a session is no longer needed (it frees its document and cache)."""
-        await self.send({"type": "close", "session": session})
+        await self.send(Close(session, id=self._new_message_id()))
 
     async def measure(self, session: str, instruction: str, selection: tuple[int, int],
                       timeout_s: float = 30.0) -> dict[str, Any]:
         """The engine's exact prompt size for a would-be edit (`measured`: prompt_tokens,
         source_tokens, context_length, fits)."""
-        msg = {"type": "measure", "session": session, "instruction": instruction,
-               "selection": {"start": int(selection[0]), "end": int(selection[1])}}
-        return await self._await_reply("measured", session, msg, timeout_s)
+        msg = Measure(session, instruction, Selection(*selection))
+        return await self._reply_of(await self._request(msg), msg, timeout_s)
 
-    async def _await_reply(self, reply: str, session: str, msg: dict[str, Any],
-                           timeout_s: float, more_parts: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    async def _request(self, msg: Open | Update | Measure, more_parts: list[str] | tuple[str, ...] = ()
+                       ) -> asyncio.Future[dict[str, Any]]:
+        """Send `msg` under a fresh id (its further parts as `append`s); the future of its reply."""
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        key = (reply, session)
-        self._waiters.setdefault(key, []).append(future)
+        msg.id = self._new_message_id()
+        if more_parts:
+            msg.parts = len(more_parts) + 1  # type: ignore[union-attr]
+        self._replies[msg.id] = future
+        future.add_done_callback(lambda _f, mid=msg.id: self._replies.pop(mid, None))
         try:
-            if more_parts:
-                msg = {**msg, "parts": len(more_parts) + 1}
-            self._cut_short.discard(session)
             await self.send(msg)
             for part in more_parts:
                 if future.done():
-                    self._cut_short.add(session)  # refused early (document_too_large): stop here
-                    break
+                    break  # refused early (document_too_large): the rest would be refused too
                 await asyncio.sleep(0)  # let the window paint between megabytes
-                await self.send({"type": "append", "session": session, "text": part})
-            return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+                await self.send(Append(msg.session, part, id=msg.id))
+        except BaseException:
+            future.cancel()
+            raise
+        return future
+
+    @staticmethod
+    async def _reply_of(future: asyncio.Future[dict[str, Any]], msg: Message, timeout_s: float) -> dict[str, Any]:
+        try:
+            return await asyncio.wait_for(future, timeout_s)
         except asyncio.TimeoutError:
-            raise EngineError("timeout", f"The engine did not answer {msg['type']} within {timeout_s:g} s.") from None
-        finally:
-            waiters = self._waiters.get(key, [])
-            if future in waiters:
-                waiters.remove(future)
-            if not waiters:
-                self._waiters.pop(key, None)
+            raise EngineError("timeout", f"The engine did not answer {msg.type} within {timeout_s:g} s.") from None
 
     async def generate(
         self, session: str, instruction: str, selection: tuple[int, int], **options: Any
@@ -291,17 +288,13 @@ class EngineClient:
         """Send `generate` and return the stream of its events.
 
         `options` are the protocol's optional fields (max_tokens, temperature, seed, speculate,
-        profile); None values are left out.
+        profile, emulate); None values are left out.
         """
         request_id = self.new_request_id()
         stream = RequestStream(request_id, time.perf_counter())
         self._streams[request_id] = stream
-        msg: dict[str, Any] = {
-            "type": "generate", "session": session, "request": request_id,
-            "instruction": instruction,
-            "selection": {"start": int(selection[0]), "end": int(selection[1])},
-        }
-        msg.update({k: v for k, v in options.items() if v is not None})
+        msg = Generate(session, request_id, instruction, Selection(*selection),
+                       **{k: v for k, v in options.items() if v is not None})
         try:
             await self.send(msg)
         except EngineError:
@@ -316,28 +309,29 @@ class EngineClient:
             if stream.stop_sent:
                 return
             stream.stop_sent = True
-        await self.send({"type": "stop", "request": request_id})
+        await self.send(Stop(request_id))
 
     async def redirect(self, request_id: str, instruction: str) -> RequestStream:
-        """Continue `request_id` with a new instruction; its stream reopens if it had ended."""
+        """Continue `request_id` with a new instruction; its stream reopens if it had ended.
+
+        Every event carries its request's id and the engine retires a request before its final
+        `done` goes out, so a redirect right after that `done` restarts it: no barrier needed."""
         stream = self._streams.get(request_id)
         if stream is None or stream.finished:
-            # One ping round trip first: any late reply about the ended request (the error for a
-            # stop that crossed its `done`) arrives before the reopened stream exists, and the
-            # engine has finished retiring the request, so the redirect restarts it.
-            await self.ping()
             stream = RequestStream(request_id, time.perf_counter())
             self._streams[request_id] = stream
-        await self.send({"type": "redirect", "request": request_id, "instruction": instruction})
+        await self.send(Redirect(request_id, instruction))
         return stream
 
     async def ping(self, timeout_s: float = 5.0) -> float:
         """Round trip to the engine in milliseconds."""
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._pongs.append(future)
+        msg = Ping(self._new_message_id())
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[str(msg.id)] = future
+        future.add_done_callback(lambda _f: self._replies.pop(str(msg.id), None))
         started = time.perf_counter()
-        await self.send({"type": "ping"})
-        await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        await self.send(msg)
+        await self._reply_of(future, msg, timeout_s)
         return (time.perf_counter() - started) * 1000.0
 
     # -- receiving ----------------------------------------------------------------------------
@@ -367,38 +361,18 @@ class EngineClient:
             if stream.finished:
                 self._streams.pop(str(request_id), None)
             return
-        if kind in ("ready", "measured"):
-            waiters = self._waiters.get((kind, str(msg.get("session"))), [])
-            for future in waiters:
-                if not future.done():
-                    future.set_result(msg)  # replies come in order: the oldest waiter's
-                    break
-            if kind == "ready" and self.on_ready:
-                self.on_ready(msg)
+        if kind == "ready" and self.on_ready:
+            self.on_ready(msg)
+        mid = msg.get("id")
+        future = self._replies.get(str(mid)) if mid is not None else None
+        if future is not None:
+            if kind == "error":
+                future.set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
+            else:
+                future.set_result(msg)
             return
-        if kind == "pong":
-            while self._pongs:
-                future = self._pongs.popleft()
-                if not future.done():
-                    future.set_result(time.perf_counter())
-                    break
-            return
-        if kind == "error" and request_id is None and msg.get("session") is not None:
-            # A session's error answers the oldest reply awaited for that session.
-            session = str(msg["session"])
-            pending = [f for (_reply, s), waiters in self._waiters.items() if s == session
-                       for f in waiters if not f.done()]
-            if pending:
-                pending[0].set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
-            elif session not in self._cut_short and self.on_message:
-                self.on_message(msg)
-            return
-        if kind == "error" and request_id is None:
-            # Session errors carry no request id: when exactly one reply is awaited, it is for it.
-            pending = [f for waiters in self._waiters.values() for f in waiters if not f.done()]
-            if len(pending) == 1:
-                pending[0].set_exception(EngineError(str(msg.get("code")), str(msg.get("message"))))
-                return
+        if kind == "ready" or (isinstance(mid, str) and mid.startswith(self.client_id)):
+            return  # a reply nobody awaits any more (an abandoned wait, a part after a refusal)
         if self.on_message:
             self.on_message(msg)
 
@@ -411,32 +385,17 @@ class EngineClient:
             stream.put({"type": "error", "code": ENGINE_LOST, "message": reason, "request": request_id})
         self._streams.clear()
         error = EngineError(ENGINE_LOST, reason)
-        for waiters in self._waiters.values():
-            for future in waiters:
-                if not future.done():
-                    future.set_exception(error)
-        self._waiters.clear()
-        while self._pongs:
-            future = self._pongs.popleft()
+        for future in list(self._replies.values()):
             if not future.done():
                 future.set_exception(error)
+        self._replies.clear()
         if self.on_closed:
             self.on_closed(reason)
 
 
 def document_parts(text: str, max_bytes: int = MAX_PART_BYTES) -> list[str]:
     """`text` cut into parts of at most `max_bytes` UTF-8 bytes, never inside a character."""
-    data = text.encode("utf-8", "surrogatepass")
-    if len(data) <= max_bytes:
-        return [text]
-    parts, start = [], 0
-    while start < len(data):
-        end = min(start + max_bytes, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte: back up
-            end -= 1
-        parts.append(data[start:end].decode("utf-8", "surrogatepass"))
-        start = end
-    return parts
+    return _document_parts(text, max_bytes)
 
 
 def _decode(raw: str | bytes) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-TOKEN_ENV = "TESSERA_TOKEN"
+from wire import TOKEN_ENV, default_token_file, token_from_env
+
 ENGINE_LOST = "engine_lost"
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -188,7 +189,7 @@ def read_token(token_file: str | os.PathLike[str] | None = None) -> str:
         if not token:
             raise EngineError("bad_token_file", f"The token file {path} is empty.")
         return token
-    token = os.environ.get(TOKEN_ENV, "").strip()
+    token = token_from_env()
     if token:
         return token
     default = default_token_file()
@@ -199,10 +200,3 @@ def read_token(token_file: str | os.PathLike[str] | None = None) -> str:
         f"Connecting to an existing engine needs its token: set {TOKEN_ENV} or pass a token file "
         f"(a local `tessera-engine serve` writes one to {default}).",
     )
-
-
-def default_token_file() -> Path:
-    """Where `tessera-engine serve` writes a fresh token when it was given none."""
-    from platformdirs import user_state_dir
-
-    return Path(user_state_dir("tessera")) / "engine-token"

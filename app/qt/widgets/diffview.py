@@ -70,6 +70,7 @@ class LiveDiffView(QAbstractScrollArea):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._on_frame)
+        self._last_frame_s = 0.0  # perf_counter() of the last frame (s)
         self.paint_count = 0  # frames painted since creation (count)
         self.notice = NoticeBanner(self)  # stays above the rows until the next edit
         self.notice.actionClicked.connect(self.noticeActionClicked)
@@ -92,9 +93,14 @@ class LiveDiffView(QAbstractScrollArea):
     def feed(self, chunk: str, draft_tokens: int = 0) -> None:
         if self._diff is None:
             raise RuntimeError("feed() before begin()")
-        if self._unpainted_since is None and chunk:
+        first = self._unpainted_since is None and bool(chunk)
+        if first:
             self._unpainted_since = time.perf_counter()
         self._apply(self._diff.feed(chunk, draft_tokens))
+        if first and self._unpainted_since - self._last_frame_s >= FRAME_MS / 1000.0:
+            # Output after a pause (the first token above all) is painted at the next turn of the
+            # event loop, not at the frame timer's next tick: frames stay at most ~60 per second.
+            QTimer.singleShot(0, self._on_frame)
 
     def mark_redirect(self, instruction: str) -> None:
         if self._diff is None:
@@ -239,6 +245,7 @@ class LiveDiffView(QAbstractScrollArea):
             self._timer.stop()
             return
         self._dirty = False
+        self._last_frame_s = time.perf_counter()
         if self._unpainted_since is not None:
             if self._frame_since is None:
                 self._frame_since = self._unpainted_since

@@ -115,7 +115,7 @@ class EditRun:
             raise
         if isinstance(first, DoneEvent) and first.reason == "error":
             self.backend.close_session(self._session)
-            raise api_error_of(first.stats.get("error") or {})
+            raise api_error_of(first.stats.error.to_message() if first.stats.error else {})
         self._first = first
 
     def stop(self, client_gone: bool = False) -> None:
@@ -168,13 +168,13 @@ class EditRun:
         out, s = self.outcome, done.stats
         out.reason = done.reason
         out.finish_reason = "stop" if cut else FINISH.get(done.reason, "stop")
-        out.prompt_tokens = int(s.get("prompt_tokens") or 0)
-        out.cached_tokens = int(s.get("cached_tokens") or 0)
-        out.completion_tokens = int(s.get("tokens") or 0)
+        out.prompt_tokens = int(s.prompt_tokens or 0)
+        out.cached_tokens = int(s.cached_tokens or 0)
+        out.completion_tokens = s.tokens_out
         if self.params.prediction is not None:
-            out.accepted_prediction_tokens = int(s.get("accepted_draft") or 0)
-            out.rejected_prediction_tokens = int(s.get("proposed_draft") or 0) - out.accepted_prediction_tokens
-        out.error = s.get("error")
+            out.accepted_prediction_tokens = s.draft_accepted_tokens
+            out.rejected_prediction_tokens = s.draft_proposed_tokens - out.accepted_prediction_tokens
+        out.error = s.error.to_message() if s.error else None
         log.info("%s %s: %d tokens computed, %d sent%s", self.request_id, done.reason, out.completion_tokens,
                  out.sent_tokens, " before the client closed" if out.client_gone else "")
 

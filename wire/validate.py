@@ -1,46 +1,28 @@
-"""The WebSocket protocol: JSON text frames, one object per frame, field ``type``.
+"""Validation of every client frame, from one table derived from the message classes.
 
-Every client message is validated here, in one place, before the server acts on it; anything
-malformed becomes a ``ProtocolError`` that the server turns into an ``error`` reply. Types and
+Anything malformed becomes a `ProtocolError` that the engine turns into an `error` reply. Types and
 ranges are checked at this edge: strings must be valid Unicode (no lone surrogates), numbers are
 bounded (huge integers, NaN and infinities are refused), nesting is bounded, and unknown fields
 are refused rather than ignored.
-
-Client → engine: hello, open, append, update, measure, generate, stop, redirect, ping, close.
-Engine → client: welcome, ready, measured, token, redirected, notice, tiles, done, error, pong.
-
-Redirect keeps the request id: the engine emits ``redirected`` (where the new instruction took
-effect, in output tokens and characters) and the same request's tokens continue; a redirect of
-a finished (e.g. stopped) request continues it the same way and ends with a new ``done``.
-
-Documents larger than one frame travel in parts: ``open`` (or ``update`` with ``text``) carries
-``"parts": N`` and the first part; N-1 ``append`` frames follow; ``ready`` comes after the last.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+import types
+import typing
+from dataclasses import MISSING, dataclass, fields, is_dataclass
 from typing import Any
 
-PROTOCOL_VERSION = 1
-MAX_ID_CHARS = 128
-MAX_INSTRUCTION_CHARS = 4000
+from . import messages
+from .constants import (MAX_EDITS, MAX_ID_CHARS, MAX_INSTRUCTION_CHARS, MAX_PARTS, MAX_TOKENS_LIMIT,
+                        TEMPERATURE_MAX, TEMPERATURE_MIN)
 
-MAX_FRAME_BYTES = 8 * 1024 * 1024  # largest frame after hello (the server's default; --max-message-bytes)
-PREAUTH_MAX_FRAME_BYTES = 4096  # largest frame before hello: a hello is a few hundred bytes
-HELLO_TIMEOUT_S = 5.0  # a connection that sends no hello in this time is closed
-MAX_PART_BYTES = 1024 * 1024  # UTF-8 bytes a client puts in one part of a document (open/update/append)
-MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # UTF-8 bytes of a whole document; larger → document_too_large
-MAX_PARTS = 4096  # parts of one document
-MAX_EDITS = 256  # edits in one update
 MAX_JSON_DEPTH = 8  # nesting of objects/arrays in one frame (the deepest message needs 3)
 MAX_JSON_VALUES = 8 * MAX_EDITS + 64  # values (of any kind) in one frame
 MAX_INT = 2**53  # integers are refused beyond ±this (JSON's safe integer range)
 MAX_INT_DIGITS = 20  # longer integer literals are refused before conversion
-MAX_TOKENS_LIMIT = 1 << 20  # largest max_tokens
-TEMPERATURE_MIN, TEMPERATURE_MAX = 0.01, 10.0  # temperature is 0 (greedy) or in this range
 
 
 class ProtocolError(ValueError):
@@ -50,42 +32,45 @@ class ProtocolError(ValueError):
         self.request = request
 
     def to_message(self) -> dict:
-        msg = {"type": "error", "code": self.code, "message": str(self)}
-        if self.request is not None:
-            msg["request"] = self.request
-        return msg
+        return messages.Error(self.code, str(self), self.request).to_message()
 
 
 @dataclass(frozen=True)
 class Field:
-    kind: type | tuple[type, ...]  # accepted Python type(s) after json.loads
+    kind: tuple[type, ...]  # accepted Python types after json.loads
     required: bool = True  # must be present
     nullable: bool = False  # may be null
 
 
-_ID = Field(str)
-_SEL = Field(dict, required=False, nullable=True)
-_PARTS = Field(int, False)
+def _field_of(f, hint: Any) -> Field:
+    args = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union \
+        else (hint,)
+    kinds: list[type] = []
+    for arg in args:
+        if arg is type(None):
+            continue
+        origin = typing.get_origin(arg) or arg
+        if is_dataclass(origin) or origin is dict:
+            kinds.append(dict)
+        elif origin is float:
+            kinds.extend((int, float))
+        else:
+            kinds.append(origin)
+    required = f.default is MISSING and f.default_factory is MISSING
+    nullable = type(None) in args and f.metadata.get("nullable", True)
+    return Field(tuple(kinds), required, nullable)
 
-SCHEMAS: dict[str, dict[str, Field]] = {
-    "hello": {"token": Field(str), "protocol": Field(int, False), "client": Field(str, False, True)},
-    "open": {"session": _ID, "document": Field(dict), "model": Field(str, False, True),
-             "profile": Field(str, False, True), "parts": _PARTS},
-    "append": {"session": _ID, "text": Field(str)},
-    "update": {"session": _ID, "text": Field(str, False), "edits": Field(list, False),
-               "selection": _SEL, "parts": _PARTS},
-    "measure": {"session": _ID, "instruction": Field(str), "selection": _SEL},
-    "generate": {"session": _ID, "request": _ID, "instruction": Field(str), "selection": _SEL,
-                 "max_tokens": Field(int, False, True), "temperature": Field((int, float), False, True),
-                 "top_p": Field((int, float), False, True), "seed": Field(int, False, True),
-                 "speculate": Field(bool, False), "profile": Field(str, False, True),
-                 "emulate": Field(str, False, True)},
-    "stop": {"request": _ID},
-    "redirect": {"request": _ID, "instruction": Field(str)},
-    "ping": {"id": Field((str, int), False, True)},
-    "close": {"session": _ID},
-}
-DOCUMENT_FIELDS = {"text": Field(str), "path": Field(str, False, True), "language": Field(str, False, True)}
+
+def _schema(cls: type) -> dict[str, Field]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: _field_of(f, hints[f.name]) for f in fields(cls)}
+
+
+# The one table: message type → field → what it accepts.
+SCHEMAS: dict[str, dict[str, Field]] = {cls.type: _schema(cls) for cls in messages.CLIENT_MESSAGES}
+DOCUMENT_FIELDS = _schema(messages.Document)
+SELECTION_FIELDS = _schema(messages.Selection)
+EDIT_FIELDS = _schema(messages.Edit)
 
 # A lone surrogate can only enter through a \\uD800–\\uDFFF escape: valid UTF-8 text frames hold none.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -151,24 +136,35 @@ def _check_fields(kind: str, where: str, msg: dict, schema: dict[str, Field], re
         value = msg[name]
         if value is None and spec.nullable:
             continue
-        kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            names = "/".join(k.__name__ for k in kinds)
+        if not isinstance(value, spec.kind) or (isinstance(value, bool) and bool not in spec.kind):
+            names = "/".join(k.__name__ for k in spec.kind)
             raise ProtocolError("bad_request", f"'{where}.{name}' must be {names}", request)
 
 
 def selection_of(msg: dict) -> tuple[int, int] | None:
+    """The message's selection as (start, end), checked to be a range; None when it has none."""
     sel = msg.get("selection")
     if sel is None:
         return None
     request = msg.get("request")
-    if set(sel) - {"start", "end"}:
+    if set(sel) - set(SELECTION_FIELDS):
         raise ProtocolError("bad_request", "selection has only 'start' and 'end'", request)
     start, end = sel.get("start"), sel.get("end")
     if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
         raise ProtocolError("bad_request", "selection needs integer 'start' and 'end'", request)
     if start < 0 or end < start:
         raise ProtocolError("bad_selection", f"selection {start}:{end} is not a valid range", request)
+    return start, end
+
+
+def check_selection(selection: tuple[int, int] | None, length: int, request: str | None = None) -> tuple[int, int]:
+    """`selection` (None: the whole text) as a range inside a text of `length` characters."""
+    if selection is None:
+        return 0, length
+    start, end = selection
+    if not 0 <= start <= end <= length:
+        raise ProtocolError("bad_selection", f"selection {start}:{end} is outside the document (0:{length})",
+                            request)
     return start, end
 
 
@@ -202,7 +198,7 @@ def _check_ranges(kind: str, msg: dict, request: str | None) -> None:
             raise bad(f"at most {MAX_EDITS} edits per update; send the full text instead")
     if kind == "hello" and isinstance(msg.get("client"), str) and len(msg["client"]) > MAX_ID_CHARS:
         raise bad(f"'client' must be at most {MAX_ID_CHARS} characters")
-    if kind == "ping" and isinstance(msg.get("id"), str) and len(msg["id"]) > MAX_ID_CHARS:
+    if isinstance(msg.get("id"), str) and len(msg["id"]) > MAX_ID_CHARS:
         raise bad(f"'id' must be at most {MAX_ID_CHARS} characters")
 
 
@@ -248,7 +244,7 @@ def utf8_size(text: str) -> int:
 def apply_edits(text: str, edits: list) -> str:
     """Apply [{start, end, text}] character edits (each against the text as it is then)."""
     for e in edits:
-        if not isinstance(e, dict) or set(e) - {"start", "end", "text"}:
+        if not isinstance(e, dict) or set(e) - set(EDIT_FIELDS):
             raise ProtocolError("bad_request", "each edit must be an object {start, end, text}")
         start, end, new = e.get("start"), e.get("end"), e.get("text")
         if not (isinstance(start, int) and isinstance(end, int) and isinstance(new, str)) \
@@ -258,3 +254,18 @@ def apply_edits(text: str, edits: list) -> str:
             raise ProtocolError("bad_selection", f"edit {start}:{end} is outside the document (0:{len(text)})")
         text = text[:start] + new + text[end:]
     return text
+
+
+def document_parts(text: str, max_bytes: int) -> list[str]:
+    """`text` cut into parts of at most `max_bytes` UTF-8 bytes, never inside a character."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return [text]
+    parts, start = [], 0
+    while start < len(data):
+        end = min(start + max_bytes, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte: back up
+            end -= 1
+        parts.append(data[start:end].decode("utf-8", "surrogatepass"))
+        start = end
+    return parts

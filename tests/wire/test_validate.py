@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.serve.protocol import ProtocolError, apply_edits, parse_client_message
+from wire import ProtocolError, apply_edits, parse_client_message
 
 
 def msg(**kw):
