@@ -154,5 +154,5 @@ def test_the_status_line_states_the_figure_the_gauge_shows_and_labels_the_engine
     # A burst (a fast edit delivered in one go) reads as the engine's rate, once.
     assert _speed_summary(39, DoneStats(decode_tok_s=1314.0), 1314.0) == "39 tokens, 1,314 tok/s average"
     # Emulated: the paced figure first, the local compute second, as the gauge says it.
-    assert _speed_summary(30, {"tok_s": 1154.0, "paced": True, "emulated_tok_s": 20.8}, 20.8) == \
+    assert _speed_summary(30, DoneStats(decode_tok_s=1154.0, paced=True, emulated_tok_s=20.8), 20.8) == \
         "30 tokens, 21 tok/s emulated (1,154 computed here)"
