@@ -9,7 +9,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 import wire
-from engine.modelspec import MODELS_DIR
+from engine.model.modelspec import MODELS_DIR
 from tests.conftest import EngineProcess
 
 SOURCE = "def area(w, h):\n    print('debug', w)\n    return w * h\n" * 3
