@@ -249,7 +249,8 @@ def test_a_target_beyond_the_context_names_the_limit_keeps_the_instruction_and_n
     assert notice.kind == "overflow" and (str(context) in said or f"{context:,}" in said)  # names the limit
     assert notice.action_button.text() == "Narrow to function scale"
     assert win.bar.field.text() == "rename variable result to out"
-    assert win.controller.run is None  # nothing was sent
+    refused = win.controller.run  # the engine refused it before any token: it checks the context itself
+    assert refused.output == "" and refused.stats.error.code == "context_overflow"
     qtbot.mouseClick(notice.action_button, Qt.MouseButton.LeftButton)
     assert win.selection() == (0, len(small))
     assert not notice.isVisible() and win.bar.field.hasFocus()
