@@ -255,5 +255,6 @@ def test_a_target_beyond_the_context_names_the_limit_keeps_the_instruction_and_n
     assert win.selection() == (0, len(small))
     assert not notice.isVisible() and win.bar.field.hasFocus()
     qtbot.keyClick(win.bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.controller.run is not refused, timeout=WAIT_MS)
     wait_done(qtbot, win)
     assert win.controller.diff.output_text == rename(small, "result", "out")
