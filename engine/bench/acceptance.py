@@ -7,7 +7,7 @@ the app selects it (column 0 of its first line, decorators included, through its
 the edited selection is put back into the file. Each edit is classed by situation (top-level,
 method, nested, decorated, long: 100+ lines, comments, double quotes, non-ASCII) and by kind (the
 model's five skills and out of scope). The expected edit is built with ``ast`` by the training
-pair builders (engine/training/pairs.py); remove-prints targets get debug prints inserted as
+pair builders (engine/skills/); remove-prints targets get debug prints inserted as
 text lines at the statements' own indentation.
 
 - exact: the whole file, edited, is AST-equal to the file with the expected edit;
@@ -40,7 +40,7 @@ class Case:
     text: str  # the whole file
     start: int  # selection start (character offset)
     end: int  # selection end
-    kind: str  # one of engine.training.pairs.KINDS
+    kind: str  # one of engine.skills.KINDS
     instruction: str  # what the user types
     expected: str  # the whole file with the expected edit (compared by AST)
     situations: tuple[str, ...]  # which SITUATIONS the target belongs to
@@ -136,7 +136,8 @@ def _insert_prints(seg: str, fn: ast.AST, first_line: int, rng: random.Random) -
 
 
 def cases_in(path: Path, rng: random.Random, kinds: tuple[str, ...]) -> list[Case]:
-    from ..training.pairs import BUILDERS, build_fstring_forward, is_print_statement, remove_prints
+    from ..skills import BUILDERS, build_fstring_forward
+    from ..skills.prints import is_print_statement, remove_prints
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -194,7 +195,7 @@ def cases_in(path: Path, rng: random.Random, kinds: tuple[str, ...]) -> list[Cas
 
 def collect(files: list[Path], per_cell: int, seed: int = 0) -> list[Case]:
     """Up to `per_cell` cases per (situation, kind), files visited in a seeded order."""
-    from ..training.pairs import KINDS
+    from ..skills import KINDS
 
     rng = random.Random(seed)
     files = list(files)
@@ -243,9 +244,9 @@ async def _run_one(engine, i: int, case: Case) -> tuple[str, str]:
 
 
 def run(cases: list[Case], model_dir: str | Path | None = None, log=print) -> dict:
-    from ..model.modelspec import default_model_dir
     from ..decode.session import Engine
-    from ..training.pairs import KINDS
+    from ..model.modelspec import default_model_dir
+    from ..skills import KINDS
 
     engine = Engine(model_dir or default_model_dir(), threads=1)
     cells: dict = defaultdict(lambda: [0, 0, 0])  # (situation, kind) → [n, exact, parses]

@@ -2,7 +2,7 @@
 
 The edit suite takes held-out functions (the evaluation split of :mod:`engine.training.corpus`,
 files the bundled model never saw) and the bundled model's instruction kinds, built by
-:mod:`engine.training.pairs`. Without the training package, or with ``--quick``, a few built-in
+:mod:`engine.skills`. Without the training package, or with ``--quick``, a few built-in
 functions stand in.
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 import random
 
 from ..model.modelspec import ModelSpec
+from ..skills import BUILDERS
+from ..skills import EDIT_KINDS as KINDS
 
-KINDS = ("rename_variable", "rename_function", "add_docstring", "remove_prints", "fstring")
 MAX_FUNCTIONS_SCANNED = 3000  # held-out functions read at most while filling the kinds
 
 BUILTIN = [
@@ -40,7 +41,6 @@ def edit_cases(spec: ModelSpec, per_kind: int, quick: bool) -> list[tuple[str, s
         return [c for c in BUILTIN if _fits(spec, c[1])][: max(1, per_kind)]
     try:
         from ..training.corpus import functions_in, split_of, stdlib_files, stdlib_root
-        from ..training.pairs import BUILDERS
     except ImportError:
         return [c for c in BUILTIN if _fits(spec, c[1])]
     root = stdlib_root()

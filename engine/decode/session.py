@@ -252,7 +252,8 @@ class Engine:
     def _windows(self, job: EditJob, text: str, start: int, end: int) -> list[EditJob] | None:
         """The windows of a long target (engine/decode/windows.py), or a context_overflow refusal naming the limit."""
         from ..model.prompts import encode
-        from .windows import WindowError, plan, source_budget, touches
+        from ..skills import touches
+        from .windows import WindowError, plan, source_budget
 
         tok = self.spec.tokenizer
         found = self.spec.skill_for(job.model_instruction) if self.spec.skills else None

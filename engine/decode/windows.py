@@ -20,7 +20,6 @@ attend over the whole target.
 from __future__ import annotations
 
 import ast
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -28,6 +27,7 @@ from dataclasses import replace
 
 from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
 from .reframe import frame_for
+from ..skills import touches
 
 OUTPUT_ROOM = 40  # tokens an edit may add to a window's output (a docstring, f-string prefixes)
 MAX_WINDOWS = 64  # beyond this the selection is refused as too long
@@ -82,26 +82,6 @@ def statement_cuts(text: str, start: int, end: int) -> dict[int, int]:
             first[line] = min(depth, first.get(line, depth))
     skip = len(frame.head.split("\n")) - 1  # blank lines kept aside before model line 1
     return {off: first[k - skip] for k, off in enumerate(lines, start=2) if (k - skip) in first}
-
-
-_RENAME_OLD = re.compile(r"`?([A-Za-z_]\w*)`?\s+to\s+`?[A-Za-z_]\w*`?\.?\s*$")
-
-
-def touches(skill: str | None, instruction: str, code: str) -> bool:
-    """Whether an edit of skill `skill` can change `code` at all. Conservative: any mention counts
-    (a rename's old name anywhere, even in a string), so False means the code stays as it is."""
-    if skill in ("rename_variable", "rename_function"):
-        m = _RENAME_OLD.search(instruction)
-        return m is None or re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", code) is not None
-    if skill == "out_of_scope":  # the engine gives the code back unchanged
-        return False
-    if skill == "add_docstring":  # only the definition's own header gets one
-        return re.search(r"^\s*(?:async\s+)?def\b", code, re.MULTILINE) is not None
-    if skill == "remove_prints":
-        return "print" in code
-    if skill == "fstring":
-        return "%" in code or "format" in code
-    return True
 
 
 def _parse_dedented(code: str) -> ast.Module | None:
@@ -184,7 +164,7 @@ def plan(text: str, start: int, end: int, count_tokens, budget: int, passable=No
 
 def passes_through(engine, parent, i: int) -> bool:
     """Window `i` is given back unchanged: "add a docstring" changes only the window with the def,
-    and a window the edit cannot touch (see `touches`) needs no model."""
+    and a window the edit cannot touch (engine.skills.touches) needs no model."""
     skill = engine.spec.skill_for(parent.model_instruction) if engine.spec.skills else None
     if skill is None:
         return False

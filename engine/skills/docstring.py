@@ -152,7 +152,8 @@ def draft(vocab: Vocabulary, pred: list[int], origin: list[int], instruction: li
 
 
 def touches(instruction: str, code: str) -> bool:
-    return True  # a docstring can be added to any definition
+    """Only the definition's own header gets one."""
+    return re.search(r"^\s*(?:async\s+)?def\b", code, re.MULTILINE) is not None
 
 
 # --- training pairs -------------------------------------------------------------------------

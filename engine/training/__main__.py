@@ -62,8 +62,8 @@ def step_tokenizer(args) -> None:
 
 
 def _encoded(args):
-    from ..model.align import vocabulary_from_spec
     from ..model.tokenizer import load_tokenizer  # encodes text exactly as the engine will
+    from ..skills.tokens import vocabulary_from_spec
     from .data import read_jsonl
     from .encode import Encoded, encode_pairs
 

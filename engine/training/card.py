@@ -8,15 +8,10 @@ import os
 import platform
 from pathlib import Path
 
+from ..skills import REGISTRY
+
 GOALS = {"exact": 0.90, "parses": 0.98, "unchanged": 0.90}
-KIND_TITLES = {
-    "rename_variable": "rename variable / rename OLD to NEW",
-    "rename_function": "rename function",
-    "add_docstring": "add a docstring",
-    "remove_prints": "remove print statements",
-    "fstring": "convert to f-strings",
-    "out_of_scope": "out of scope → unchanged",
-}
+KIND_TITLES = {k.name: k.title for k in REGISTRY}
 
 
 def _same_as_float32(evaluation: dict) -> list[str]:
@@ -75,7 +70,7 @@ def render(cache: Path, model_dir: Path) -> str:
         "Prompt `<code> source <instr> instruction <edit>`, output the edited code then `<end>`",
         "(`engine/model/prompts.py`). Besides the previous token, each position receives three draft tokens",
         "(`draft`, `draft_next`, `source`; extra ONNX inputs declared in `tessera.json`) computed by",
-        "`engine/model/align.py`, the same code in training and in the engine: a token-level *predicted output*",
+        "`engine/model/align.py` and `engine/skills/`, the same code in training and in the engine: a token-level *predicted output*",
         "(the source with the mechanical part of the named edit applied: the new name at whole-identifier",
         "occurrences outside plain strings, print lines dropped, a template docstring after the `def`",
         "line, `.format`/`%` literals rewritten as f-strings) followed by a pointer that tracks the output",

@@ -5,7 +5,7 @@ training function is used several times per kind with different random choices (
 prints, which formatting style), so rare kinds are not starved. Most training pairs are functions
 as written (engine/training/written.py: comments, quotes, decorators, methods dedented as the
 engine dedents them, long ones in the engine's windows); some are ``ast.unparse``-normalised
-(engine/training/pairs.py), the form the held-out evaluation pairs keep for comparison with
+(the pair builders of engine/skills/), the form the held-out evaluation pairs keep for comparison with
 earlier models.
 """
 
@@ -20,7 +20,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .corpus import Function, load_functions, load_written, stdlib_root
-from .pairs import BUILDERS, KINDS, EditPair, build_fstring_forward, identifiers
+from ..skills import BUILDERS, KINDS, EditPair, build_fstring_forward
+from ..skills.rename import identifiers
 
 TRAIN_PER_KIND = 2500  # normalised pairs per kind for training
 WRITTEN_PER_KIND = 9000  # as-written pairs (windows counted) per kind for training
@@ -70,7 +71,7 @@ def build_pairs(funcs: list[Function], per_kind: int, uses: int, rng: random.Ran
 def build_written_pairs(funcs: list[Function], per_kind: int, uses: int, rng: random.Random, pool: list[str],
                         count, context: int) -> list[EditPair]:
     """As-written pairs (engine/training/written.py), whole or in the engine's windows."""
-    from ..decode.windows import touches
+    from ..skills import touches
     from . import written
 
     out: list[EditPair] = []

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from tokenizers import Tokenizer
 
-from ..model.align import FEATURES, Vocabulary, aligner_for
+from ..model.align import FEATURES, aligner_for
 from ..model.prompts import build_edit_prompt
-from .pairs import EditPair
+from ..skills import EditPair
+from ..skills.tokens import Vocabulary
 from .tokenizer import SPECIAL
 
 CORRUPT_FRACTION = 0.2  # of sequences with one corrupted output input token

@@ -26,7 +26,7 @@ from ..model.modelspec import load_spec
 from ..model.prompts import build_edit_prompt
 from ..model.runner import OnnxDecoder
 from .data import read_jsonl
-from .pairs import KINDS
+from ..skills import KINDS
 
 
 def ast_equal(a: str, b: str) -> bool:

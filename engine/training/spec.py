@@ -9,15 +9,13 @@ from pathlib import Path
 from tokenizers import Tokenizer
 
 from ..model.align import FEATURES
-from .phrasing import _SPECIAL_VERBS, SKILLS, VERBS
+from ..skills import SKILLS, TRIGGERS
+from ..skills.docstring import DEFAULT_HEAD, verb_heads
+from ..skills.out_of_scope import NOTICE as OUT_OF_SCOPE_NOTICE
+from ..skills.prints import PRINT_HEAD
 from .tokenizer import PRETOKEN_PATTERN, SPECIAL, SPECIAL_TOKENS, token_classes
 
 NAME = "tessera-edit-mini"
-OUT_OF_SCOPE_NOTICE = (
-    "This instruction is outside what the bundled model was trained for (rename a variable or "
-    "function, add a docstring, remove print statements, convert to f-strings); it returns the code "
-    "unchanged. Load a larger model for other edits."
-)
 
 
 def _run(tok: Tokenizer, text: str) -> list[int]:
@@ -39,30 +37,21 @@ def aligner_spec(tok: Tokenizer) -> dict:
             raise ValueError(f"{text!r} is not a single token of this vocabulary")
         return ids[0]
 
-    def runs(*texts: str) -> list[list[int]]:
-        return [_run(tok, t) for t in texts]
+    def runs(phrases: tuple[str, ...]) -> list[list[int]]:
+        """Token runs of trigger phrases; one that starts with a space as it tokenizes after a word
+        ("convert to f-strings" → " to f-strings")."""
+        return [_run(tok, "x" + t)[1:] if t.startswith(" ") else _run(tok, t) for t in phrases]
 
-    def inner(*texts: str) -> list[list[int]]:
-        """Runs of a phrase as it tokenizes after a word ("convert to f-strings" → " to f-strings")."""
-        return [_run(tok, "x" + t)[1:] for t in texts]
-
-    heads = [[_run(tok, verb), _run(tok, _SPECIAL_VERBS.get(verb, verb.capitalize()))] for verb in sorted(VERBS)]
+    heads = [[_run(tok, verb), _run(tok, head)] for verb, head in verb_heads()]
     return {
         "kind": "edit-draft-v1",
         "pad": tok.token_to_id(SPECIAL["pad"]),
         "end": tok.token_to_id(SPECIAL["end"]),
         "word_ids": words,
         "newline_ids": newlines,
-        "triggers": {
-            "rename": [runs("rename", "Rename")],
-            "remove_prints": [runs("remove", "Remove", "delete", "Delete", "strip", "Strip", "drop", "Drop"),
-                              runs("print", "prints")],
-            "add_docstring": [runs("add", "Add", "write", "Write", "insert", "Insert"), runs("docstring")],
-            "fstring": [inner(" to f-string", " with f-string", " into f-string", " to f-strings", " with f-strings",
-                              " into f-strings") + runs("use f-string", "Use f-string", "use f-strings", "Use f-strings")],
-        },
+        "triggers": {name: [runs(group) for group in groups] for name, groups in TRIGGERS.items()},
         "rename_separator": _run(tok, "a to b")[1:-1],
-        "print_head": _run(tok, "print(")[:2],
+        "print_head": _run(tok, PRINT_HEAD)[:2],
         "def_ids": sorted({_run(tok, "def f")[0], _run(tok, "async def f")[-2]}),
         "skip_words": sorted(one(w) for w in ("self", "cls")),
         "punct": punct,
@@ -72,7 +61,7 @@ def aligner_spec(tok: Tokenizer) -> dict:
         "token_text": {str(i): tok.decode([i]) for i in range(len(SPECIAL_TOKENS), tok.get_vocab_size())},
         "pretoken_pattern": PRETOKEN_PATTERN,
         "heads": heads,
-        "default_head": _run(tok, "Return"),
+        "default_head": _run(tok, DEFAULT_HEAD),
         "underscore_ids": underscores,
     }
 

@@ -5,7 +5,7 @@ A target is a function's whole lines, decorators included (what the app selects)
 ``frame_for`` (engine/decode/reframe.py) dedents it and puts placeholders for non-ASCII text: that is the
 model's source. Each builder edits this text at ``ast`` positions (a list of replacements, no
 ``ast.unparse`` of the function) and keeps the pair only when the result is AST-equal to the same
-edit made on the tree by engine/training/pairs.py, so the expected output is the source with only
+edit made on the tree by the pair builders of engine/skills/, so the expected output is the source with only
 the edit applied, in the source's own formatting. A target too long for the context is cut by the
 engine's ``plan`` (engine/decode/windows.py) and each window becomes a pair with the replacements inside it.
 """
@@ -20,10 +20,12 @@ import tokenize
 
 from ..decode.reframe import Frame, frame_for
 from ..decode.windows import OUTPUT_ROOM, WindowError, plan, source_budget
-from .pairs import (_bodies, _debug_print, _formattable, _func, _has_docstring, _local_names, _Modernise,
-                    _uses_old_formatting, fresh_name, identifiers, is_print_statement, remove_prints, rename_in,
-                    to_format_call, to_percent)
-from .phrasing import docstring_summary, instruction_for
+from ..skills import instruction_for
+from ..skills.docstring import docstring_summary
+from ..skills.fstrings import Modernise, formattable, to_format_call, to_percent, uses_old_formatting
+from ..skills.kind import function_of, has_docstring
+from ..skills.prints import bodies, debug_print, is_print_statement, remove_prints
+from ..skills.rename import fresh_name, identifiers, local_names, rename_in
 
 Edit = tuple[int, int, str]  # (start, end, replacement): character offsets in the source
 _DEF = re.compile(r"(?:async\s+)?def\s+")
@@ -92,8 +94,8 @@ class _Pos:
 
 def rename_variable(code: str, rng: random.Random, pool: list[str]):
     tree = ast.parse(code)
-    fn = _func(tree)
-    candidates = [n for n in _local_names(fn) if n != fn.name]
+    fn = function_of(tree)
+    candidates = [n for n in local_names(fn) if n != fn.name]
     if not candidates:
         return None
     old = rng.choice(candidates)
@@ -110,7 +112,7 @@ def rename_variable(code: str, rng: random.Random, pool: list[str]):
 
 def rename_function(code: str, rng: random.Random, pool: list[str]):
     tree = ast.parse(code)
-    fn = _func(tree)
+    fn = function_of(tree)
     old = fn.name
     if old.startswith("__") and old.endswith("__"):
         return None
@@ -153,9 +155,9 @@ def _header_line(code: str, fn: ast.AST) -> int | None:
 
 
 def add_docstring(code: str, rng: random.Random, pool: list[str]):
-    fn = _func(ast.parse(code))
+    fn = function_of(ast.parse(code))
     source = code
-    if _has_docstring(fn):
+    if has_docstring(fn):
         if len(fn.body) == 1:
             return None
         span = _Pos(code).line_span(fn.body[0])
@@ -166,7 +168,7 @@ def add_docstring(code: str, rng: random.Random, pool: list[str]):
         tree = ast.parse(source)
     except SyntaxError:
         return None
-    fn = _func(tree)
+    fn = function_of(tree)
     summary = docstring_summary(fn)
     row = _header_line(source, fn)
     b0 = fn.body[0]
@@ -184,7 +186,7 @@ def add_docstring(code: str, rng: random.Random, pool: list[str]):
 def _print_edits(source: str, tree: ast.AST) -> list[Edit] | None:
     """Remove every print statement's lines; a block left empty keeps ``pass`` in the last one."""
     p, edits = _Pos(source), []
-    for body in _bodies(tree):
+    for body in bodies(tree):
         prints = [s for s in body if is_print_statement(s)]
         for k, s in enumerate(prints):
             span = p.line_span(s)
@@ -201,21 +203,21 @@ def _print_edits(source: str, tree: ast.AST) -> list[Edit] | None:
 
 def remove_prints_pair(code: str, rng: random.Random, pool: list[str]):
     tree = ast.parse(code)
-    fn = _func(tree)
+    fn = function_of(tree)
     p = _Pos(code)
-    has_prints = any(is_print_statement(s) for b in _bodies(tree) for s in b)
+    has_prints = any(is_print_statement(s) for b in bodies(tree) for s in b)
     names = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
-    bodies = [b for b in _bodies(fn) if p.owns_line(b[0]) and b[0].lineno > fn.lineno]
+    open_bodies = [b for b in bodies(fn) if p.owns_line(b[0]) and b[0].lineno > fn.lineno]
     inserts: list[Edit] = []
     for _ in range(rng.choice([1, 1, 2, 2, 3]) if not has_prints or rng.random() < 0.5 else 0):
-        if not bodies:
+        if not open_bodies:
             return None
-        body = rng.choice(bodies)
+        body = rng.choice(open_bodies)
         at = rng.randint(0, len(body))
-        if body is fn.body and at == 0 and _has_docstring(fn):
+        if body is fn.body and at == 0 and has_docstring(fn):
             at = 1
         indent = " " * body[0].col_offset
-        text = ast.unparse(_debug_print(rng, fn.name, names))
+        text = ast.unparse(debug_print(rng, fn.name, names))
         if at < len(body):
             s = body[at]
             if not p.owns_line(s):
@@ -254,13 +256,13 @@ def fstring_reverse(code: str, rng: random.Random, pool: list[str]):
     """The stdlib's own f-strings rewritten to ``.format``/``%`` make the source; the code as
     written is the expected output."""
     tree = ast.parse(code)
-    if _uses_old_formatting(tree):
+    if uses_old_formatting(tree):
         return None
     v = _Outer()
     v.visit(tree)
     p, edits, alts = _Pos(code), [], {}
     for node in v.found:
-        if not _formattable(node):
+        if not formattable(node):
             continue
         alt = to_percent(node) if rng.random() < 0.5 else None
         alt = alt or to_format_call(node)
@@ -279,7 +281,7 @@ def fstring_reverse(code: str, rng: random.Random, pool: list[str]):
     return instruction_for("fstring", rng), source, None, ast.parse(code)
 
 
-class _Record(_Modernise):
+class _Record(Modernise):
     def __init__(self):
         super().__init__()
         self.spans: list[tuple[ast.AST, ast.AST]] = []
@@ -393,8 +395,8 @@ def header_pair(kind: str, code: str, rng: random.Random, pool: list[str]) -> tu
     """A rename of a definition's header alone (decorators and ``def`` line up to its docstring):
     the window the engine runs when the docstring that follows is longer than a window."""
     tree = ast.parse(code)
-    fn = _func(tree)
-    if not _has_docstring(fn):
+    fn = function_of(tree)
+    if not has_docstring(fn):
         return None
     cut = line_offsets(code)[fn.body[0].lineno - 1]
     made = (rename_variable if kind == "rename_variable" else rename_function)(code, rng, pool)

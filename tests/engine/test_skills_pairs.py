@@ -1,4 +1,5 @@
-"""Edit-pair builders of the bundled model's training data (no torch needed)."""
+"""The skills' edit-pair builders (the bundled model's training data, no torch needed), their
+phrasings and routing."""
 
 from __future__ import annotations
 
@@ -8,17 +9,14 @@ import re
 
 import pytest
 
-from engine.training.pairs import (
-    build_add_docstring,
-    build_fstring,
-    build_fstring_forward,
-    build_out_of_scope,
-    build_remove_prints,
-    build_rename_function,
-    build_rename_variable,
-    is_print_statement,
-)
-from engine.training.phrasing import OUT_OF_SCOPE, SKILLS, docstring_summary, skill_of
+from engine.skills import BY_NAME, SKILLS, skill_of, touches
+from engine.skills.docstring import build_add_docstring, docstring_summary
+from engine.skills.fstrings import build_fstring, build_fstring_forward
+from engine.skills.out_of_scope import build_out_of_scope
+from engine.skills.prints import build_remove_prints, is_print_statement
+from engine.skills.rename import build_rename_function, build_rename_variable
+
+OUT_OF_SCOPE = BY_NAME["out_of_scope"].phrasings
 
 POOL = ["total", "rows", "result", "buffer", "line_count", "entries"]
 
@@ -161,3 +159,15 @@ def test_every_skill_example_routes_to_its_skill():
         assert skill_of(s["example"]) == s["name"]
     assert skill_of("rename total to count") == "rename_variable"
     assert skill_of("Remove debug prints") == "remove_prints"
+
+
+def test_touches_is_conservative():
+    assert touches("rename_variable", "rename variable total to acc", "x = total + 1")
+    assert touches("rename_variable", "rename `total` to acc", "s = 'total'")  # a mention counts
+    assert not touches("rename_variable", "rename variable total to acc", "subtotal = 1")
+    assert not touches("remove_prints", "remove print statements", "x = 1")
+    assert not touches("fstring", "convert to f-strings", "x = 'a'")
+    assert touches("fstring", "convert to f-strings", "x = 'a %s' % y")
+    assert touches("add_docstring", "add a docstring", "    def f(x):\n        return x")
+    assert not touches("add_docstring", "add a docstring", "x = [1,\n     2]") and touches(None, "anything", "")
+    assert not touches("out_of_scope", "add type hints", "x = 1")
