@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,16 @@ DEFAULT_WEIGHTS = "float32"  # FastDecoder's own default: logits equal the plain
 #   edit in 360 and once flipped a near-tie between a k-token verify and single steps (activation
 #   rounding amplifies their ~1e-6 differences 16x more than int8 does).
 ENGINE_WEIGHTS = {"speculative": "float32", "plain": "int8"}
+
+
+class CallKind(IntEnum):
+    """What a forward call is for; indexes a weight format's bits (`WEIGHT_FORMATS`)."""
+
+    PREFILL = 0  # a chunk of the prompt (one row of logits: the last position's)
+    VERIFY = 1  # the pending token plus k drafted ones, checked in one pass (a row per position)
+    STEP = 2  # one token: plain decoding
+
+
 MAX_SLOTS = 48  # call shapes kept bound at once: 1-token steps, every k-token verify (k ≤ 32), prefill chunks
 
 
@@ -135,7 +146,7 @@ class FastDecoder:
         if weights not in self.formats:
             raise ValueError(f"weight format {weights!r} was not loaded (loaded: {self.formats})")
         self.weights = weights  # a WEIGHT_FORMATS name
-        self._bits = WEIGHT_FORMATS[weights]  # call kind → weight bits (prefill, k-token, step)
+        self._bits = WEIGHT_FORMATS[weights]  # weight bits by CallKind (prefill, verify, step)
 
     @staticmethod
     def supports(spec: ModelSpec) -> bool:
@@ -173,7 +184,7 @@ class FastDecoder:
         if length < len(self.tokens):
             del self.tokens[max(0, length):]
 
-    def _slot(self, n: int, rows: int, kind: int) -> _Slot:
+    def _slot(self, n: int, rows: int, kind: CallKind) -> _Slot:
         bits = self._bits[kind]
         key = (n, rows, bits)
         slot = self._slots.get(key)
@@ -223,7 +234,7 @@ class FastDecoder:
                 raise Cancelled() from None
             raise
 
-    def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int, kind: int) -> _Slot:
+    def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int, kind: CallKind) -> _Slot:
         """Run one call; the returned slot holds its logits and greedy choices until the next call."""
         n = len(ids)
         if n == 0:
@@ -276,7 +287,7 @@ class FastDecoder:
 
     def forward(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Append `ids` to the cache; return their logits [len(ids), vocab] (float32, a fresh array)."""
-        return self._forward(ids, extra, len(ids), 2 if len(ids) == 1 else 1).logits[0].copy()
+        return self._forward(ids, extra, len(ids), _call_kind(ids)).logits[0].copy()
 
     def forward_greedy(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> list[int]:
         """Append `ids` to the cache; return the greedy choice after each of them.
@@ -284,7 +295,7 @@ class FastDecoder:
         Equal to ``argmax(forward(ids)[i] + spec.ban_bias)``, chosen inside the graph: no logits
         are copied or scanned in Python.
         """
-        return self._forward(ids, extra, len(ids), 2 if len(ids) == 1 else 1).next_ids[0].tolist()
+        return self._forward(ids, extra, len(ids), _call_kind(ids)).next_ids[0].tolist()
 
     def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
         """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""
@@ -295,12 +306,16 @@ class FastDecoder:
             if self.cancel.is_set():
                 raise Cancelled()
             part = None if extra is None else {k: v[s:s + chunk] for k, v in extra.items()}
-            slot = self._forward(ids[s:s + chunk], part, 1, 0)
+            slot = self._forward(ids[s:s + chunk], part, 1, CallKind.PREFILL)
         return slot.logits[0, -1].copy()
 
     def common_prefix(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> int:
         """How many leading positions of `ids` (with their extra inputs) the cache already holds."""
         return cached_prefix(self.tokens, self.features, ids, extra)
+
+
+def _call_kind(ids: list[int]) -> CallKind:
+    return CallKind.STEP if len(ids) == 1 else CallKind.VERIFY
 
 
 def make_decoder(spec: ModelSpec, threads: int = 1, fast: bool = True, weights: dict[str, str] | None = None):

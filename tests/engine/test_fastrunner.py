@@ -277,3 +277,25 @@ def test_a_cancel_from_another_thread_aborts_a_running_forward(tiny_model_dir, f
     assert dec.tokens == ids[:8]  # the aborted call left the cache as it was
     dec.cancel.clear()  # the next call runs normally
     np.testing.assert_allclose(dec.forward(ids[8:12]), OnnxDecoder(spec).forward(ids[:12])[8:], atol=2e-4, rtol=1e-4)
+
+
+def test_both_runners_are_decoders_the_loop_can_drive(pair):
+    from engine.model.decoder import Decoder
+
+    for dec in pair:
+        assert isinstance(dec, Decoder)
+
+
+def test_each_call_kind_runs_on_its_weight_format(tiny_model_dir):
+    from engine.model.fastrunner import WEIGHT_FORMATS, CallKind
+
+    spec = load_spec(tiny_model_dir)
+    dec = FastDecoder(spec, weights="mixed8")  # float32 prefill and verify, int8 single steps
+    assert [WEIGHT_FORMATS["mixed8"][kind] for kind in (CallKind.PREFILL, CallKind.VERIFY, CallKind.STEP)] == [0, 0, 8]
+    plain = OnnxDecoder(spec)
+    ids = [5, 9, 12, 7, 3, 14]
+    np.testing.assert_allclose(dec.prefill(ids), plain.prefill(ids), rtol=1e-4, atol=1e-4)  # float32: exact
+    np.testing.assert_allclose(dec.forward([4, 8]), plain.forward([4, 8]), rtol=1e-4, atol=1e-4)  # verify: float32
+    step, exact = dec.forward([6])[0], plain.forward([6])[0]
+    assert np.abs(step - exact).max() > 1e-3  # the step ran on int8 weights (float32 differs by ~1e-6)
+    np.testing.assert_allclose(step, exact, atol=0.5)  # ... and still predicts nearly the same
