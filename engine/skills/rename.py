@@ -197,14 +197,31 @@ def rename_in(tree: ast.Module, old: str, new: str, *, function: bool) -> None:
             n.attr = new
 
 
-def build_rename_variable(code: str, rng: random.Random, pool: list[str]) -> EditPair | None:
-    tree = ast.parse(code)
+def pick_variable(tree: ast.AST, rng: random.Random, pool: list[str]) -> tuple[str, str] | None:
+    """(old, new) for a variable rename of the function in ``tree``, or None when it has no local."""
     fn = function_of(tree)
     candidates = [n for n in local_names(fn) if n != fn.name]
     if not candidates:
         return None
     old = rng.choice(candidates)
-    new = fresh_name(rng, old, identifiers(tree), pool)
+    return old, fresh_name(rng, old, identifiers(tree), pool)
+
+
+def pick_function_name(tree: ast.AST, rng: random.Random, pool: list[str]) -> tuple[str, str] | None:
+    """(old, new) for renaming the function in ``tree``; None for a dunder (renaming one changes the
+    protocol; not an everyday edit)."""
+    old = function_of(tree).name
+    if old.startswith("__") and old.endswith("__"):
+        return None
+    return old, fresh_name(rng, old, identifiers(tree), pool)
+
+
+def build_rename_variable(code: str, rng: random.Random, pool: list[str]) -> EditPair | None:
+    tree = ast.parse(code)
+    picked = pick_variable(tree, rng, pool)
+    if picked is None:
+        return None
+    old, new = picked
     rename_in(tree, old, new, function=False)
     target = ast.unparse(tree)
     if target == code:
@@ -214,11 +231,10 @@ def build_rename_variable(code: str, rng: random.Random, pool: list[str]) -> Edi
 
 def build_rename_function(code: str, rng: random.Random, pool: list[str]) -> EditPair | None:
     tree = ast.parse(code)
-    fn = function_of(tree)
-    old = fn.name
-    if old.startswith("__") and old.endswith("__"):
-        return None  # renaming a dunder changes the protocol; not an everyday edit
-    new = fresh_name(rng, old, identifiers(tree), pool)
+    picked = pick_function_name(tree, rng, pool)
+    if picked is None:
+        return None
+    old, new = picked
     rename_in(tree, old, new, function=True)
     return EditPair("rename_function", rng.choice(_FUNCTION_PHRASINGS).format(old=old, new=new),
                     code, ast.unparse(tree))

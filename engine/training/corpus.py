@@ -72,24 +72,32 @@ def functions_in(source: str) -> list[str]:
     return out
 
 
+def _texts(root: Path):
+    """(path relative to root, text) of every stdlib file that reads as UTF-8."""
+    for path in stdlib_files(root):
+        try:
+            yield path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+
+
+def _function(rel: str, code: str) -> Function:
+    return Function(rel, code, split_of(rel), bool(TEST_DIRS.intersection(rel.split("/"))))
+
+
 def load_functions(root: Path | None = None) -> tuple[list[Function], list[str]]:
     """All usable functions, deduplicated by text (first file wins), and the files read."""
     root = root or stdlib_root()
     seen: set[str] = set()
     funcs: list[Function] = []
     used: list[str] = []
-    for path in stdlib_files(root):
-        rel = path.relative_to(root).as_posix()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for rel, text in _texts(root):
         found = 0
         for code in functions_in(text):
             if code in seen:
                 continue
             seen.add(code)
-            funcs.append(Function(rel, code, split_of(rel), bool(TEST_DIRS.intersection(rel.split("/")))))
+            funcs.append(_function(rel, code))
             found += 1
         if found:
             used.append(rel)
@@ -136,16 +144,11 @@ def load_written(root: Path | None = None) -> list[Function]:
     root = root or stdlib_root()
     seen: set[str] = set()
     funcs: list[Function] = []
-    for path in stdlib_files(root):
-        rel = path.relative_to(root).as_posix()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for rel, text in _texts(root):
         if "\t" in text or "\r" in text:
             continue
         for code in written_in(text):
             if code not in seen:
                 seen.add(code)
-                funcs.append(Function(rel, code, split_of(rel), bool(TEST_DIRS.intersection(rel.split("/")))))
+                funcs.append(_function(rel, code))
     return funcs

@@ -25,7 +25,7 @@ from ..skills.docstring import docstring_summary
 from ..skills.fstrings import Modernise, formattable, to_format_call, to_percent, uses_old_formatting
 from ..skills.kind import function_of, has_docstring
 from ..skills.prints import bodies, debug_print, is_print_statement, remove_prints
-from ..skills.rename import fresh_name, identifiers, local_names, rename_in
+from ..skills.rename import pick_function_name, pick_variable, rename_in
 
 Edit = tuple[int, int, str]  # (start, end, replacement): character offsets in the source
 _DEF = re.compile(r"(?:async\s+)?def\s+")
@@ -94,12 +94,10 @@ class _Pos:
 
 def rename_variable(code: str, rng: random.Random, pool: list[str]):
     tree = ast.parse(code)
-    fn = function_of(tree)
-    candidates = [n for n in local_names(fn) if n != fn.name]
-    if not candidates:
+    picked = pick_variable(tree, rng, pool)
+    if picked is None:
         return None
-    old = rng.choice(candidates)
-    new = fresh_name(rng, old, identifiers(tree), pool)
+    old, new = picked
     p, edits = _Pos(code), []
     for n in ast.walk(tree):
         if isinstance(n, ast.Name) and n.id == old:
@@ -112,11 +110,10 @@ def rename_variable(code: str, rng: random.Random, pool: list[str]):
 
 def rename_function(code: str, rng: random.Random, pool: list[str]):
     tree = ast.parse(code)
-    fn = function_of(tree)
-    old = fn.name
-    if old.startswith("__") and old.endswith("__"):
+    picked = pick_function_name(tree, rng, pool)
+    if picked is None:
         return None
-    new = fresh_name(rng, old, identifiers(tree), pool)
+    old, new = picked
     p, edits = _Pos(code), []
     for n in ast.walk(tree):
         if isinstance(n, ast.Name) and n.id == old:
