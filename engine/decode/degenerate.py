@@ -61,6 +61,9 @@ def parses(code: str) -> bool:
         return False
 
 
+UNPARSABLE = "the edited code no longer parses (it did before); review it before accepting"
+
+
 def stopped_parsing(source: str, output: str) -> bool:
     """The source parsed (as Python) and the output does not."""
     return bool(source.strip()) and parses(source) and not parses(output)

@@ -20,7 +20,7 @@ import numpy as np
 from wire import Problem
 
 from ..model.chat_edit import FenceFilter
-from .degenerate import Watch, stopped_parsing
+from .degenerate import UNPARSABLE, Watch, stopped_parsing
 from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
 from ..model.fastrunner import use_for
 from ..model.modelspec import ModelSpec
@@ -401,8 +401,7 @@ def run_edit_job(dec: OnnxDecoder, spec: ModelSpec, job: EditJob, post: Callable
         job.output_text += tail
         post(TokenEvent(job.request_id, len(job.output_ids), tail, 0, ms(), ms()))
     if reason == "eos" and stopped_parsing(job.model_code, job.model_text):
-        stats.warning = Problem("unparsable", (
-            "the edited code no longer parses (it did before); review it before accepting"))
+        stats.warning = Problem("unparsable", UNPARSABLE)
         post(NoticeEvent(job.request_id, "unparsable", stats.warning.message))
     stats.parses = not stopped_parsing(job.model_code, job.model_text) if reason == "eos" else None
     n = len(job.output_ids) - start_tokens

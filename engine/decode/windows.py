@@ -25,6 +25,9 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import replace
 
+from wire import Problem
+
+from .degenerate import UNPARSABLE, stopped_parsing
 from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
 from .reframe import frame_for
 from ..skills import touches
@@ -174,6 +177,15 @@ def passes_through(engine, parent, i: int) -> bool:
     return is_string_statement(code) or not touches(skill.name, parent.instruction, code)
 
 
+def whole_stopped_parsing(parent) -> bool:
+    """The whole target parsed and the output of all its windows together does not (both in the
+    model's terms: dedented, so that a method parses on its own)."""
+    frame = parent.frame
+    if frame is None:
+        return stopped_parsing(parent.code, parent.output_text)
+    return stopped_parsing(frame.model_code, frame.encode_prediction(parent.output_text))
+
+
 async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:
     """Run `parent.windows` in order as one request: one index space, one `done` (see the module docstring)."""
     rid = parent.request_id
@@ -217,8 +229,8 @@ async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:
                     ev.index += offset
                     ev.chars += chars
                     yield ev
-                elif isinstance(ev, NoticeEvent):
-                    if ev.code != "out_of_scope" or i == 0:
+                elif isinstance(ev, NoticeEvent):  # "unparsable" is decided on the whole target, at the end
+                    if ev.code != "unparsable" and (ev.code != "out_of_scope" or i == 0):
                         yield ev
                 elif isinstance(ev, DoneEvent):
                     last = ev
@@ -240,4 +252,12 @@ async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:
     stats = replace(last.stats) if last is not None else DoneStats()
     stats.update(**totals, windows=len(parent.windows), ttft_ms=first, tokens_total=len(parent.output_ids),
                  decode_tok_s=round(totals["tokens_out"] / decode_s, 1) if decode_s > 0 else 0.0)
+    if reason == "eos":  # a window alone seldom parses: the parse check is the whole target's
+        broken = whole_stopped_parsing(parent)
+        stats.parses = not broken
+        if broken and stats.warning is None:
+            stats.warning = Problem("unparsable", UNPARSABLE)
+            yield NoticeEvent(rid, "unparsable", UNPARSABLE)
+        elif not broken and stats.warning is not None and stats.warning.code == "unparsable":
+            stats.warning = None
     yield DoneEvent(rid, reason, stats, parent.output_text)

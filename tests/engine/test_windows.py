@@ -90,3 +90,36 @@ def test_plan_passes_a_long_docstring_on_and_cuts_the_header_before_it(engine):
     assert parts[0] == "def fit(points, weights):\n"
     assert is_string_statement(parts[1]) and parts[1].startswith('    """Fit a curve.')
     assert "".join(parts) == LONG_DOC
+
+
+def test_the_parse_check_of_a_windowed_edit_is_the_whole_targets():
+    from types import SimpleNamespace
+
+    from engine.decode.windows import whole_stopped_parsing
+
+    method = SOURCE[START:END]
+    frame = frame_for(SOURCE, START, END)
+    job = lambda out: SimpleNamespace(frame=frame, code=method, output_text=out)  # noqa: E731
+    assert not whole_stopped_parsing(job(method.replace("nextchar", "ch")))  # indented, yet whole: parses
+    first, rest = method.split("\n", 1)
+    assert whole_stopped_parsing(job(first + "\n" + rest.replace("        ", "      ", 1)))  # a dedented body line
+    assert whole_stopped_parsing(job(method.replace("return result", "return (result", 1)))  # broken in a later window
+    # a selection from the `def` keyword on (its first line is not indented in the output either)
+    kw = START + 4
+    frame = frame_for(SOURCE, kw, END)
+    assert not whole_stopped_parsing(SimpleNamespace(frame=frame, code=SOURCE[kw:END], output_text=SOURCE[kw:END]))
+
+
+def test_a_windowed_edit_that_no_longer_parses_in_the_file_is_flagged_and_one_that_parses_is_not(engine):
+    job, events = run(engine, SOURCE, "rename variable nextchar to ch", (START, END))
+    done = events[-1]
+    assert job.windows and done.reason == "eos"
+    try:
+        ast.parse(SOURCE[:START] + done.text + SOURCE[END:])
+        whole_parses = True
+    except SyntaxError:
+        whole_parses = False
+    assert done.stats.parses is whole_parses
+    notices = [e.code for e in events if e.type == "notice"]
+    assert notices.count("unparsable") == (0 if whole_parses else 1)  # one notice, for the whole target
+    assert (done.stats.warning is not None and done.stats.warning.code == "unparsable") is (not whole_parses)
