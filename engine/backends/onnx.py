@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
-from ..decode.loop import EditJob
+from ..decode.job import EditJob
 from ..decode.events import DoneEvent, ReadyEvent
 from ..decode.session import Document, Engine, RequestError
-from . import Event, GenerateRequest, ModelInfo
+from . import Event, GenerateRequest, ModelInfo, SideChannel
 
 # (engine, profile, job, side channel, emulated model) → (pace(n) → awaitable | None, stats() → DoneStats fields)
 PacingFactory = Callable[..., tuple[Callable | None, Callable[[], dict] | None]]
+
+
+@dataclass(frozen=True)
+class PacingAsked:
+    """What a request asked of the pacer; a redirect of the request keeps it."""
+
+    profile: str | None = None  # hardware profile (or ``timing:`` numbers) to pace to; None = as computed
+    emulate: str | None = None  # model shape the profile emulates; None = the loaded model's
+    side: SideChannel | None = None  # where the pacer sends activity frames
+
+
+NOT_PACED = PacingAsked()
 
 
 class OnnxBackend:
@@ -20,6 +33,7 @@ class OnnxBackend:
     def __init__(self, engine: Engine, pacing: PacingFactory | None = None):
         self.engine = engine
         self.pacing = pacing
+        self._asked: dict[str, PacingAsked] = {}  # request id → the pacing it asked for (paced requests only)
         self._created = int(time.time())
 
     # -- models ---------------------------------------------------------------------------
@@ -44,6 +58,8 @@ class OnnxBackend:
 
     def close_session(self, session: str) -> None:
         if session in self.engine.sessions:  # closing twice is harmless
+            for request in self.engine.sessions[session].jobs:
+                self._asked.pop(request, None)
             self.engine.close_session(session)
 
     async def prewarm(self, session: str) -> ReadyEvent:
@@ -57,22 +73,33 @@ class OnnxBackend:
         job = self.engine.make_job(request.session, request.request, request.instruction, request.selection,
                                    request.max_tokens, request.sampling, request.speculate,
                                    prediction=request.prediction)
-        job.pacing_args = (request.profile, request.emulate, request.side)  # a later redirect keeps them
+        self.ask_pacing(request)
         try:
             return self._run(job)
         except RequestError:
             self.engine.release(job)  # registered by make_job, but no stream will run it
             raise
 
+    def ask_pacing(self, request: GenerateRequest) -> None:
+        """Remember the pacing `request` asks for, for its stream and any later redirect of it."""
+        if request.profile:
+            self._asked[request.request] = PacingAsked(request.profile, request.emulate, request.side)
+        else:
+            self._asked.pop(request.request, None)
+
+    def pacing_for(self, job: EditJob) -> tuple[Callable | None, Callable[[], dict] | None]:
+        """(pace(n) → awaitable | None, stats() → DoneStats fields) for a run of `job`; (None, None) unpaced."""
+        asked = self._asked.get(job.request_id, NOT_PACED)
+        if self.pacing is None or not asked.profile:
+            return None, None
+        try:
+            return self.pacing(self.engine, asked.profile, job, asked.side or _drop, asked.emulate)
+        except (ValueError, KeyError) as exc:
+            self._asked.pop(job.request_id, None)
+            raise RequestError("bad_profile", f"cannot emulate {asked.profile!r}: {exc}") from None
+
     def _run(self, job: EditJob) -> AsyncIterator[Event]:
-        profile, emulate, side = job.pacing_args
-        pace = pace_stats = None
-        if self.pacing is not None and profile:
-            try:
-                pace, pace_stats = self.pacing(self.engine, profile, job, side or _drop,
-                                               emulate)
-            except (ValueError, KeyError) as exc:
-                raise RequestError("bad_profile", f"cannot emulate {profile!r}: {exc}") from None
+        pace, pace_stats = self.pacing_for(job)
         return self._stream(job, pace, pace_stats)
 
     async def _stream(self, job: EditJob, pace, pace_stats) -> AsyncIterator[Event]:

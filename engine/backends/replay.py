@@ -18,12 +18,12 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from ..decode.loop import EditJob
+from ..decode.job import EditJob
 from ..decode.events import DoneEvent, DoneStats, RedirectEvent, TokenEvent
 from .response_cache import Response, ResponseCache, prompt_key
 from ..model.tokenizer import StreamDecoder
 from . import Event, GenerateRequest, RequestError
-from .onnx import OnnxBackend, _drop
+from .onnx import OnnxBackend
 
 RECORD, REPLAY = "record", "replay"
 
@@ -78,9 +78,9 @@ class ReplayBackend:
         job = self.engine.make_job(request.session, request.request, request.instruction, request.selection,
                                    request.max_tokens, request.sampling, request.speculate,
                                    prediction=request.prediction)
-        job.pacing_args = (request.profile, request.emulate, request.side)
+        self.inner.ask_pacing(request)
         try:
-            pace, stats = self._pacing(job)
+            pace, stats = self.inner.pacing_for(job)
         except RequestError:
             self.engine.release(job)  # make_job registered it as running; nothing will run it
             raise
@@ -114,19 +114,10 @@ class ReplayBackend:
             return None
         if job._stream is None and job.output_ids:  # a replayed request, continued after it ended
             self._prime_detokenizer(job)
-        pace, stats = self._pacing(job)
+        pace, stats = self.inner.pacing_for(job)
         return self._live(job, pace, stats, "replay+live" if request in self._replayed else "live")
 
     # -- streams -------------------------------------------------------------------------------
-    def _pacing(self, job: EditJob):
-        profile, emulate, side = job.pacing_args
-        if self.inner.pacing is None or not profile:
-            return None, None
-        try:
-            return self.inner.pacing(self.engine, profile, job, side or _drop, emulate)
-        except (ValueError, KeyError) as exc:
-            raise RequestError("bad_profile", f"cannot emulate {profile!r}: {exc}") from None
-
     async def _live(self, job: EditJob, pace, pace_stats, source: str) -> AsyncIterator[Event]:
         async for ev in self.engine.stream(job, pace):
             if isinstance(ev, DoneEvent):

@@ -14,15 +14,15 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from pathlib import Path
-
 
 import numpy as np
 
-from wire import Problem, ProtocolError, check_selection
+from wire import Problem, check_selection
 
-from .loop import EditJob, run_edit_job
+from .documents import Document, RequestError, Session
+from .job import EditJob
+from .loop import run_edit_job
 from .mailbox import Mailbox
 from .events import DoneEvent, DoneStats, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
 from ..model.modelspec import ModelSpec
@@ -31,24 +31,6 @@ from .reframe import frame_for
 from ..model.runner import Cancelled
 from .sampling import SamplingParams
 from ..model.selfcheck import load_model
-
-
-RequestError = ProtocolError  # a request the engine refuses, with a protocol error code
-
-
-@dataclass
-class Document:
-    text: str  # the whole document
-    path: str | None = None  # where it lives, if saved
-    language: str = "python"  # Pygments language name
-    selection: tuple[int, int] | None = None  # last selection the app told us about (prewarm)
-
-
-@dataclass
-class Session:
-    id: str  # client-chosen session id
-    document: Document  # current document text
-    jobs: dict[str, EditJob] = field(default_factory=dict)  # request id → its (last) job
 
 
 Pacing = Callable[[int], "asyncio.Future | None"]

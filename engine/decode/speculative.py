@@ -82,17 +82,6 @@ class PromptLookup:
         return d[self.ptr.pos:self.ptr.pos + k]
 
 
-@dataclass
-class SpeculationStats:
-    proposed: int = 0  # draft tokens sent for verification
-    accepted: int = 0  # draft tokens the model agreed with
-    verify_passes: int = 0  # forward passes that verified a proposal
-
-    @property
-    def acceptance_rate(self) -> float:
-        return self.accepted / self.proposed if self.proposed else 0.0
-
-
 class AdaptiveK:
     """How many draft tokens to propose: grow while whole runs are accepted, shrink on misses."""
 

@@ -2,7 +2,7 @@
 
 A study may hold TTFT and tok/s fixed instead of naming hardware. The profile string carries the
 numbers (``timing:{"ttft_ms": 300, "tok_s": 50, "jitter_ms": 4, "seed": 7}``), so the protocol
-and the server stay as they are: `with_explicit_timing` wraps the server's pacing factory and
+and the server stay as they are: `with_explicit_timing` wraps the ONNX backend's pacing factory and
 hands every other profile on unchanged. The real `Pacer` releases the tokens.
 
 Jitter: each gap between tokens is ``1000 / tok_s`` ms plus a normal deviate of standard
@@ -118,7 +118,7 @@ def explicit_pacing(profile: str, job):
 
 
 def with_explicit_timing(factory):
-    """The server's pacing factory, extended with ``timing:`` profiles."""
+    """The ONNX backend's pacing factory (engine/backends/onnx.py `PacingFactory`), extended with ``timing:`` profiles."""
 
     def pacing(engine, profile, job, send, emulate=None):
         if profile and profile.startswith(PREFIX):

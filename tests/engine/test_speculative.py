@@ -110,7 +110,8 @@ def test_each_decode_mode_runs_in_its_own_weight_format(tiny_model_dir):
 
 @pytest.mark.parametrize("speculate", [False, True])
 def test_a_stop_during_a_forward_pass_shows_nothing_that_pass_computed(tiny_model_dir, speculate):
-    from engine.decode.loop import EditJob, run_edit_job
+    from engine.decode.job import EditJob
+    from engine.decode.loop import run_edit_job
     from engine.model.modelspec import load_spec
 
     spec = load_spec(tiny_model_dir)

@@ -1,0 +1,90 @@
+"""Where a run's drafts come from: the model's own aligner (draft-conditioned models) or prompt lookup."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.modelspec import ModelSpec
+from ..model.prompts import encode
+from .job import EditJob
+from .speculative import PromptLookup
+
+
+class Drafts:
+    """Extra per-position inputs (draft ids) for models that declare them; no-op otherwise."""
+
+    def __init__(self, spec: ModelSpec, source_ids: list[int], instruction_ids: list[int]):
+        self.names = spec.extra_inputs
+        self.aligner = None
+        self._ghost = None  # (aligner clone that pushed the last proposal, that proposal)
+        self.use_lookup = False  # draft from prompt lookup even when the aligner could (a client's prediction)
+        if self.names:
+            from ..model.align import make_aligner  # the model's own alignment, shared with training
+
+            self.aligner = make_aligner(spec.aligner or {}, source_ids, instruction_ids)
+
+    @property
+    def predicts_output(self) -> bool:
+        """The model's aligner proposes drafts itself (``lookahead``): no prompt lookup is needed."""
+        return self.aligner is not None and hasattr(self.aligner, "lookahead") and not self.use_lookup
+
+    def for_prompt(self, n: int) -> dict[str, np.ndarray] | None:
+        return self.aligner.prompt_features(n) if self.aligner else None
+
+    def push(self, tok: int) -> dict[str, list[int]] | None:
+        """Record an emitted token; return the features to feed with it."""
+        if not self.aligner:
+            return None
+        self.aligner.push(tok)
+        return {k: [v] for k, v in self.aligner.next_features().items()}  # one row; decoders take lists
+
+    def feed(self, pending: int, k: int, lookup: PromptLookup | None) -> tuple[list[int], dict | None]:
+        """The proposal to verify after `pending`, and the features for [pending] + proposal.
+
+        `pending` is pushed for real; a model's own aligner, when it predicts the edited output
+        (``lookahead``), is a better draft than the raw original, so it is preferred. Proposal
+        features come from a clone, so rejected tokens leave no trace.
+        """
+        first = self.push(pending)
+        if k <= 0:
+            proposal: list[int] = []
+        elif self.predicts_output:
+            proposal = [int(t) for t in self.aligner.lookahead(k)]
+        else:
+            proposal = lookup.propose(k) if lookup is not None else []
+        if first is None or not proposal:
+            return proposal, first
+        ghost = self.aligner.clone()
+        rows = {name: [int(v[0])] for name, v in first.items()}
+        for tok in proposal:
+            ghost.push(tok)
+            for name, v in ghost.next_features().items():
+                rows[name].append(v)
+        self._ghost = (ghost, proposal)
+        return proposal, {name: np.asarray(v, dtype=np.int64) for name, v in rows.items()}
+
+    def accept(self, tokens: list[int]) -> None:
+        """Record the accepted prefix of the last proposal (the clone has seen a full acceptance)."""
+        ghost, self._ghost = self._ghost, None
+        if ghost is not None and tokens == ghost[1]:
+            self.aligner = ghost[0]
+        elif self.aligner:
+            for tok in tokens:
+                self.aligner.push(tok)
+
+
+def lookup_for(job: EditJob, drafts: Drafts, source_ids: list[int], spec: ModelSpec) -> PromptLookup | None:
+    """Prompt lookup drafts for speculation, unless speculation is off or the aligner drafts.
+
+    A client's predicted output (``job.prediction``) replaces the source as the draft, and is
+    preferred over the model's own aligner: the client knows what it expects.
+    """
+    if not job.speculate:
+        return None
+    if job.prediction is not None:
+        drafts.use_lookup = True
+        pred = job.frame.encode_prediction(job.prediction) if job.frame is not None else job.prediction
+        return PromptLookup([encode(spec.tokenizer, pred), list(job.output_ids)])
+    if drafts.predicts_output:
+        return None
+    return PromptLookup([source_ids, list(job.output_ids)])
