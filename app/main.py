@@ -9,137 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import functools
 import sys
 from pathlib import Path
 
-from app.core.link.client import EngineClient, EngineError, EngineProcess, read_token
-
-
-class EngineLink:
-    """The engine the window talks to: a child process we own, or one started elsewhere."""
-
-    def __init__(self, window, engine_url: str | None = None, token_file: str | None = None,
-                 model_dir: str | None = None, endpoint=None, engine_args: tuple[str, ...] = ()) -> None:
-        self.window = window
-        self.engine_args = tuple(engine_args)  # further `serve` options (a study's response cache)
-        self.engine_url = engine_url
-        self.token_file = token_file
-        self.model_dir = model_dir
-        self.endpoint = endpoint  # engine.backends.endpoints.Endpoint: the child engine relays to it instead
-        self.process: EngineProcess | None = None
-        self.client: EngineClient | None = None
-
-    async def connect(self) -> EngineClient:
-        """(Re)start the engine if it is ours, connect, and hand the client to the controller."""
-        await self.close()
-        if self.engine_url:
-            url, token = self.engine_url, read_token(self.token_file)
-        else:
-            self.process = EngineProcess(self.model_dir, extra_args=(*endpoint_args(self.endpoint), *self.engine_args),
-                                         on_exit=self._engine_exited)
-            atexit.register(self.process.stop_now)
-            url = await self.process.start()
-            token = self.process.token
-        controller = self.window.controller
-        client = EngineClient(on_ready=controller.on_ready, on_closed=controller.engine_lost,
-                              on_message=self._unrouted)
-        info = await client.connect(url, token)
-        self.client = client
-        self.window.set_engine_info(info, url.removeprefix("ws://"))
-        return client
-
-    def _engine_exited(self, returncode: int) -> None:
-        process = self.process
-        if process is None or process.stopping:
-            return
-        tail = process.stderr_tail().splitlines()[-1:] or [f"exit code {returncode}"]
-        self.window.set_engine_info(None, "stopped")
-        self.window.show_status(
-            f"The engine stopped unexpectedly ({tail[0]}). Your text is untouched; the next "
-            "instruction restarts it.", "error")
-
-    def _unrouted(self, msg: dict) -> None:
-        # A stop that crossed its request's end is answered `unknown_request`: nothing went wrong.
-        if msg.get("type") == "error" and msg.get("code") != "unknown_request":
-            self.window.show_status(f"Engine: {msg.get('message', msg.get('code'))}", "error")
-
-    async def start(self) -> None:
-        """Connect and open the window's document in the engine."""
-        controller = self.window.controller
-        controller.attach(await self.connect())
-        await controller.open_document()
-
-    async def start_or_fall_back(self) -> str | None:
-        """`start`; if our engine cannot load the chosen model folder, start it on the bundled
-        model instead. Returns the one-line reason for a fallback (None: the chosen model runs)."""
-        try:
-            await self.start()
-            return None
-        except EngineError as exc:
-            if self.engine_url or self.model_dir is None:
-                raise
-            reason = one_line(exc.message)
-        chosen, self.model_dir = self.model_dir, None
-        await self.start()
-        self.window.show_status(f"The model in {chosen} could not be loaded ({reason}); "
-                                "using the bundled model instead.", "warn")
-        return reason
-
-    async def close(self) -> None:
-        if self.client is not None:
-            await self.client.close()
-            self.client = None
-        if self.process is not None:
-            await self.process.stop()
-            atexit.unregister(self.process.stop_now)
-            self.process = None
-
-    async def switch_model(self, model_dir: str | None, endpoint=None) -> None:
-        """Restart the child engine on `model_dir`, or relaying to `endpoint`."""
-        if self.engine_url:
-            self.window.show_status("The model of a remote engine is chosen where it runs.", "warn")
-            return
-        previous = (self.model_dir, self.endpoint)
-        self.model_dir, self.endpoint = model_dir, endpoint
-        what = endpoint.label if endpoint is not None else f"the model in {model_dir}"
-        self.window.show_status(f"Loading {what}…")
-        try:
-            await self.start()
-        except EngineError as exc:
-            # Back to the model that worked, so the user keeps an engine.
-            self.model_dir, self.endpoint = previous
-            try:
-                await self.start()
-            except EngineError:
-                pass
-            self.window.show_status(f"Could not load that model: {one_line(exc.message)}", "error")
-            return
-        self.window.show_status(f"Loaded {self.client.info.model_name if self.client else what}.", "ok")
-
-    def choose(self, choice) -> None:
-        """A model picker entry (app/core/model_choices.py) was chosen."""
-        if choice.kind == "endpoint":
-            self.window.controller.spawn(self.switch_model(None, choice.endpoint))
-        else:
-            self.window.controller.spawn(self.switch_model(choice.folder))
-
-
-def endpoint_args(endpoint) -> tuple[str, ...]:
-    """`serve` options that make the child engine relay to `endpoint` (its key stays out of argv)."""
-    if endpoint is None:
-        return ()
-    return ("--endpoint", endpoint.base_url, "--endpoint-model", endpoint.model, "--transport", endpoint.transport)
-
-
-def one_line(message: str) -> str:
-    """The telling line of an engine's start failure (its last error line, never a traceback)."""
-    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
-    useful = [ln for ln in lines if not ln.startswith(("Traceback", "File \"", "^", "~"))
-              and not ln.endswith(":")]
-    line = (useful or lines or ["unknown error"])[-1]
-    return line if len(line) <= 200 else line[:199] + "…"
+from app.core.link.client import EngineError
+from app.core.link.engine_link import one_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,35 +39,32 @@ def build_parser() -> argparse.ArgumentParser:
 async def amain(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from app.qt.mainwindow import MainWindow
-
-    app = QApplication.instance()
-    window = MainWindow()
-    link = EngineLink(window, args.engine, args.token_file, args.model, getattr(args, "endpoint_choice", None))
-    controller = window.controller
-    controller.ensure_engine = link.connect
-    window.modelFolderChosen.connect(lambda d: controller.spawn(link.switch_model(d)))
+    from app.qt.assembly import assemble
     from app.qt.dialogs.model_picker import ModelPicker
 
-    window.model_picker = ModelPicker(window, link.choose)
+    app = QApplication.instance()
+    parts = assemble(engine_url=args.engine, token_file=args.token_file, model_dir=args.model,
+                     endpoint=getattr(args, "endpoint_choice", None))
+    window, link = parts.window, parts.link
+    current = None
     if link.endpoint is not None:
-        window.model_picker.current = f"{link.endpoint.label} ({link.endpoint.transport})"
+        current = f"{link.endpoint.label} ({link.endpoint.transport})"
     elif args.model:
-        window.model_picker.current = f"{Path(args.model).name} (folder)"
+        current = f"{Path(args.model).name} (folder)"
+    picker = ModelPicker(window, link.choose, current=current)  # noqa: F841 (lives as long as the window)
     closed = asyncio.Event()
     window.closing.connect(closed.set)
     if args.file:
         if Path(args.file).exists():
             window.open_path(args.file)
         else:
-            window.path = str(Path(args.file).resolve())  # a new file: saved there on Ctrl+S
-            window._update_title()
+            window.start_new_file(str(Path(args.file).resolve()))  # saved there on Ctrl+S
     window.show()
     window.files.offer_recovery(args.file)  # unsaved text a killed Tessera left behind
     if args.presentation:
         window.presentation_action.setChecked(True)
     if args.race_lanes:
-        window.demo.lanes = args.race_lanes
+        window.demo.set_lanes(args.race_lanes)
     window.show_status("Starting the engine…")
     try:
         if await link.start_or_fall_back() is None:
@@ -205,7 +77,7 @@ async def amain(args: argparse.Namespace) -> int:
         window.show_status(f"The engine did not start: {one_line(exc.message)}", "error")
     app.lastWindowClosed.connect(closed.set)
     await closed.wait()
-    await shutdown(controller, link)
+    await parts.shutdown()
     return 0
 
 
@@ -235,19 +107,6 @@ def endpoint_from_args(args: argparse.Namespace):
         return resolve_endpoint(args.endpoint, args.endpoint_model, args.transport)
     except EndpointError as exc:
         raise SystemExit(f"tessera: {exc}") from None
-
-
-async def shutdown(controller, link: EngineLink) -> None:
-    """Cancel the controller's tasks, close the connection, stop the engine, gather the rest."""
-    tasks = controller.cancel_tasks()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await controller.close_document()
-    await link.close()
-    current = asyncio.current_task()
-    rest = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-    for task in rest:
-        task.cancel()
-    await asyncio.gather(*rest, return_exceptions=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,22 +62,20 @@ def run_app(scenario: Callable[..., Awaitable[object]], model: str | None = None
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.main import EngineLink, shutdown
-    from app.qt.mainwindow import MainWindow
+    from app.qt.assembly import assemble
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
 
     async def main() -> object:
-        window = MainWindow()
+        parts = assemble(model_dir=model)
+        window, link = parts.window, parts.link
         window.resize(*size)
-        link = EngineLink(window, model_dir=model)
-        window.controller.ensure_engine = link.connect
         window.show()
         try:
             await link.start()
             return await scenario(window)
         finally:
-            await shutdown(window.controller, link)
+            await parts.shutdown()
             window.close()
 
     with asyncio.Runner(loop_factory=functools.partial(qasync.QEventLoop, app)) as runner:

@@ -16,12 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.edit.quick_actions import QUICK_ACTIONS, Filled, QuickAction
+from app.core.edit.states import Mode
 
 PLACEHOLDERS = {
-    "idle": "Describe an edit for the selection or the function at the cursor — Enter sends",
-    "streaming": "Type a new instruction and press Enter to redirect mid-stream · Esc stops",
-    "stopped": "Enter continues the partial edit with a new instruction · select other code for a new edit",
-    "reviewing": "Review the changes (✓ / ✗, Ctrl+Enter accepts all), or describe a new edit",
+    Mode.IDLE: "Describe an edit for the selection or the function at the cursor — Enter sends",
+    Mode.STREAMING: "Type a new instruction and press Enter to redirect mid-stream · Esc stops",
+    Mode.STOPPED: "Enter continues the partial edit with a new instruction · select other code for a new edit",
+    Mode.REVIEWING: "Review the changes (✓ / ✗, Ctrl+Enter accepts all), or describe a new edit",
 }
 
 
@@ -97,7 +98,7 @@ class InstructionBar(QWidget):
         layout.addLayout(self._quick_row)
         layout.addLayout(input_row)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.set_mode("idle", can_review=False)
+        self.set_mode(Mode.IDLE, can_review=False)
 
     def set_actions(self, actions: tuple[QuickAction, ...], what: str = "") -> None:
         """One button per action (the active model's skills); `what` names whose they are."""
@@ -130,10 +131,10 @@ class InstructionBar(QWidget):
     def _submit(self) -> None:
         self.submitted.emit(self.field.text())
 
-    def set_mode(self, mode: str, can_review: bool) -> None:
-        self.field.setPlaceholderText(PLACEHOLDERS.get(mode, PLACEHOLDERS["idle"]))
-        self.stop_button.setEnabled(mode == "streaming")
-        self.send_button.setText("Redirect ⏎" if mode in ("streaming", "stopped") else "Send ⏎")
+    def set_mode(self, mode: Mode, can_review: bool) -> None:
+        self.field.setPlaceholderText(PLACEHOLDERS[mode])
+        self.stop_button.setEnabled(mode == Mode.STREAMING)
+        self.send_button.setText("Redirect ⏎" if mode in (Mode.STREAMING, Mode.STOPPED) else "Send ⏎")
         self.accept_all_button.setEnabled(can_review)
         self.reject_all_button.setEnabled(can_review)
 

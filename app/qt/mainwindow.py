@@ -1,7 +1,9 @@
 """The main window: toolbar · editor | live diff | gauges · instruction bar · status line.
 
-A passive view for `EditController` (it implements `controller.EditView`); the window only turns
-clicks and keys into controller calls and controller calls into widget updates. Signals:
+A passive view for `EditController` (it implements `app.core.edit.view.EditView`); the window only
+turns clicks and keys into controller calls and controller calls into widget updates. It does not
+build its controller: `app.qt.assembly.assemble` builds window, controller and engine link and
+binds them (`bind`). Signals:
 `modelFolderChosen(str)` when the user picks another model folder, `closing()` once the window
 really closes (after any unsaved-changes question).
 """
@@ -16,10 +18,11 @@ from PySide6.QtCore import QTimer, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
-from app.core.diff.stream import StreamingDiff
+from app.core.diff.stream import DiffUpdate, Redirect, StreamingDiff
 from app.core.edit.controller import EditController
 from app.core.edit.outcome import OUT_OF_SCOPE, OVERFLOW
 from app.core.edit.quick_actions import QuickAction, actions_for, fill
+from app.core.edit.states import HunkState, Mode
 from app.core.link.client import EngineInfo
 from app.core.testrun import TestRunResult, guess_test_file, run_pytest
 from app.qt.demo.menu import DemoControls
@@ -38,6 +41,8 @@ from wire import DoneStats
 
 APP_NAME = "Tessera"
 SYNC_DELAY_MS = 500  # after the last keystroke, tell the engine (prewarm) and re-measure context
+MODE_LABELS = {Mode.IDLE: "ready", Mode.STREAMING: "● streaming", Mode.STOPPED: "■ stopped",
+               Mode.REVIEWING: "reviewing"}  # the status bar's mode field
 
 
 
@@ -61,7 +66,8 @@ class MainWindow(QMainWindow):
         self.diff_view = LiveDiffView(self)
         self.gauges = GaugeColumn(self)
         self.bar = InstructionBar(self)
-        self.controller = EditController(self)
+        self.controller: EditController | None = None  # set by `bind`
+        self._mode = Mode.IDLE
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.files.pane)
@@ -86,14 +92,18 @@ class MainWindow(QMainWindow):
 
         self._build_toolbar()
         self._build_status()
-        self._connect()
         self._sync_timer = QTimer(self)
         self._sync_timer.setSingleShot(True)
         self._sync_timer.setInterval(SYNC_DELAY_MS)
         self._sync_timer.timeout.connect(self._sync_now)
         self.resize(1400, 860)
         self._update_title()
-        self.set_mode("idle")
+        self.set_mode(Mode.IDLE)
+
+    def bind(self, controller: EditController) -> None:
+        """Connect the widgets to the controller that drives this window (once, after construction)."""
+        self.controller = controller
+        self._connect()
         self._profile_changed(*self.toolbar.profile())
         build_file_edit_menus(self)
         self.demo = DemoControls(self)  # View menu: presentation, race, demo playlists
@@ -109,7 +119,7 @@ class MainWindow(QMainWindow):
         tb.saveAsRequested.connect(self.ask_save_as)
         tb.modelFolderRequested.connect(self.ask_model_folder)
         tb.profileChanged.connect(self._profile_changed)
-        tb.emulateChanged.connect(lambda model: setattr(self.controller, "emulate", model or None))
+        tb.emulateChanged.connect(lambda model: self.controller.choose_emulated_model(model or None))
         tb.runTestsRequested.connect(self.ask_run_tests)
         tb.presentationToggled.connect(self.set_presentation)
         self.run_tests_action = tb.run_tests_action
@@ -184,7 +194,7 @@ class MainWindow(QMainWindow):
             self.toolbar.model_menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def _profile_changed(self, name: str, label: str) -> None:
-        self.controller.profile = name
+        self.controller.choose_pacing(name, self.controller.emulate)
         self.gauges.set_profile(label, name)
 
     def _text_changed(self) -> None:
@@ -201,7 +211,7 @@ class MainWindow(QMainWindow):
 
     async def _sync_and_measure(self) -> None:
         c = self.controller
-        if c.mode != "streaming":
+        if c.mode != Mode.STREAMING:
             await c.sync_document()
         await c.measure_context(self.bar.field.text())
 
@@ -229,9 +239,14 @@ class MainWindow(QMainWindow):
     def path(self, value: str | None) -> None:
         self.files.reset(value)
 
+    def start_new_file(self, path: str) -> None:
+        """Edit a file that does not exist yet: Ctrl+S creates it at `path`."""
+        self.path = path
+        self._update_title()
+
     def open_path(self, path: str) -> bool:
         """Open a file (large ones load in parts); the engine gets it once it is all in."""
-        if self.controller.mode == "streaming":
+        if self.controller.mode == Mode.STREAMING:
             self.show_status("Stop the running edit before opening another file.", "warn")
             return False
         return self.files.open(path)
@@ -240,9 +255,9 @@ class MainWindow(QMainWindow):
         self.diff_view.set_language_for(self.path)
         self.diff_view.clear()
         self.diff_view.clear_notice()
-        self.controller.run = None
+        self.controller.forget_run()
         self._update_title()
-        self.set_mode("idle")
+        self.set_mode(Mode.IDLE)
         self.gauges.set_target("–")  # nothing of the previous file carries over
         self.bar.set_context(0, self.controller.context_length, True)
         self._sync_timer_restart()
@@ -376,8 +391,8 @@ class MainWindow(QMainWindow):
             self.engine_label.setText(f"engine: {where or 'not running'}")
             return
         self.engine_label.setText(f"engine: {where}  ·  {info.backend_label}  ·  context {info.context_length:,}")
-        self.controller.context_length = info.context_length
-        self.controller.model_name, self.controller.skill_examples = info.model_name, info.skill_examples
+        self.controller.set_context_length(info.context_length)
+        self.controller.describe_model(info.model_name, info.skill_examples)
         what = (f"{info.model_name} was trained for these edits" if info.skills
                 else f"{info.model_name} takes any instruction: these are examples")
         self.bar.set_actions(actions_for(info.skills, info.skill_examples), what)
@@ -409,25 +424,22 @@ class MainWindow(QMainWindow):
     def preview_target(self, label: str) -> None:
         self.gauges.set_target(f"{label} (on Enter)")
 
-    def diff_begin(self, original: str) -> StreamingDiff:
-        result = self.diff_view.begin(original)
-        diff = result if isinstance(result, StreamingDiff) else getattr(self.diff_view, "diff", None)
-        if diff is None:
-            raise RuntimeError("the diff view did not expose its StreamingDiff")
-        return diff
+    def diff_begin(self, diff: StreamingDiff) -> None:
+        self.diff_view.show_diff(diff)
 
-    def diff_feed(self, text: str, draft_tokens: int) -> None:
-        self.diff_view.feed(text, draft_tokens)
+    def diff_update(self, update: DiffUpdate, text: str) -> None:
+        self.diff_view.apply_update(update, fed=bool(text))
 
-    def diff_mark_redirect(self, instruction: str) -> None:
-        self.diff_view.mark_redirect(instruction)
+    def diff_finished(self, update: DiffUpdate, stopped: bool) -> None:
+        self.diff_view.apply_update(update, fed=False)
 
-    def diff_finish(self, stopped: bool) -> None:
-        self.diff_view.finish(stopped)
+    def diff_redirect(self, redirect: Redirect) -> None:
+        self.diff_view.show_redirect(redirect)
 
-    def set_hunk_state(self, index: int, state: str) -> None:
+    def set_hunk_state(self, index: int, state: HunkState) -> None:
         # A conflict leaves the hunk undecided in the view: the status line says why.
-        self.diff_view.set_hunk_state(index, state if state in ("accepted", "rejected") else None)
+        shown = state if state in (HunkState.ACCEPTED, HunkState.REJECTED) else None
+        self.diff_view.set_hunk_state(index, shown)
 
     def replace_ranges(self, edits: list[tuple[int, int, str]]) -> int:
         """Apply edits (current-text offsets) as one undo step, back to front so offsets hold;
@@ -444,19 +456,17 @@ class MainWindow(QMainWindow):
             cursor.endEditBlock()
         return self.editor.document().availableUndoSteps()
 
-    def set_mode(self, mode: str) -> None:
-        can_review = mode in ("reviewing", "stopped")
-        previous, self._mode = getattr(self, "_mode", "idle"), mode
-        self.bar.set_mode(mode, can_review)
+    def set_mode(self, mode: Mode) -> None:
+        previous, self._mode = self._mode, mode
+        self.bar.set_mode(mode, mode.can_review)
         # Focus follows the work: a finished stream hands the keys to the diff (A / R / J / K, not
         # letters typed into the bar); the last decision hands them back to the editor. After a
         # stop it stays where it is: the user may be typing a redirect.
-        if mode == "reviewing" and previous == "streaming":
+        if mode == Mode.REVIEWING and previous == Mode.STREAMING:
             self.diff_view.setFocus(Qt.FocusReason.OtherFocusReason)
-        elif mode == "idle" and previous in ("reviewing", "stopped") and self.diff_view.hasFocus():
+        elif mode == Mode.IDLE and previous.can_review and self.diff_view.hasFocus():
             self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.mode_label.setText({"idle": "ready", "streaming": "● streaming", "stopped": "■ stopped",
-                                 "reviewing": "reviewing"}.get(mode, mode))
+        self.mode_label.setText(MODE_LABELS[mode])
 
     def show_status(self, text: str, level: str = "info") -> None:
         self.status_label.setText(text)

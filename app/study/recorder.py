@@ -180,8 +180,8 @@ class RecordingView:
         self._view.metrics_start(t_s)
         self._recorder.request_sent(t_s)
 
-    def diff_feed(self, text: str, draft_tokens: int) -> None:
-        self._view.diff_feed(text, draft_tokens)
+    def diff_update(self, update, text: str) -> None:
+        self._view.diff_update(update, text)
         self._recorder.tokens(text)
 
     def metrics_tokens(self, count: int, t_s: float, draft: int) -> None:
@@ -192,19 +192,19 @@ class RecordingView:
         self._view.metrics_first_paint(t_s)
         self._recorder.first_paint(t_s)
 
-    def diff_mark_redirect(self, instruction: str) -> None:
-        self._view.diff_mark_redirect(instruction)
-        self._recorder.redirect(instruction)
+    def diff_redirect(self, redirect) -> None:
+        self._view.diff_redirect(redirect)
+        self._recorder.redirect(redirect.instruction)
 
-    def diff_finish(self, stopped: bool) -> None:
-        self._view.diff_finish(stopped)
+    def diff_finished(self, update, stopped: bool) -> None:
+        self._view.diff_finished(update, stopped)
         self._recorder.finished(stopped)
 
     def metrics_done(self, stats: DoneStats) -> None:
         self._view.metrics_done(stats)
         self._recorder.done(stats)
 
-    def set_hunk_state(self, index: int, state: str) -> None:
+    def set_hunk_state(self, index: int, state) -> None:
         self._view.set_hunk_state(index, state)
         self._recorder.hunk_state(index, state)
 

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from app.core.diff.stream import StreamingDiff
 from app.core.edit.controller import EditController
 from app.core.link.client import EngineClient, EngineProcess
 from wire import DoneStats
@@ -22,23 +21,16 @@ from .workspace import line_selection, prepare_workspace
 
 
 class HeadlessView:
-    """An `EditView` that keeps the document and the diff and shows nothing."""
+    """An `EditView` that keeps the document and shows nothing (the controller keeps the diff)."""
 
     def __init__(self, text: str, selection: tuple[int, int], path: str) -> None:
         self.text, self.sel, self.path = text, selection, path
-        self.diff: StreamingDiff | None = None
         self.statuses: list[tuple[str, str]] = []
 
     def document_text(self) -> str: return self.text
     def selection(self) -> tuple[int, int]: return self.sel
     def language(self) -> str: return "python" if self.path.endswith(".py") else "text"
     def document_path(self) -> str | None: return self.path
-    def diff_begin(self, original: str) -> StreamingDiff:
-        self.diff = StreamingDiff(original)
-        return self.diff
-    def diff_feed(self, text: str, draft_tokens: int) -> None: self.diff.feed(text, draft_tokens)
-    def diff_mark_redirect(self, instruction: str) -> None: self.diff.mark_redirect(instruction)
-    def diff_finish(self, stopped: bool) -> None: self.diff.finish(stopped)
     def show_status(self, text: str, level: str = "info") -> None: self.statuses.append((level, text))
     def after_paint(self, callback: Callable[[], None]) -> None: callback()
     def __getattr__(self, name: str) -> Callable[..., Any]:  # the rest: nothing to show
@@ -63,7 +55,7 @@ async def warm(study, model_dir: str | None = None, out=sys.stdout) -> int:
                 view = HeadlessView(text, line_selection(text, task.selection), str(path))
                 controller = EditController(view, client)
                 # The text does not depend on speculation; its draft marks are kept when on.
-                controller.speculate = any(c.speculation for c in study.conditions)
+                controller.choose_speculation(any(c.speculation for c in study.conditions))
                 await controller.open_document()
                 controller.submit(task.instruction)
                 await controller.wait_idle()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.diff.stream import StreamingDiff
+from app.core.diff.stream import DiffUpdate, Redirect, StreamingDiff
 from app.core.edit.controller import EditController
+from app.core.edit.states import HunkState, Mode
 from app.core.edit.targeting import choose_target
 from app.core.edit.view import EditRun
 
@@ -29,6 +30,7 @@ class FakeView:
         self.undo_steps: list[list[tuple[int, int, str]]] = []
         self.redirect_marks: list[str] = []
         self.finished: list[bool] = []
+        self.fed = ""  # output text the controller reported feeding into the diff
 
     def document_text(self) -> str: return self.text
     def selection(self) -> tuple[int, int]: return self.sel
@@ -38,19 +40,19 @@ class FakeView:
     def clear_target(self) -> None: pass
     def preview_target(self, label: str) -> None: pass
 
-    def diff_begin(self, original: str) -> StreamingDiff:
-        self.diff = StreamingDiff(original)
+    def diff_begin(self, diff: StreamingDiff) -> None:
+        self.diff = diff  # shown, never fed here: the controller owns it
         self.states.clear()
-        return self.diff
 
-    def diff_feed(self, text: str, draft_tokens: int) -> None: self.diff.feed(text, draft_tokens)
-    def diff_mark_redirect(self, instruction: str) -> None:
-        self.redirect_marks.append(instruction)
-        self.diff.mark_redirect(instruction)
-    def diff_finish(self, stopped: bool) -> None:
+    def diff_update(self, update: DiffUpdate, text: str) -> None:
+        assert self.diff is not None and not update.done
+        self.fed += text
+
+    def diff_redirect(self, redirect: Redirect) -> None: self.redirect_marks.append(redirect.instruction)
+    def diff_finished(self, update: DiffUpdate, stopped: bool) -> None:
+        assert update.done
         self.finished.append(stopped)
-        self.diff.finish(stopped)
-    def set_hunk_state(self, index: int, state: str) -> None: self.states[index] = state
+    def set_hunk_state(self, index: int, state: HunkState) -> None: self.states[index] = state
 
     def replace_ranges(self, edits: list[tuple[int, int, str]]) -> None:
         self.undo_steps.append(edits)
@@ -79,8 +81,9 @@ def streaming_controller(view: FakeView) -> tuple[EditController, EditRun]:
     target = choose_target(view.text, 0, len(view.text))
     run = EditRun("r1", "edit", target, view.text, 0.0)
     controller.run = run
-    controller.diff = view.diff_begin(view.text[target.start:target.end])
-    controller._set_mode("streaming")
+    controller._begin_diff(view.text[target.start:target.end])
+    controller._set_mode(Mode.STREAMING)
+    assert view.diff is controller.diff  # the view shows the controller's diff
     return controller, run
 
 

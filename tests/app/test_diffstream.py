@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from app.core.diff.stream import Hunk, StreamingDiff, split_lines
-from app.core.edit.review import HunkConflict, apply_hunk, hunk_span
+from app.core.edit.review import conflict_message, hunk_key, plan_accept
 
 # Small alphabet: repeated lines make alignment ambiguous, which is where streaming diffs break.
 LINE = st.sampled_from(["a\n", "b\n", "c\n", "\n", "    pass\n", "return x\n", "d", "e"])
@@ -182,20 +182,25 @@ def test_redirect_and_draft_spans_are_recorded_in_output_coordinates():
     assert diff.feed("e\n").new_redirects == []
 
 
-def test_apply_hunk_into_a_document_tracks_earlier_accepts_and_detects_user_edits():
+def test_accepting_hunks_in_any_order_edits_the_live_document_and_never_overwrites_user_typing():
     original = "a\nb\nc\nd\ne\nf\n"
     diff = StreamingDiff(original)
     diff.feed("a\nB\nc\nd\ne\nF\n")
     diff.finish()
-    first, second = diff.hunks
-    document = "# header\n" + original
+    first, second = diff.final_hunks
+    snapshot = "# header\n" + original
     base = len("# header\n")
-    document = apply_hunk(document, second, base)
-    document = apply_hunk(document, first, base, accepted=[second])
-    assert document == "# header\na\nB\nc\nd\ne\nF\n"
-    assert hunk_span(second, base, accepted=[first]) == (base + 10, base + 12)
-    with pytest.raises(HunkConflict, match="changed"):
-        apply_hunk("# header\nA\nX\n", first, base)
+    plan = plan_accept(snapshot, snapshot, base, diff.final_hunks, [1], {})
+    assert plan.applied == [second] and plan.edits == [(base + 10, base + 12, "F\n")]
+    document = snapshot[:base + 10] + "F\n" + snapshot[base + 12:]
+    resolved = {hunk_key(second): "accepted"}
+    plan = plan_accept(snapshot, document, base, diff.final_hunks, [0, 1], resolved)  # 1 is decided
+    assert plan.applied == [first] and plan.edits == [(base + 2, base + 4, "B\n")]
+    typed = "# header\na\nb!\nc\nd\ne\nf\n"  # the user changed the line hunk 0 replaces
+    plan = plan_accept(snapshot, typed, base, diff.final_hunks, [0, 5], {})
+    assert plan.conflicts == [first] and not plan.edits and plan.unsettled == [5]
+    assert "original lines 2–2" in conflict_message(plan.conflicts)
+
 
 
 def test_bad_input_gets_clear_errors():

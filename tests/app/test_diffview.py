@@ -69,8 +69,16 @@ def test_accept_button_works_while_still_streaming(qtbot):
     with qtbot.waitSignal(view.hunkAccepted) as signal:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert signal.args == [0]
+    assert view.hunk_state(0) is None  # the view asks; its owner decides
+    view.set_hunk_state(0, ACCEPTED)
     assert view.hunk_state(0) == ACCEPTED
     assert view.diff.apply([0]).startswith("def f0(x):\n    return x * 0\n")
+
+
+def decide_as_the_controller_does(view: LiveDiffView) -> None:
+    """The owner of the hunk states answers each request (the controller applies, then confirms)."""
+    view.hunkAccepted.connect(lambda index: view.set_hunk_state(index, ACCEPTED))
+    view.hunkRejected.connect(lambda index: view.set_hunk_state(index, REJECTED))
 
 
 def test_keys_accept_reject_and_accept_all(qtbot):
@@ -79,6 +87,7 @@ def test_keys_accept_reject_and_accept_all(qtbot):
     view.feed(ORIGINAL.replace("x + 1", "x - 1").replace("x + 3", "x - 3").replace("x + 5", "x - 5"))
     view.finish()
     settle(qtbot, view)
+    decide_as_the_controller_does(view)
     view.setFocus()
     assert view.current_hunk == 0
     with qtbot.waitSignal(view.hunkRejected) as rejected:
@@ -192,7 +201,7 @@ def test_review_buttons_stay_on_screen_in_a_narrow_pane(qtbot):
         assert reject.right() >= inside.right() - 20
         with qtbot.waitSignal(view.hunkRejected) as rejected:
             qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=reject.center())
-        assert rejected.args == [0] and view.hunk_state(0) == REJECTED
+        assert rejected.args == [0] and view.hunk_state(0) is None  # asked, not yet decided
 
 
 def non_background_pixels(view: LiveDiffView) -> list[tuple[int, int]]:

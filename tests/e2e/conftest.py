@@ -13,8 +13,7 @@ import gc
 import pytest
 import qasync
 
-from app.main import EngineLink, shutdown
-from app.qt.mainwindow import MainWindow
+from app.qt.assembly import assemble
 from engine.model.modelspec import MODELS_DIR
 
 # The random-weight test model: deterministic for a seed, never ends early, fast to load. The
@@ -60,10 +59,9 @@ def run_async(qtbot, qloop):
 @pytest.fixture
 def window(qtbot, run_async):
     """The main window on a fresh engine child process running the test model."""
-    win = MainWindow()
+    parts = assemble(model_dir=str(TEST_MODEL))
+    win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    link = EngineLink(win, model_dir=str(TEST_MODEL))
-    win.controller.ensure_engine = link.connect
     win.controller.seed = 1234
     win.controller.temperature = 1.0  # the test model's greedy output repeats one token
     win.link = link
@@ -71,5 +69,5 @@ def window(qtbot, run_async):
     run_async(link.start())
     yield win
     win.stop_timers()
-    run_async(shutdown(win.controller, link))
+    run_async(parts.shutdown())
     assert link.process is None

@@ -257,17 +257,15 @@ def test_a_bad_model_folder_is_refused_and_the_working_engine_comes_back(qtbot, 
 def test_connecting_to_an_engine_started_elsewhere(qtbot, qloop, run_async, tmp_path):
     """`tessera --engine ws://… --token-file F`: the app streams from it and leaves it running."""
     from app.core.link.client import EngineProcess
-    from app.main import EngineLink, shutdown
-    from app.qt.mainwindow import MainWindow
-
+    from app.qt.assembly import assemble
+    
     remote = EngineProcess(MODELS_DIR / "tiny-random")
     url = run_async(remote.start())
     token_file = tmp_path / "token"
     token_file.write_text(remote.token + "\n")
-    win = MainWindow()
+    parts = assemble(engine_url=url, token_file=str(token_file))
+    win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    link = EngineLink(win, engine_url=url, token_file=str(token_file))
-    win.controller.ensure_engine = link.connect
     win.show()
     try:
         run_async(link.start())
@@ -278,7 +276,7 @@ def test_connecting_to_an_engine_started_elsewhere(qtbot, qloop, run_async, tmp_
         wait_done(qtbot, win)
         assert 0 < win.controller.run.tokens <= 15
         win.stop_timers()
-        run_async(shutdown(win.controller, link))
+        run_async(parts.shutdown())
         assert remote.returncode is None  # closing the app leaves a remote engine running
     finally:
         assert run_async(remote.stop()) == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.qt.mainwindow import MainWindow
 from engine.backends.endpoints import Endpoint, save_endpoints
 
 WAIT_MS = 30_000
@@ -35,14 +34,13 @@ def api_peer(tiny_model_dir):
 def test_the_app_edits_through_an_endpoint_and_says_so(qtbot, qloop, run_async, config_dir, api_peer, transport):
     from PySide6.QtCore import Qt
 
-    from app.main import EngineLink, shutdown
+    from app.qt.assembly import assemble
 
     base, model, key = api_peer
-    win = MainWindow()
+    parts = assemble(endpoint=Endpoint(base, model, api_key=key, transport=transport))
+    win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    link = EngineLink(win, endpoint=Endpoint(base, model, api_key=key, transport=transport))
     save_endpoints([link.endpoint])  # the child engine finds the key in the config file, not in argv
-    win.controller.ensure_engine = link.connect
     win.controller.max_tokens = 12
     win.show()
     try:
@@ -64,14 +62,15 @@ def test_the_app_edits_through_an_endpoint_and_says_so(qtbot, qloop, run_async, 
             assert "predicted output" in status and "tokens accepted" in status
     finally:
         win.stop_timers()
-        run_async(shutdown(win.controller, link))
+        run_async(parts.shutdown())
 
 
 def test_the_dialog_tests_a_real_endpoint(qtbot, qloop, config_dir, api_peer):
+    from app.qt.assembly import assemble
     from app.qt.dialogs.model_picker import ModelPicker
 
     base, model, key = api_peer
-    win = MainWindow()
+    win = assemble(with_engine=False).window
     qtbot.addWidget(win)
     chosen = []
     win.model_picker = ModelPicker(win, chosen.append)

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 
 from app.core.files.textcodec import encode
 from app.core.link.client import EngineError
-from app.main import EngineLink, one_line, shutdown
-from app.qt.mainwindow import MainWindow
+from app.core.link.engine_link import one_line
+from app.qt.assembly import assemble, shutdown
 from tests.conftest import trials
 from tests.e2e.test_app_e2e import SOURCE, send, wait_done
 
@@ -61,10 +61,9 @@ def test_two_windows_share_one_engine_without_sharing_ids(qtbot, qloop, run_asyn
     monkeypatch.setenv("TESSERA_TOKEN", engine_process.token)
     windows = []
     for n in range(2):
-        win = MainWindow()
+        parts = assemble(engine_url=engine_process.url)
+        win, link = parts.window, parts.link
         qtbot.addWidget(win)
-        link = EngineLink(win, engine_url=engine_process.url)
-        win.controller.ensure_engine = link.connect
         win.controller.seed, win.controller.temperature, win.controller.max_tokens = n, 1.0, 12
         win.link = link
         win.show()
@@ -110,10 +109,9 @@ def test_a_broken_model_folder_falls_back_to_the_bundled_model_and_says_why_in_o
     broken.mkdir()
     (broken / "model.onnx").write_bytes(b"not an onnx graph" * 100)
     (broken / "config.json").write_text("{")
-    win = MainWindow()
+    parts = assemble(model_dir=str(broken))
+    win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    link = EngineLink(win, model_dir=str(broken))
-    win.controller.ensure_engine = link.connect
     win.show()
     try:
         reason = run_async(link.start_or_fall_back(), timeout_ms=120_000)
@@ -123,7 +121,7 @@ def test_a_broken_model_folder_falls_back_to_the_bundled_model_and_says_why_in_o
         assert link.client.connected and link.model_dir is None
     finally:
         win.stop_timers()
-        run_async(shutdown(win.controller, link))
+        run_async(parts.shutdown())
 
 
 def test_one_line_keeps_the_telling_line_of_a_traceback():

@@ -19,6 +19,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.core.files.recovery import RecoveryStore
+from app.qt.assembly import assemble
 from app.qt.dialogs.files import DiskChangedDialog
 from app.qt.mainwindow import MainWindow
 from tests.conftest import ROOT, trials
@@ -29,7 +30,7 @@ AWKWARD = ["\u00a0", "\u2028", "\u2029", "\ufeff", "\x0c", "\t", "é", "𝄞", "
 
 @pytest.fixture
 def win(qtbot, qloop):
-    window = MainWindow()
+    window = assemble(with_engine=False).window
     qtbot.addWidget(window)
     window.show()
     yield window

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.main import EngineLink, shutdown
-from app.qt.mainwindow import MainWindow
+from app.qt.assembly import assemble
 from tests.e2e.test_app_e2e import SOURCE, load, send, wait_done, wait_mode
 from tests.foreign import FOREIGN
 
@@ -17,10 +16,9 @@ FOLDERS = ["qwen2-genai-int4", "llama3-optimum", "phi3-genai-fp32", "gemma2-gena
 
 @pytest.fixture(params=FOLDERS)
 def foreign_window(request, qtbot, run_async):
-    win = MainWindow()
+    parts = assemble(model_dir=str(FOREIGN / request.param))
+    win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    link = EngineLink(win, model_dir=str(FOREIGN / request.param))
-    win.controller.ensure_engine = link.connect
     win.controller.seed = 7
     win.controller.temperature = 0.0  # greedy: random weights rarely choose an EOS token
     win.link = link
@@ -28,7 +26,7 @@ def foreign_window(request, qtbot, run_async):
     run_async(link.start(), WAIT_MS)
     yield win
     win.stop_timers()
-    run_async(shutdown(win.controller, link), WAIT_MS)
+    run_async(parts.shutdown(), WAIT_MS)
 
 
 def test_an_edit_streams_and_stop_ends_it(qtbot, foreign_window):

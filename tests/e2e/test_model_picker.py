@@ -7,9 +7,10 @@ import socket
 import pytest
 
 from app.core.link.client import parse_welcome
-from app.main import build_parser, endpoint_args, endpoint_from_args
+from app.core.link.engine_link import endpoint_args
+from app.main import build_parser, endpoint_from_args
+from app.qt.assembly import assemble
 from app.qt.dialogs.model_picker import ModelPicker
-from app.qt.mainwindow import MainWindow
 from engine.backends.endpoints import Endpoint, load_endpoints, save_endpoints
 
 WAIT_MS = 30_000
@@ -30,7 +31,7 @@ def picked():
 
 @pytest.fixture
 def win(qtbot, qloop, config_dir, picked):
-    window = MainWindow()
+    window = assemble(with_engine=False).window
     qtbot.addWidget(window)
     window.model_picker = ModelPicker(window, picked.append)
     window.show()

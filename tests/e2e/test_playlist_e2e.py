@@ -7,8 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.core.demo.playlist import shipped_playlists
-from app.main import EngineLink, shutdown
-from app.qt.mainwindow import MainWindow
+from app.qt.assembly import assemble
 from engine.model.modelspec import MODELS_DIR
 
 BUNDLED = MODELS_DIR / "tessera-edit-mini"
@@ -17,17 +16,16 @@ WAIT_MS = 60_000
 
 @pytest.fixture
 def win(qtbot, run_async):
-    window = MainWindow()
+    parts = assemble(model_dir=str(BUNDLED))
+    window, link = parts.window, parts.link
     qtbot.addWidget(window)
-    link = EngineLink(window, model_dir=str(BUNDLED))
-    window.controller.ensure_engine = link.connect
     window.show()
     run_async(link.start(), 120_000)
     yield window
     if window.demo.race_window is not None:
         window.demo.race_window.close()
     window.stop_timers()
-    run_async(shutdown(window.controller, link))
+    run_async(parts.shutdown())
 
 
 def _next(qtbot, win, player, index: int) -> None:

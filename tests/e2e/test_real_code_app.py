@@ -18,8 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox
 
-from app.main import EngineLink, shutdown
-from app.qt.mainwindow import MainWindow
+from app.qt.assembly import assemble
 from engine.model.modelspec import default_model_dir
 
 WAIT_MS = 60_000  # waits end as soon as their condition holds
@@ -29,17 +28,16 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 def win(qtbot, run_async):
     """The main window on a fresh engine child process running the bundled edit model."""
-    window = MainWindow()
+    parts = assemble(model_dir=str(default_model_dir()))
+    window, link = parts.window, parts.link
     qtbot.addWidget(window)
-    link = EngineLink(window, model_dir=str(default_model_dir()))
-    window.controller.ensure_engine = link.connect
     window.show()
     run_async(link.start(), timeout_ms=WAIT_MS)
     qtbot.waitUntil(lambda: window.controller.client is not None and window.controller.client.connected,
                     timeout=WAIT_MS)
     yield window
     window.stop_timers()
-    run_async(shutdown(window.controller, link))
+    run_async(parts.shutdown())
 
 
 def open_file(qtbot, win, path: Path) -> str:

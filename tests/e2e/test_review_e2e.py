@@ -14,8 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
-from app.main import EngineLink, shutdown
-from app.qt.mainwindow import MainWindow
+from app.qt.assembly import assemble
 from engine.model.modelspec import MODELS_DIR
 
 REVIEW_MODEL = MODELS_DIR / "tessera-edit-mini"
@@ -42,10 +41,9 @@ FIRST_PRINT = '    print("area:", width, height)\n'
 @pytest.fixture
 def paced_window(qtbot, run_async):
     """The main window on the bundled model, streaming at the emulated hardware's pace."""
-    win = MainWindow()
+    parts = assemble(model_dir=str(REVIEW_MODEL))
+    win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    link = EngineLink(win, model_dir=str(REVIEW_MODEL))
-    win.controller.ensure_engine = link.connect
     win.show()
     run_async(link.start())
     assert win.toolbar.select_profile(PROFILE)
@@ -54,7 +52,7 @@ def paced_window(qtbot, run_async):
     win.editor.document().setModified(False)
     yield win
     win.stop_timers()
-    run_async(shutdown(win.controller, link))
+    run_async(parts.shutdown())
 
 
 def start_removing_prints(qtbot, window) -> None:

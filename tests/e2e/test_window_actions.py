@@ -10,14 +10,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from app.core.edit.quick_actions import QUICK_ACTIONS
-from app.qt.mainwindow import MainWindow
+from app.qt.assembly import assemble
 
 WAIT_MS = 30_000
 
 
 @pytest.fixture
 def win(qtbot, qloop):
-    window = MainWindow()
+    window = assemble(with_engine=False).window
     qtbot.addWidget(window)
     window.show()
     yield window
@@ -79,7 +79,7 @@ def test_sending_without_an_engine_says_so(qtbot, win):
 
 def test_a_prompt_that_cannot_fit_is_refused_with_a_clear_message(qtbot, win):
     win.controller.context_length = 512
-    win.controller.ensure_engine = None
+    win.controller.set_engine_starter(None)
     big = "".join(f"value_{i} = compute(value_{i - 1})\n" for i in range(1, 400))
     win.editor.setPlainText(big)
     assert not win.controller.refresh_context("add type hints")
@@ -235,6 +235,7 @@ def test_help_lists_the_keyboard_shortcuts(qtbot, win):
 
 def _reviewing(win, source: str, output: str):
     """A finished edit of the whole document, waiting for review (no engine needed)."""
+    from app.core.edit.states import Mode
     from app.core.edit.targeting import choose_target
     from app.core.edit.view import EditRun
 
@@ -242,8 +243,9 @@ def _reviewing(win, source: str, output: str):
     c = win.controller
     target = choose_target(source, 0, len(source))
     c.run = EditRun("r1", "edit", target, source, 0.0)
-    c.diff = win.diff_begin(source[target.start:target.end])
-    c._set_mode("streaming")
+    c._begin_diff(source[target.start:target.end])
+    assert win.diff_view.diff is c.diff  # the window shows the controller's diff
+    c._set_mode(Mode.STREAMING)
     win.metrics_start(0.0)
     c.handle(c.run, {"type": "token", "request": "r1", "index": 0, "text": output, "count": 1, "draft": 0})
     c.handle(c.run, {"type": "done", "request": "r1", "reason": "eos", "stats": {}})

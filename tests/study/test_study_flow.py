@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
-from app.main import shutdown
+from app.qt.assembly import shutdown
 from app.study.eventlog import read_log
 from app.study.export import export
 from app.study.qt.questionnaire import QuestionnairePage

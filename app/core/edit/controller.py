@@ -21,6 +21,7 @@ from app.core.edit.history import InstructionHistory
 from app.core.edit.outcome import (OUT_OF_SCOPE, OVERFLOW, UNPARSABLE, apply_hunks, out_of_scope_notice,
                                    overflow_notice, syntax_problem, unparsable_notice)
 from app.core.edit.review import conflict_message, hunk_key, plan_accept
+from app.core.edit.states import HunkState, Mode
 from app.core.edit.targeting import (ContextFit, Target, check_fit, choose_target, fit_from_measure,
                                      narrower_function, output_budget)
 from app.core.edit.view import EditRun, EditView
@@ -41,7 +42,7 @@ class EditController:
         self.history = InstructionHistory()
         self.run: EditRun | None = None
         self.diff: StreamingDiff | None = None
-        self.mode = "idle"
+        self.mode = Mode.IDLE
         self.context_length = 0  # the model's context window in tokens, 0 until known
         self.prompt_tokens = 0  # the engine's latest count for this document's prompt
         self.redirect_latencies_ms: list[float] = []  # Enter → first redirected token painted
@@ -63,6 +64,41 @@ class EditController:
         self.model_name = ""  # the engine's model, for messages
         self.skill_examples: tuple[str, ...] = ()  # one example per skill of the model (() = free-form)
         self.narrower: Target | None = None  # what "narrow to the enclosing function" would target
+
+    # -- what the window chooses -----------------------------------------------------------------
+
+    def set_engine_starter(self, ensure_engine: Callable[[], Awaitable[EngineClient]] | None) -> None:
+        """How a lost (or never started) engine is started again on the next instruction."""
+        self.ensure_engine = ensure_engine
+
+    def set_view(self, view: EditView) -> None:
+        """Drive another view (a study wraps the window in a recording one)."""
+        self.view = view
+
+    def choose_pacing(self, profile: str | None, emulate: str | None = None) -> None:
+        """The hardware profile `generate` asks for, and the model shape it paces (None: the loaded one's)."""
+        self.profile = profile
+        self.emulate = emulate
+
+    def choose_speculation(self, speculate: bool | None) -> None:
+        """Predicted-output speculation for the next requests (None: the engine's default)."""
+        self.speculate = speculate
+
+    def choose_emulated_model(self, emulate: str | None) -> None:
+        self.emulate = emulate or None
+
+    def describe_model(self, model_name: str, skill_examples: tuple[str, ...]) -> None:
+        """The engine's model, named in messages, and one example per skill (() = free-form)."""
+        self.model_name, self.skill_examples = model_name, skill_examples
+
+    def set_context_length(self, context_length: int) -> None:
+        """The model's context window (tokens), from the engine's welcome."""
+        self.context_length = context_length
+
+    def forget_run(self) -> None:
+        """Another document replaced the one the last edit was for: nothing of it carries over."""
+        self.run = None
+        self.diff = None
 
     # -- engine attach -------------------------------------------------------------------------
 
@@ -99,7 +135,7 @@ class EditController:
         self.refused_chars = 0
         self._session_opened = True
         self.on_ready(ready)
-        if self.mode != "streaming":
+        if self.mode != Mode.STREAMING:
             await self.measure_context("")  # the meter from the engine's count, not the estimate
 
     async def close_document(self) -> None:
@@ -115,7 +151,7 @@ class EditController:
 
     async def sync_document(self) -> None:
         """Send the editor's text (after edits); the engine re-prefills what changed."""
-        if self.client is None or not self.client.connected or self.mode == "streaming":
+        if self.client is None or not self.client.connected or self.mode == Mode.STREAMING:
             return
         if not self._session_opened:
             if self.refused_chars and len(self.view.document_text()) >= self.refused_chars:
@@ -155,7 +191,7 @@ class EditController:
         """The context meter from the engine's exact count (an estimate without an engine)."""
         text = self.view.document_text()
         target = choose_target(text, *self.view.selection(), self.view.language())
-        if self.mode != "streaming":
+        if self.mode != Mode.STREAMING:
             self.view.preview_target(target.label)  # what Enter would edit, before it is pressed
         fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
         client = self.client
@@ -185,8 +221,8 @@ class EditController:
         enter_s = time.perf_counter()  # the user's Enter: what TTFT and redirect latency count from
         self.history.add(instruction)
         run = self.run
-        if run is not None and (self.mode == "streaming" or (
-                self.mode == "stopped" and run.stopped and not self._new_target_selected(run))):
+        if run is not None and (self.mode == Mode.STREAMING or (
+                self.mode == Mode.STOPPED and run.stopped and not self._new_target_selected(run))):
             self.spawn(self._redirect(run, instruction, enter_s))
         else:
             self._starting, self._cancel_start = True, False  # Esc from now on cancels the start
@@ -205,7 +241,7 @@ class EditController:
             self.view.show_status("Stopping…")
             return
         run = self.run
-        if run is None or self.mode != "streaming" or self.client is None:
+        if run is None or self.mode != Mode.STREAMING or self.client is None:
             return
         run.stopped = True
         self.view.show_status("Stopping…")
@@ -223,7 +259,7 @@ class EditController:
             exc = task.exception()
             message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
             self.view.show_status(f"Something went wrong: {message}", "error")
-            self._set_mode("reviewing" if self.run is not None else "idle")
+            self._set_mode(Mode.REVIEWING if self.run is not None else Mode.IDLE)
 
     async def wait_idle(self) -> None:
         """Wait for every task this controller started (tests, shutdown)."""
@@ -236,7 +272,7 @@ class EditController:
             task.cancel()
         return tasks
 
-    def _set_mode(self, mode: str) -> None:
+    def _set_mode(self, mode: Mode) -> None:
         self.mode = mode
         self.view.set_mode(mode)
 
@@ -300,11 +336,11 @@ class EditController:
             seed=self.seed, temperature=self.temperature, speculate=self.speculate,
         )
         self.run = EditRun(stream.request_id, instruction, target, text, started_s)
-        self.diff = self.view.diff_begin(target_text)
+        self._begin_diff(target_text)
         self.view.clear_notice()
         self.view.show_target(target.start, target.end, target.label)
         self.view.metrics_start(started_s)
-        self._set_mode("streaming")
+        self._set_mode(Mode.STREAMING)
         self.view.show_status(f"Editing {target.label}: {instruction}")
         return stream
 
@@ -332,7 +368,7 @@ class EditController:
         if isinstance(exc, EngineError) and exc.code == ENGINE_LOST:
             return  # the streams say so themselves
         self._document_dirty = True  # the engine still holds the text before this change
-        if self.mode == "streaming":
+        if self.mode == Mode.STREAMING:
             self.stop()  # the edit would be of text the engine does not hold
         message = exc.message if isinstance(exc, EngineError) else str(exc)
         self.view.show_status(f"The engine could not take the edited text: {message}", "error")
@@ -347,20 +383,20 @@ class EditController:
             return
         run.redirect_enter_s = enter_s
         run.instruction = instruction
-        was_running = self.mode == "streaming"
+        was_running = self.mode == Mode.STREAMING
         # Mid-stream, tokens of the old instruction may still be in flight until `redirected`.
         run.redirect_armed = not was_running
         stream = await client.redirect(run.request_id, instruction)
         if not was_running:
             # The stopped diff was settled for review; rebuild it to keep streaming into it.
-            self.diff = self.view.diff_begin(run.snapshot[run.target.start:run.target.end])
+            self._begin_diff(run.snapshot[run.target.start:run.target.end])
             if run.output:
-                self.view.diff_feed(run.output, 0)
-            self.view.diff_mark_redirect(instruction)
+                self._feed_diff(run.output, 0)
+            self._mark_redirect(instruction)
             self._restore_resolved(run)
             run.stopped = run.finished = False
             self.view.metrics_start(enter_s)  # the gauges measure the continued stream afresh
-            self._set_mode("streaming")
+            self._set_mode(Mode.STREAMING)
             self.view.show_status(f"Redirected: {instruction}")
             await self._consume(run, stream)
         else:
@@ -378,7 +414,7 @@ class EditController:
         if kind == "token":
             self._on_token(run, msg)
         elif kind == "redirected":
-            self.view.diff_mark_redirect(str(msg.get("instruction", run.instruction)))
+            self._mark_redirect(str(msg.get("instruction", run.instruction)))
             run.redirect_armed = True
         elif kind == "tiles":
             self.view.feed_tiles(msg)
@@ -397,7 +433,7 @@ class EditController:
         run.output += text
         run.tokens += count
         now = time.perf_counter()
-        self.view.diff_feed(text, draft)
+        self._feed_diff(text, draft)
         if count:  # a closing text piece (count 0) adds no token to the rate
             self.view.metrics_tokens(count, now, draft)
         if run.first_token_s is None:
@@ -429,7 +465,7 @@ class EditController:
         run.finished = True
         run.stopped = run.stopped or reason == "stop"
         shown = self.view.metrics_done(stats)
-        self.view.diff_finish(run.stopped)
+        self._finish_diff(run.stopped)
         self._restore_resolved(run)
         if stats.prompt_tokens is not None:
             self.prompt_tokens = stats.prompt_tokens
@@ -437,22 +473,22 @@ class EditController:
         summary += _remote_note(stats)
         error = stats.error if reason == "error" else None
         if error is not None and error.code == "context_overflow" and not run.output:
-            self._set_mode("idle")
+            self._set_mode(Mode.IDLE)
             self._refuse_overflow(run.instruction, error.message or "too long", run.target)
         elif stats.out_of_scope or OUT_OF_SCOPE in run.notices:
-            self._set_mode("reviewing" if self.unresolved_final() else "idle")
+            self._set_mode(Mode.REVIEWING if self.unresolved_final() else Mode.IDLE)
             self.view.show_notice(*_fields(out_of_scope_notice(run.instruction, self.model_name,
                                                                self.skill_examples)))
             self.view.show_status(f"Not edited: “{run.instruction}” is outside what "
                                   f"{self.model_name or 'this model'} can do (see above the diff).", "warn")
             self.view.keep_instruction(run.instruction)
         elif error is not None:  # e.g. a remote server that refused or broke off the request
-            self._set_mode("stopped" if run.output else "idle")
+            self._set_mode(Mode.STOPPED if run.output else Mode.IDLE)
             self.view.show_status(f"The edit failed after {summary}: {error.message or error.code}", "error")
             if not run.output:
                 self.view.keep_instruction(run.instruction)
         elif run.stopped:
-            self._set_mode("stopped")
+            self._set_mode(Mode.STOPPED)
             problem = self._check_parses(run, reason)
             broken = f" ⚠ Accepting all of it would break the file ({problem.describe()})." if problem else ""
             self.view.show_status(
@@ -464,15 +500,15 @@ class EditController:
             hunks = len(self.diff.final_hunks) if self.diff else 0
             problem = self._check_parses(run, reason)
             if left and run.unparsable:
-                self._set_mode("reviewing")
+                self._set_mode(Mode.REVIEWING)
                 where = f" ({problem.describe()})" if problem else ""
                 self.view.show_status(f"Done: {summary}{hint}; ⚠ the edited code does not parse{where}: "
                                       f"review the {left} change(s) before accepting.", "warn")
             elif left:
-                self._set_mode("reviewing")
+                self._set_mode(Mode.REVIEWING)
                 self.view.show_status(f"Done: {summary}{hint}; {left} change(s) to review.", "ok")
             else:
-                self._set_mode("idle")
+                self._set_mode(Mode.IDLE)
                 what = "every change already reviewed" if hunks else "no change to the code"
                 self.view.show_status(f"Done: {summary}{hint}; {what}.", "ok")
         self.view.clear_target()
@@ -509,7 +545,7 @@ class EditController:
     def narrow_target(self) -> bool:
         """Select the enclosing function offered after a refusal; the instruction waits in the bar."""
         target, self.narrower = self.narrower, None
-        if target is None or self.mode == "streaming":
+        if target is None or self.mode == Mode.STREAMING:
             return False
         if self.view.document_text()[target.start:target.end] == "":
             return False
@@ -521,9 +557,9 @@ class EditController:
     def _on_error(self, run: EditRun, msg: dict[str, Any]) -> None:
         run.finished = True
         code = str(msg.get("code", "error"))
-        self.view.diff_finish(True)
+        self._finish_diff(True)
         self._restore_resolved(run)
-        self._set_mode("stopped" if run.output else "idle")
+        self._set_mode(Mode.STOPPED if run.output else Mode.IDLE)
         self.view.clear_target()
         if code == ENGINE_LOST:
             self.view.show_status(
@@ -532,6 +568,24 @@ class EditController:
         else:
             self.view.show_status(f"The engine refused the edit: {msg.get('message', code)}", "error")
             self.view.keep_instruction(run.instruction)
+
+    # -- the streaming diff (the controller's; the view shows it) -------------------------------
+
+    def _begin_diff(self, original: str) -> None:
+        self.diff = StreamingDiff(original)
+        self.view.diff_begin(self.diff)
+
+    def _feed_diff(self, text: str, draft_tokens: int) -> None:
+        if self.diff is not None:
+            self.view.diff_update(self.diff.feed(text, draft_tokens), text)
+
+    def _mark_redirect(self, instruction: str) -> None:
+        if self.diff is not None:
+            self.view.diff_redirect(self.diff.mark_redirect(instruction))
+
+    def _finish_diff(self, stopped: bool) -> None:
+        if self.diff is not None:
+            self.view.diff_finished(self.diff.finish(stopped), stopped)
 
     # -- review ----------------------------------------------------------------------------------
 
@@ -561,10 +615,10 @@ class EditController:
             if isinstance(step, int):
                 run.accept_steps[step] = [hunk_key(h) for h in plan.applied]
         for hunk in plan.applied:
-            run.resolved[hunk_key(hunk)] = "accepted"
-            self.view.set_hunk_state(hunk.index, "accepted")
+            run.resolved[hunk_key(hunk)] = HunkState.ACCEPTED
+            self.view.set_hunk_state(hunk.index, HunkState.ACCEPTED)
         for hunk in plan.conflicts:
-            self.view.set_hunk_state(hunk.index, "conflict")
+            self.view.set_hunk_state(hunk.index, HunkState.CONFLICT)
         if plan.conflicts:
             self.view.show_status(conflict_message(plan.conflicts), "error")
         elif plan.applied:
@@ -581,8 +635,8 @@ class EditController:
         for index in indices:
             hunk = self._final_hunk(index)
             if hunk is not None and not run.resolved.get(hunk_key(hunk)):
-                run.resolved[hunk_key(hunk)] = "rejected"
-                self.view.set_hunk_state(index, "rejected")
+                run.resolved[hunk_key(hunk)] = HunkState.REJECTED
+                self.view.set_hunk_state(index, HunkState.REJECTED)
         self._check_all_resolved()
 
     def unresolved_final(self) -> list[int]:
@@ -622,31 +676,31 @@ class EditController:
             for key in keys:
                 state = run.resolved.get(key)
                 if applied and state is None:
-                    run.resolved[key] = "accepted"
+                    run.resolved[key] = HunkState.ACCEPTED
                     changed = True
-                elif not applied and state == "accepted":
+                elif not applied and state == HunkState.ACCEPTED:
                     del run.resolved[key]
                     changed = True
         if not changed:
             return
         for hunk in self.diff.final_hunks:
-            self.view.set_hunk_state(hunk.index, run.resolved.get(hunk_key(hunk)) or "undecided")
-        if self.unresolved_final() and self.mode == "idle" and self.diff.done:
-            self._set_mode("reviewing")
+            self.view.set_hunk_state(hunk.index, run.resolved.get(hunk_key(hunk)) or HunkState.UNDECIDED)
+        if self.unresolved_final() and self.mode == Mode.IDLE and self.diff.done:
+            self._set_mode(Mode.REVIEWING)
             self.view.show_status("Undone: that change is back to review (Ctrl+Shift+Z redoes it).", "info")
         else:
             self._check_all_resolved()
 
     def _check_all_resolved(self) -> None:
-        if self.mode in ("reviewing", "stopped") and self.diff is not None and self.diff.done \
+        if self.mode.can_review and self.diff is not None and self.diff.done \
                 and not self.unresolved_final():
-            self._set_mode("idle")
+            self._set_mode(Mode.IDLE)
             self.view.show_status("All changes reviewed.", "ok")
 
     def engine_lost(self, reason: str) -> None:
         """The client reports the connection gone (streams get their own error event)."""
         self._session_opened = False
-        if self.mode != "streaming":
+        if self.mode != Mode.STREAMING:
             self.view.show_status(f"The engine is not running ({reason}); the next instruction restarts it.", "warn")
 
 

@@ -53,29 +53,3 @@ def conflict_message(conflicts: list[Hunk]) -> str:
     return (f"Not applied: you changed that text (original lines {lines}) after the edit started. "
             "Your version is kept.")
 
-
-class HunkConflict(ValueError):
-    """The document no longer holds the original text a hunk replaces (the user edited it)."""
-
-
-def hunk_span(hunk: Hunk, base_offset: int, accepted: Iterable[Hunk] = ()) -> tuple[int, int]:
-    """Where ``hunk``'s original text sits in a document (chars, end exclusive).
-
-    ``base_offset`` is where the original starts inside the document; ``accepted`` are hunks of
-    the same diff already applied to the document, whose size changes shift later hunks.
-    """
-    # Hunks of one diff are numbered in document order and never overlap.
-    shift = sum(len(h.new_text) - len(h.old_text) for h in accepted if h.index < hunk.index)
-    start = base_offset + hunk.orig_start_char + shift
-    return start, start + len(hunk.old_text)
-
-
-def apply_hunk(document: str, hunk: Hunk, base_offset: int, accepted: Iterable[Hunk] = ()) -> str:
-    """``document`` with ``hunk`` applied; raises HunkConflict if the user changed that text."""
-    start, end = hunk_span(hunk, base_offset, accepted)
-    if start < 0 or end > len(document) or document[start:end] != hunk.old_text:
-        raise HunkConflict(
-            f"hunk {hunk.index} (original lines {hunk.orig_start + 1}-{hunk.orig_end}) no longer "
-            "matches the document: that text was changed after the edit started"
-        )
-    return document[:start] + hunk.new_text + document[end:]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from app.core.diff.stream import StreamingDiff
+from app.core.diff.stream import DiffUpdate, Redirect, StreamingDiff
+from app.core.edit.states import HunkState, Mode
 from app.core.edit.targeting import Target
 from wire import DoneStats
 
@@ -20,14 +21,14 @@ class EditView(Protocol):
     def show_target(self, start: int, end: int, label: str) -> None: ...
     def clear_target(self) -> None: ...
     def preview_target(self, label: str) -> None: ...  # what the next edit would target
-    def diff_begin(self, original: str) -> StreamingDiff: ...  # returns the diff it shows
-    def diff_feed(self, text: str, draft_tokens: int) -> None: ...
-    def diff_mark_redirect(self, instruction: str) -> None: ...
-    def diff_finish(self, stopped: bool) -> None: ...
-    def set_hunk_state(self, index: int, state: str) -> None: ...  # accepted/rejected/conflict
+    def diff_begin(self, diff: StreamingDiff) -> None: ...  # show this diff (the controller's)
+    def diff_update(self, update: DiffUpdate, text: str) -> None: ...  # it changed: `text` was fed
+    def diff_redirect(self, redirect: Redirect) -> None: ...  # a redirect marker was placed in it
+    def diff_finished(self, update: DiffUpdate, stopped: bool) -> None: ...  # every hunk settled
+    def set_hunk_state(self, index: int, state: HunkState) -> None: ...  # the controller's decision
     def replace_ranges(self, edits: list[tuple[int, int, str]]) -> int | None: ...  # one undo step;
     # returns the editor's undo position after it (None: the view keeps no undo stack)
-    def set_mode(self, mode: str) -> None: ...  # idle/streaming/stopped/reviewing
+    def set_mode(self, mode: Mode) -> None: ...
     def show_status(self, text: str, level: str = "info") -> None: ...  # info/ok/warn/error
     def keep_instruction(self, instruction: str) -> None: ...  # refused: back into the bar to edit
     def show_context(self, used_tokens: int, context_length: int, fits: bool, windows: int = 0) -> None: ...
@@ -57,7 +58,7 @@ class EditRun:
     output: str = ""  # everything streamed so far (all segments)
     tokens: int = 0  # tokens received so far
     first_token_s: float | None = None  # perf_counter() when the first token was painted
-    resolved: dict[tuple[int, int, str], str] = field(default_factory=dict)  # hunk key → state
+    resolved: dict[tuple[int, int, str], HunkState] = field(default_factory=dict)  # hunk key → decision
     accept_steps: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # editor undo
     # position right after an accept → the keys of the hunks it applied (undo/redo keep them in step)
     redirect_enter_s: float | None = None  # perf_counter() at the redirect's Enter, until painted

@@ -67,6 +67,10 @@ class DemoControls:
         return self.race(RaceEdit(text, (target.start, target.end), instruction, w.language(), w.path),
                          self.lanes)
 
+    def set_lanes(self, lanes: tuple[LaneSpec, ...]) -> None:
+        """The lanes View → Race this edit runs (`--race`)."""
+        self.lanes = lanes
+
     def race(self, edit: RaceEdit, lanes: tuple[LaneSpec, ...]) -> asyncio.Task[Any] | None:
         w = self.window
         client = w.controller.client

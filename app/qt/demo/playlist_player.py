@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.core.demo.playlist import Playlist, PlaylistError, Step, selection_range
 from app.core.demo.race_run import RaceEdit
+from app.core.edit.states import Mode
 
 NEXT_KEYS = ("PgDown", "F12")  # a clicker's "next", and a key no widget of the window uses
 WATCH_MS = 5  # how often a stop/steer step checks the token count (ms); paced streams are slower
@@ -136,7 +137,7 @@ class PlaylistPlayer(QObject):
             return
         if step.kind == "edit":
             self._set_pacing(step)
-            if c.mode == "streaming":
+            if c.mode == Mode.STREAMING:
                 raise PlaylistError("the previous edit is still streaming")
             w.bar.field.setText(step.instruction)
             self._run_before = c.run
@@ -190,8 +191,8 @@ class PlaylistPlayer(QObject):
                                 f"(it offers {', '.join(map(str, offered))})")
         if spec.paced:
             w.toolbar.select_emulated(spec.emulate or "")  # a preset the box does not list still
-        w.controller.profile = spec.profile                # reaches the engine, which checks it
-        w.controller.emulate = spec.emulate if spec.paced else None
+        # The profile reaches the engine, which checks it.
+        w.controller.choose_pacing(spec.profile, spec.emulate if spec.paced else None)
         w.gauges.set_profile(f"{spec.label} ({'emulated' if spec.paced else 'real speed'})", spec.profile)
 
     def _check_tokens(self) -> None:
@@ -200,14 +201,14 @@ class PlaylistPlayer(QObject):
         if step is None or run is None or run is self._run_before:
             return  # the step's edit has not started yet
         limit = step.stop_after_tokens or step.steer_after_tokens or 0
-        if c.mode == "streaming" and not run.stopped and run.tokens >= limit:
+        if c.mode == Mode.STREAMING and not run.stopped and run.tokens >= limit:
             c.stop()
-        elif c.mode == "stopped" and self._steer_pending:
+        elif c.mode == Mode.STOPPED and self._steer_pending:
             # Steering: the stop has landed; the redirect continues from what was shown.
             instruction, self._steer_pending = self._steer_pending, None
             self.window.bar.field.setText(instruction)
             c.submit(instruction)
             self.window.bar.field.clear()
             self._watch.stop()
-        elif c.mode != "streaming" and not self._steer_pending:
+        elif c.mode != Mode.STREAMING and not self._steer_pending:
             self._watch.stop()

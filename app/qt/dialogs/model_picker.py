@@ -15,11 +15,12 @@ from app.qt.dialogs.endpoint import EndpointDialog
 
 
 class ModelPicker:
-    def __init__(self, window, choose: Callable[[ModelChoice], None], check=None) -> None:
+    def __init__(self, window, choose: Callable[[ModelChoice], None], check=None,
+                 current: str | None = None) -> None:
         self.window = window
         self.choose_cb = choose
         self.check = check  # endpoint check for the dialog (None: ask the server for its models)
-        self.current = f"{BUNDLED} (bundled)"  # label of the entry in use
+        self.current = current or f"{BUNDLED} (bundled)"  # label of the entry in use
         self.recent: list[str] = []  # model folders loaded in this run
         self.dialog: EndpointDialog | None = None
         tb = window.toolbar

@@ -6,14 +6,17 @@ the unsettled tail, the held-back partial line and the pending, greyed original 
 frame) and are drawn by `app.qt.widgets.diffpaint`. Repaints happen on a ~60 Hz frame timer and only
 when something changed, never per token. With no edit the pane shows what to do and the keys.
 
+A view only: it shows a `StreamingDiff` its owner (the controller) feeds, and the hunk states its
+owner decides (`set_hunk_state`); the user's clicks and keys are emitted as requests.
+
 Signals:
-- ``hunkAccepted(int)`` / ``hunkRejected(int)``: the user accepted/rejected a final hunk
+- ``hunkAccepted(int)`` / ``hunkRejected(int)``: the user asks to accept/reject a final hunk
   (header button, or A / R on the current hunk; J / K move between hunks).
 - ``acceptAllRequested()`` (Ctrl+Enter) / ``rejectAllRequested()`` (Ctrl+Backspace).
 - ``undoRequested()`` / ``redoRequested()``: Ctrl+Z / Ctrl+Shift+Z pressed here (the editor's).
 - ``noticeActionClicked(str)``: the button of the notice above the rows (its kind).
 - ``framePainted(float)``: a frame showing new output was painted; the argument is the
-  token-to-paint latency of the oldest chunk in it (ms). The first one after ``begin`` is the
+  token-to-paint latency of the oldest chunk in it (ms). The first one after ``show_diff`` is the
   moment the first token became visible (client TTFT).
 """
 
@@ -26,7 +29,7 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from app.core.diff.rows import DiffRow, DiffRows
-from app.core.diff.stream import DiffUpdate, StreamingDiff
+from app.core.diff.stream import DiffUpdate, Redirect, StreamingDiff
 from app.core.highlight import DARK, LineLexer, Theme, lexer_for
 from app.qt.widgets.diffpaint import ACCEPTED, REJECTED, RowPainter
 from app.qt.widgets.editor import DEFAULT_POINT_SIZE, monospace_font
@@ -80,43 +83,58 @@ class LiveDiffView(QAbstractScrollArea):
         self.setFont(self._painter.font)
         self.setToolTip(LEGEND)
 
-    # ---- driving (the controller calls these) -------------------------------------------------
-    def begin(self, original: str) -> StreamingDiff:
-        """Start showing an edit of ``original`` (forgets any previous one); returns its diff."""
+    # ---- driving: the controller owns the diff and passes each change -------------------------
+    def show_diff(self, diff: StreamingDiff) -> None:
+        """Show ``diff`` (forgets any previous one); its owner feeds it and passes each update on."""
         self.clear()
-        self._diff = StreamingDiff(original)
-        self._rows = DiffRows(self._diff)
+        self._diff = diff
+        self._rows = DiffRows(diff)
         self._apply(DiffUpdate(pending_start=0))
         self._full_repaint = True  # the empty-state hint goes
-        return self._diff
 
-    def feed(self, chunk: str, draft_tokens: int = 0) -> None:
+    def apply_update(self, update: DiffUpdate, fed: bool = True) -> None:
+        """The shown diff changed by ``update``; ``fed``: new output arrived (timed to its paint)."""
         if self._diff is None:
-            raise RuntimeError("feed() before begin()")
-        first = self._unpainted_since is None and bool(chunk)
+            raise RuntimeError("apply_update() before show_diff()")
+        first = self._unpainted_since is None and fed
         if first:
             self._unpainted_since = time.perf_counter()
-        self._apply(self._diff.feed(chunk, draft_tokens))
+        self._apply(update)
         if first and self._unpainted_since - self._last_frame_s >= FRAME_MS / 1000.0:
             # Output after a pause (the first token above all) is painted at the next turn of the
             # event loop, not at the frame timer's next tick: frames stay at most ~60 per second.
             QTimer.singleShot(0, self._on_frame)
+        if update.done:  # the output is complete (or was stopped): every hunk settled
+            self._rows.place_redirects()
+            if self._current is not None:
+                self.reveal_change(self._current)  # the first change to review is on screen, also sideways
+
+    def show_redirect(self, redirect: Redirect) -> None:
+        """A redirect marker was placed in the shown diff."""
+        self._rows.mark_redirect(redirect)
+        self._mark_dirty()
+
+    # ---- a diff of its own, for panes without a controller (race lanes, replays, tools) ---------
+    def begin(self, original: str) -> StreamingDiff:
+        """Show a new diff of ``original``, fed through ``feed``; returns it."""
+        diff = StreamingDiff(original)
+        self.show_diff(diff)
+        return diff
+
+    def feed(self, chunk: str, draft_tokens: int = 0) -> None:
+        if self._diff is None:
+            raise RuntimeError("feed() before begin()")
+        self.apply_update(self._diff.feed(chunk, draft_tokens), fed=bool(chunk))
 
     def mark_redirect(self, instruction: str) -> None:
         if self._diff is None:
             raise RuntimeError("mark_redirect() before begin()")
-        self._rows.mark_redirect(self._diff.mark_redirect(instruction))
-        self._mark_dirty()
+        self.show_redirect(self._diff.mark_redirect(instruction))
 
     def finish(self, stopped: bool = False) -> None:
         """The output is complete (or was stopped): settle every hunk."""
-        if self._diff is None:
-            return
-        self._apply(self._diff.finish(stopped))
-        self._rows.place_redirects()
-        self._mark_dirty()
-        if self._current is not None:
-            self.reveal_change(self._current)  # the first change to review is on screen, also sideways
+        if self._diff is not None:
+            self.apply_update(self._diff.finish(stopped), fed=False)
 
     def clear(self) -> None:
         self._diff: StreamingDiff | None = None
@@ -202,16 +220,13 @@ class LiveDiffView(QAbstractScrollArea):
         self.viewport().update()
 
     def accept(self, index: int) -> None:
-        self._decide(index, ACCEPTED)
+        """Ask to accept a final hunk; it shows as accepted once its owner says so (`set_hunk_state`)."""
+        if index in self._rows.header_rows:  # not final yet: nothing to decide
+            self.hunkAccepted.emit(index)
 
     def reject(self, index: int) -> None:
-        self._decide(index, REJECTED)
-
-    def _decide(self, index: int, state: str) -> None:
-        if index not in self._rows.header_rows:
-            return  # not final yet: nothing to decide
-        self.set_hunk_state(index, state)
-        (self.hunkAccepted if state == ACCEPTED else self.hunkRejected).emit(index)
+        if index in self._rows.header_rows:
+            self.hunkRejected.emit(index)
 
     def _advance_current(self) -> None:
         if self._current is None or self._current in self._states:
@@ -462,10 +477,6 @@ class LiveDiffView(QAbstractScrollArea):
         elif ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.acceptAllRequested.emit()  # the controller decides (it may ask first) and marks them
         elif ctrl and key == Qt.Key.Key_Backspace:
-            for index in sorted(self._rows.header_rows):
-                self._states.setdefault(index, REJECTED)
-            self._advance_current()
-            self.viewport().update()
             self.rejectAllRequested.emit()
         elif key in (Qt.Key.Key_A, Qt.Key.Key_Y) and self._current is not None:
             self.accept(self._current)

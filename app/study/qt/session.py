@@ -18,8 +18,8 @@ from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMenu, QStackedWidget, QVBoxLayout, QWidget
 
-from ...main import EngineLink
-from app.qt.mainwindow import MainWindow
+from app.core.edit.states import Mode
+from app.qt.assembly import assemble
 from ..checks import run_check
 from ..eventlog import EventLog
 from ..questions import raw_tlx
@@ -69,7 +69,10 @@ class StudySession(QWidget):
         self.consent_page = ConsentPage(study.consent, self)
         self.intro_page = TaskIntroPage(self)
         self.message_page = MessagePage(self)
-        self.window = MainWindow(self)
+        responses = study.responses if study.responses and study.responses.exists() else None
+        args = ("--responses", str(responses), "--responses-mode", "replay") if responses else ()
+        self.parts = assemble(self, model_dir=model_dir, engine_args=args)
+        self.window, self.link = self.parts.window, self.parts.link
         self.window.setWindowFlags(Qt.WindowType.Widget)
         self.window.toolbar.hide()
         self.window.toolbar.profileChanged.disconnect()  # the condition chooses the hardware, not the toolbar
@@ -81,10 +84,6 @@ class StudySession(QWidget):
                      self.paused_page):
             self.stack.addWidget(page)
 
-        responses = study.responses if study.responses and study.responses.exists() else None
-        args = ("--responses", str(responses), "--responses-mode", "replay") if responses else ()
-        self.link = EngineLink(self.window, model_dir=model_dir, engine_args=args)
-        self.window.controller.ensure_engine = self.link.connect
         self.engine_task: asyncio.Task | None = None
 
         self.participant_page.chosen.connect(self.begin)
@@ -112,7 +111,7 @@ class StudySession(QWidget):
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.log = EventLog(self.log_dir / f"{study.id}-{participant}-{stamp}.jsonl")
         self.recorder = StudyRecorder(self.log, self.window.controller, study.log_file_contents)
-        self.window.controller.view = RecordingView(self.window, self.recorder)
+        self.window.controller.set_view(RecordingView(self.window, self.recorder))
         self.log.write("log_start", study=study.id, study_file=str(study.path), participant=participant,
                        participant_number=number, wall_time=datetime.datetime.now().astimezone().isoformat(),
                        clock="time.perf_counter, s since log_start", log_file_contents=study.log_file_contents,
@@ -123,13 +122,11 @@ class StudySession(QWidget):
 
     async def close_engine(self) -> None:
         """Stop the engine (also one still starting) and the controller's tasks."""
-        from ...main import shutdown
-
         if self.engine_task is not None and not self.engine_task.done():
             self.engine_task.cancel()
             await asyncio.gather(self.engine_task, return_exceptions=True)
         self.window.stop_timers()
-        await shutdown(self.window.controller, self.link)
+        await self.parts.shutdown()
 
     async def _start_engine(self) -> None:
         try:
@@ -172,9 +169,8 @@ class StudySession(QWidget):
         cursor.setPosition(start)
         cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
         win.editor.setTextCursor(cursor)
-        controller.profile = condition.engine_profile()
-        controller.emulate = condition.model
-        controller.speculate = condition.speculation
+        controller.choose_pacing(condition.engine_profile(), condition.model)
+        controller.choose_speculation(condition.speculation)
         # Blind by default: neither the caption nor the hardware view names the condition.
         named = self.study.show_condition
         win.gauges.set_profile(condition.label if named else "not shown in this study",
@@ -200,7 +196,7 @@ class StudySession(QWidget):
         if self.recorder is None or self.recorder.task is None:
             return
         self.frame.finish.setEnabled(False)
-        if self.window.controller.mode == "streaming":
+        if self.window.controller.mode == Mode.STREAMING:
             self.window.controller.stop()
         slot, task, condition = self.current()
         text = self.window.editor.toPlainText()
