@@ -86,8 +86,8 @@ async def _file(window, path: Path, anchor: str, runs: int, warmup: int, profile
     cursor = window.editor.textCursor()
     cursor.setPosition(window.document_text().index(anchor) + len(anchor) + 12)
     window.editor.setTextCursor(cursor)
-    c.max_tokens = 4  # a short edit: the first token is what is measured
-    c.seed, c.temperature = 7, 0.0
+    c.configure(max_tokens=4)  # a short edit: the first token is what is measured
+    c.configure(seed=7, temperature=0.0)
     out: dict = {"file": path.name, "lines": window.document_text().count("\n")}
     for typed in (False, True):
         app, engine, gap, arrival, send = [], [], [], [], []

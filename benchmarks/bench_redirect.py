@@ -41,8 +41,8 @@ async def measure(window, runs: int, warmup: int) -> dict[str, dict[str, float]]
     cursor = window.editor.textCursor()
     cursor.setPosition(DEMO_SOURCE.index("return math.pi"))
     window.editor.setTextCursor(cursor)
-    c.max_tokens = 100_000
-    c.seed, c.temperature = 7, 1.0
+    c.configure(max_tokens=100_000)
+    c.configure(seed=7, temperature=1.0)
     mid_stream: list[float] = []
     after_stop: list[float] = []
 

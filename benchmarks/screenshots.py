@@ -53,8 +53,8 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
     # Streaming, stopped, redirected: paced as a GPU node serving a large model would stream, so
     # a fast model is still caught mid-way (with "this machine" it is done within a frame or two).
     if window.toolbar.select_profile(PACED_PROFILE):
-        c.emulate = PACED_MODEL
-    c.max_tokens = 150  # at ~20 tok/s: long enough to stop and redirect, short enough to end
+        c.configure(emulate=PACED_MODEL)
+    c.configure(max_tokens=150)  # at ~20 tok/s: long enough to stop and redirect, short enough to end
     window.bar.field.returnPressed.emit()
     await until(lambda: c.run is not None and (c.run.tokens > 12 or c.run.finished), what="tokens")
     await shoot("2-streaming")
@@ -81,12 +81,12 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
 
     # Reviewing: a complete edit of one function, at this machine's own speed.
     window.toolbar.select_profile("local")
-    c.emulate = None
+    c.configure(emulate=None)
     cursor = window.editor.textCursor()
     cursor.setPosition(DEMO_SOURCE.index("def describe"))
     cursor.setPosition(DEMO_SOURCE.index("def report"), QTextCursor.MoveMode.KeepAnchor)
     window.editor.setTextCursor(cursor)
-    c.max_tokens = 80
+    c.configure(max_tokens=80)
     previous = c.run
     window.bar.field.setText("Convert string formatting to f-strings")
     window.bar.field.returnPressed.emit()
@@ -99,7 +99,7 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
         cursor = window.editor.textCursor()
         cursor.setPosition(DEMO_SOURCE.index("return width * height"))
         window.editor.setTextCursor(cursor)
-        c.max_tokens = 100_000
+        c.configure(max_tokens=100_000)
         previous = c.run
         window.bar.field.setText("Remove print statements")
         window.bar.field.returnPressed.emit()

@@ -149,7 +149,7 @@ class FileKeeper(QObject):
             self._after_load.append(then)
         editor.setReadOnly(True)
         doc.setUndoRedoEnabled(False)
-        editor.highlighter.frontier = 0  # plain while loading; coloured lazily afterwards
+        editor.highlighter.hold_plain()  # plain while loading; coloured lazily afterwards
         editor.setPlainText("")
         editor.set_language_for(self.path)
         big = len(text) > LOAD_CHUNK_CHARS
@@ -175,7 +175,10 @@ class FileKeeper(QObject):
         doc.setUndoRedoEnabled(True)
         doc.setModified(False)
         editor.setReadOnly(self.read_only_reason is not None)
-        editor.highlighter.highlight_lazily() if doc.blockCount() > 1 else setattr(editor.highlighter, "frontier", None)
+        if doc.blockCount() > 1:
+            editor.highlighter.highlight_lazily()
+        else:
+            editor.highlighter.highlight_all()
         self.loading = False
         self._show_banner()
         self.loaded.emit()

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.presentation = False
+        self._normal_pane_sizes: list[int] | None = None  # pane widths (px) outside presentation mode
         self.last_test_result: TestRunResult | None = None
         self._allow_close = False
         self._font_scale = 1.0
@@ -119,7 +120,7 @@ class MainWindow(QMainWindow):
         tb.saveAsRequested.connect(self.ask_save_as)
         tb.modelFolderRequested.connect(self.ask_model_folder)
         tb.profileChanged.connect(self._profile_changed)
-        tb.emulateChanged.connect(lambda model: self.controller.choose_emulated_model(model or None))
+        tb.emulateChanged.connect(lambda model: self.controller.configure(emulate=model or None))
         tb.runTestsRequested.connect(self.ask_run_tests)
         tb.presentationToggled.connect(self.set_presentation)
         self.run_tests_action = tb.run_tests_action
@@ -194,7 +195,7 @@ class MainWindow(QMainWindow):
             self.toolbar.model_menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def _profile_changed(self, name: str, label: str) -> None:
-        self.controller.choose_pacing(name, self.controller.emulate)
+        self.controller.configure(profile=name)
         self.gauges.set_profile(label, name)
 
     def _text_changed(self) -> None:
@@ -218,7 +219,7 @@ class MainWindow(QMainWindow):
     def set_presentation(self, on: bool) -> None:
         """Large type and high contrast for a projector, full screen (`app.qt.presentation`)."""
         self.presentation = on
-        apply_presentation(self, on)
+        self._normal_pane_sizes = apply_presentation(self, on, self._normal_pane_sizes)
 
     # -- files -------------------------------------------------------------------------------------
 

@@ -43,9 +43,9 @@ def build_file_edit_menus(window: QMainWindow) -> None:
     file_menu.addAction("Load a model folder…", window.ask_model_folder)
     file_menu.addAction(tb.run_tests_action)
     file_menu.addSeparator()
-    window.quit_action = QAction("Quit", window, shortcut=QKeySequence("Ctrl+Q"),
-                                 triggered=window.close)  # closeEvent asks about unsaved text
-    file_menu.addAction(window.quit_action)
+    quit_action = QAction("Quit", window, shortcut=QKeySequence("Ctrl+Q"),
+                          triggered=window.close)  # closeEvent asks about unsaved text
+    file_menu.addAction(quit_action)
 
     c = window.controller
     edit = bar.addMenu("&Edit")

@@ -46,29 +46,32 @@ def scale_font(widget: QWidget, scale: float) -> None:
     widget.setFont(font)
 
 
-def apply_presentation(window, on: bool) -> None:
-    """Turn presentation mode on or off for the main window (see the module docstring)."""
+def apply_presentation(window, on: bool, normal_sizes: list[int] | None) -> list[int] | None:
+    """Turn presentation mode on or off for the main window (see the module docstring).
+
+    ``normal_sizes``: the pane widths (px) to restore when the mode ends, as this call last
+    returned them (None before the first call). Returns the widths to keep for the next call.
+    """
     scale = PRESENTATION_SCALE if on else 1.0
     window.setStyleSheet(presentation_style(scale))
     for widget in (window.editor, window.diff_view):  # sized in points, not by the style sheet
         scale_font(widget, CODE_SCALE if on else 1.0)
     window.gauges.set_scale(scale)
-    if on and getattr(window, "normal_pane_sizes", None) is None:
-        window.normal_pane_sizes = window.splitter.sizes()  # restored when the mode ends
-    if not window.isVisible():
-        _set_panes(window, on)
-        return
-    if on:
-        # No window manager (a bare X server, a kiosk) ignores showFullScreen: take the screen too.
-        screen = window.screen().geometry()
-        window.showFullScreen()
-        window.setGeometry(screen)
-    else:
-        window.showNormal()
-    _set_panes(window, on)
+    if on and normal_sizes is None:
+        normal_sizes = window.splitter.sizes()  # restored when the mode ends
+    if window.isVisible():
+        if on:
+            # No window manager (a bare X server, a kiosk) ignores showFullScreen: take the screen too.
+            screen = window.screen().geometry()
+            window.showFullScreen()
+            window.setGeometry(screen)
+        else:
+            window.showNormal()
+    _set_panes(window, on, normal_sizes)
+    return normal_sizes if on else None
 
 
-def _set_panes(window, on: bool) -> None:
+def _set_panes(window, on: bool, normal_sizes: list[int] | None) -> None:
     splitter = window.splitter
     if on:
         total = max(sum(splitter.sizes()), window.width())
@@ -76,9 +79,7 @@ def _set_panes(window, on: bool) -> None:
         for i, share in enumerate(PRESENTATION_PANES):  # a later resize keeps the proportions
             splitter.setStretchFactor(i, round(share * 100))
     else:
-        normal = getattr(window, "normal_pane_sizes", None)
-        if normal:
-            splitter.setSizes(normal)
-        window.normal_pane_sizes = None
+        if normal_sizes:
+            splitter.setSizes(normal_sizes)
         for i, factor in enumerate(NORMAL_STRETCH):
             splitter.setStretchFactor(i, factor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -76,7 +76,7 @@ class GaugeColumn(QWidget):
     Owns the request's `StreamMetrics`; the panel follows it at 60 Hz while a request streams.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.perf_counter) -> None:
         super().__init__(parent)
         self.setObjectName("gauges")
         self.setMinimumWidth(300)
@@ -87,7 +87,7 @@ class GaugeColumn(QWidget):
         self.target_label = QLabel("Target: –", self)
         self.target_label.setObjectName("gaugeCaption")
         self.target_label.setWordWrap(True)
-        self.panel = MetricsPanel(self)
+        self.panel = MetricsPanel(self, clock=clock)  # clock: seconds, perf_counter's scale
         self.wafer = WaferView(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

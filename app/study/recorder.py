@@ -12,9 +12,11 @@ done, hunk_shown, hunk_accepted / hunk_rejected (with ``decision_s``), edit (man
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from app.core.edit.review import hunk_key
+from app.core.edit.states import HunkState
 from wire import DoneStats
 from .eventlog import EventLog
 from .survival import Accepted, SurvivalTracker
@@ -33,9 +35,23 @@ class StudyRecorder:
         self._decided: set[tuple] = set()
         self._first_token: set[str] = set()  # requests whose first token arrived
         self._accepts = 0  # accepts in the current task
-        self.in_replace = False  # the controller is applying an accept (not a manual edit)
+        self._in_replace = False  # the controller is applying an accept (not a manual edit)
         self._pending_text = ""  # that text itself (only when contents are logged)
         self._pending_chars = 0  # text of the batch whose count has not been reported yet
+
+    @property
+    def in_replace(self) -> bool:
+        """The controller is applying an accept: the editor's changes are not the participant's."""
+        return self._in_replace
+
+    @contextmanager
+    def replacing(self) -> Iterator[None]:
+        """Around the controller's own edits of the text (an accept)."""
+        self._in_replace = True
+        try:
+            yield
+        finally:
+            self._in_replace = False
 
     def at(self, perf_s: float) -> float:
         return self.log.to_log_time(perf_s)
@@ -70,7 +86,8 @@ class StudyRecorder:
     def request_sent(self, enter_perf_s: float) -> None:
         run = self.controller.run
         fields = {"request": self._request(), "enter_t": round(self.at(enter_perf_s), 6),
-                  "profile": self.controller.profile, "emulate": self.controller.emulate}
+                  "profile": self.controller.settings.profile,
+                  "emulate": self.controller.settings.emulate}
         if run is not None:
             fields.update(instruction=run.instruction, target=run.target.label,
                           target_start=run.target.start, target_end=run.target.end)
@@ -137,7 +154,7 @@ class StudyRecorder:
 
     def hunk_state(self, index: int, state: str) -> None:
         diff, run = self.controller.diff, self.controller.run
-        if diff is None or state not in ("accepted", "rejected", "conflict"):
+        if diff is None or state not in (HunkState.ACCEPTED, HunkState.REJECTED, HunkState.CONFLICT):
             return
         finals = diff.final_hunks
         if not 0 <= index < len(finals):
@@ -151,7 +168,7 @@ class StudyRecorder:
         now = self.log.now()
         decision = None if shown_at is None else round(now - shown_at, 6)
         self.write(f"hunk_{state}", request=self._request(), hunk=index, decision_s=decision)
-        if state == "accepted" and run is not None:
+        if state == HunkState.ACCEPTED and run is not None:
             self._accepts += 1
             removed = "".join(diff.original_lines[hunk.orig_start:hunk.orig_end])
             self.survival.add(Accepted(index, run.request_id, hunk.new_text, removed, now))
@@ -209,8 +226,5 @@ class RecordingView:
         self._recorder.hunk_state(index, state)
 
     def replace_ranges(self, edits: list[tuple[int, int, str]]) -> int | None:
-        self._recorder.in_replace = True
-        try:
+        with self._recorder.replacing():
             return self._view.replace_ranges(edits)
-        finally:
-            self._recorder.in_replace = False

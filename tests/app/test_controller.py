@@ -76,13 +76,11 @@ class FakeView:
     def set_selection(self, start: int, end: int) -> None: self.sel = (start, end)
 
 
-def streaming_controller(view: FakeView) -> tuple[EditController, EditRun]:
+def streaming_controller(view: FakeView, instruction: str = "edit") -> tuple[EditController, EditRun]:
     controller = EditController(view)
     target = choose_target(view.text, 0, len(view.text))
-    run = EditRun("r1", "edit", target, view.text, 0.0)
-    controller.run = run
-    controller._begin_diff(view.text[target.start:target.end])
-    controller._set_mode(Mode.STREAMING)
+    run = EditRun("r1", instruction, target, view.text, 0.0)
+    controller.begin_run(run)
     assert view.diff is controller.diff  # the view shows the controller's diff
     return controller, run
 
@@ -192,8 +190,7 @@ def test_an_error_done_says_why_and_keeps_the_partial_edit():
 
 def test_a_refused_edit_hands_its_instruction_back_to_the_bar():
     view = FakeView(SOURCE)
-    controller, run = streaming_controller(view)
-    run.instruction = "rename line_1 to first"
+    controller, run = streaming_controller(view, "rename line_1 to first")
     controller.handle(run, {"type": "error", "request": "r1", "code": "context_overflow",
                             "message": "needs 900 tokens; the context holds 512"})
     assert view.kept == "rename line_1 to first"

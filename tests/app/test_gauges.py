@@ -139,9 +139,8 @@ def test_the_status_line_states_the_figure_the_gauge_shows_and_labels_the_engine
     from app.qt.view_parts import GaugeColumn
 
     clock = FakeClock()
-    column = GaugeColumn()
+    column = GaugeColumn(clock=clock)
     qtbot.addWidget(column)
-    column.panel._clock = clock
     known_stream(column.metrics, clock)
     column.panel.bind(column.metrics)
     stats = DoneStats(ttft_ms=96.4, decode_tok_s=1187.0)

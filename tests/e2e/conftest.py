@@ -57,17 +57,21 @@ def run_async(qtbot, qloop):
 
 
 @pytest.fixture
-def window(qtbot, run_async):
-    """The main window on a fresh engine child process running the test model."""
+def assembled(qtbot, run_async):
+    """The app on a fresh engine child process running the test model: window, controller, link."""
     parts = assemble(model_dir=str(TEST_MODEL))
     win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    win.controller.seed = 1234
-    win.controller.temperature = 1.0  # the test model's greedy output repeats one token
-    win.link = link
+    win.controller.configure(seed=1234, temperature=1.0)  # the test model's greedy output repeats one token
     win.show()
     run_async(link.start())
-    yield win
+    yield parts
     win.stop_timers()
     run_async(parts.shutdown())
     assert link.process is None
+
+
+@pytest.fixture
+def window(assembled):
+    """The main window of `assembled`."""
+    return assembled.window

@@ -77,7 +77,7 @@ def test_tokens_stream_into_the_diff_pane_and_the_editor_stays_untouched(qtbot, 
     load(window)
     cursor_in_area = SOURCE.index("math.pi")
     select(window, cursor_in_area, cursor_in_area)
-    window.controller.max_tokens = 60
+    window.controller.configure(max_tokens=60)
     send(qtbot, window, "add a docstring")
     qtbot.waitUntil(lambda: diff_output(window) != "", timeout=WAIT_MS)
     wait_done(qtbot, window)
@@ -95,7 +95,7 @@ def test_tokens_stream_into_the_diff_pane_and_the_editor_stays_untouched(qtbot, 
 
 def test_stop_ends_the_stream_and_the_partial_edit_stays_reviewable(qtbot, window):
     load(window)
-    window.controller.max_tokens = 100_000
+    window.controller.configure(max_tokens=100_000)
     send(qtbot, window, "add type hints")
     qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
                     timeout=WAIT_MS)
@@ -115,7 +115,7 @@ def test_stop_ends_the_stream_and_the_partial_edit_stays_reviewable(qtbot, windo
 
 def test_redirect_mid_stream_continues_and_marks_the_diff(qtbot, window):
     load(window)
-    window.controller.max_tokens = 3000
+    window.controller.configure(max_tokens=3000)
     send(qtbot, window, "add type hints")
     qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
                     timeout=WAIT_MS)
@@ -132,7 +132,7 @@ def test_redirect_mid_stream_continues_and_marks_the_diff(qtbot, window):
 
 def test_redirect_after_stop_continues_the_partial_edit(qtbot, window):
     load(window)
-    window.controller.max_tokens = 100_000
+    window.controller.configure(max_tokens=100_000)
     send(qtbot, window, "add type hints")
     qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
                     timeout=WAIT_MS)
@@ -153,7 +153,7 @@ def test_redirect_after_stop_continues_the_partial_edit(qtbot, window):
 def test_accepting_a_hunk_is_one_undo_step(qtbot, window):
     load(window)
     select(window, SOURCE.index("def area"), SOURCE.index("def describe"))
-    window.controller.max_tokens = 40
+    window.controller.configure(max_tokens=40)
     send(qtbot, window, "add a docstring")
     wait_done(qtbot, window)
     diff = window.controller.diff
@@ -170,7 +170,7 @@ def test_accepting_a_hunk_is_one_undo_step(qtbot, window):
 def test_edits_typed_during_a_generation_are_kept(qtbot, window):
     load(window)
     select(window, SOURCE.index("def describe"), len(SOURCE))
-    window.controller.max_tokens = 300
+    window.controller.configure(max_tokens=300)
     send(qtbot, window, "remove debug prints")
     qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
                     timeout=WAIT_MS)
@@ -193,7 +193,7 @@ def test_edits_typed_during_a_generation_are_kept(qtbot, window):
 def test_a_hunk_whose_text_the_user_changed_is_refused(qtbot, window):
     load(window)
     select(window, SOURCE.index("def describe"), len(SOURCE))
-    window.controller.max_tokens = 40
+    window.controller.configure(max_tokens=40)
     send(qtbot, window, "use f-strings")
     wait_done(qtbot, window)
     # The user rewrites the targeted function before accepting.
@@ -207,24 +207,24 @@ def test_a_hunk_whose_text_the_user_changed_is_refused(qtbot, window):
     assert "you changed that text" in window.status_label.text()
 
 
-def test_engine_killed_mid_stream_keeps_the_text_and_restarts_on_the_next_instruction(qtbot, window):
+def test_engine_killed_mid_stream_keeps_the_text_and_restarts_on_the_next_instruction(qtbot, window, assembled):
     load(window)
-    window.controller.max_tokens = 100_000
+    window.controller.configure(max_tokens=100_000)
     send(qtbot, window, "add type hints")
     qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.tokens > 0,
                     timeout=WAIT_MS)
-    first_pid = window.link.process.pid
+    first_pid = assembled.link.process.pid
     os.kill(first_pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: "stopped unexpectedly" in window.status_label.text(), timeout=WAIT_MS)
     assert window.controller.mode in ("stopped", "idle")
     assert window.editor.toPlainText() == SOURCE
     assert not window.bar.stop_button.isEnabled()
     # The next instruction starts a fresh engine and streams again.
-    window.controller.max_tokens = 20
+    window.controller.configure(max_tokens=20)
     killed_run = window.controller.run
     send(qtbot, window, "add a docstring")
     wait_done(qtbot, window, previous_run=killed_run)
-    assert window.link.process.pid != first_pid
+    assert assembled.link.process.pid != first_pid
     assert 0 < window.controller.run.tokens <= 20
 
 
@@ -242,13 +242,14 @@ def test_a_target_too_large_for_the_model_is_refused_by_the_engine_with_its_limi
     assert window.editor.toPlainText() == big
 
 
-def test_a_bad_model_folder_is_refused_and_the_working_engine_comes_back(qtbot, window, tmp_path, run_async):
+def test_a_bad_model_folder_is_refused_and_the_working_engine_comes_back(qtbot, window, assembled, tmp_path,
+                                                                          run_async):
     load(window)
-    first_pid = window.link.process.pid
-    run_async(window.link.switch_model(str(tmp_path / "not-a-model")))
+    first_pid = assembled.link.process.pid
+    run_async(assembled.link.switch_model(str(tmp_path / "not-a-model")))
     assert "Could not load that model" in window.status_label.text()
-    assert window.link.process.pid != first_pid and window.link.client.connected
-    window.controller.max_tokens = 10
+    assert assembled.link.process.pid != first_pid and assembled.link.client.connected
+    window.controller.configure(max_tokens=10)
     send(qtbot, window, "add a docstring")
     wait_done(qtbot, window)
     assert 0 < window.controller.run.tokens <= 10
@@ -271,7 +272,7 @@ def test_connecting_to_an_engine_started_elsewhere(qtbot, qloop, run_async, tmp_
         run_async(link.start())
         assert link.process is None  # not ours
         load(win)
-        win.controller.max_tokens = 15
+        win.controller.configure(max_tokens=15)
         send(qtbot, win, "add a docstring")
         wait_done(qtbot, win)
         assert 0 < win.controller.run.tokens <= 15
@@ -291,8 +292,8 @@ def test_an_emulated_profile_paces_the_stream_and_lights_the_wafer_view(qtbot, w
     wafer.show_frame = lambda frame: (frames.append(frame), show_frame(frame))
     assert not wafer.isVisible()  # "this machine": nothing to emulate, no wafer shown
     assert window.toolbar.select_profile("wse-3")
-    assert window.controller.profile == "wse-3" and wafer.isVisible()
-    window.controller.max_tokens = 40
+    assert window.controller.settings.profile == "wse-3" and wafer.isVisible()
+    window.controller.configure(max_tokens=40)
     send(qtbot, window, "add type hints")
     wait_done(qtbot, window)
     assert len(layouts) == 1 and frames
@@ -305,7 +306,7 @@ def test_esc_before_the_first_token_is_honoured(qtbot, window):
     window.editor.moveCursor(QTextCursor.MoveOperation.End)
     window.editor.insertPlainText("# edited just before Enter\n")
     select(window, SOURCE.index("math.pi"), SOURCE.index("math.pi"))  # the function is the target
-    window.controller.max_tokens = 100_000
+    window.controller.configure(max_tokens=100_000)
     window.focus_instruction()
     qtbot.keyClicks(window.bar.field, "add type hints")
     qtbot.keyClick(window.bar.field, Qt.Key.Key_Return)

@@ -41,7 +41,7 @@ def test_the_app_edits_through_an_endpoint_and_says_so(qtbot, qloop, run_async, 
     win, link = parts.window, parts.link
     qtbot.addWidget(win)
     save_endpoints([link.endpoint])  # the child engine finds the key in the config file, not in argv
-    win.controller.max_tokens = 12
+    win.controller.configure(max_tokens=12)
     win.show()
     try:
         run_async(link.start())
@@ -73,10 +73,10 @@ def test_the_dialog_tests_a_real_endpoint(qtbot, qloop, config_dir, api_peer):
     win = assemble(with_engine=False).window
     qtbot.addWidget(win)
     chosen = []
-    win.model_picker = ModelPicker(win, chosen.append)
+    picker = ModelPicker(win, chosen.append)
     win.show()
     try:
-        dialog = win.model_picker.open_dialog()
+        dialog = picker.open_dialog()
         dialog.url_edit.setText(base)
         dialog.model_edit.setText(model)
         dialog.key_edit.setText(key)

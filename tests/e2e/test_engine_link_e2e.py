@@ -27,14 +27,15 @@ def editor_bytes(window) -> bytes:
     return encode(window.document_text(), decoded.fmt, decoded.endings)
 
 
-def test_engine_kills_at_random_points_of_a_stream_cost_no_byte_and_one_enter_recovers(qtbot, window, tmp_path):
+def test_engine_kills_at_random_points_of_a_stream_cost_no_byte_and_one_enter_recovers(qtbot, window, assembled,
+                                                                                       tmp_path):
     path = tmp_path / "shapes.py"
     path.write_bytes(FILE_BYTES)
     assert window.open_path(str(path))
     qtbot.waitUntil(lambda: window.controller._session_opened, timeout=WAIT_MS)
     rng = random.Random(2026)
     for trial in range(trials(ci=3, by_hand=50)):
-        window.controller.max_tokens = 100_000
+        window.controller.configure(max_tokens=100_000)
         send(qtbot, window, "add type hints")
         at = rng.randint(1, 30)  # a random point of the stream
         qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.mode == "streaming"
@@ -42,16 +43,16 @@ def test_engine_kills_at_random_points_of_a_stream_cost_no_byte_and_one_enter_re
         if trial % 2:  # Esc first, then the engine dies: Enter must still recover
             qtbot.keyClick(window.bar.field, Qt.Key.Key_Escape)
             qtbot.waitUntil(lambda: window.controller.mode == "stopped", timeout=WAIT_MS)
-        killed_run, process = window.controller.run, window.link.process
+        killed_run, process = window.controller.run, assembled.link.process
         os.kill(process.pid, signal.SIGKILL)
         qtbot.waitUntil(lambda: process.returncode is not None and not window.controller.client.connected,
                         timeout=WAIT_MS)
         assert editor_bytes(window) == FILE_BYTES and path.read_bytes() == FILE_BYTES
         # One Enter: a new engine starts and the edit streams.
-        window.controller.max_tokens = 5
+        window.controller.configure(max_tokens=5)
         send(qtbot, window, "add a docstring")
         wait_done(qtbot, window, previous_run=killed_run)
-        assert window.link.process is not process and window.controller.run.tokens > 0
+        assert assembled.link.process is not process and window.controller.run.tokens > 0
         assert "engine is gone" not in window.status_label.text()
         assert editor_bytes(window) == FILE_BYTES
         window.controller.reject_all()
@@ -59,17 +60,17 @@ def test_engine_kills_at_random_points_of_a_stream_cost_no_byte_and_one_enter_re
 
 def test_two_windows_share_one_engine_without_sharing_ids(qtbot, qloop, run_async, engine_process, monkeypatch):
     monkeypatch.setenv("TESSERA_TOKEN", engine_process.token)
-    windows = []
+    windows, links = [], []
     for n in range(2):
         parts = assemble(engine_url=engine_process.url)
         win, link = parts.window, parts.link
         qtbot.addWidget(win)
-        win.controller.seed, win.controller.temperature, win.controller.max_tokens = n, 1.0, 12
-        win.link = link
+        win.controller.configure(seed=n, temperature=1.0, max_tokens=12)
         win.show()
         win.editor.setPlainText(SOURCE if n == 0 else SOURCE.replace("radius", "r"))
         run_async(link.start())
         windows.append(win)
+        links.append(link)
     try:
         a, b = windows
         assert a.controller.session != b.controller.session
@@ -83,9 +84,9 @@ def test_two_windows_share_one_engine_without_sharing_ids(qtbot, qloop, run_asyn
         assert a.controller.run.tokens > 0 and b.controller.run.tokens > 0
         assert a.controller.run.finished and b.controller.run.finished
     finally:
-        for win in windows:
+        for win, link in zip(windows, links):
             win.stop_timers()
-            run_async(shutdown(win.controller, win.link))
+            run_async(shutdown(win.controller, link))
 
 
 def test_opening_another_file_closes_the_old_session_in_the_engine(qtbot, window, run_async, tmp_path):

@@ -19,9 +19,7 @@ def foreign_window(request, qtbot, run_async):
     parts = assemble(model_dir=str(FOREIGN / request.param))
     win, link = parts.window, parts.link
     qtbot.addWidget(win)
-    win.controller.seed = 7
-    win.controller.temperature = 0.0  # greedy: random weights rarely choose an EOS token
-    win.link = link
+    win.controller.configure(seed=7, temperature=0.0)  # greedy: random weights rarely choose an EOS token
     win.show()
     run_async(link.start(), WAIT_MS)
     yield win
@@ -32,7 +30,7 @@ def foreign_window(request, qtbot, run_async):
 def test_an_edit_streams_and_stop_ends_it(qtbot, foreign_window):
     window = foreign_window
     load(window)
-    window.controller.max_tokens = 150
+    window.controller.configure(max_tokens=150)
     send(qtbot, window, "add type hints")
     wait_done(qtbot, window)
     run = window.controller.run
@@ -41,7 +39,7 @@ def test_an_edit_streams_and_stop_ends_it(qtbot, foreign_window):
     assert "Done" in window.status_label.text()
     assert window.editor.toPlainText() == SOURCE
 
-    window.controller.max_tokens = 100_000
+    window.controller.configure(max_tokens=100_000)
     send(qtbot, window, "rename radius to r")
     qtbot.waitUntil(lambda: window.controller.run is not run and window.controller.run is not None
                     and window.controller.run.tokens > 0, timeout=WAIT_MS)

@@ -16,9 +16,9 @@ def _capture(window):
 
 def _edit(qtbot, window, profile: str, model: str, stats: list):
     assert window.toolbar.select_profile(profile) and window.toolbar.select_emulated(model)
-    assert window.controller.profile == profile and window.controller.emulate == model
+    assert window.controller.settings.profile == profile and window.controller.settings.emulate == model
     previous = window.controller.run
-    window.controller.max_tokens = 30
+    window.controller.configure(max_tokens=30)
     send(qtbot, window, "add type hints")
     wait_done(qtbot, window, previous)
     return stats[-1]
@@ -47,6 +47,6 @@ def test_an_moe_model_lights_its_routed_experts_in_the_wafer_view(qtbot, window)
 
 
 def test_the_model_in_use_is_the_default_pairing(qtbot, window):
-    assert window.toolbar.emulated() == "" and window.controller.emulate is None
+    assert window.toolbar.emulated() == "" and window.controller.settings.emulate is None
     assert window.toolbar.select_profile("wse-3")
-    assert window.controller.emulate is None
+    assert window.controller.settings.emulate is None

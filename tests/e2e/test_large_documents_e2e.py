@@ -50,7 +50,7 @@ def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_conne
     cursor.insertText("def tail(x):\n    return x + 1\n")
     cursor.setPosition(len(window.document_text()) - 5)
     window.editor.setTextCursor(cursor)
-    window.controller.max_tokens = 8
+    window.controller.configure(max_tokens=8)
     window.bar.field.setText("add a docstring")
     window.bar.field.returnPressed.emit()
     qtbot.waitUntil(lambda: window.controller.run is not None and window.controller.run.finished, timeout=120_000)

@@ -30,14 +30,24 @@ def picked():
 
 
 @pytest.fixture
-def win(qtbot, qloop, config_dir, picked):
+def window_and_picker(qtbot, qloop, config_dir, picked):
     window = assemble(with_engine=False).window
     qtbot.addWidget(window)
-    window.model_picker = ModelPicker(window, picked.append)
+    picker = ModelPicker(window, picked.append)  # fills the window's model menu
     window.show()
-    yield window
+    yield window, picker
     window.stop_timers()
     window.controller.cancel_tasks()
+
+
+@pytest.fixture
+def win(window_and_picker):
+    return window_and_picker[0]
+
+
+@pytest.fixture
+def picker(window_and_picker):
+    return window_and_picker[1]
 
 
 def menu_labels(window) -> list[str]:
@@ -75,8 +85,8 @@ def test_a_broken_endpoints_file_is_shown_not_fatal(qtbot, win, config_dir):
     assert "tessera-edit-mini (bundled)" in menu_labels(win)
 
 
-def test_the_dialog_tests_an_unreachable_endpoint_and_keeps_the_key_hidden(qtbot, win):
-    dialog = win.model_picker.open_dialog()
+def test_the_dialog_tests_an_unreachable_endpoint_and_keeps_the_key_hidden(qtbot, picker):
+    dialog = picker.open_dialog()
     qtbot.keyClicks(dialog.url_edit, f"http://127.0.0.1:{closed_port()}/v1")
     qtbot.keyClicks(dialog.model_edit, "m")
     qtbot.keyClicks(dialog.key_edit, KEY)
@@ -88,8 +98,8 @@ def test_the_dialog_tests_an_unreachable_endpoint_and_keeps_the_key_hidden(qtbot
     assert KEY not in dialog.result_label.text()
 
 
-def test_the_dialog_refuses_a_bad_url_and_saves_a_good_endpoint(qtbot, win, picked):
-    dialog = win.model_picker.open_dialog()
+def test_the_dialog_refuses_a_bad_url_and_saves_a_good_endpoint(qtbot, picker, picked):
+    dialog = picker.open_dialog()
     qtbot.keyClicks(dialog.url_edit, "localhost:8080")
     qtbot.keyClicks(dialog.model_edit, "m")
     dialog.buttons.accepted.emit()

@@ -51,7 +51,7 @@ def test_what_1000_tok_s_feels_like(qtbot, win):
 
     _next(qtbot, win, player, 1)  # f-strings at 8× H100 pace
     qtbot.waitUntil(lambda: c.mode == "reviewing", timeout=WAIT_MS)
-    assert c.profile == "h100x8" and c.emulate == "llama-3.1-70b"
+    assert c.settings.profile == "h100x8" and c.settings.emulate == "llama-3.1-70b"
     assert win.toolbar.profile() == ("h100x8", "Llama 3.1 70B on 8×H100")  # the Hardware box shows the pairing
     assert c.run.stats.emulated_tok_s and c.run.stats.emulated_tok_s < 200
     assert 'f"{etype}: {valuestr}\\n"' in c.run.output
@@ -65,7 +65,7 @@ def test_what_1000_tok_s_feels_like(qtbot, win):
 
     _next(qtbot, win, player, 4)  # wafer pace
     qtbot.waitUntil(lambda: c.mode == "reviewing" and "print_sorted" in c.run.output, timeout=WAIT_MS)
-    assert c.profile == "wse-3" and c.run.stats.emulated_tok_s > 500
+    assert c.settings.profile == "wse-3" and c.run.stats.emulated_tok_s > 500
     _next(qtbot, win, player, 5)  # accept all
     assert "def print_sorted(title, data):" in win.document_text()
 
@@ -97,7 +97,7 @@ def test_gpu_cluster_vs_wafer(qtbot, win):
     slow_tok_s = slow_run.stats.emulated_tok_s
     _next(qtbot, win, player, 2)
     qtbot.waitUntil(lambda: c.run is not slow_run and _settled(win), timeout=WAIT_MS)
-    assert c.profile == "wse-3"
+    assert c.settings.profile == "wse-3"
     assert c.run.stats.emulated_tok_s > 5 * slow_tok_s
 
     for index, lanes in ((3, 2), (4, 3)):

@@ -47,7 +47,7 @@ def paced_window(qtbot, run_async):
     win.show()
     run_async(link.start())
     assert win.toolbar.select_profile(PROFILE)
-    win.controller.emulate = EMULATED_MODEL
+    win.controller.configure(emulate=EMULATED_MODEL)
     win.editor.setPlainText(SOURCE)
     win.editor.document().setModified(False)
     yield win

@@ -78,7 +78,7 @@ def test_sending_without_an_engine_says_so(qtbot, win):
 
 
 def test_a_prompt_that_cannot_fit_is_refused_with_a_clear_message(qtbot, win):
-    win.controller.context_length = 512
+    win.controller.set_context_length(512)
     win.controller.set_engine_starter(None)
     big = "".join(f"value_{i} = compute(value_{i - 1})\n" for i in range(1, 400))
     win.editor.setPlainText(big)
@@ -242,11 +242,9 @@ def _reviewing(win, source: str, output: str):
     win.editor.setPlainText(source)
     c = win.controller
     target = choose_target(source, 0, len(source))
-    c.run = EditRun("r1", "edit", target, source, 0.0)
-    c._begin_diff(source[target.start:target.end])
+    c.begin_run(EditRun("r1", "edit", target, source, 0.0))
     assert win.diff_view.diff is c.diff  # the window shows the controller's diff
-    c._set_mode(Mode.STREAMING)
-    win.metrics_start(0.0)
+    assert c.mode == Mode.STREAMING
     c.handle(c.run, {"type": "token", "request": "r1", "index": 0, "text": output, "count": 1, "draft": 0})
     c.handle(c.run, {"type": "done", "request": "r1", "reason": "eos", "stats": {}})
     return c

@@ -14,6 +14,7 @@ import asyncio
 import re
 import secrets
 import time
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 from app.core.diff.stream import Hunk, StreamingDiff
@@ -21,6 +22,7 @@ from app.core.edit.history import InstructionHistory
 from app.core.edit.outcome import (OUT_OF_SCOPE, OVERFLOW, UNPARSABLE, apply_hunks, out_of_scope_notice,
                                    overflow_notice, syntax_problem, unparsable_notice)
 from app.core.edit.review import conflict_message, hunk_key, plan_accept
+from app.core.edit.settings import RequestSettings
 from app.core.edit.states import HunkState, Mode
 from app.core.edit.targeting import (ContextFit, Target, check_fit, choose_target, fit_from_measure,
                                      narrower_function, output_budget)
@@ -35,8 +37,7 @@ class EditController:
     def __init__(self, view: EditView, client: EngineClient | None = None, profile: str | None = None):
         self.view = view
         self.client = client
-        self.profile = profile  # hardware profile passed with `generate`
-        self.emulate: str | None = None  # model shape the profile paces (None: the loaded model's)
+        self.settings = RequestSettings(profile=profile)  # what each `generate` asks for
         self._id_prefix = secrets.token_hex(4)  # windows sharing one engine never share an id
         self.session = f"{self._id_prefix}-doc1"  # engine session of the current document
         self.history = InstructionHistory()
@@ -47,10 +48,6 @@ class EditController:
         self.prompt_tokens = 0  # the engine's latest count for this document's prompt
         self.redirect_latencies_ms: list[float] = []  # Enter → first redirected token painted
         self.ttft_ms: list[float] = []  # Enter → first token painted, per request
-        self.seed: int | None = None  # fixed sampling seed (tests, demos); None = engine default
-        self.temperature: float | None = None
-        self.max_tokens: int | None = None  # fixed output budget; None = sized from the target
-        self.speculate: bool | None = None  # predicted-output speculation; None = the engine's default
         self.ensure_engine: Callable[[], Awaitable[EngineClient]] | None = None  # restarts a lost engine
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting = False  # a new edit is being set up (sync, measure, send)
@@ -75,17 +72,14 @@ class EditController:
         """Drive another view (a study wraps the window in a recording one)."""
         self.view = view
 
-    def choose_pacing(self, profile: str | None, emulate: str | None = None) -> None:
-        """The hardware profile `generate` asks for, and the model shape it paces (None: the loaded one's)."""
-        self.profile = profile
-        self.emulate = emulate
+    def configure(self, **changes: Any) -> RequestSettings:
+        """Change what the next requests ask for (see `RequestSettings`); returns the new settings.
 
-    def choose_speculation(self, speculate: bool | None) -> None:
-        """Predicted-output speculation for the next requests (None: the engine's default)."""
-        self.speculate = speculate
-
-    def choose_emulated_model(self, emulate: str | None) -> None:
-        self.emulate = emulate or None
+        E.g. ``configure(profile="h100x8", emulate="llama-3.1-70b")`` from the Hardware box, or
+        ``configure(seed=7, temperature=0.0, max_tokens=40)`` for a reproducible edit.
+        """
+        self.settings = replace(self.settings, **changes)
+        return self.settings
 
     def describe_model(self, model_name: str, skill_examples: tuple[str, ...]) -> None:
         """The engine's model, named in messages, and one example per skill (() = free-form)."""
@@ -122,7 +116,8 @@ class EditController:
         self._synced_text = text
         try:
             ready = await self.client.open_document(
-                self.session, text, self.view.language(), self.view.document_path(), self.profile)
+                self.session, text, self.view.language(), self.view.document_path(),
+                self.settings.profile)
         except EngineError as exc:
             if exc.code == "document_too_large":
                 self.refused_chars = len(text)
@@ -329,20 +324,25 @@ class EditController:
         target_text = text[target.start:target.end]
         fit = check_fit(self.prompt_tokens, target_text, instruction, self.context_length)
         self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)  # an estimate; the engine decides
+        settings = self.settings
         stream = await client.generate(
             self.session, instruction, (target.start, target.end),
-            max_tokens=self.max_tokens or output_budget(target_text), profile=self.profile,
-            emulate=self.emulate if self.profile not in (None, "local") else None,
-            seed=self.seed, temperature=self.temperature, speculate=self.speculate,
+            max_tokens=settings.max_tokens or output_budget(target_text), profile=settings.profile,
+            emulate=settings.paced_model, seed=settings.seed, temperature=settings.temperature,
+            speculate=settings.speculate,
         )
-        self.run = EditRun(stream.request_id, instruction, target, text, started_s)
-        self._begin_diff(target_text)
-        self.view.clear_notice()
-        self.view.show_target(target.start, target.end, target.label)
-        self.view.metrics_start(started_s)
-        self._set_mode(Mode.STREAMING)
-        self.view.show_status(f"Editing {target.label}: {instruction}")
+        self.begin_run(EditRun(stream.request_id, instruction, target, text, started_s))
         return stream
+
+    def begin_run(self, run: EditRun) -> None:
+        """`run`'s request went out: it is the current edit, its diff starts empty, tokens follow."""
+        self.run = run
+        self._begin_diff(run.snapshot[run.target.start:run.target.end])
+        self.view.clear_notice()
+        self.view.show_target(run.target.start, run.target.end, run.target.label)
+        self.view.metrics_start(run.started_s)
+        self._set_mode(Mode.STREAMING)
+        self.view.show_status(f"Editing {run.target.label}: {run.instruction}")
 
     async def _send_text(self, client: EngineClient, text: str) -> bool:
         """Send the editor's text as an `update` without waiting for its `ready`; False if too large."""

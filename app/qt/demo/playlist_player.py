@@ -192,7 +192,7 @@ class PlaylistPlayer(QObject):
         if spec.paced:
             w.toolbar.select_emulated(spec.emulate or "")  # a preset the box does not list still
         # The profile reaches the engine, which checks it.
-        w.controller.choose_pacing(spec.profile, spec.emulate if spec.paced else None)
+        w.controller.configure(profile=spec.profile, emulate=spec.emulate if spec.paced else None)
         w.gauges.set_profile(f"{spec.label} ({'emulated' if spec.paced else 'real speed'})", spec.profile)
 
     def _check_tokens(self) -> None:

@@ -15,9 +15,10 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from app.core.diff.rows import DiffRow, DiffRows
+from app.core.edit.states import HunkState
 from app.core.highlight import LineLexer, Theme, lexer_for, style_for
 
-ACCEPTED, REJECTED = "accepted", "rejected"
+ACCEPTED, REJECTED = HunkState.ACCEPTED, HunkState.REJECTED  # the decisions the diff shows
 HIGHLIGHT_BUDGET_S = 0.004  # time a frame may spend colouring new lines (s)
 PIXMAP_CACHE_ROWS = 1200  # rendered lines and numbers kept (a few screens' worth; ~40 KB each)
 BUTTON_MARGIN_PX = 8  # gap between the review buttons and the pane's right edge

@@ -47,6 +47,15 @@ class PygmentsHighlighter(QSyntaxHighlighter):
         self._catch_up.setInterval(0)
         self._catch_up.timeout.connect(self._advance)
 
+    def hold_plain(self) -> None:
+        """Lex nothing for now (a file is loading): every line stays plain until told otherwise."""
+        self.frontier = 0
+
+    def highlight_all(self) -> None:
+        """Lex every line as Qt asks (a short file)."""
+        self._catch_up.stop()
+        self.frontier = None
+
     def highlight_lazily(self) -> None:
         """From now on lex only up to the frontier, which a timer moves to the end."""
         self.frontier = 0

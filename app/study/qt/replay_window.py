@@ -15,6 +15,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
+from app.core.edit.states import HunkState
 from app.qt.widgets.diffview import LiveDiffView
 from ..eventlog import read_log
 from ..labels import labels_path, load_labels, save_labels
@@ -151,8 +152,8 @@ class ReplayWindow(QWidget):
             self.figures.setText(
                 f"request {r.request}: “{r.instruction}” · {r.tokens} tokens received"
                 f"{' · stopped' if r.stopped else ''}{' · done' if r.ended else ' · streaming'}"
-                f" · {len(r.redirects)} redirect(s) · {decided.count('accepted')} accepted, "
-                f"{decided.count('rejected')} rejected")
+                f" · {len(r.redirects)} redirect(s) · {decided.count(HunkState.ACCEPTED)} accepted, "
+                f"{decided.count(HunkState.REJECTED)} rejected")
         self._show_diff(r)
         if m.events_before:
             self.events.setCurrentRow(m.events_before - 1)

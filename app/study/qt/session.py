@@ -169,8 +169,8 @@ class StudySession(QWidget):
         cursor.setPosition(start)
         cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
         win.editor.setTextCursor(cursor)
-        controller.choose_pacing(condition.engine_profile(), condition.model)
-        controller.choose_speculation(condition.speculation)
+        controller.configure(profile=condition.engine_profile(), emulate=condition.model,
+                             speculate=condition.speculation)
         # Blind by default: neither the caption nor the hardware view names the condition.
         named = self.study.show_condition
         win.gauges.set_profile(condition.label if named else "not shown in this study",
