@@ -110,9 +110,7 @@ async def _serve(args) -> int:
     await stop.wait()
     server.close()
     await server.wait_closed()
-    backend.close()
-    if hasattr(backend, "aclose"):  # a remote backend's connections
-        await backend.aclose()
+    await backend.aclose()
     return 0
 
 
@@ -147,35 +145,25 @@ def _parse_selection(text: str | None, n: int) -> tuple[int, int] | None:
 
 
 async def _generate(args) -> int:
-    from .backends import GenerateRequest
     from .backends.onnx import OnnxBackend
-    from .serve.cli_stream import print_events
-    from .decode.sampling import SamplingParams
-    from .decode.session import Document, Engine, RequestError
+    from .decode.session import Engine
+    from .serve.cli_stream import generate_one
 
     path = Path(args.file)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SystemExit(f"tessera-engine: cannot read {path}: {exc}") from None
+    selection = _parse_selection(args.selection, len(text))
     if args.endpoint:
-        from .serve.remote_cli import generate_remote
+        from .serve.remote_cli import generate_backend
 
-        return await generate_remote(args, text, str(path), _parse_selection(args.selection, len(text)))
-    engine = Engine(_model_dir(args.model), threads=args.threads)
-    engine.warmup()
-    backend = OnnxBackend(engine)
-    try:
-        backend.open("cli", Document(text, str(path)))
-        events = backend.generate(GenerateRequest(
-            "cli", "cli-1", args.instruction, _parse_selection(args.selection, len(text)), args.max_tokens,
-            SamplingParams(args.temperature, args.top_p, args.seed), speculate=not args.no_speculate))
-        return await print_events(args, backend, "cli-1", events)
-    except RequestError as exc:
-        print(f"tessera-engine: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        backend.close()
+        backend = generate_backend(args)
+    else:
+        engine = Engine(_model_dir(args.model), threads=args.threads)
+        engine.warmup()
+        backend = OnnxBackend(engine)
+    return await generate_one(args, backend, text, str(path), selection, prewarm=bool(args.endpoint))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,9 +38,10 @@ Contract, method by method:
   ``RedirectEvent`` and continues), or a new event iterator that continues a request that had
   already ended (it ends with its own ``DoneEvent``). ``RequestError("unknown_request")`` when
   the id was never seen.
-- ``close()`` stops everything and frees the backend's resources.
+- ``close()`` stops everything and frees the backend's resources; ``aclose()`` does the same on
+  the event loop and also closes what needs it (a remote backend's connections).
 
-All methods except ``prewarm`` and the iterators are called on the event loop and must not block.
+All methods except ``prewarm``, ``aclose`` and the iterators are called on the event loop and must not block.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ class Backend(Protocol):
     def redirect(self, request: str, instruction: str) -> AsyncIterator[Event] | None: ...
 
     def close(self) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 __all__ = ["Backend", "Document", "DoneEvent", "Event", "GenerateRequest", "ModelInfo", "NoticeEvent",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..decode.job import EditJob
 from ..decode.events import DoneEvent, ReadyEvent
 from ..decode.session import Document, Engine, RequestError
+from .edit_stream import stream_edit
 from . import Event, GenerateRequest, ModelInfo, SideChannel
 
 # (engine, profile, job, side channel, emulated model) → (pace(n) → awaitable | None, stats() → DoneStats fields)
@@ -103,7 +104,7 @@ class OnnxBackend:
         return self._stream(job, pace, pace_stats)
 
     async def _stream(self, job: EditJob, pace, pace_stats) -> AsyncIterator[Event]:
-        async for ev in self.engine.stream(job, pace):
+        async for ev in stream_edit(self.engine, job, pace):
             if isinstance(ev, DoneEvent) and pace_stats is not None:
                 ev.stats.update(**pace_stats())
             yield ev
@@ -120,6 +121,9 @@ class OnnxBackend:
 
     def close(self) -> None:
         self.engine.close()
+
+    async def aclose(self) -> None:
+        self.close()  # nothing of the engine's needs the event loop to close
 
 
 async def _drop(msg: dict) -> None:

@@ -22,6 +22,7 @@ from ..decode.job import EditJob
 from ..decode.events import DoneEvent, DoneStats, RedirectEvent, TokenEvent
 from .response_cache import Response, ResponseCache, prompt_key
 from ..model.tokenizer import StreamDecoder
+from .edit_stream import stream_edit
 from . import Event, GenerateRequest, RequestError
 from .onnx import OnnxBackend
 
@@ -71,6 +72,11 @@ class ReplayBackend:
             job.stop.set()
         self.inner.close()
 
+    async def aclose(self) -> None:
+        for job in self._replaying.values():
+            job.stop.set()
+        await self.inner.aclose()
+
     # -- requests ------------------------------------------------------------------------------
     def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
         if request.request in self._replaying:
@@ -119,7 +125,7 @@ class ReplayBackend:
 
     # -- streams -------------------------------------------------------------------------------
     async def _live(self, job: EditJob, pace, pace_stats, source: str) -> AsyncIterator[Event]:
-        async for ev in self.engine.stream(job, pace):
+        async for ev in stream_edit(self.engine, job, pace):
             if isinstance(ev, DoneEvent):
                 if pace_stats is not None:
                     ev.stats.update(**pace_stats())
@@ -129,7 +135,7 @@ class ReplayBackend:
     async def _record(self, job: EditJob, key: str, pace, pace_stats) -> AsyncIterator[Event]:
         tokens: list = []
         # A pacing hook that never waits keeps the worker's events one token each (unmerged).
-        async for ev in self.engine.stream(job, pace or (lambda _n: None)):
+        async for ev in stream_edit(self.engine, job, pace or (lambda _n: None)):
             if isinstance(ev, TokenEvent):
                 tokens.append([job.output_ids[ev.index] if ev.count else None, ev.text, int(ev.draft > 0)])
             elif isinstance(ev, RedirectEvent):

@@ -225,6 +225,7 @@ def score(case: Case, output: str) -> tuple[bool, bool]:
 
 
 async def _run_one(engine, i: int, case: Case) -> tuple[str, str]:
+    from ..backends.edit_stream import stream_edit
     from ..decode.sampling import SamplingParams
     from ..decode.session import Document, RequestError
 
@@ -235,7 +236,7 @@ async def _run_one(engine, i: int, case: Case) -> tuple[str, str]:
     except RequestError as exc:
         return "", f"refused: {exc.code}"
     done = None
-    async for ev in engine.stream(job):
+    async for ev in stream_edit(engine, job):
         if ev.type == "done":
             done = ev
     engine.sessions.pop(f"acc{i}", None)

@@ -159,6 +159,8 @@ async def _run(eng, sid: str, rid: str, instruction: str, selection, max_tokens:
     "Computed after stop" counts output tokens the worker appended after the stop was sent (a
     forward pass already running finishes; no new one may start), not tokens merely in flight.
     """
+    from ..backends.edit_stream import stream_edit
+
     job = eng.make_job(sid, rid, instruction, selection, max_tokens, speculate=speculate)
     t_stop, seen, at_stop = None, 0, None
     stopper = None
@@ -174,7 +176,7 @@ async def _run(eng, sid: str, rid: str, instruction: str, selection, max_tokens:
             await asyncio.sleep(stop_after_s)
             stop_now()
         stopper = asyncio.ensure_future(stop_later())
-    async for ev in eng.stream(job):
+    async for ev in stream_edit(eng, job):
         if ev.type == "token":
             seen += ev.count
             if stop_after_tokens is not None and t_stop is None and seen >= stop_after_tokens:

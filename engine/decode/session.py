@@ -1,19 +1,18 @@
-"""Sessions: documents, prefix cache (prewarm), and streaming edits with stop and redirect.
+"""The engine: one loaded model, its sessions and prefix cache (prewarm), and edit jobs with stop and redirect.
 
 All inference runs on one worker thread (the ORT session and its KV cache are not thread-safe,
-and the event loop must never block on a forward pass). The asyncio side only moves events.
-Stop and redirect are flags the worker checks before every forward pass, so a stopped request
-computes no further token; a long prefill is cut into chunks that check the same flag.
+and the event loop must never block on a forward pass). The asyncio side only moves events:
+how a run's events reach a client (merged, paced, stop exact) is the serving side's
+(engine/backends/release.py). Stop and redirect are flags the worker checks before every
+forward pass, so a stopped request computes no further token; a long prefill is cut into chunks
+that check the same flag.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import aclosing
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +24,11 @@ from .job import EditJob
 from .loop import run_edit_job
 from .mailbox import Mailbox
 from .events import DoneEvent, DoneStats, NoticeEvent, ReadyEvent, RedirectEvent, TokenEvent
-from ..model.modelspec import ModelSpec
 from ..model.prompts import prefix_for
 from .reframe import frame_for
 from ..model.runner import Cancelled
 from .sampling import SamplingParams
 from ..model.selfcheck import load_model
-
-
-Pacing = Callable[[int], "asyncio.Future | None"]
 
 
 class Engine:
@@ -294,8 +289,30 @@ class Engine:
         self._active[request_id] = job
         return job
 
-    def _run(self, job: EditJob, mailbox: Mailbox) -> asyncio.Future:
-        """Submit one run of `job` to the worker; a crash there still ends the stream with `done`."""
+    # -- the worker ---------------------------------------------------------------------------
+    def active(self, request_id: str) -> EditJob | None:
+        """The job registered as running under `request_id` (a stop or redirect reaches it)."""
+        return self._active.get(request_id)
+
+    def activate(self, job: EditJob) -> None:
+        """Register `job` as running under its request id, so that stop and redirect find it."""
+        self._active[job.request_id] = job
+
+    def deactivate(self, request_id: str) -> None:
+        """No job runs under `request_id` for now (between the windows of a long target)."""
+        self._active.pop(request_id, None)
+
+    def interrupt(self, job: EditJob) -> None:
+        """End the computation of `job` before its next token (the stream's own doing, not a
+        client's stop: no stop time is recorded)."""
+        job.stop.set()
+        if job.running:  # cut the decoder's current call short (not another request's)
+            self.decoder.cancel.set()
+
+    def run(self, job: EditJob, mailbox: Mailbox) -> asyncio.Future:
+        """Submit one run of `job` to the worker, posting into `mailbox`; a crash there still ends
+        the run with `done`. The release of the events to a client is the serving side's
+        (engine/backends/release.py)."""
         future = asyncio.get_running_loop().run_in_executor(
             self._worker, run_edit_job, self.decoder, self.spec, job, mailbox.post_quiet, mailbox.wake)
 
@@ -308,178 +325,8 @@ class Engine:
         future.add_done_callback(worker_failed)
         return future
 
-    async def stream(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
-        """Run `job` and yield its events: a long target window by window (engine/decode/windows.py).
-
-        An instruction outside the skills of a model that declares them gets the code back unchanged
-        without running the model (what such a model is trained to do), after the notice that says so.
-        """
-        if job.refusal:
-            yield DoneEvent(job.request_id, "error", DoneStats(
-                tokens_total=0, prompt_tokens=0, context_tokens=self.spec.context_length,
-                error=Problem("context_overflow", job.refusal)), "")
-            self.release(job)
-            return
-        if self.spec.skills and self.spec.skill_for(job.model_instruction) is None and not job.output_ids:
-            job.out_of_scope = True
-            finished = False
-            try:
-                yield self._scope_notice(job)
-                t_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
-                if job.code:
-                    yield TokenEvent(job.request_id, 0, job.code, 0, t_ms, t_ms)
-                finished = True
-            finally:
-                self.release(job)
-                if not finished:  # closed early: stopped like any request
-                    job.stop.set()
-            yield DoneEvent(job.request_id, "eos", DoneStats(
-                tokens_total=0, prompt_tokens=0, cached_tokens=0, out_of_scope=True,
-                context_tokens=self.spec.context_length, total_ms=t_ms), job.code)
-            return
-        if job.windows:
-            from .windows import stream_windows
-
-            other = self._active.get(job.request_id)
-            if other is not None and other is not job:
-                raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
-            notice = self._scope_notice(job)
-            if notice is not None:
-                yield notice
-            async with aclosing(stream_windows(self, job, pacing)) as events:
-                async for ev in events:
-                    yield ev
-            return
-        async with aclosing(self._stream_one(job, pacing)) as events:  # closed early: the request stops
-            async for ev in events:
-                yield ev
-
-    async def _stream_one(self, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:
-        """Run `job` on the worker thread and yield its events as they come.
-
-        Tokens that pile up while the consumer is busy are merged into one event (count > 1).
-        `pacing(n)` may return an awaitable that delays the release of the n-th token (the wafer
-        emulation's pacer); the worker never waits for it.
-
-        Stop is exact: once the engine has read a stop (``Engine.stop``, on the event loop), no
-        further token of the request is yielded; tokens computed but not yet yielded are dropped
-        from the output, so `done` describes exactly what the client received.
-        """
-        key = job.request_id
-        other = self._active.get(key)
-        if other is not None and other is not job:
-            raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
-        self._active[key] = job
-        mailbox = Mailbox(asyncio.get_running_loop())
-        notice = self._scope_notice(job)
-        if notice is not None:
-            yield notice
-        seg_start = len(job.output_ids)  # output index where this run's tokens begin
-        released_end, released_chars = seg_start, len(job.output_text)  # what the client has seen
-        carried = 0  # tokens of earlier runs in this stream whose `done` was folded into a redirect
-        future = self._run(job, mailbox)
-        pending: list = []
-        ended = False
-        try:
-            while True:
-                if not pending:
-                    batch = await mailbox.take()
-                    # Paced tokens go out one by one at their emulated times; unpaced bursts merge.
-                    pending = batch if pacing is not None else _merge_tokens(batch)
-                ev = pending.pop(0)
-                if isinstance(ev, TokenEvent):
-                    if job.stop.is_set():
-                        continue  # the stop was read before this token went out: never sent
-                    if pacing is not None and job.has_redirect():
-                        # Steering a paced stream: the engine may have computed (or finished)
-                        # far beyond what the pacer has shown. The new instruction continues
-                        # from exactly what the user saw, as a mid-stream redirect would.
-                        carried += released_end - seg_start
-                        future = await self._steer_at_shown(job, future, mailbox, released_end, released_chars)
-                        seg_start, pending = released_end, []
-                        continue
-                    if pacing is not None and ev.count > 0:  # count 0: closing text, already paced
-                        waiter = pacing(ev.index + ev.count)
-                        if waiter is not None:
-                            await waiter
-                        if job.stop.is_set():
-                            continue  # stopped while held back: the user never sees these tokens
-                    ev.t_emit_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
-                    released_end = max(released_end, ev.index + ev.count)
-                    released_chars += len(ev.text)
-                    yield ev
-                    continue
-                if not isinstance(ev, DoneEvent):
-                    yield ev
-                    continue
-                # The worker posts `done` as its last act on the job (only a wake-up follows), so
-                # the client may see it without waiting for the worker's return to reach the loop.
-                stopped = job.stop.is_set()
-                if stopped and released_end < len(job.output_ids):
-                    _truncate_to_released(job, ev, seg_start, released_end, released_chars)
-                if stopped and job.t_stop is not None:
-                    ev.stats.stop_ms = round((job.t_stop - job.t_arrival) * 1e3, 3)
-                ev.stats.tokens_out += carried
-                redirect = job.take_redirect()
-                if redirect is not None and not stopped and ev.reason != "error":
-                    # A redirect read while the request was running, which ended before taking
-                    # it: the request continues (`redirected`, more tokens) under one final `done`.
-                    await asyncio.shield(future)
-                    job.request_redirect(redirect)
-                    carried = ev.stats.tokens_out
-                    future = self._run(job, mailbox)
-                    continue
-                if redirect is not None:
-                    # Stopped (or failed), then redirected: this run ends here and the request
-                    # continues after its `done`, as a redirect of a finished request does.
-                    job.restart_with(redirect)
-                    yield ev
-                    await asyncio.shield(future)
-                    seg_start = len(job.output_ids)
-                    released_end, released_chars, carried = seg_start, len(job.output_text), 0
-                    future = self._run(job, mailbox)
-                    continue
-                self.release(job)  # from here a redirect restarts the request in a new stream
-                ended = True
-                yield ev
-                break
-        finally:
-            if not future.done():
-                job.stop.set()
-                if job.running:
-                    self.decoder.cancel.set()
-            try:
-                await asyncio.shield(future)
-            except Exception:  # reported to the client as an error `done` by worker_failed
-                pass
-            if not ended:  # the consumer went away: a normal end released the job before its `done`
-                self.release(job)
-
-    async def _steer_at_shown(self, job: EditJob, future: asyncio.Future, mailbox: Mailbox,
-                              shown_tokens: int, shown_chars: int) -> asyncio.Future:
-        """End the running computation, cut the output to what was shown, and run the redirect.
-
-        Events the old run still posts are dropped: the new run posts into a drained mailbox
-        after the old one has returned. A user's stop that lands meanwhile is kept.
-        """
-        redirect = job.take_redirect()
-        job.stop.set()
-        if job.running:
-            self.decoder.cancel.set()
-        try:
-            await asyncio.shield(future)
-        except Exception:  # an error of the run being replaced is moot
-            pass
-        mailbox.drain()
-        del job.output_ids[shown_tokens:]
-        job.output_text = job.output_text[:shown_chars]
-        job._stream = None  # its held-back bytes belonged to dropped tokens
-        if job.t_stop is None:  # not a real stop: only ours, to end the computation
-            job.stop.clear()
-        job.request_redirect(redirect)
-        return self._run(job, mailbox)
-
-    def _scope_notice(self, job: EditJob) -> NoticeEvent | None:
+    def scope_notice(self, job: EditJob) -> NoticeEvent | None:
+        """The notice that `job`'s instruction is outside the model's skills (and mark it so), or None."""
         if not self.spec.skills or self.spec.skill_for(job.model_instruction) is not None:
             job.out_of_scope = False
             return None
@@ -498,33 +345,6 @@ def _model_code(text: str, selection: tuple[int, int] | None) -> str:
     if not (0 <= start <= end <= len(text)):
         return ""
     return frame_for(text, start, end).model_code
-
-
-def _truncate_to_released(job: EditJob, done: DoneEvent, seg_start: int, end: int, chars: int) -> None:
-    """A paced request stopped with tokens computed but not yet shown: the output is what was shown.
-
-    A later redirect then continues from exactly what the user saw.
-    """
-    computed = len(job.output_ids) - seg_start
-    del job.output_ids[end:]
-    job.output_text = job.output_text[:chars]
-    job._stream = None  # its held-back bytes belonged to dropped tokens
-    done.reason = "stop"
-    done.text = job.output_text
-    done.stats.update(tokens_out=end - seg_start, tokens_total=len(job.output_ids), tokens_computed=computed)
-
-
-def _merge_tokens(events: list) -> list:
-    """Merge runs of consecutive token events into one event each (count > 1)."""
-    out: list = []
-    for ev in events:
-        prev = out[-1] if out else None
-        if isinstance(ev, TokenEvent) and isinstance(prev, TokenEvent):
-            out[-1] = TokenEvent(prev.request, prev.index, prev.text + ev.text, prev.count + ev.count,
-                                 ev.t_compute_ms, ev.t_emit_ms, prev.draft + ev.draft)
-        else:
-            out.append(ev)
-    return out
 
 
 __all__ = ["Engine", "Document", "Session", "RequestError", "TokenEvent", "DoneEvent",

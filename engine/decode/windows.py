@@ -5,7 +5,7 @@ any depth, found with ``ast``; a decorated definition starts at its first decora
 consecutive line ranges of the document that each fit. Every window is an ordinary edit of its
 own range (dedented, placeholders, restored: engine/decode/reframe.py) with the same instruction, run
 in order on the same request; their outputs, each in document terms, concatenate to the edit of
-the whole selection, and they stream as one. For "add a docstring" only the first window (the
+the whole selection, and they stream as one (engine/backends/edit_stream.py). For "add a docstring" only the first window (the
 one holding the ``def``) goes through the model; the others are passed on unchanged.
 
 A window the edit cannot change (a rename's old name, a print, string formatting absent from it)
@@ -20,15 +20,8 @@ attend over the whole target.
 from __future__ import annotations
 
 import ast
-import time
-from collections.abc import AsyncIterator
-from contextlib import aclosing
-from dataclasses import replace
 
-from wire import Problem
-
-from .degenerate import UNPARSABLE, stopped_parsing
-from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
+from .degenerate import stopped_parsing
 from .reframe import frame_for
 from ..skills import touches
 
@@ -184,80 +177,3 @@ def whole_stopped_parsing(parent) -> bool:
     if frame is None:
         return stopped_parsing(parent.code, parent.output_text)
     return stopped_parsing(frame.model_code, frame.encode_prediction(parent.output_text))
-
-
-async def stream_windows(engine, parent, pacing=None) -> AsyncIterator[object]:
-    """Run `parent.windows` in order as one request: one index space, one `done` (see the module docstring)."""
-    rid = parent.request_id
-    totals = {"tokens_out": 0, "prompt_tokens": 0, "cached_tokens": 0, "draft_accepted_tokens": 0,
-              "draft_proposed_tokens": 0, "verify_passes": 0, "redirects": 0}
-    decode_s = 0.0
-    first = None
-    reason, last = "eos", None
-    for i in range(parent.window_at, len(parent.windows)):
-        w = parent.windows[i]
-        parent.window_at = i
-        if parent.stop.is_set():
-            reason = "stop"
-            break
-        new = parent.take_redirect()  # asked for between two windows
-        if new is not None:
-            parent.instruction = new
-            totals["redirects"] += 1
-            yield RedirectEvent(rid, len(parent.output_ids), len(parent.output_text), new)
-        if passes_through(engine, parent, i):
-            parent.output_text += w.code
-            t_ms = round((time.monotonic() - parent.t_arrival) * 1e3, 3)
-            yield TokenEvent(rid, len(parent.output_ids), w.code, 0, t_ms, t_ms)
-            continue
-        if w.segments:
-            w.restart_with(parent.instruction)
-        else:
-            w.instruction = parent.instruction
-        offset = len(parent.output_ids) - len(w.output_ids)
-        chars = len(parent.output_text) - len(w.output_text)
-        paced = None if pacing is None else (lambda n, off=offset: pacing(n + off))
-        engine._active.pop(rid, None)
-        async with aclosing(engine._stream_one(w, paced)) as events:
-            async for ev in events:
-                if isinstance(ev, TokenEvent):
-                    ev.index += offset
-                    parent.output_text += ev.text
-                    yield ev
-                elif isinstance(ev, RedirectEvent):
-                    parent.instruction = ev.instruction
-                    ev.index += offset
-                    ev.chars += chars
-                    yield ev
-                elif isinstance(ev, NoticeEvent):  # "unparsable" is decided on the whole target, at the end
-                    if ev.code != "unparsable" and (ev.code != "out_of_scope" or i == 0):
-                        yield ev
-                elif isinstance(ev, DoneEvent):
-                    last = ev
-        engine._active[rid] = parent  # a stop between windows still finds the request
-        parent.output_ids.extend(w.output_ids[len(parent.output_ids) - offset:])
-        st = last.stats if last is not None else DoneStats()
-        for k in totals:
-            totals[k] += int(getattr(st, k) or 0)
-        if first is None and st.ttft_ms is not None:
-            first = st.ttft_ms
-        if st.decode_tok_s:
-            decode_s += max(st.tokens_out - 1, 0) / st.decode_tok_s
-        reason = last.reason if last is not None else "error"
-        if reason != "eos":
-            break
-    else:
-        parent.window_at = len(parent.windows)
-    engine._active.pop(rid, None)
-    stats = replace(last.stats) if last is not None else DoneStats()
-    stats.update(**totals, windows=len(parent.windows), ttft_ms=first, tokens_total=len(parent.output_ids),
-                 decode_tok_s=round(totals["tokens_out"] / decode_s, 1) if decode_s > 0 else 0.0)
-    if reason == "eos":  # a window alone seldom parses: the parse check is the whole target's
-        broken = whole_stopped_parsing(parent)
-        stats.parses = not broken
-        if broken and stats.warning is None:
-            stats.warning = Problem("unparsable", UNPARSABLE)
-            yield NoticeEvent(rid, "unparsable", UNPARSABLE)
-        elif not broken and stats.warning is not None and stats.warning.code == "unparsable":
-            stats.warning = None
-    yield DoneEvent(rid, reason, stats, parent.output_text)

@@ -31,17 +31,41 @@ def _sigint_stops(backend, request: str):
         loop.remove_signal_handler(signal.SIGINT)
 
 
-def _done_line(ev, remote: bool) -> str:
+def _done_line(ev) -> str:
     s = ev.stats
     line = f"[{ev.reason}] {s.tokens_out} tokens, TTFT {s.ttft_ms} ms, {s.decode_tok_s} tok/s"
-    if remote:
+    if s.backend == "remote":  # an endpoint computed the tokens: say how they came
         pred = (f", prediction {s.draft_accepted_tokens}/{s.draft_proposed_tokens} accepted"
                 if s.draft_proposed_tokens else "")
         line += f", via {s.transport}{pred}"
     return line
 
 
-async def print_events(args, backend, request: str, events, remote: bool = False) -> int:
+async def generate_one(args, backend, text: str, path: str, selection, prewarm: bool = False) -> int:
+    """One edit of `text` through any backend (engine/backends/), printed as it streams; the exit code.
+
+    `prewarm`: prepare the session first (a remote backend opens its connection before the clock runs).
+    """
+    from ..backends import GenerateRequest
+    from ..decode.documents import Document, RequestError
+    from ..decode.sampling import SamplingParams
+
+    try:
+        backend.open("cli", Document(text, path))
+        if prewarm:
+            await backend.prewarm("cli")
+        request = GenerateRequest("cli", "cli-1", args.instruction, selection, args.max_tokens,
+                                  SamplingParams(args.temperature, args.top_p, args.seed),
+                                  speculate=not args.no_speculate)
+        return await print_events(args, backend, request.request, backend.generate(request))
+    except RequestError as exc:
+        print(f"tessera-engine: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await backend.aclose()
+
+
+async def print_events(args, backend, request: str, events) -> int:
     """Print `events` (plain text, or one JSON object a line with ``--json``); the exit code."""
     rc = 0
     with _sigint_stops(backend, request):
@@ -57,7 +81,7 @@ async def print_events(args, backend, request: str, events, remote: bool = False
             elif ev.type == "done":
                 if ev.text and not ev.text.endswith("\n"):
                     print()
-                print(_done_line(ev, remote), file=sys.stderr, flush=True)
+                print(_done_line(ev), file=sys.stderr, flush=True)
             if ev.type == "done" and ev.reason == "error":
                 print(f"tessera-engine: {ev.stats.error.message if ev.stats.error else 'failed'}", file=sys.stderr)
                 rc = 1

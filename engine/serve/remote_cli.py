@@ -49,25 +49,8 @@ async def start_backend(endpoint: Endpoint):
     return backend
 
 
-async def generate_remote(args, text: str, path: str, selection) -> int:
-    """One edit through a remote server, printed as ``generate`` prints a local one."""
-    from .cli_stream import print_events
-    from ..decode.sampling import SamplingParams
-    from ..decode.session import Document, RequestError
-    from ..backends import GenerateRequest
-
+def generate_backend(args):
+    """The remote backend ``generate --endpoint`` streams from, having said which it is."""
     endpoint = endpoint_from_args(args)
-    backend = make_backend(endpoint)
     print(f"tessera-engine: {endpoint.label} over {endpoint.transport}", file=sys.stderr)
-    try:
-        backend.open("cli", Document(text, path))
-        await backend.prewarm("cli")
-        request = GenerateRequest("cli", "cli-1", args.instruction, selection, args.max_tokens,
-                                  SamplingParams(args.temperature, args.top_p, args.seed),
-                                  speculate=not args.no_speculate)
-        return await print_events(args, backend, request.request, backend.generate(request), remote=True)
-    except RequestError as exc:
-        print(f"tessera-engine: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        await backend.aclose()
+    return make_backend(endpoint)

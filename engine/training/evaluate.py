@@ -104,6 +104,7 @@ def engine_speed(model_dir: Path, by_kind: dict, per_kind: int = 10) -> dict:
     import asyncio
 
     from ..decode.sampling import SamplingParams
+    from ..backends.edit_stream import stream_edit
     from ..decode.session import Document, Engine
 
     async def one(engine, i: int, p) -> tuple[float, bool]:
@@ -111,7 +112,7 @@ def engine_speed(model_dir: Path, by_kind: dict, per_kind: int = 10) -> dict:
         job = engine.make_job(f"eval{i}", f"r{i}", p.instruction, None, None, SamplingParams(0.0, 1.0, 0),
                               speculate=True)
         done = None
-        async for ev in engine.stream(job):
+        async for ev in stream_edit(engine, job):
             if ev.type == "done":
                 done = ev
         return float(done.stats.decode_tok_s), ast_equal(done.text, p.target)

@@ -92,3 +92,22 @@ def test_closing_the_stream_early_stops_the_request(backend):
         return backend.engine.find_job("r-close")
     job = asyncio.run(go())
     assert job.stop.is_set() and not job.running and len(job.output_ids) < 3000
+
+
+def test_every_backend_the_server_and_the_cli_take_implements_the_one_protocol(tmp_path):
+    from engine.backends.endpoints import Endpoint
+    from engine.backends.openai_http import ChatCompletionsBackend
+    from engine.backends.replay import REPLAY, ReplayBackend
+    from engine.backends.response_cache import ResponseCache
+    from engine.backends.responses_ws import ResponsesSocketBackend
+
+    endpoint = Endpoint("http://127.0.0.1:9/v1", "some-model", api_key="k")  # never contacted
+    onnx = OnnxBackend(Engine(MODELS_DIR / "tiny-random", check=False))
+    backends = [onnx, ReplayBackend(onnx, ResponseCache(tmp_path / "responses.json"), REPLAY),
+                ChatCompletionsBackend(endpoint), ResponsesSocketBackend(endpoint)]
+    try:
+        for backend in backends:
+            assert isinstance(backend, Backend), type(backend).__name__
+    finally:
+        for backend in backends:
+            asyncio.run(backend.aclose())

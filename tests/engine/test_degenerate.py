@@ -6,6 +6,7 @@ import asyncio
 
 from engine.decode.degenerate import LOOP_TOKENS, NOVEL_RUN, Watch, stopped_parsing
 from engine.model.modelspec import MODELS_DIR
+from engine.backends.edit_stream import stream_edit
 from engine.decode.session import Document, Engine
 
 
@@ -45,7 +46,7 @@ def test_raw_non_ascii_degeneration_ends_with_an_error_not_done():
         engine.open("s", Document(text))
         job = engine.make_job("s", "r", "rename variable message to msg", None)
         job.frame = None  # the target as it was sent before engine/decode/reframe.py
-        async for ev in engine.stream(job):
+        async for ev in stream_edit(engine, job):
             if ev.type == "done":
                 return ev
 

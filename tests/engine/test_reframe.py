@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from engine.model.modelspec import MODELS_DIR
 from engine.decode.reframe import frame_for
+from engine.backends.edit_stream import stream_edit
 from engine.decode.session import Document, Engine
 
 GREETER = '''class Greeter:
@@ -87,7 +88,7 @@ def edit(engine: Engine, text: str, instruction: str, selection=None) -> tuple[s
         engine.open("t", Document(text))
         job = engine.make_job("t", f"r{id(text)}{instruction}", instruction, selection)
         done = None
-        async for ev in engine.stream(job):
+        async for ev in stream_edit(engine, job):
             done = ev if ev.type == "done" else done
         return done
     done = asyncio.run(go())

@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from engine.backends.edit_stream import stream_edit
 from engine.decode.session import Document, Engine, RequestError
 
 CODE = "import os\n\n\ndef total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n" * 20
@@ -11,7 +12,7 @@ CODE = "import os\n\n\ndef total(xs):\n    s = 0\n    for x in xs:\n        s +=
 def generate(engine, rid, selection, instruction="rename s to acc", max_tokens=5):
     async def go():
         job = engine.make_job("doc", rid, instruction, selection, max_tokens)
-        return [ev async for ev in engine.stream(job)][-1]
+        return [ev async for ev in stream_edit(engine, job)][-1]
     return asyncio.run(go())
 
 
@@ -70,7 +71,7 @@ def test_a_worker_that_crashes_ends_the_stream_with_an_error(engine, monkeypatch
 
     async def go():
         job = engine.make_job("doc", "crash", "rename s to acc", (10, 200), 5)
-        return [ev async for ev in engine.stream(job)]
+        return [ev async for ev in stream_edit(engine, job)]
 
     events = asyncio.run(asyncio.wait_for(go(), 10))
     assert events[-1].type == "done" and events[-1].reason == "error"

@@ -3,6 +3,7 @@ import asyncio
 import pytest
 
 from engine.decode.sampling import SamplingParams
+from engine.backends.edit_stream import stream_edit
 from engine.decode.session import Document, Engine
 from engine.model.fastrunner import ENGINE_WEIGHTS, make_decoder
 from engine.decode.speculative import AdaptiveK, PromptLookup
@@ -62,7 +63,7 @@ def run(engine, code, instruction, speculate, temperature=0.0, seed=None, max_to
         rid = f"{speculate}-{temperature}-{seed}-{hash(code)}-{instruction}"
         job = engine.make_job("s", rid, instruction, None, max_tokens,
                               SamplingParams(temperature, 1.0, seed), speculate=speculate)
-        events = [ev async for ev in engine.stream(job)]
+        events = [ev async for ev in stream_edit(engine, job)]
         return events[-1], [e for e in events if e.type == "token"]
     return asyncio.run(go())
 

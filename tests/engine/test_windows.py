@@ -12,6 +12,7 @@ import pytest
 from engine.model.modelspec import MODELS_DIR
 from engine.model.prompts import encode
 from engine.decode.reframe import frame_for
+from engine.backends.edit_stream import stream_edit
 from engine.decode.session import Document, Engine
 from engine.decode.windows import is_string_statement, plan, source_budget
 
@@ -42,7 +43,7 @@ def run(engine: Engine, text: str, instruction: str, selection):
     async def go():
         engine.open("w", Document(text))
         job = engine.make_job("w", f"w-{instruction}-{selection}", instruction, selection)
-        events = [ev async for ev in engine.stream(job)]
+        events = [ev async for ev in stream_edit(engine, job)]
         return job, events
     return asyncio.run(go())
 
