@@ -68,3 +68,66 @@ def test_pythons_detected_at_suffix_is_not_repeated():
     output = FILE[METHOD:].replace("total = 0", "total = 'open")
     problem = syntax_problem(FILE, METHOD, len(FILE), output)
     assert problem.file_line == 6 and "detected at" not in problem.message
+
+
+def _pydecimal() -> str:
+    import sysconfig
+    from pathlib import Path
+
+    return (Path(sysconfig.get_paths()["stdlib"]) / "_pydecimal.py").read_text(encoding="utf-8")
+
+
+BREAKS = {  # ways an output can break a method, each applied to the method's text
+    "keyword": lambda m: m.replace("\n", "\n" + " " * (len(m) - len(m.lstrip())) + "        lambda = 0\n", 1),
+    "dedented": lambda m: "\n".join(line[4:] if line.startswith("    ") else line for line in m.split("\n")),
+    "column 0 after": lambda m: m + "x = 1\n",
+    "extra indent": lambda m: m.replace("\n", "\n  ", 2),
+    "dangling decorator": lambda m: m + "    @property\n",
+    "open bracket": lambda m: m.replace("(", "((", 1),
+    "unchanged": lambda m: m,
+}
+
+
+def test_a_long_file_gets_the_verdict_of_a_whole_file_parse_from_the_code_around_the_edit():
+    import ast
+    import random
+
+    from app.core.edit.targeting import choose_target
+
+    text = _pydecimal()
+    defs = [n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    starts = [0, *(i + 1 for i, c in enumerate(text) if c == "\n")]
+    for node in random.Random(4).sample(defs, 15):
+        at = starts[node.lineno - 1] + 4
+        target = choose_target(text, at, at)
+        method = text[target.start:target.end]
+        for how, brk in BREAKS.items():
+            output = brk(method)
+            edited = text[:target.start] + output + text[target.end:]
+            try:
+                ast.parse(edited)
+                expected = None
+            except SyntaxError as exc:
+                expected = exc.lineno
+            problem = syntax_problem(text, target.start, target.end, output)
+            assert (problem is None) == (expected is None), (how, target.label, problem)
+            if problem is not None and how != "open bracket":  # an open bracket: where Python gives up
+                assert problem.file_line == expected, (how, target.label, problem, expected)
+
+
+def test_a_long_file_is_not_parsed_whole_to_check_an_edit_of_one_method(monkeypatch):
+    import ast
+
+    import app.core.edit.outcome as outcome
+    from app.core.edit.targeting import choose_target
+
+    text = _pydecimal()
+    parsed: list[int] = []
+    real_parse = ast.parse
+    monkeypatch.setattr(outcome.ast, "parse", lambda code, *a, **k: parsed.append(len(code.strip())) or real_parse(code, *a, **k))
+    at = text.index("    def to_eng_string(") + 10
+    target = choose_target(text, at, at)
+    output = text[target.start:target.end].replace("return", "return return", 1)
+    problem = syntax_problem(text, target.start, target.end, output)
+    assert problem is not None and problem.out_line >= 0
+    assert parsed and max(parsed) < len(text) // 50  # the method and its stand-ins, not 6,400 lines

@@ -16,8 +16,12 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.core.edit.targeting import statement_regions
+
+_DEFINITION = re.compile(r"@|(?:async[ \t]+)?def\b|class\b")  # a line that starts a definition
 OUT_OF_SCOPE, UNPARSABLE, OVERFLOW = "out_of_scope", "unparsable", "overflow"
-WHOLE_FILE_CHARS = 512 * 1024  # larger files are checked on the edited target alone (parse time)
+WHOLE_FILE_CHARS = 512 * 1024  # where the statements around the target do not parse alone, files up to
+# this size are checked whole, larger ones on the edited target alone (parse time)
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,30 @@ def syntax_problem(snapshot: str, start: int, end: int, output: str) -> SyntaxPr
     """The syntax error that replacing ``snapshot[start:end]`` with ``output`` brings, or None.
 
     None when the result parses, and when the code did not parse before either (nothing is
-    blamed on the edit). The whole file is checked where it parsed before, so an output that
-    parses alone but breaks its surroundings (a wrong indentation) is caught too.
+    blamed on the edit). The code around the target is checked with it, so an output that parses
+    alone but breaks its surroundings (a wrong indentation) is caught too: in a long file the
+    statements around the target (`statement_regions`: a method of a long class, not the class),
+    else the whole file, else the target alone. A 6,000-line module is not parsed whole at the
+    end of every edit.
     """
     first_line = snapshot.count("\n", 0, start) + 1
-    if len(snapshot) <= WHOLE_FILE_CHARS and _error(snapshot) is None:
-        exc = _error(snapshot[:start] + output + snapshot[end:])
+    regions = statement_regions(snapshot, start, end)
+    if len(snapshot) <= WHOLE_FILE_CHARS:
+        regions.append((0, len(snapshot), False))
+    for r_start, r_end, indented in regions:
+        follows = _next_code_line(snapshot, r_end)
+        r_end = follows[0] if follows else r_end  # blank and comment lines: line numbers as in the file
+        after = "" if follows is None else follows[1] + _stand_in(snapshot, follows[0] + len(follows[1]))
+        head = "if 1:\n" + _indent(snapshot, r_start) + "pass\n" if indented else ""
+        # Blank lines before it: Python's line numbers (in messages too) are the file's.
+        head = "\n" * max(0, snapshot.count("\n", 0, r_start) - head.count("\n")) + head
+        if _error(head + snapshot[r_start:r_end] + after) is not None:
+            continue  # does not parse alone (or did not parse before): the next, wider piece
+        exc = _error(head + snapshot[r_start:start] + output + snapshot[end:r_end] + after)
         if exc is None:
             return None
-        line = exc.lineno or first_line
+        line = snapshot.count("\n", 0, r_start) + (exc.lineno or 1) - head.count("\n")
+        break
     else:
         before, after = textwrap.dedent(snapshot[start:end]), textwrap.dedent(output)
         if _error(before) is not None:
@@ -72,6 +91,36 @@ def syntax_problem(snapshot: str, start: int, end: int, output: str) -> SyntaxPr
     out_line = line - first_line
     message = re.sub(r" \(detected at line \d+\)$", "", exc.msg or "invalid syntax")  # said once, in `line`
     return SyntaxProblem(out_line if 0 <= out_line < out_lines else -1, line, message)
+
+
+def _indent(text: str, line_start: int) -> str:
+    """The spaces and tabs that begin the line at `line_start`."""
+    end = line_start
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return text[line_start:end]
+
+
+def _stand_in(text: str, pos: int) -> str:
+    """A one-line statement that stands for the code at `pos` (which follows a piece parsed alone):
+    a definition where a definition or decorator follows (a decorator before it stays valid), else
+    ``pass``."""
+    return "def _(): pass\n" if _DEFINITION.match(text, pos) else "pass\n"
+
+
+def _next_code_line(text: str, pos: int) -> tuple[int, str] | None:
+    """(start, indentation) of the first line from `pos` (a line start) that is neither blank nor a
+    comment; None at the end of the text. A piece parsed alone ends with a stand-in indented as that
+    line: members that follow a class member, top-level code that follows the class."""
+    while pos < len(text):
+        indent = _indent(text, pos)
+        if text[pos + len(indent):pos + len(indent) + 1] not in ("\n", "\r", "#"):
+            return pos, indent
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return None
+        pos = nl + 1
+    return None
 
 
 def apply_hunks(original: str, hunks: Sequence) -> str:

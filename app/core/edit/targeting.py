@@ -147,6 +147,32 @@ def _parse_region(text: str, start: int, end: int, indented: bool) -> ast.AST | 
     return tree
 
 
+def statement_regions(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """Pieces of a long file around ``text[start:end]`` that parse alone, narrowest first.
+
+    Each is ``(start, end, indented)``: of a long class, the member statements holding the span
+    (indented: parse it inside ``if 1:``); then the top-level statements holding it. Empty for a
+    file of at most NARROW_CHARS, which is parsed whole. A piece may still fail to parse alone
+    (a string that spans its edge): the caller then tries the next.
+    """
+    if len(text) <= NARROW_CHARS:
+        return []
+    last = max(start, end - 1)
+    top = _top_level_region(text, start)
+    if last >= top[1]:
+        top = (top[0], max(top[1], _top_level_region(text, last)[1]))
+    regions: list[tuple[int, int, bool]] = []
+    if top[1] - top[0] > NARROW_CHARS and _CLASS.match(text, top[0]):
+        member = _member_region(text, *top, start)
+        if member is not None and last >= member[1]:
+            other = _member_region(text, *top, last)
+            member = (member[0], max(member[1], other[1])) if other is not None else None
+        if member is not None:
+            regions.append((*member, True))
+    regions.append((*top, False))
+    return regions
+
+
 def enclosing_function(text: str, offset: int) -> Target | None:
     """The innermost def/async def whose lines contain `offset`, or None.
 
@@ -154,14 +180,7 @@ def enclosing_function(text: str, offset: int) -> Target | None:
     top-level statement around the cursor, and of a long class only the member around it; where
     such a piece does not parse alone, the next wider one is parsed.
     """
-    regions: list[tuple[int, int, bool]] = []
-    if len(text) > NARROW_CHARS:
-        top = _top_level_region(text, offset)
-        if top[1] - top[0] > NARROW_CHARS and _CLASS.match(text, top[0]):
-            member = _member_region(text, *top, offset)
-            if member is not None:
-                regions.append((*member, True))
-        regions.append((*top, False))
+    regions = statement_regions(text, offset, offset)
     if len(text) <= WHOLE_PARSE_CHARS:
         regions.append((0, len(text), False))
     for start, end, indented in regions:
