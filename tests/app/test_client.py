@@ -70,6 +70,32 @@ def test_welcome_ready_and_a_streamed_edit():
     run(main())
 
 
+def test_an_update_since_the_held_text_sends_only_the_change_and_the_engine_holds_the_new_text():
+    async def main():
+        proc, client = await started()
+        sent: list[dict] = []
+        real_send = client.send
+
+        async def send(msg):
+            sent.append(msg.to_message() if hasattr(msg, "to_message") else msg)
+            await real_send(msg)
+
+        client.send = send
+        try:
+            new = SOURCE + "\n\ndef volume(w, h, d):\n    return area(w, h) * d\n"
+            by_edit = await client.update_document("s", new, since=SOURCE)
+            assert sent[-1]["edits"] == [{"start": len(SOURCE), "end": len(SOURCE), "text": new[len(SOURCE):]}]
+            assert "text" not in sent[-1]
+            # The engine holds the new text: a selection past the old end is measured, not refused.
+            measured = await client.measure("s", "add a docstring", (len(SOURCE), len(new)))
+            assert measured["prompt_tokens"] > 0
+            whole = await client.update_document("s", new)  # the same text, sent whole
+            assert sent[-1]["text"] == new and by_edit["prompt_tokens"] == whole["prompt_tokens"]
+        finally:
+            await shut(proc, client)
+    run(main())
+
+
 def test_wrong_token_is_refused_clearly():
     async def main():
         proc = EngineProcess(TEST_MODEL)

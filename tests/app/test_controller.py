@@ -195,3 +195,18 @@ def test_a_refused_edit_hands_its_instruction_back_to_the_bar():
                             "message": "needs 900 tokens; the context holds 512"})
     assert view.kept == "rename line_1 to first"
     assert "512" in view.status[-1][0] and view.status[-1][1] == "error"
+
+
+def test_a_ready_while_an_edit_streams_records_the_count_and_leaves_the_meter_to_the_edit():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    reads: list[int] = []
+    shown: list[int] = []
+    view.document_text = lambda: reads.append(1) or view.text  # type: ignore[method-assign]
+    view.show_context = lambda used, total, fits, windows=0: shown.append(used)  # type: ignore[method-assign]
+    controller.on_ready({"type": "ready", "prompt_tokens": 321, "context_length": 4096})
+    assert controller.prompt_tokens == 321 and controller.context_length == 4096
+    assert reads == [] and shown == []  # no text read, no target sought while the first token is due
+    consume(controller, run, [token(SOURCE), {"type": "done", "request": "r1", "reason": "eos"}])
+    controller.on_ready({"type": "ready", "prompt_tokens": 322, "context_length": 4096})
+    assert reads and shown  # idle: the meter follows the engine's count

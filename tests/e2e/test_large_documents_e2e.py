@@ -42,9 +42,18 @@ def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_conne
     assert client is window.controller.client  # the same connection all along
     assert decode(path.read_bytes()).text == window.document_text()
 
-    # A keystroke, then Enter at once: the 9 MiB text goes out again in parts, `generate` right
-    # behind it without waiting for the engine's `ready`. The test model reads the whole file as
-    # context, so the engine answers at once that the prompt cannot fit, naming its limit.
+    # A keystroke, then Enter at once: only the typed characters go out (an `update` with one edit,
+    # not the 9 MiB again), `generate` right behind it without waiting for the engine's `ready`.
+    # The test model reads the whole file as context, so the engine answers at once that the
+    # prompt cannot fit, naming its limit (a target the engine did not hold would be refused).
+    sent: list[dict] = []
+    real_send = client.send
+
+    async def send(msg):
+        sent.append(msg.to_message() if hasattr(msg, "to_message") else msg)
+        await real_send(msg)
+
+    client.send = send
     cursor = window.editor.textCursor()
     cursor.movePosition(cursor.MoveOperation.End)
     cursor.insertText("def tail(x):\n    return x + 1\n")
@@ -58,6 +67,10 @@ def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_conne
     assert run.target.label.startswith("function tail") and run.stats.error is not None
     assert run.stats.error.code == "context_overflow" and "longer context" in window.status_label.text()
     assert run.stats.total_ms < 10_000  # the 9 MiB is not tokenized whole to find that out
+    updates = [m for m in sent if m["type"] in ("update", "append")]
+    assert updates and updates[0]["type"] == "update" and "text" not in updates[0]
+    assert [e["text"] for e in updates[0]["edits"]] == ["def tail(x):\n    return x + 1\n"]
+    assert [m["type"] for m in sent].index("update") < [m["type"] for m in sent].index("generate")
     assert client is window.controller.client and client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
 
 

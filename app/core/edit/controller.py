@@ -54,6 +54,7 @@ class EditController:
         self._cancel_start = False  # Esc came while it was being set up: do not send it
         self._session_opened = False
         self._document_dirty = False  # the editor changed since the engine last saw the text
+        self._updates_pending = 0  # updates sent whose `ready` (or error) has not come yet
         self._synced_text: str | None = None  # the text the engine last saw (highlighting also signals
         # a change; the text itself says whether there was one)
         self._sessions = 0  # sessions opened so far (ids <prefix>-doc1, -doc2, ...)
@@ -154,11 +155,26 @@ class EditController:
             await self.open_document()
             return
         self._document_dirty = False
-        self._synced_text = self.view.document_text()
+        since, self._synced_text = self._held_text(), self.view.document_text()
+        self._updates_pending += 1
         try:
-            self.on_ready(await self.client.update_document(self.session, self._synced_text))
+            ready = await self.client.update_document(self.session, self._synced_text, since=since)
         except EngineError as exc:
+            self._update_failed()
             self.view.show_status(f"The engine could not update the document: {exc.message}", "warn")
+            return
+        finally:
+            self._updates_pending -= 1
+        self.on_ready(ready)
+
+    def _held_text(self) -> str | None:
+        """The text the engine holds, where it is sure (no `update` still unanswered): an update
+        then carries only the characters that changed since."""
+        return self._synced_text if self._updates_pending == 0 and self._session_opened else None
+
+    def _update_failed(self) -> None:
+        self._document_dirty = True  # the engine may hold the text before this change, or none:
+        self._synced_text = None  # the next update sends the whole text
 
     def _changed_since_sync(self, text: str) -> bool:
         if self._document_dirty and text == self._synced_text:
@@ -166,9 +182,14 @@ class EditController:
         return self._document_dirty
 
     def on_ready(self, msg: dict[str, Any]) -> None:
+        """The engine's `ready` for a document this controller sent: its prompt size.
+
+        While an edit starts or streams, the meter keeps showing that edit's figures: the text is
+        not read nor the target sought again on the window's thread while the first token is due."""
         self.prompt_tokens = int(msg.get("prompt_tokens") or 0)
         self.context_length = int(msg.get("context_length") or self.context_length)
-        self.refresh_context("")
+        if self.mode != Mode.STREAMING and not self._starting:
+            self.refresh_context("")
 
     def document_changed(self) -> None:
         """The editor's text changed (the window debounces and then calls `sync_document`)."""
@@ -353,21 +374,29 @@ class EditController:
                 f"{MAX_DOCUMENT_BYTES // 2**20} MiB): editing and saving work, AI edits need a smaller file.", "warn")
             return False
         self._document_dirty = False
-        self._synced_text = text
-        _update, ready = await client.send_update(self.session, text)
+        since, self._synced_text = self._held_text(), text
+        self._updates_pending += 1
+        try:
+            _update, ready = await client.send_update(self.session, text, since=since)
+        except BaseException:
+            self._updates_pending -= 1
+            self._update_failed()
+            raise
         ready.add_done_callback(self._update_answered)
         return True
 
     def _update_answered(self, ready: asyncio.Future[dict[str, Any]]) -> None:
+        self._updates_pending -= 1
         if ready.cancelled():
+            self._update_failed()
             return
         exc = ready.exception()
         if exc is None:
             self.on_ready(ready.result())
             return
+        self._update_failed()
         if isinstance(exc, EngineError) and exc.code == ENGINE_LOST:
             return  # the streams say so themselves
-        self._document_dirty = True  # the engine still holds the text before this change
         if self.mode == Mode.STREAMING:
             self.stop()  # the edit would be of text the engine does not hold
         message = exc.message if isinstance(exc, EngineError) else str(exc)

@@ -22,12 +22,13 @@ from typing import Any, AsyncIterator, Callable
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from app.core.link.delta import edit_between
 from app.core.link.process import (  # noqa: F401 (re-exported: the app's one import for the engine)
     ENGINE_LOST, TOKEN_ENV, EngineError, EngineProcess, EngineStartError, default_token_file,
     read_token,
 )
 from wire import (MAX_PART_BYTES, MAX_REPLY_BYTES, PROTOCOL_VERSION, TERMINAL_REASONS, Append, Close, Document,
-                  Generate, Hello, Measure, Message, Open, Ping, Redirect, Selection, Stop, Update)
+                  Generate, Hello, Measure, Message, Open, Ping, Redirect, Selection, Stop, Update, utf8_size)
 from wire import document_parts as _document_parts
 
 CLIENT_NAME = "tessera-app"
@@ -225,21 +226,28 @@ class EngineClient:
         return await self._reply_of(await self._request(msg, parts[1:]), msg, timeout_s)
 
     async def update_document(self, session: str, text: str, timeout_s: float = 120.0,
-                              selection: tuple[int, int] | None = None) -> dict[str, Any]:
+                              selection: tuple[int, int] | None = None, since: str | None = None) -> dict[str, Any]:
         """Send the editor's new text (`update`, in parts if large) and return the engine's `ready`.
 
-        With `selection`, the engine prefills that code too (the edit about to be asked for)."""
-        msg, future = await self.send_update(session, text, selection)
+        With `selection`, the engine prefills that code too (the edit about to be asked for); with
+        `since`, only what changed since that text goes (see `send_update`)."""
+        msg, future = await self.send_update(session, text, selection, since)
         return await self._reply_of(future, msg, timeout_s)
 
-    async def send_update(self, session: str, text: str, selection: tuple[int, int] | None = None
-                          ) -> tuple[Update, asyncio.Future[dict[str, Any]]]:
+    async def send_update(self, session: str, text: str, selection: tuple[int, int] | None = None,
+                          since: str | None = None) -> tuple[Update, asyncio.Future[dict[str, Any]]]:
         """Send `update` (all its parts) and return at once with the future of its `ready`.
 
-        The engine applies a document before any later message of the connection: a `generate`
-        sent next edits this text, whether or not the `ready` has come yet."""
-        parts = document_parts(text)
+        With `since`, the text the engine holds, only the characters that changed go (one edit),
+        where they fit one part. The engine applies a document before any later message of the
+        connection: a `generate` sent next edits this text, whether or not the `ready` has come yet."""
         sel = Selection(*selection) if selection is not None else None
+        if since is not None:
+            edit = edit_between(since, text)
+            if utf8_size(edit.text) <= MAX_PART_BYTES // 2:
+                msg = Update(session, edits=[edit], selection=sel)
+                return msg, await self._request(msg)
+        parts = document_parts(text)
         msg = Update(session, text=parts[0], selection=sel)
         return msg, await self._request(msg, parts[1:])
 

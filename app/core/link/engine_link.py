@@ -48,8 +48,8 @@ class EngineLink:
             url = await self.process.start()
             token = self.process.token
         controller = self.controller
-        client = EngineClient(on_ready=controller.on_ready, on_closed=controller.engine_lost,
-                              on_message=self._unrouted)
+        # No `on_ready`: the controller takes each `ready` from the request it sent (once, not twice).
+        client = EngineClient(on_closed=controller.engine_lost, on_message=self._unrouted)
         info = await client.connect(url, token)
         self.client = client
         self.window.set_engine_info(info, url.removeprefix("ws://"))
