@@ -141,6 +141,20 @@ def test_first_paint_reports_token_to_paint_latency(qtbot):
     assert painted.args[0] >= 0.0
 
 
+def test_output_after_a_pause_is_on_screen_before_anything_queued_runs(qtbot):
+    view = make_view(qtbot)
+    view.begin(ORIGINAL)
+    settle(qtbot, view)  # the empty diff was just painted: the first token does not wait a frame
+    painted: list[float] = []
+    view.framePainted.connect(painted.append)
+    view.feed("def f0(x):\n")
+    assert len(painted) == 1  # painted inside feed: no turn of the event loop in between
+    view.feed("    return x + 100\n")  # right behind it: the next frame, at most ~60 per second
+    assert len(painted) == 1
+    qtbot.waitUntil(lambda: len(painted) == 2, timeout=2000)
+    assert ("added", "    return x + 100") in kinds(view)
+
+
 def test_draft_tokens_are_remembered_for_tinting(qtbot):
     view = make_view(qtbot)
     view.begin("a\n")

@@ -462,9 +462,7 @@ class EditController:
         run.output += text
         run.tokens += count
         now = time.perf_counter()
-        self._feed_diff(text, draft)
-        if count:  # a closing text piece (count 0) adds no token to the rate
-            self.view.metrics_tokens(count, now, draft)
+        # Asked before the token goes in: the view may paint output after a pause at once.
         if run.first_token_s is None:
             run.first_token_s = now  # replaced by the paint time below
             self.view.after_paint(lambda: self._first_paint(run))
@@ -472,6 +470,9 @@ class EditController:
             enter_s = run.redirect_enter_s
             run.redirect_enter_s = None
             self.view.after_paint(lambda: self._redirect_paint(enter_s))
+        self._feed_diff(text, draft)
+        if count:  # a closing text piece (count 0) adds no token to the rate
+            self.view.metrics_tokens(count, now, draft)
 
     def _first_paint(self, run: EditRun) -> None:
         run.first_token_s = time.perf_counter()
