@@ -34,7 +34,7 @@ async def stream_edit(engine: Engine, job: EditJob, pacing: Pacing | None = None
         yield DoneEvent(job.request_id, "error", DoneStats(
             tokens_total=0, prompt_tokens=0, context_tokens=engine.spec.context_length,
             error=Problem("context_overflow", job.refusal)), "")
-        engine.release(job)
+        engine.unregister(job)
         return
     if engine.spec.skills and engine.spec.skill_for(job.model_instruction) is None and not job.output_ids:
         job.out_of_scope = True
@@ -46,7 +46,7 @@ async def stream_edit(engine: Engine, job: EditJob, pacing: Pacing | None = None
                 yield TokenEvent(job.request_id, 0, job.code, 0, t_ms, t_ms)
             finished = True
         finally:
-            engine.release(job)
+            engine.unregister(job)
             if not finished:  # closed early: stopped like any request
                 job.stop.set()
         yield DoneEvent(job.request_id, "eos", DoneStats(
@@ -54,7 +54,7 @@ async def stream_edit(engine: Engine, job: EditJob, pacing: Pacing | None = None
             context_tokens=engine.spec.context_length, total_ms=t_ms), job.code)
         return
     if job.windows:
-        other = engine.active(job.request_id)
+        other = engine.registered(job.request_id)
         if other is not None and other is not job:
             raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
         notice = engine.scope_notice(job)
@@ -100,7 +100,7 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
         offset = len(parent.output_ids) - len(w.output_ids)
         chars = len(parent.output_text) - len(w.output_text)
         paced = None if pacing is None else (lambda n, off=offset: pacing(n + off))
-        engine.deactivate(rid)
+        engine.unregister_id(rid)
         async with aclosing(release_run(engine, w, paced)) as events:
             async for ev in events:
                 if isinstance(ev, TokenEvent):
@@ -117,7 +117,7 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
                         yield ev
                 elif isinstance(ev, DoneEvent):
                     last = ev
-        engine.activate(parent)  # a stop between windows still finds the request
+        engine.register(parent)  # a stop between windows still finds the request
         parent.output_ids.extend(w.output_ids[len(parent.output_ids) - offset:])
         st = last.stats if last is not None else DoneStats()
         for k in totals:
@@ -131,7 +131,7 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
             break
     else:
         parent.window_at = len(parent.windows)
-    engine.deactivate(rid)
+    engine.unregister_id(rid)
     stats = replace(last.stats) if last is not None else DoneStats()
     stats.update(**totals, windows=len(parent.windows), ttft_ms=first, tokens_total=len(parent.output_ids),
                  decode_tok_s=round(totals["tokens_out"] / decode_s, 1) if decode_s > 0 else 0.0)

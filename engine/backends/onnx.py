@@ -78,7 +78,7 @@ class OnnxBackend:
         try:
             return self._run(job)
         except RequestError:
-            self.engine.release(job)  # registered by make_job, but no stream will run it
+            self.engine.unregister(job)  # registered by make_job, but no stream will run it
             raise
 
     def ask_pacing(self, request: GenerateRequest) -> None:

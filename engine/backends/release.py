@@ -35,10 +35,10 @@ async def release_run(engine: Engine, job: EditJob, pacing: Pacing | None = None
     from the output, so `done` describes exactly what the client received.
     """
     key = job.request_id
-    other = engine.active(key)
+    other = engine.registered(key)
     if other is not None and other is not job:
         raise RequestError("duplicate_request", f"request {job.request_id!r} is already running")
-    engine.activate(job)
+    engine.register(job)
     mailbox = Mailbox(asyncio.get_running_loop())
     notice = engine.scope_notice(job)
     if notice is not None:
@@ -108,7 +108,7 @@ async def release_run(engine: Engine, job: EditJob, pacing: Pacing | None = None
                 released_end, released_chars, carried = seg_start, len(job.output_text), 0
                 future = engine.run(job, mailbox)
                 continue
-            engine.release(job)  # from here a redirect restarts the request in a new stream
+            engine.unregister(job)  # from here a redirect restarts the request in a new stream
             ended = True
             yield ev
             break
@@ -120,7 +120,7 @@ async def release_run(engine: Engine, job: EditJob, pacing: Pacing | None = None
         except Exception:  # reported to the client as an error `done` by worker_failed
             pass
         if not ended:  # the consumer went away: a normal end released the job before its `done`
-            engine.release(job)
+            engine.unregister(job)
 
 
 async def _steer_at_shown(engine: Engine, job: EditJob, future: asyncio.Future, mailbox: Mailbox,
@@ -137,9 +137,7 @@ async def _steer_at_shown(engine: Engine, job: EditJob, future: asyncio.Future, 
     except Exception:  # an error of the run being replaced is moot
         pass
     mailbox.drain()
-    del job.output_ids[shown_tokens:]
-    job.output_text = job.output_text[:shown_chars]
-    job._stream = None  # its held-back bytes belonged to dropped tokens
+    job.cut_output(shown_tokens, shown_chars)
     if job.t_stop is None:  # not a real stop: only ours, to end the computation
         job.stop.clear()
     job.request_redirect(redirect)
@@ -152,9 +150,7 @@ def _truncate_to_released(job: EditJob, done: DoneEvent, seg_start: int, end: in
     A later redirect then continues from exactly what the user saw.
     """
     computed = len(job.output_ids) - seg_start
-    del job.output_ids[end:]
-    job.output_text = job.output_text[:chars]
-    job._stream = None  # its held-back bytes belonged to dropped tokens
+    job.cut_output(end, chars)
     done.reason = "stop"
     done.text = job.output_text
     done.stats.update(tokens_out=end - seg_start, tokens_total=len(job.output_ids), tokens_computed=computed)

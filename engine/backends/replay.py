@@ -88,7 +88,7 @@ class ReplayBackend:
         try:
             pace, stats = self.inner.pacing_for(job)
         except RequestError:
-            self.engine.release(job)  # make_job registered it as running; nothing will run it
+            self.engine.unregister(job)  # make_job registered it as running; nothing will run it
             raise
         key, prompt_tokens = prompt_key(self.engine.spec, job)
         response = self.cache.get(key) if self.mode == REPLAY else None
@@ -193,7 +193,7 @@ class ReplayBackend:
                 shown += int(counted)
         finally:
             self._replaying.pop(rid, None)
-            self.engine.release(job)  # ended for the engine too: a later redirect continues it live
+            self.engine.unregister(job)  # ended for the engine too: a later redirect continues it live
         self._prime_detokenizer(job)  # a later redirect continues live from here
         if redirect_to is not None:
             yield RedirectEvent(rid, len(job.output_ids), len(job.output_text), redirect_to)

@@ -61,6 +61,13 @@ class EditJob:
             self._prompt = (inputs, prompt_for(spec, *inputs))
         return self._prompt[1]
 
+    def cut_output(self, tokens: int, chars: int) -> None:
+        """Keep only the first `tokens` output tokens and `chars` characters of output text (what a
+        client was shown); the next run continues from there."""
+        del self.output_ids[tokens:]
+        self.output_text = self.output_text[:chars]
+        self._stream = None  # its held-back bytes belonged to dropped tokens
+
     def request_redirect(self, instruction: str) -> None:
         with self._lock:
             self._redirect_to = instruction

@@ -211,7 +211,7 @@ class Engine:
         self._active[request_id] = job
         return job
 
-    def release(self, job: EditJob) -> None:
+    def unregister(self, job: EditJob) -> None:
         """Unregister a job whose stream will not run (or has ended)."""
         if self._active.get(job.request_id) is job:
             del self._active[job.request_id]
@@ -290,15 +290,15 @@ class Engine:
         return job
 
     # -- the worker ---------------------------------------------------------------------------
-    def active(self, request_id: str) -> EditJob | None:
+    def registered(self, request_id: str) -> EditJob | None:
         """The job registered as running under `request_id` (a stop or redirect reaches it)."""
         return self._active.get(request_id)
 
-    def activate(self, job: EditJob) -> None:
+    def register(self, job: EditJob) -> None:
         """Register `job` as running under its request id, so that stop and redirect find it."""
         self._active[job.request_id] = job
 
-    def deactivate(self, request_id: str) -> None:
+    def unregister_id(self, request_id: str) -> None:
         """No job runs under `request_id` for now (between the windows of a long target)."""
         self._active.pop(request_id, None)
 

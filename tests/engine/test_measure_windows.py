@@ -32,7 +32,7 @@ def test_a_method_longer_than_the_context_fits_in_the_windows_generate_will_use(
     measured = measure(engine, SOURCE, START, END)
     assert measured["prompt_tokens"] + measured["source_tokens"] > measured["context_length"]
     job = engine.make_job("m", "r-windows", "add a docstring", (START, END))
-    engine.release(job)
+    engine.unregister(job)
     assert measured["fits"] is True and measured["windows"] == len(job.windows) > 1
 
 
