@@ -53,14 +53,14 @@ async def _one(window, typed: bool, mark: int) -> tuple[float, float, float, flo
         window.editor.setTextCursor(cursor)
     previous, painted = c.run, len(c.ttft_ms)
     sent: list[float] = []
-    client_generate = c.client.generate
+    client_generate = c.engine.client.generate
 
     async def generate(*args, **kwargs):  # the moment `generate` has gone out on the socket
         stream = await client_generate(*args, **kwargs)
         sent.append(time.perf_counter())
         return stream
 
-    c.client.generate = generate
+    c.engine.client.generate = generate
     enter_s = time.perf_counter()
     window.bar.field.setText(INSTRUCTION)
     window.bar.field.returnPressed.emit()  # what the Enter key triggers
@@ -68,7 +68,7 @@ async def _one(window, typed: bool, mark: int) -> tuple[float, float, float, flo
     await until(lambda: len(c.ttft_ms) > painted, 30, "the first paint")
     c.reject_all()
     await until(lambda: c.mode == "idle", 30, "idle")
-    c.client.generate = client_generate
+    c.engine.client.generate = client_generate
     engine = c.run.stats.ttft_ms
     arrival = window.gauges.metrics.snapshot(time.perf_counter()).arrival_ttft_ms
     if engine is None or arrival is None or not sent:
@@ -78,10 +78,10 @@ async def _one(window, typed: bool, mark: int) -> tuple[float, float, float, flo
 
 async def _file(window, path: Path, anchor: str, runs: int, warmup: int, profiler) -> dict:
     c = window.controller
-    session = c.session
+    session = c.engine.session
     assert window.open_path(str(path))
     await until(lambda: not window.files.loading, 120, "the text to load")
-    await until(lambda: c.session != session and c._session_opened, 120, "the engine to take the text")
+    await until(lambda: c.engine.session != session and c.engine.opened, 120, "the engine to take the text")
     await until(lambda: window.editor.highlighter.frontier is None, 300, "the colours")  # as a user would see it
     cursor = window.editor.textCursor()
     cursor.setPosition(window.document_text().index(anchor) + len(anchor) + 12)

@@ -49,20 +49,20 @@ def main() -> None:
                 last = now
 
         beat = asyncio.ensure_future(heartbeat())
-        session = window.controller.session
+        session = window.controller.engine.session
         started = time.perf_counter()
         assert window.open_path(str(path))
         await until(lambda: not window.files.loading, 300, "the text to load")
         loaded_s = time.perf_counter() - started
-        await until(lambda: window.controller.session != session and (
-            window.controller._session_opened or window.controller.refused_chars), 300, "the engine")
+        await until(lambda: window.controller.engine.session != session and (
+            window.controller.engine.opened or window.controller.engine.refused_chars), 300, "the engine")
         engine_s = time.perf_counter() - started
         await until(lambda: window.editor.highlighter.frontier is None, 600, "the colours")
         coloured_s = time.perf_counter() - started
         stop.set()
         await beat
         return {"mib": args.mib, "loaded_s": loaded_s, "engine_s": engine_s, "coloured_s": coloured_s,
-                "max_stall_ms": max(stalls), "connected": window.controller.client.connected,
+                "max_stall_ms": max(stalls), "connected": window.controller.engine.client.connected,
                 "status": window.status_label.text()}
 
     result = run_app(scenario, model=args.model)

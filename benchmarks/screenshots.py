@@ -46,8 +46,8 @@ async def tour(window, out: Path, presentation: bool) -> list[Path]:
     window.editor.setTextCursor(cursor)
     window.focus_instruction()
     window.bar.field.setText("Remove print statements")
-    await until(lambda: c.context_length > 0, what="context length")
-    await c.measure_context(window.bar.field.text())
+    await until(lambda: c.engine.context_length > 0, what="context length")
+    await c.engine.measure_context(window.bar.field.text())
     await shoot("1-idle")
 
     # Streaming, stopped, redirected: paced as a GPU node serving a large model would stream, so

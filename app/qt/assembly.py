@@ -43,13 +43,13 @@ def assemble(parent: QWidget | None = None, *, model_dir: str | None = None, eng
     link starts a child engine on `model_dir` (None: the bundled model) or relaying to `endpoint`.
     """
     window = MainWindow(parent)
-    controller = EditController(window)
+    controller = EditController(window.edit_view)
     window.bind(controller)
     link = None
     if with_engine:
         link = EngineLink(window, controller, engine_url=engine_url, token_file=token_file, model_dir=model_dir,
                           endpoint=endpoint, engine_args=engine_args)
-        controller.set_engine_starter(link.connect)
+        controller.engine.set_engine_starter(link.connect)
         window.modelFolderChosen.connect(lambda folder: controller.spawn(link.switch_model(folder)))
     return Assembly(window, controller, link)
 
@@ -58,7 +58,7 @@ async def shutdown(controller: EditController, link: EngineLink | None) -> None:
     """Cancel the controller's tasks, close the connection, stop the engine, gather the rest."""
     tasks = controller.cancel_tasks()
     await asyncio.gather(*tasks, return_exceptions=True)
-    await controller.close_document()
+    await controller.engine.close_document()
     if link is not None:
         await link.close()
     current = asyncio.current_task()

@@ -56,7 +56,7 @@ async def warm(study, model_dir: str | None = None, out=sys.stdout) -> int:
                 controller = EditController(view, client)
                 # The text does not depend on speculation; its draft marks are kept when on.
                 controller.configure(speculate=any(c.speculation for c in study.conditions))
-                await controller.open_document()
+                await controller.engine.open_document()
                 controller.submit(task.instruction)
                 await controller.wait_idle()
                 stats = controller.run.stats if controller.run else DoneStats()

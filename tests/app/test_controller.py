@@ -10,7 +10,7 @@ from typing import Any
 
 from app.core.diff.stream import DiffUpdate, Redirect, StreamingDiff
 from app.core.edit.controller import EditController
-from app.core.edit.states import HunkState, Mode
+from app.core.edit.states import HunkState
 from app.core.edit.targeting import choose_target
 from app.core.edit.view import EditRun
 
@@ -204,11 +204,11 @@ def test_a_ready_while_an_edit_streams_records_the_count_and_leaves_the_meter_to
     shown: list[int] = []
     view.document_text = lambda: reads.append(1) or view.text  # type: ignore[method-assign]
     view.show_context = lambda used, total, fits, windows=0: shown.append(used)  # type: ignore[method-assign]
-    controller.on_ready({"type": "ready", "prompt_tokens": 321, "context_length": 4096})
-    assert controller.prompt_tokens == 321 and controller.context_length == 4096
+    controller.engine.on_ready({"type": "ready", "prompt_tokens": 321, "context_length": 4096})
+    assert controller.engine.prompt_tokens == 321 and controller.engine.context_length == 4096
     assert reads == [] and shown == []  # no text read, no target sought while the first token is due
     consume(controller, run, [token(SOURCE), {"type": "done", "request": "r1", "reason": "eos"}])
-    controller.on_ready({"type": "ready", "prompt_tokens": 322, "context_length": 4096})
+    controller.engine.on_ready({"type": "ready", "prompt_tokens": 322, "context_length": 4096})
     assert reads and shown  # idle: the meter follows the engine's count
 
 

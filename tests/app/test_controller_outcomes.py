@@ -39,7 +39,7 @@ def test_an_edit_that_parses_is_accepted_without_a_question():
 def test_out_of_scope_is_not_done_it_names_the_skills_and_keeps_the_instruction():
     view = FakeView(SOURCE)
     controller, run = streaming_controller(view, "add type hints")
-    controller.describe_model("tessera-edit-mini", ("rename variable x to total", "add a docstring"))
+    controller.engine.describe_model("tessera-edit-mini", ("rename variable x to total", "add a docstring"))
     consume(controller, run, [{"type": "notice", "request": "r1", "code": "out_of_scope", "message": "outside"},
                               token(SOURCE), done(out_of_scope=True, tokens=0)])
     kind, text, action = view.notice

@@ -135,7 +135,7 @@ def test_a_burst_of_arrivals_reads_as_the_engines_rate_not_a_made_up_one(qtbot):
 def test_the_status_line_states_the_figure_the_gauge_shows_and_labels_the_engines(qtbot):
     """Unpaced: the arrival average (1,200) is the one figure; the engine's decode rate (1,187) is
     shown second and labelled, in the gauge and in the status line alike."""
-    from app.core.edit.controller import _speed_summary
+    from app.core.edit.outcome import speed_summary as _speed_summary
     from app.qt.view_parts import GaugeColumn
 
     clock = FakeClock()

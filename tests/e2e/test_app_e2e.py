@@ -55,7 +55,7 @@ def diff_output(window) -> str:
 
 def answer_parse_question(window) -> None:
     """The test model writes noise, which rarely parses: accept-all then asks first; say yes."""
-    box = getattr(window, "confirm_box", None)
+    box = window.edit_view.confirm_box
     if box is not None and box.isVisible():
         next(b for b in box.buttons() if b.text() == "Accept anyway").click()
 
@@ -235,7 +235,7 @@ def test_a_target_too_large_for_the_model_is_refused_by_the_engine_with_its_limi
     load(window, big)
     send(qtbot, window, "add type hints")
     qtbot.waitUntil(lambda: "longer context" in window.status_label.text(), timeout=WAIT_MS)
-    assert str(window.controller.context_length) in window.status_label.text()  # the limit is named
+    assert str(window.controller.engine.context_length) in window.status_label.text()  # the limit is named
     assert window.controller.run.output == "" and window.controller.mode == "idle"
     assert window.bar.context_meter.property("overflow") is True
     assert window.bar.field.text() == "add type hints"  # the instruction stays, to send again on less code

@@ -32,7 +32,7 @@ def test_engine_kills_at_random_points_of_a_stream_cost_no_byte_and_one_enter_re
     path = tmp_path / "shapes.py"
     path.write_bytes(FILE_BYTES)
     assert window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.controller._session_opened, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.controller.engine.opened, timeout=WAIT_MS)
     rng = random.Random(2026)
     for trial in range(trials(ci=3, by_hand=50)):
         window.controller.configure(max_tokens=100_000)
@@ -45,7 +45,7 @@ def test_engine_kills_at_random_points_of_a_stream_cost_no_byte_and_one_enter_re
             qtbot.waitUntil(lambda: window.controller.mode == "stopped", timeout=WAIT_MS)
         killed_run, process = window.controller.run, assembled.link.process
         os.kill(process.pid, signal.SIGKILL)
-        qtbot.waitUntil(lambda: process.returncode is not None and not window.controller.client.connected,
+        qtbot.waitUntil(lambda: process.returncode is not None and not window.controller.engine.client.connected,
                         timeout=WAIT_MS)
         assert editor_bytes(window) == FILE_BYTES and path.read_bytes() == FILE_BYTES
         # One Enter: a new engine starts and the edit streams.
@@ -73,7 +73,7 @@ def test_two_windows_share_one_engine_without_sharing_ids(qtbot, qloop, run_asyn
         links.append(link)
     try:
         a, b = windows
-        assert a.controller.session != b.controller.session
+        assert a.controller.engine.session != b.controller.engine.session
         for win, instruction in ((a, "add type hints"), (b, "add a docstring")):
             win.activateWindow()  # keys go to the active window, as on a desktop
             qtbot.waitUntil(win.isActiveWindow, timeout=WAIT_MS)
@@ -94,14 +94,14 @@ def test_opening_another_file_closes_the_old_session_in_the_engine(qtbot, window
     first.write_text(SOURCE)
     second.write_text("x = 1\n")
     assert window.open_path(str(first))
-    qtbot.waitUntil(lambda: window.controller._session_opened, timeout=WAIT_MS)
-    old = window.controller.session
+    qtbot.waitUntil(lambda: window.controller.engine.opened, timeout=WAIT_MS)
+    old = window.controller.engine.session
     assert window.open_path(str(second))
-    qtbot.waitUntil(lambda: window.controller._session_opened and window.controller.session != old,
+    qtbot.waitUntil(lambda: window.controller.engine.opened and window.controller.engine.session != old,
                     timeout=WAIT_MS)
     with pytest.raises(EngineError):
-        run_async(window.controller.client.measure(old, "edit", (0, 0)))
-    assert window.controller.client.connected
+        run_async(window.controller.engine.client.measure(old, "edit", (0, 0)))
+    assert window.controller.engine.client.connected
 
 
 def test_a_broken_model_folder_falls_back_to_the_bundled_model_and_says_why_in_one_line(qtbot, qloop, run_async,

@@ -249,5 +249,5 @@ def test_offsets_past_characters_beyond_u_ffff_land_where_the_engine_meant(qtbot
     win.editor.setTextCursor(cursor)
     assert win.editor.textCursor().selectedText() == "return"
     assert win.selection() == (start, start + 6)
-    win.replace_ranges([(start, start + 6, "yield"), (text.index("f("), text.index("f(") + 1, "g")])
+    win.edit_view.replace_ranges([(start, start + 6, "yield"), (text.index("f("), text.index("f(") + 1, "g")])
     assert win.document_text() == "a = '𝄞🎉'\ndef g():\n    yield 1\n"

@@ -27,19 +27,19 @@ def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_conne
     text = text[:text.rindex("\n") + 1]
     path = tmp_path / "huge.py"
     path.write_text(text, encoding="utf-8", newline="")
-    client, empty_session = window.controller.client, window.controller.session
+    client, empty_session = window.controller.engine.client, window.controller.engine.session
     assert window.open_path(str(path))
     qtbot.waitUntil(lambda: not window.files.loading, timeout=120_000)
-    qtbot.waitUntil(lambda: window.controller.session != empty_session and (
-        window.controller._session_opened or window.controller.refused_chars
+    qtbot.waitUntil(lambda: window.controller.engine.session != empty_session and (
+        window.controller.engine.opened or window.controller.engine.refused_chars
         or "could not open" in window.status_label.text()), timeout=120_000)
-    assert window.controller._session_opened, window.status_label.text()
+    assert window.controller.engine.opened, window.status_label.text()
     # The engine holds the whole text: a selection at its very end is inside its document.
     end = len(window.document_text())
-    measured = run_async(client.measure(window.controller.session, "edit", (end - 10, end)), timeout_ms=120_000)
+    measured = run_async(client.measure(window.controller.engine.session, "edit", (end - 10, end)), timeout_ms=120_000)
     assert measured["type"] == "measured"
     assert client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
-    assert client is window.controller.client  # the same connection all along
+    assert client is window.controller.engine.client  # the same connection all along
     assert decode(path.read_bytes()).text == window.document_text()
 
     # A keystroke, then Enter at once: only the typed characters go out (an `update` with one edit,
@@ -71,16 +71,16 @@ def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_conne
     assert updates and updates[0]["type"] == "update" and "text" not in updates[0]
     assert [e["text"] for e in updates[0]["edits"]] == ["def tail(x):\n    return x + 1\n"]
     assert [m["type"] for m in sent].index("update") < [m["type"] for m in sent].index("generate")
-    assert client is window.controller.client and client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
+    assert client is window.controller.engine.client and client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
 
 
 def test_a_document_beyond_the_engines_limit_is_refused_clearly_and_the_connection_stays(window, run_async):
-    client = window.controller.client
+    client = window.controller.engine.client
     with pytest.raises(EngineError) as refused:
         run_async(client.open_document("too-big", "x = 1\n" * (12 * 2**20), "python"), timeout_ms=120_000)
     assert refused.value.code == "document_too_large"
     assert client.connected and run_async(client.ping(timeout_s=30.0)) >= 0
-    assert client is window.controller.client
+    assert client is window.controller.engine.client
 
 
 def test_the_app_says_clearly_when_a_document_is_too_large_and_keeps_working(run_async, engine_process):
@@ -93,15 +93,15 @@ def test_the_app_says_clearly_when_a_document_is_too_large_and_keeps_working(run
     client = EngineClient()
     run_async(client.connect(engine_process.url, engine_process.token))
     try:
-        controller.attach(client)
-        run_async(controller.open_document(), timeout_ms=120_000)
+        controller.engine.attach(client)
+        run_async(controller.engine.open_document(), timeout_ms=120_000)
         text, level = view.status[-1]
         assert "too large for the engine" in text and "editing and saving work" in text and level == "warn"
-        assert controller.refused_chars and client.connected
-        run_async(controller.sync_document())  # a keystroke later: not sent again, not said again
+        assert controller.engine.refused_chars and client.connected
+        run_async(controller.engine.sync_document())  # a keystroke later: not sent again, not said again
         assert len(view.status) == 1
         view.text = "x = 1\n"
-        run_async(controller.sync_document(), timeout_ms=60_000)  # small again: the engine takes it
-        assert controller.refused_chars == 0 and controller._session_opened
+        run_async(controller.engine.sync_document(), timeout_ms=60_000)  # small again: the engine takes it
+        assert controller.engine.refused_chars == 0 and controller.engine.opened
     finally:
         run_async(client.close())

@@ -33,7 +33,7 @@ def win(qtbot, run_async):
     qtbot.addWidget(window)
     window.show()
     run_async(link.start(), timeout_ms=WAIT_MS)
-    qtbot.waitUntil(lambda: window.controller.client is not None and window.controller.client.connected,
+    qtbot.waitUntil(lambda: window.controller.engine.client is not None and window.controller.engine.client.connected,
                     timeout=WAIT_MS)
     yield window
     window.stop_timers()
@@ -42,7 +42,7 @@ def win(qtbot, run_async):
 
 def open_file(qtbot, win, path: Path) -> str:
     assert win.open_path(str(path))
-    qtbot.waitUntil(lambda: not win.files.loading and win.controller._session_opened, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not win.files.loading and win.controller.engine.opened, timeout=WAIT_MS)
     return win.document_text()
 
 
@@ -158,7 +158,7 @@ def test_a_145_line_method_of_shlex_is_edited_in_windows_not_refused(qtbot, win,
     qtbot.waitUntil(lambda: "(on Enter)" in win.gauges.target_label.text() and "read_token" in
                     win.gauges.target_label.text() and meter.property("overflow") is False, timeout=WAIT_MS)
     windowed = "windows" in meter.format()
-    assert windowed or win.controller.context_length >= 4096  # 1,500 tokens each way fit a long context
+    assert windowed or win.controller.engine.context_length >= 4096  # 1,500 tokens each way fit a long context
     send(qtbot, win, "add a docstring")
     wait_done(qtbot, win)
     run = win.controller.run
@@ -177,7 +177,7 @@ def test_a_145_line_method_of_shlex_is_edited_in_windows_not_refused(qtbot, win,
 def test_an_instruction_outside_the_skills_says_so_names_them_and_keeps_the_instruction(qtbot, win):
     source = "def area(radius):\n    return 3.14159 * radius ** 2\n"
     win.editor.setPlainText(source)
-    qtbot.waitUntil(lambda: win.controller._session_opened and not win.controller._document_dirty,
+    qtbot.waitUntil(lambda: win.controller.engine.in_sync,
                     timeout=WAIT_MS)
     assert [b.text() for b in win.bar.quick_buttons] == ["Rename", "Docstring", "No prints", "f-strings"]
     put_cursor(win, source.index("radius **"))
@@ -215,13 +215,13 @@ def test_an_edit_that_does_not_parse_is_marked_and_accept_all_asks_first(qtbot, 
                if r.kind == "header")
     assert "does not parse" in win.status_label.text()
     accept_all(qtbot, win)
-    box = win.confirm_box
+    box = win.edit_view.confirm_box
     qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
     box.button(QMessageBox.StandardButton.Cancel).click()
     assert win.editor.toPlainText() == source  # nothing applied
     assert win.controller.unresolved_final()
     qtbot.mouseClick(win.bar.accept_all_button, Qt.MouseButton.LeftButton)  # the button asks too
-    box = win.confirm_box
+    box = win.edit_view.confirm_box
     qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
     next(b for b in box.buttons() if b.text() == "Accept anyway").click()
     qtbot.waitUntil(lambda: "lambda = 0" in win.editor.toPlainText(), timeout=WAIT_MS)
@@ -236,13 +236,13 @@ def test_a_target_beyond_the_context_names_the_limit_keeps_the_instruction_and_n
                                                          for i in range(2500)) + "    ]\n"
     source = small + "\n\n" + table
     win.editor.setPlainText(source)
-    qtbot.waitUntil(lambda: win.controller._session_opened and not win.controller._document_dirty,
+    qtbot.waitUntil(lambda: win.controller.engine.in_sync,
                     timeout=WAIT_MS)
     select(win, source.index("result = []"), len(source))  # from inside `scale` to the end
     send(qtbot, win, "rename variable result to out")
     notice = win.diff_view.notice
     qtbot.waitUntil(lambda: notice.isVisible(), timeout=WAIT_MS)
-    context = win.controller.context_length
+    context = win.controller.engine.context_length
     said = notice.label.text()
     assert notice.kind == "overflow" and (str(context) in said or f"{context:,}" in said)  # names the limit
     assert notice.action_button.text() == "Narrow to function scale"

@@ -78,11 +78,11 @@ def test_sending_without_an_engine_says_so(qtbot, win):
 
 
 def test_a_prompt_that_cannot_fit_is_refused_with_a_clear_message(qtbot, win):
-    win.controller.set_context_length(512)
-    win.controller.set_engine_starter(None)
+    win.controller.engine.set_context_length(512)
+    win.controller.engine.set_engine_starter(None)
     big = "".join(f"value_{i} = compute(value_{i - 1})\n" for i in range(1, 400))
     win.editor.setPlainText(big)
-    assert not win.controller.refresh_context("add type hints")
+    assert not win.controller.engine.refresh_context("add type hints")
     assert win.bar.context_meter.property("overflow") is True
     assert "512" in win.bar.context_meter.format()
 
@@ -120,10 +120,10 @@ def test_run_tests_runs_pytest_only_when_asked_and_shows_the_result(qtbot, win, 
     test_file.write_text("from calc import add\n\ndef test_add():\n    assert add(2, 2) == 4\n\n"
                          "def test_wrong():\n    assert add(2, 2) == 5\n")
     win.open_path(str(tmp_path / "calc.py"))
-    assert win.last_test_result is None  # nothing ran on open
-    win.ask_run_tests()  # finds tests next to the file
-    qtbot.waitUntil(lambda: win.last_test_result is not None, timeout=WAIT_MS)
-    result = win.last_test_result
+    assert win.tests.last_result is None  # nothing ran on open
+    win.tests.ask()  # finds tests next to the file
+    qtbot.waitUntil(lambda: win.tests.last_result is not None, timeout=WAIT_MS)
+    result = win.tests.last_result
     assert result.returncode == 1 and "1 failed, 1 passed" in result.summary
     assert "1 failed, 1 passed" in win.status_label.text()
     assert win.run_tests_action.isEnabled()
@@ -134,16 +134,16 @@ def test_run_tests_says_when_the_editor_holds_changes_the_tests_do_not_see(qtbot
     (tmp_path / "test_calc.py").write_text("from calc import add\n\ndef test_add():\n    assert add(2, 2) == 4\n")
     win.open_path(str(tmp_path / "calc.py"))
     qtbot.keyClicks(win.editor, "broken(")  # not saved
-    win.ask_run_tests()
-    qtbot.waitUntil(lambda: win.last_test_result is not None, timeout=WAIT_MS)
-    assert win.last_test_result.passed  # pytest saw the file on disk
+    win.tests.ask()
+    qtbot.waitUntil(lambda: win.tests.last_result is not None, timeout=WAIT_MS)
+    assert win.tests.last_result.passed  # pytest saw the file on disk
     assert "unsaved changes are not in it" in win.status_label.text()
 
 
 def test_run_tests_without_a_test_file_says_why_it_asks(qtbot, win, tmp_path):
     (tmp_path / "lonely.py").write_text("x = 1\n")
     win.open_path(str(tmp_path / "lonely.py"))
-    win.ask_run_tests()
+    win.tests.ask()
     assert "No test_lonely.py found" in win.status_label.text()
     for dialog in win.findChildren(QFileDialog):
         dialog.reject()
@@ -270,11 +270,11 @@ def test_undo_and_redo_of_an_accept_keep_the_diff_in_step_and_the_view_in_place(
     assert win.editor.toPlainText() == source
     assert bar.value() == top  # the change is on screen: the view does not jump
     assert c.unresolved_final() == [0] and c.mode == "reviewing"
-    assert win.diff_view._states.get(0) is None  # undecided again in the pane
+    assert win.diff_view.hunk_state(0) is None  # undecided again in the pane
     qtbot.keyClick(win.editor, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert win.editor.toPlainText() == output
     assert c.unresolved_final() == [] and c.mode == "idle"
-    assert win.diff_view._states.get(0) == "accepted"
+    assert win.diff_view.hunk_state(0) == "accepted"
 
 
 def test_a_new_edit_after_undoing_an_accept_forgets_it(qtbot, win):

@@ -42,7 +42,7 @@ def do_task(qtbot, session: StudySession, decide: str) -> None:
     win = session.window
     assert session.frame.count.text() == f"Task {session.position} of 2"
     assert win.bar.field.text()  # the prepared instruction is typed in
-    qtbot.waitUntil(lambda: win.controller.client is not None and win.controller.client.connected, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: win.controller.engine.client is not None and win.controller.engine.client.connected, timeout=WAIT_MS)
     qtbot.keyClick(win.bar.field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: win.controller.run is not None and win.controller.run.finished, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: len(win.controller.ttft_ms) == session.position, timeout=WAIT_MS)  # painted

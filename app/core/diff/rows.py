@@ -194,3 +194,26 @@ class DiffRows:
             return self.tail.row(index, self.diff)
         line = self.pending_start + index - len(self.tail)
         return DiffRow("pending", self.diff.original_lines[line].rstrip("\n"), line, -1, -1, False)
+
+    def change_columns(self, hunk: int) -> tuple[int, int] | None:
+        """(first, last) character column where the hunk's first removed and added lines differ."""
+        row = self.header_rows.get(hunk)
+        if row is None:
+            return None
+        removed = added = None
+        for i in range(row + 1, min(len(self), row + 400)):
+            r = self.row(i)
+            if r.hunk != hunk:
+                break
+            if r.kind == "removed" and removed is None:
+                removed = r.text
+            elif r.kind == "added" and added is None:
+                added = r.text
+        old, new = removed or "", added or ""
+        first = 0
+        while first < min(len(old), len(new)) and old[first] == new[first]:
+            first += 1
+        suffix = 0
+        while suffix < min(len(old), len(new)) - first and old[-1 - suffix] == new[-1 - suffix]:
+            suffix += 1
+        return first, max(first + 1, len(new) - suffix)

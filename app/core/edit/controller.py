@@ -3,32 +3,34 @@
 `EditController` decides what an instruction does (a new edit, or a redirect of the running or
 stopped one), streams the engine's events into the view, and applies accepted hunks to the
 editor through the view. It never touches a widget: everything goes through the `EditView`
-protocol below, so tests drive it with a fake view and a real engine.
+protocol (`view.py`), so tests drive it with a fake view and a real engine.
 
 States: idle → streaming → (stopped | reviewing); Enter while streaming or stopped redirects.
+Its parts: `engine_session` (the engine's client and the document's session there), `review`
+(the decisions on hunks), `ending` (what a finished edit says), `settings` (what `generate` asks).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import secrets
 import time
 from dataclasses import replace
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable
 
-from app.core.diff.stream import Hunk, StreamingDiff
+from app.core.diff.stream import StreamingDiff
+from app.core.edit import review
+from app.core.edit.ending import Model, ending_of
+from app.core.edit.engine_session import EngineSession
 from app.core.edit.history import InstructionHistory
-from app.core.edit.outcome import (OUT_OF_SCOPE, OVERFLOW, UNPARSABLE, apply_hunks, out_of_scope_notice,
-                                   overflow_notice, syntax_problem, unparsable_notice)
-from app.core.edit.review import conflict_message, hunk_key, plan_accept
+from app.core.edit.outcome import (OUT_OF_SCOPE, UNPARSABLE, apply_hunks, overflow_refusal, remote_note, speed_summary,
+                                   syntax_problem, unparsable_notice)
 from app.core.edit.settings import RequestSettings
-from app.core.edit.states import HunkState, Mode
-from app.core.edit.targeting import (ContextFit, Target, check_fit, choose_target, fit_from_measure,
-                                     narrower_function, output_budget)
+from app.core.edit.states import Mode
+from app.core.edit.targeting import Target, check_fit, choose_target, output_budget
 from app.core.edit.view import EditRun, EditView
 from app.core.link.client import ENGINE_LOST, EngineClient, EngineError, RequestStream
-from wire import MAX_DOCUMENT_BYTES, DoneStats, utf8_size
+from app.core.tasks import TaskSet
+from wire import DoneStats
 
 
 class EditController:
@@ -36,38 +38,21 @@ class EditController:
 
     def __init__(self, view: EditView, client: EngineClient | None = None, profile: str | None = None):
         self.view = view
-        self.client = client
         self.settings = RequestSettings(profile=profile)  # what each `generate` asks for
-        self._id_prefix = secrets.token_hex(4)  # windows sharing one engine never share an id
-        self.session = f"{self._id_prefix}-doc1"  # engine session of the current document
+        self.engine = EngineSession(lambda: self.view, lambda: self.settings, lambda: self.mode == Mode.STREAMING,
+                                    lambda: self._starting, self.stop, client)
         self.history = InstructionHistory()
         self.run: EditRun | None = None
         self.diff: StreamingDiff | None = None
         self.mode = Mode.IDLE
-        self.context_length = 0  # the model's context window in tokens, 0 until known
-        self.prompt_tokens = 0  # the engine's latest count for this document's prompt
         self.redirect_latencies_ms: list[float] = []  # Enter → first redirected token painted
         self.ttft_ms: list[float] = []  # Enter → first token painted, per request
-        self.ensure_engine: Callable[[], Awaitable[EngineClient]] | None = None  # restarts a lost engine
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(self._task_failed)  # what spawn() started and has not ended
         self._starting = False  # a new edit is being set up (sync, measure, send)
         self._cancel_start = False  # Esc came while it was being set up: do not send it
-        self._session_opened = False
-        self._document_dirty = False  # the editor changed since the engine last saw the text
-        self._updates_pending = 0  # updates sent whose `ready` (or error) has not come yet
-        self._synced_text: str | None = None  # the text the engine last saw (highlighting also signals
-        # a change; the text itself says whether there was one)
-        self._sessions = 0  # sessions opened so far (ids <prefix>-doc1, -doc2, ...)
-        self.refused_chars = 0  # size of a document the engine refused as too large (0: none)
-        self.model_name = ""  # the engine's model, for messages
-        self.skill_examples: tuple[str, ...] = ()  # one example per skill of the model (() = free-form)
         self.narrower: Target | None = None  # what "narrow to the enclosing function" would target
 
     # -- what the window chooses -----------------------------------------------------------------
-
-    def set_engine_starter(self, ensure_engine: Callable[[], Awaitable[EngineClient]] | None) -> None:
-        """How a lost (or never started) engine is started again on the next instruction."""
-        self.ensure_engine = ensure_engine
 
     def set_view(self, view: EditView) -> None:
         """Drive another view (a study wraps the window in a recording one)."""
@@ -82,146 +67,10 @@ class EditController:
         self.settings = replace(self.settings, **changes)
         return self.settings
 
-    def describe_model(self, model_name: str, skill_examples: tuple[str, ...]) -> None:
-        """The engine's model, named in messages, and one example per skill (() = free-form)."""
-        self.model_name, self.skill_examples = model_name, skill_examples
-
-    def set_context_length(self, context_length: int) -> None:
-        """The model's context window (tokens), from the engine's welcome."""
-        self.context_length = context_length
-
     def forget_run(self) -> None:
         """Another document replaced the one the last edit was for: nothing of it carries over."""
         self.run = None
         self.diff = None
-
-    # -- engine attach -------------------------------------------------------------------------
-
-    def attach(self, client: EngineClient) -> None:
-        self.client = client
-        self._session_opened = False
-        if client.info is not None:
-            self.context_length = client.info.context_length
-            self.model_name = client.info.model_name
-            self.skill_examples = client.info.skill_examples
-
-    async def open_document(self) -> None:
-        """Tell the engine about the current document (prewarms its prefix)."""
-        if self.client is None or not self.client.connected:
-            return
-        await self.close_document()
-        self._sessions += 1
-        self.session = f"{self._id_prefix}-doc{self._sessions}"
-        self._document_dirty = False
-        text = self.view.document_text()
-        self._synced_text = text
-        try:
-            ready = await self.client.open_document(
-                self.session, text, self.view.language(), self.view.document_path(),
-                self.settings.profile)
-        except EngineError as exc:
-            if exc.code == "document_too_large":
-                self.refused_chars = len(text)
-                self.view.show_status(
-                    f"This document ({len(text.encode('utf-8')) / 2**20:.1f} MiB) is too large for the "
-                    f"engine: editing and saving work, AI edits need a smaller file. ({exc.message})", "warn")
-            else:
-                self.view.show_status(f"The engine could not open the document: {exc.message}", "error")
-            return
-        self.refused_chars = 0
-        self._session_opened = True
-        self.on_ready(ready)
-        if self.mode != Mode.STREAMING:
-            await self.measure_context("")  # the meter from the engine's count, not the estimate
-
-    async def close_document(self) -> None:
-        """Close the current session in the engine (its document and cache are freed there)."""
-        if not self._session_opened:
-            return
-        self._session_opened = False
-        if self.client is not None and self.client.connected:
-            try:
-                await self.client.close_session(self.session)
-            except EngineError:
-                pass  # the connection is gone, and the engine closes its sessions with it
-
-    async def sync_document(self) -> None:
-        """Send the editor's text (after edits); the engine re-prefills what changed."""
-        if self.client is None or not self.client.connected or self.mode == Mode.STREAMING:
-            return
-        if not self._session_opened:
-            if self.refused_chars and len(self.view.document_text()) >= self.refused_chars:
-                return  # still too large: said once, not on every keystroke
-            await self.open_document()
-            return
-        self._document_dirty = False
-        since, self._synced_text = self._held_text(), self.view.document_text()
-        self._updates_pending += 1
-        try:
-            ready = await self.client.update_document(self.session, self._synced_text, since=since)
-        except EngineError as exc:
-            self._update_failed()
-            self.view.show_status(f"The engine could not update the document: {exc.message}", "warn")
-            return
-        finally:
-            self._updates_pending -= 1
-        self.on_ready(ready)
-
-    def _held_text(self) -> str | None:
-        """The text the engine holds, where it is sure (no `update` still unanswered): an update
-        then carries only the characters that changed since."""
-        return self._synced_text if self._updates_pending == 0 and self._session_opened else None
-
-    def _update_failed(self) -> None:
-        self._document_dirty = True  # the engine may hold the text before this change, or none:
-        self._synced_text = None  # the next update sends the whole text
-
-    def _changed_since_sync(self, text: str) -> bool:
-        if self._document_dirty and text == self._synced_text:
-            self._document_dirty = False  # a change of colours, not of text
-        return self._document_dirty
-
-    def on_ready(self, msg: dict[str, Any]) -> None:
-        """The engine's `ready` for a document this controller sent: its prompt size.
-
-        While an edit starts or streams, the meter keeps showing that edit's figures: the text is
-        not read nor the target sought again on the window's thread while the first token is due."""
-        self.prompt_tokens = int(msg.get("prompt_tokens") or 0)
-        self.context_length = int(msg.get("context_length") or self.context_length)
-        if self.mode != Mode.STREAMING and not self._starting:
-            self.refresh_context("")
-
-    def document_changed(self) -> None:
-        """The editor's text changed (the window debounces and then calls `sync_document`)."""
-        self._document_dirty = True
-
-    def refresh_context(self, instruction: str) -> bool:
-        """Update the context meter from an estimate; False if the prompt cannot fit."""
-        text = self.view.document_text()
-        target = choose_target(text, *self.view.selection(), self.view.language())
-        fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
-        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
-        return fit.fits
-
-    async def measure_context(self, instruction: str) -> ContextFit:
-        """The context meter from the engine's exact count (an estimate without an engine)."""
-        text = self.view.document_text()
-        target = choose_target(text, *self.view.selection(), self.view.language())
-        if self.mode != Mode.STREAMING:
-            self.view.preview_target(target.label)  # what Enter would edit, before it is pressed
-        fit = check_fit(self.prompt_tokens, text[target.start:target.end], instruction, self.context_length)
-        client = self.client
-        if client is not None and client.connected and self._session_opened and not self._changed_since_sync(text):
-            try:
-                measured = await client.measure(self.session, instruction or "edit", (target.start, target.end))
-                fit = fit_from_measure(int(measured.get("prompt_tokens") or 0),
-                                       int(measured.get("source_tokens") or 0),
-                                       int(measured.get("context_length") or self.context_length),
-                                       int(measured.get("windows") or 0), str(measured.get("refusal") or ""))
-            except EngineError:
-                pass  # the estimate stands; the engine's refusal, if any, comes with the edit
-        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits, fit.windows)
-        return fit
 
     # -- the user's actions --------------------------------------------------------------------
 
@@ -257,55 +106,30 @@ class EditController:
             self.view.show_status("Stopping…")
             return
         run = self.run
-        if run is None or self.mode != Mode.STREAMING or self.client is None:
+        if run is None or self.mode != Mode.STREAMING or self.engine.client is None:
             return
         run.stopped = True
         self.view.show_status("Stopping…")
-        self.spawn(self.client.stop(run.request_id))
+        self.spawn(self.engine.client.stop(run.request_id))
 
     def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+        return self._tasks.spawn(coro)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
-            self.view.show_status(f"Something went wrong: {message}", "error")
-            self._set_mode(Mode.REVIEWING if self.run is not None else Mode.IDLE)
+    def _task_failed(self, exc: BaseException) -> None:
+        message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+        self.view.show_status(f"Something went wrong: {message}", "error")
+        self._set_mode(Mode.REVIEWING if self.run is not None else Mode.IDLE)
 
     async def wait_idle(self) -> None:
         """Wait for every task this controller started (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     def cancel_tasks(self) -> list[asyncio.Task[Any]]:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        return tasks
+        return self._tasks.cancel_all()
 
     def _set_mode(self, mode: Mode) -> None:
         self.mode = mode
         self.view.set_mode(mode)
-
-    async def _client_ready(self) -> EngineClient | None:
-        if self.client is not None and self.client.connected:
-            return self.client
-        if self.ensure_engine is None:
-            self.view.show_status("No engine is connected.", "error")
-            return None
-        self.view.show_status("Starting the engine…")
-        try:
-            self.attach(await self.ensure_engine())
-        except EngineError as exc:
-            self.view.show_status(f"The engine could not start: {exc.message}", "error")
-            return None
-        await self.open_document()
-        return self.client
 
     async def _generate(self, instruction: str, started_s: float) -> None:
         self._starting = True  # (submit set it already, with _cancel_start cleared)
@@ -325,16 +149,11 @@ class EditController:
         `update` before the `generate` that follows on the connection, and checks the context itself
         (a prompt that cannot fit ends as its `done` with the figures).
         """
-        client = await self._client_ready()
+        client = await self.engine.client_for_edit()
         if client is None:
-            return None
-        if not self._session_opened:
-            self.refused_chars = 0  # Enter asks again, whatever the size
-            await self.open_document()  # the engine must edit the text the user sees now
-            if not self._session_opened:
-                return None  # the status line says why the engine did not take the document
+            return None  # the status line says why
         text = self.view.document_text()
-        if self._changed_since_sync(text) and not await self._send_text(client, text):
+        if self.engine.changed_since_sync(text) and not await self.engine.send_text(client, text):
             self.view.keep_instruction(instruction)
             return None
         if self._cancel_start:
@@ -343,11 +162,11 @@ class EditController:
             return None
         target = choose_target(text, *self.view.selection(), self.view.language())
         target_text = text[target.start:target.end]
-        fit = check_fit(self.prompt_tokens, target_text, instruction, self.context_length)
+        fit = check_fit(self.engine.prompt_tokens, target_text, instruction, self.engine.context_length)
         self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)  # an estimate; the engine decides
         settings = self.settings
         stream = await client.generate(
-            self.session, instruction, (target.start, target.end),
+            self.engine.session, instruction, (target.start, target.end),
             max_tokens=settings.max_tokens or output_budget(target_text), profile=settings.profile,
             emulate=settings.paced_model, seed=settings.seed, temperature=settings.temperature,
             speculate=settings.speculate,
@@ -365,46 +184,9 @@ class EditController:
         self._set_mode(Mode.STREAMING)
         self.view.show_status(f"Editing {run.target.label}: {run.instruction}")
 
-    async def _send_text(self, client: EngineClient, text: str) -> bool:
-        """Send the editor's text as an `update` without waiting for its `ready`; False if too large."""
-        size = utf8_size(text)
-        if size > MAX_DOCUMENT_BYTES:
-            self.view.show_status(
-                f"This document ({size / 2**20:.1f} MiB) is too large for the engine (at most "
-                f"{MAX_DOCUMENT_BYTES // 2**20} MiB): editing and saving work, AI edits need a smaller file.", "warn")
-            return False
-        self._document_dirty = False
-        since, self._synced_text = self._held_text(), text
-        self._updates_pending += 1
-        try:
-            _update, ready = await client.send_update(self.session, text, since=since)
-        except BaseException:
-            self._updates_pending -= 1
-            self._update_failed()
-            raise
-        ready.add_done_callback(self._update_answered)
-        return True
-
-    def _update_answered(self, ready: asyncio.Future[dict[str, Any]]) -> None:
-        self._updates_pending -= 1
-        if ready.cancelled():
-            self._update_failed()
-            return
-        exc = ready.exception()
-        if exc is None:
-            self.on_ready(ready.result())
-            return
-        self._update_failed()
-        if isinstance(exc, EngineError) and exc.code == ENGINE_LOST:
-            return  # the streams say so themselves
-        if self.mode == Mode.STREAMING:
-            self.stop()  # the edit would be of text the engine does not hold
-        message = exc.message if isinstance(exc, EngineError) else str(exc)
-        self.view.show_status(f"The engine could not take the edited text: {message}", "error")
-
     async def _redirect(self, run: EditRun, instruction: str, enter_s: float) -> None:
-        client = self.client
-        if client is None or not client.connected:
+        client = self.engine.client
+        if not self.engine.connected:
             # The engine died after the stop: this Enter restarts it and starts the edit afresh.
             self.run = None
             self._cancel_start = False
@@ -497,50 +279,25 @@ class EditController:
         shown = self.view.metrics_done(stats)
         self._finish_diff(run.stopped)
         self._restore_resolved(run)
-        if stats.prompt_tokens is not None:
-            self.prompt_tokens = stats.prompt_tokens
-        summary = _speed_summary(run.tokens, stats, shown)
-        summary += _remote_note(stats)
+        self.engine.counted_prompt(stats.prompt_tokens)
+        summary = speed_summary(run.tokens, stats, shown)
+        summary += remote_note(stats)
         error = stats.error if reason == "error" else None
         if error is not None and error.code == "context_overflow" and not run.output:
             self._set_mode(Mode.IDLE)
             self._refuse_overflow(run.instruction, error.message or "too long", run.target)
-        elif stats.out_of_scope or OUT_OF_SCOPE in run.notices:
-            self._set_mode(Mode.REVIEWING if self.unresolved_final() else Mode.IDLE)
-            self.view.show_notice(*_fields(out_of_scope_notice(run.instruction, self.model_name,
-                                                               self.skill_examples)))
-            self.view.show_status(f"Not edited: “{run.instruction}” is outside what "
-                                  f"{self.model_name or 'this model'} can do (see above the diff).", "warn")
-            self.view.keep_instruction(run.instruction)
-        elif error is not None:  # e.g. a remote server that refused or broke off the request
-            self._set_mode(Mode.STOPPED if run.output else Mode.IDLE)
-            self.view.show_status(f"The edit failed after {summary}: {error.message or error.code}", "error")
-            if not run.output:
-                self.view.keep_instruction(run.instruction)
-        elif run.stopped:
-            self._set_mode(Mode.STOPPED)
-            problem = self._check_parses(run, reason)
-            broken = f" ⚠ Accepting all of it would break the file ({problem.describe()})." if problem else ""
-            self.view.show_status(
-                f"Stopped after {summary}. Review the partial edit, or type a new instruction and "
-                f"press Enter to redirect.{broken}", "warn")
         else:
-            hint = " (output hit the length limit)" if reason == "length" else ""
-            left = len(self.unresolved_final())
-            hunks = len(self.diff.final_hunks) if self.diff else 0
-            problem = self._check_parses(run, reason)
-            if left and run.unparsable:
-                self._set_mode(Mode.REVIEWING)
-                where = f" ({problem.describe()})" if problem else ""
-                self.view.show_status(f"Done: {summary}{hint}; ⚠ the edited code does not parse{where}: "
-                                      f"review the {left} change(s) before accepting.", "warn")
-            elif left:
-                self._set_mode(Mode.REVIEWING)
-                self.view.show_status(f"Done: {summary}{hint}; {left} change(s) to review.", "ok")
-            else:
-                self._set_mode(Mode.IDLE)
-                what = "every change already reviewed" if hunks else "no change to the code"
-                self.view.show_status(f"Done: {summary}{hint}; {what}.", "ok")
+            out_of_scope = stats.out_of_scope or OUT_OF_SCOPE in run.notices
+            problem = self._check_parses(run, reason) if error is None and not out_of_scope else None
+            ending = ending_of(run, reason, summary, error, out_of_scope, len(self.unresolved_final()),
+                               len(self.diff.final_hunks) if self.diff else 0, problem,
+                               Model(self.engine.model_name, self.engine.skill_examples))
+            self._set_mode(ending.mode)
+            if ending.notice is not None:
+                self.view.show_notice(*ending.notice.parts())
+            self.view.show_status(ending.status, ending.level)
+            if ending.keep_instruction:
+                self.view.keep_instruction(run.instruction)
         self.view.clear_target()
 
     def _check_parses(self, run: EditRun, reason: str):
@@ -556,20 +313,14 @@ class EditController:
         run.unparsable = True
         if problem is not None:
             self.view.diff_mark_problem(problem.out_line)
-        self.view.show_notice(*_fields(unparsable_notice(problem, run.notices.get(UNPARSABLE, ""))))
+        self.view.show_notice(*unparsable_notice(problem, run.notices.get(UNPARSABLE, "")).parts())
         return problem
 
     def _refuse_overflow(self, instruction: str, message: str, target: Target) -> None:
         """Too long for the model: say so with the limit, keep the instruction, offer to narrow."""
-        start, end = self.view.selection()
-        text = self.view.document_text()
-        named = re.search(r"statement at line (\d+)", message)  # the engine's reason, when it names one
-        self.narrower = narrower_function(text, start, end, target, int(named.group(1)) if named else 0)
-        label = None
-        if self.narrower is not None:
-            label = self.narrower.label.split(" (")[0]  # "function parse"
+        self.narrower, notice = overflow_refusal(self.view.document_text(), *self.view.selection(), target, message)
         self.view.show_status(message, "error")
-        self.view.show_notice(*_fields(overflow_notice(message, label)))
+        self.view.show_notice(*notice.parts())
         self.view.keep_instruction(instruction)
 
     def narrow_target(self) -> bool:
@@ -617,62 +368,27 @@ class EditController:
         if self.diff is not None:
             self.view.diff_finished(self.diff.finish(stopped), stopped)
 
-    # -- review ----------------------------------------------------------------------------------
+    # -- review: the controller decides, the view shows (app.core.edit.review) --------------------
 
     def _restore_resolved(self, run: EditRun) -> None:
-        if self.diff is None:
-            return
-        for hunk in self.diff.final_hunks:
-            state = run.resolved.get(hunk_key(hunk))
-            if state:
-                self.view.set_hunk_state(hunk.index, state)
-
-    def _final_hunk(self, index: int) -> Hunk | None:
-        if self.diff is None:
-            return None
-        finals = self.diff.final_hunks
-        return finals[index] if 0 <= index < len(finals) else None
+        review.restore_states(self.view, run, self.diff)
 
     def accept_hunks(self, indices: list[int]) -> int:
         """Apply these final hunks to the editor as one undo step; returns how many applied."""
-        run = self.run
-        if run is None or self.diff is None:
+        if self.run is None or self.diff is None:
             return 0
-        plan = plan_accept(run.snapshot, self.view.document_text(), run.target.start,
-                           self.diff.final_hunks, indices, run.resolved)
-        if plan.edits:
-            step = self.view.replace_ranges(plan.edits)  # the editor's undo position after it, if known
-            if isinstance(step, int):
-                run.accept_steps[step] = [hunk_key(h) for h in plan.applied]
-        for hunk in plan.applied:
-            run.resolved[hunk_key(hunk)] = HunkState.ACCEPTED
-            self.view.set_hunk_state(hunk.index, HunkState.ACCEPTED)
-        for hunk in plan.conflicts:
-            self.view.set_hunk_state(hunk.index, HunkState.CONFLICT)
-        if plan.conflicts:
-            self.view.show_status(conflict_message(plan.conflicts), "error")
-        elif plan.applied:
-            self.view.show_status(f"Applied {len(plan.applied)} change(s). Ctrl+Z undoes.", "ok")
-        elif plan.unsettled:
-            self.view.show_status("That change is still streaming; accept it once it settles.", "warn")
+        applied = review.accept(self.view, self.run, self.diff, indices)
         self._check_all_resolved()
-        return len(plan.applied)
+        return applied
 
     def reject_hunks(self, indices: list[int]) -> None:
-        run = self.run
-        if run is None:
+        if self.run is None:
             return
-        for index in indices:
-            hunk = self._final_hunk(index)
-            if hunk is not None and not run.resolved.get(hunk_key(hunk)):
-                run.resolved[hunk_key(hunk)] = HunkState.REJECTED
-                self.view.set_hunk_state(index, HunkState.REJECTED)
+        review.reject(self.view, self.run, self.diff, indices)
         self._check_all_resolved()
 
     def unresolved_final(self) -> list[int]:
-        if self.run is None or self.diff is None:
-            return []
-        return [h.index for h in self.diff.final_hunks if not self.run.resolved.get(hunk_key(h))]
+        return review.undecided(self.run, self.diff)
 
     def accept_all(self) -> int:
         """Accept every undecided change; an edit that does not parse asks first (0: not yet)."""
@@ -689,32 +405,13 @@ class EditController:
         self.reject_hunks(self.unresolved_final())
 
     def undo_moved(self, position: int, forget_after: bool = False) -> None:
-        """The editor's undo stack now stands at `position` (steps available to undo).
-
-        An accept whose step lies past it was undone: its hunks are undecided again; one at or
-        before it is applied (again, after a redo). `forget_after`: a new edit cleared the redo
-        stack, so accepts past `position` can never come back and are dropped.
-        """
+        """The editor's undo stack now stands at `position`: accepts past it are undecided again
+        (`review.follow_undo`); `forget_after`: a new edit cleared the redo stack."""
         run = self.run
         if run is None or self.diff is None or not run.accept_steps:
             return
-        changed = False
-        for step, keys in list(run.accept_steps.items()):
-            applied = step <= position
-            if not applied and forget_after:
-                del run.accept_steps[step]
-            for key in keys:
-                state = run.resolved.get(key)
-                if applied and state is None:
-                    run.resolved[key] = HunkState.ACCEPTED
-                    changed = True
-                elif not applied and state == HunkState.ACCEPTED:
-                    del run.resolved[key]
-                    changed = True
-        if not changed:
+        if not review.follow_undo(self.view, run, self.diff, position, forget_after):
             return
-        for hunk in self.diff.final_hunks:
-            self.view.set_hunk_state(hunk.index, run.resolved.get(hunk_key(hunk)) or HunkState.UNDECIDED)
         if self.unresolved_final() and self.mode == Mode.IDLE and self.diff.done:
             self._set_mode(Mode.REVIEWING)
             self.view.show_status("Undone: that change is back to review (Ctrl+Shift+Z redoes it).", "info")
@@ -726,38 +423,3 @@ class EditController:
                 and not self.unresolved_final():
             self._set_mode(Mode.IDLE)
             self.view.show_status("All changes reviewed.", "ok")
-
-    def engine_lost(self, reason: str) -> None:
-        """The client reports the connection gone (streams get their own error event)."""
-        self._session_opened = False
-        if self.mode != Mode.STREAMING:
-            self.view.show_status(f"The engine is not running ({reason}); the next instruction restarts it.", "warn")
-
-
-def _speed_summary(tokens: int, stats: DoneStats, shown: float | None) -> str:
-    """"40 tokens, 1,200 tok/s average (engine decode 1,187)": the figure the gauge shows first
-    (metrics.shown_rate), the engine's own second and labelled where it differs."""
-    tok_s = stats.decode_tok_s
-    emulated = stats.emulated_tok_s if stats.paced else None
-    if emulated is not None and tok_s:  # the pace the user saw comes first
-        return f"{tokens} tokens, {emulated:,.0f} tok/s emulated ({tok_s:,.0f} computed here)"
-    if not isinstance(shown, (int, float)) or not shown:
-        return f"{tokens} tokens, {tok_s:,.0f} tok/s" if tok_s else f"{tokens} tokens"
-    summary = f"{tokens} tokens, {shown:,.0f} tok/s average"
-    if tok_s and f"{tok_s:,.0f}" != f"{shown:,.0f}":
-        summary += f" (engine decode {tok_s:,.0f})"
-    return summary
-
-
-def _fields(notice) -> tuple[str, str, str]:
-    return notice.kind, notice.text, notice.action
-
-
-def _remote_note(stats: DoneStats) -> str:
-    """", via websocket; predicted output 40/52 tokens accepted" for a request a remote server ran."""
-    if stats.backend != "remote":
-        return ""
-    note = f", via {stats.transport or 'http'}"
-    if stats.draft_proposed_tokens > 0:
-        note += f"; predicted output {stats.draft_accepted_tokens}/{stats.draft_proposed_tokens} tokens accepted"
-    return note

@@ -16,7 +16,8 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.edit.targeting import statement_regions
+from app.core.edit.targeting import Target, narrower_function, statement_regions
+from wire import DoneStats
 
 _DEFINITION = re.compile(r"@|(?:async[ \t]+)?def\b|class\b")  # a line that starts a definition
 OUT_OF_SCOPE, UNPARSABLE, OVERFLOW = "out_of_scope", "unparsable", "overflow"
@@ -29,6 +30,10 @@ class Notice:
     kind: str  # OUT_OF_SCOPE, UNPARSABLE or OVERFLOW
     text: str  # the message above the diff, in full sentences
     action: str = ""  # the label of the button that helps ("" for none)
+
+    def parts(self) -> tuple[str, str, str]:
+        """(kind, text, action), as `EditView.show_notice` takes them."""
+        return self.kind, self.text, self.action
 
 
 @dataclass(frozen=True)
@@ -169,3 +174,37 @@ def overflow_notice(message: str, narrower_label: str | None) -> Notice:
         return Notice(OVERFLOW, f"{text} The instruction stays in the bar.")
     return Notice(OVERFLOW, f"{text} The instruction stays in the bar: select a smaller part, or "
                             "choose a model with a longer context (Model ▾).")
+
+
+
+def overflow_refusal(text: str, start: int, end: int, target: Target, message: str) -> tuple[Target | None, Notice]:
+    """A target too long for the model (the engine's `message`): the enclosing function to offer
+    instead (None: none; `start`, `end` the selection) and the notice that offers it."""
+    named = re.search(r"statement at line (\d+)", message)  # the engine's reason, when it names one
+    narrower = narrower_function(text, start, end, target, int(named.group(1)) if named else 0)
+    label = narrower.label.split(" (")[0] if narrower is not None else None  # "function parse"
+    return narrower, overflow_notice(message, label)
+
+def speed_summary(tokens: int, stats: DoneStats, shown: float | None) -> str:
+    """"40 tokens, 1,200 tok/s average (engine decode 1,187)": the figure the gauge shows first
+    (metrics.shown_rate), the engine's own second and labelled where it differs."""
+    tok_s = stats.decode_tok_s
+    emulated = stats.emulated_tok_s if stats.paced else None
+    if emulated is not None and tok_s:  # the pace the user saw comes first
+        return f"{tokens} tokens, {emulated:,.0f} tok/s emulated ({tok_s:,.0f} computed here)"
+    if not isinstance(shown, (int, float)) or not shown:
+        return f"{tokens} tokens, {tok_s:,.0f} tok/s" if tok_s else f"{tokens} tokens"
+    summary = f"{tokens} tokens, {shown:,.0f} tok/s average"
+    if tok_s and f"{tok_s:,.0f}" != f"{shown:,.0f}":
+        summary += f" (engine decode {tok_s:,.0f})"
+    return summary
+
+
+def remote_note(stats: DoneStats) -> str:
+    """", via websocket; predicted output 40/52 tokens accepted" for a request a remote server ran."""
+    if stats.backend != "remote":
+        return ""
+    note = f", via {stats.transport or 'http'}"
+    if stats.draft_proposed_tokens > 0:
+        note += f"; predicted output {stats.draft_accepted_tokens}/{stats.draft_proposed_tokens} tokens accepted"
+    return note

@@ -49,7 +49,7 @@ class EngineLink:
             token = self.process.token
         controller = self.controller
         # No `on_ready`: the controller takes each `ready` from the request it sent (once, not twice).
-        client = EngineClient(on_closed=controller.engine_lost, on_message=self._unrouted)
+        client = EngineClient(on_closed=controller.engine.engine_lost, on_message=self._unrouted)
         info = await client.connect(url, token)
         self.client = client
         self.window.set_engine_info(info, url.removeprefix("ws://"))
@@ -73,8 +73,8 @@ class EngineLink:
     async def start(self) -> None:
         """Connect and open the window's document in the engine."""
         controller = self.controller
-        controller.attach(await self.connect())
-        await controller.open_document()
+        controller.engine.attach(await self.connect())
+        await controller.engine.open_document()
 
     async def start_or_fall_back(self) -> str | None:
         """`start`; if our engine cannot load the chosen model folder, start it on the bundled

@@ -73,7 +73,7 @@ class DemoControls:
 
     def race(self, edit: RaceEdit, lanes: tuple[LaneSpec, ...]) -> asyncio.Task[Any] | None:
         w = self.window
-        client = w.controller.client
+        client = w.controller.engine.client
         if client is None or not client.connected:
             w.show_status("No engine is connected: a race needs one.", "error")
             return None

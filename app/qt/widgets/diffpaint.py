@@ -15,10 +15,10 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from app.core.diff.rows import DiffRow, DiffRows
+from app.core.diff.stream import Hunk
 from app.core.edit.states import HunkState
 from app.core.highlight import LineLexer, Theme, lexer_for, style_for
 
-ACCEPTED, REJECTED = HunkState.ACCEPTED, HunkState.REJECTED  # the decisions the diff shows
 HIGHLIGHT_BUDGET_S = 0.004  # time a frame may spend colouring new lines (s)
 PIXMAP_CACHE_ROWS = 1200  # rendered lines and numbers kept (a few screens' worth; ~40 KB each)
 BUTTON_MARGIN_PX = 8  # gap between the review buttons and the pane's right edge
@@ -56,6 +56,14 @@ class RowPainter:
         self.first_line = 1  # the file's line number of the edit's first line, for the gutter
         self.problem_line = -1  # output line where the edited code stops parsing (-1: none)
         self.set_font(font)
+
+    def number_from(self, first_line: int) -> None:
+        """Number the rows from the file's line ``first_line`` (the edit's first line)."""
+        self.first_line = first_line
+
+    def mark_problem(self, out_line: int) -> None:
+        """Mark the output line where the edited code stops parsing (-1: none)."""
+        self.problem_line = out_line
 
     def set_font(self, font: QFont) -> None:
         self.font = QFont(font)
@@ -289,3 +297,20 @@ class RowPainter:
 
 def pixmap_width(pixmap: QPixmap) -> int:
     return round(pixmap.width() / pixmap.devicePixelRatio())
+
+
+def header_label(row: DiffRow, hunk: Hunk | None, first_line: int, problem_line: int, state: str | None) -> str:
+    """What a hunk's header row says: where it is in the file, its size, its state.
+
+    ``first_line``: the file's line number of the edit's first line; ``problem_line``: the output
+    line where the edited code stops parsing (-1: none); ``state``: the decision shown (None: none)."""
+    label = f"  hunk {row.hunk + 1} · line {row.orig_line + first_line}"
+    if hunk is not None:
+        label += f" · −{hunk.orig_end - hunk.orig_start} +{len(hunk.new_lines)}"
+        if problem_line >= 0 and hunk.out_start <= problem_line < hunk.out_start + len(hunk.new_lines):
+            label = "  ⚠" + label + " · does not parse"  # the sign first: a narrow pane elides the end
+    if not row.final:
+        label += " · streaming…"
+    elif state:
+        label += " · " + ("✓ accepted" if state == HunkState.ACCEPTED else "✗ rejected")
+    return label

@@ -1,40 +1,27 @@
-"""LiveDiffView: the proposed edit growing as tokens arrive, with per-hunk review.
-
-Inline unified view, painted row by row (only the visible rows are drawn, so a 2,000-line file costs
-the same as a 20-line one). The rows come from `app.core.diff.rows` (settled rows are only ever appended;
-the unsettled tail, the held-back partial line and the pending, greyed original are rebuilt each
-frame) and are drawn by `app.qt.widgets.diffpaint`. Repaints happen on a ~60 Hz frame timer and only
-when something changed, never per token; output after a pause (the first token) is painted at
-once, before anything else queued on the window's thread. With no edit the pane shows what to do and the keys.
+"""LiveDiffView: the live diff with per-hunk review (a `DiffPane` plus decisions, keys, buttons).
 
 A view only: it shows a `StreamingDiff` its owner (the controller) feeds, and the hunk states its
-owner decides (`set_hunk_state`); the user's clicks and keys are emitted as requests.
+owner decides (`set_hunk_state`, kept in `review_marks.ReviewMarks`); the user's clicks and keys
+are emitted as requests.
 
-Signals:
+Signals (besides `DiffPane`'s ``framePainted`` and ``noticeActionClicked``):
 - ``hunkAccepted(int)`` / ``hunkRejected(int)``: the user asks to accept/reject a final hunk
   (header button, or A / R on the current hunk; J / K move between hunks).
 - ``acceptAllRequested()`` (Ctrl+Enter) / ``rejectAllRequested()`` (Ctrl+Backspace).
 - ``undoRequested()`` / ``redoRequested()``: Ctrl+Z / Ctrl+Shift+Z pressed here (the editor's).
-- ``noticeActionClicked(str)``: the button of the notice above the rows (its kind).
-- ``framePainted(float)``: a frame showing new output was painted; the argument is the
-  token-to-paint latency of the oldest chunk in it (ms). The first one after ``show_diff`` is the
-  moment the first token became visible (client TTFT).
 """
 
 from __future__ import annotations
 
-import time
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QWidget
 
-from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QRegion
-from PySide6.QtWidgets import QAbstractScrollArea, QWidget
-
-from app.core.diff.rows import DiffRow, DiffRows
-from app.core.diff.stream import DiffUpdate, Redirect, StreamingDiff
-from app.core.highlight import DARK, LineLexer, Theme, lexer_for
-from app.qt.widgets.diffpaint import ACCEPTED, REJECTED, RowPainter
-from app.qt.widgets.editor import DEFAULT_POINT_SIZE, monospace_font
-from app.qt.widgets.notice_banner import NoticeBanner
+from app.core.diff.rows import DiffRow
+from app.core.highlight import DARK, Theme
+from app.qt.widgets.diffpane import DiffPane
+from app.qt.widgets.editor import DEFAULT_POINT_SIZE
+from app.qt.widgets.review_marks import ACCEPTED, REJECTED, ReviewMarks
 
 LEGEND = ("Red rows: lines the edit removes · green rows: lines it adds · grey: original lines the "
           "model has not reached yet.\nUnderlined text: taken from the predicted output (the original "
@@ -44,10 +31,8 @@ LEGEND = ("Red rows: lines the edit removes · green rows: lines it adds · grey
 
 __all__ = ["ACCEPTED", "REJECTED", "DiffRow", "LiveDiffView"]
 
-FRAME_MS = 16  # frame timer period (ms): ~60 Hz
 
-
-class LiveDiffView(QAbstractScrollArea):
+class LiveDiffView(DiffPane):
     """See the module docstring for the signals."""
 
     hunkAccepted = Signal(int)
@@ -56,169 +41,37 @@ class LiveDiffView(QAbstractScrollArea):
     rejectAllRequested = Signal()
     undoRequested = Signal()
     redoRequested = Signal()
-    framePainted = Signal(float)
-    noticeActionClicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = DARK,
                  point_size: int = DEFAULT_POINT_SIZE):
-        super().__init__(parent)
-        self.theme = theme
-        self._painter = RowPainter(self, theme, monospace_font(point_size))
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.viewport().setAutoFillBackground(False)
-        self._full_repaint = False  # the next frame repaints every visible row
-        self._last_layout = (0, 0, 0)  # DiffRows.layout() at the last frame
-        self._plain_rows: set[int] = set()  # rows drawn without colours, to repaint next frame
-        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # lets scroll() blit
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(FRAME_MS)
-        self._timer.timeout.connect(self._on_frame)
-        self._last_frame_s = 0.0  # perf_counter() of the last frame (s)
-        self.paint_count = 0  # frames painted since creation (count)
-        self.notice = NoticeBanner(self)  # stays above the rows until the next edit
-        self.notice.actionClicked.connect(self.noticeActionClicked)
-        self.notice.closed.connect(self._place_notice)
-        self.follow = True  # keep the stream front in view until the user scrolls away
-        self.clear()
-        self.setFont(self._painter.font)
+        super().__init__(parent, theme, point_size)  # calls clear(): the marks start empty
         self.setToolTip(LEGEND)
 
-    # ---- driving: the controller owns the diff and passes each change -------------------------
-    def show_diff(self, diff: StreamingDiff) -> None:
-        """Show ``diff`` (forgets any previous one); its owner feeds it and passes each update on."""
-        self.clear()
-        self._diff = diff
-        self._rows = DiffRows(diff)
-        self._apply(DiffUpdate(pending_start=0))
-        self._full_repaint = True  # the empty-state hint goes
-
-    def apply_update(self, update: DiffUpdate, fed: bool = True) -> None:
-        """The shown diff changed by ``update``; ``fed``: new output arrived (timed to its paint)."""
-        if self._diff is None:
-            raise RuntimeError("apply_update() before show_diff()")
-        first = self._unpainted_since is None and fed
-        if first:
-            self._unpainted_since = time.perf_counter()
-        self._apply(update)
-        if first and self._unpainted_since - self._last_output_s >= FRAME_MS / 1000.0:
-            # Output after a pause (the first token above all) is painted now, not at the frame
-            # timer's next tick nor after what the window's thread has queued meanwhile (the rest of
-            # the engine's batch, other widgets' repaints): frames stay at most ~60 per second.
-            self._on_frame(now=True)
-        if update.done:  # the output is complete (or was stopped): every hunk settled
-            self._rows.place_redirects()
-            if self._current is not None:
-                self.reveal_change(self._current)  # the first change to review is on screen, also sideways
-
-    def show_redirect(self, redirect: Redirect) -> None:
-        """A redirect marker was placed in the shown diff."""
-        self._rows.mark_redirect(redirect)
-        self._mark_dirty()
-
-    # ---- a diff of its own, for panes without a controller (race lanes, replays, tools) ---------
-    def begin(self, original: str) -> StreamingDiff:
-        """Show a new diff of ``original``, fed through ``feed``; returns it."""
-        diff = StreamingDiff(original)
-        self.show_diff(diff)
-        return diff
-
-    def feed(self, chunk: str, draft_tokens: int = 0) -> None:
-        if self._diff is None:
-            raise RuntimeError("feed() before begin()")
-        self.apply_update(self._diff.feed(chunk, draft_tokens), fed=bool(chunk))
-
-    def mark_redirect(self, instruction: str) -> None:
-        if self._diff is None:
-            raise RuntimeError("mark_redirect() before begin()")
-        self.show_redirect(self._diff.mark_redirect(instruction))
-
-    def finish(self, stopped: bool = False) -> None:
-        """The output is complete (or was stopped): settle every hunk."""
-        if self._diff is not None:
-            self.apply_update(self._diff.finish(stopped), fed=False)
-
     def clear(self) -> None:
-        self._diff: StreamingDiff | None = None
-        self._rows = DiffRows(None)
-        self._states: dict[int, str] = {}  # hunk index -> ACCEPTED / REJECTED
-        self._current: int | None = None  # hunk the keys act on
-        self._unpainted_since: float | None = None  # oldest chunk not yet in a frame (s)
-        self._frame_since: float | None = None  # oldest chunk in the frame awaiting paint (s)
-        self._last_output_s = 0.0  # perf_counter() of the last frame that showed new output (s)
-        self._dirty = False
-        self._last_layout = (0, 0, 0)
-        self._full_repaint = True
-        self.follow = True
-        self._painter.problem_line = -1
-        self._mark_dirty()
-
-    def show_notice(self, kind: str, text: str, action: str = "") -> None:
-        self.notice.show_notice(kind, text, action)
-        self._place_notice()
-
-    def clear_notice(self) -> None:
-        self.notice.clear()
-        self._place_notice()
-
-    def _place_notice(self) -> None:
-        """The banner takes the top of the pane; the rows start below it."""
-        frame = self.frameWidth()
-        width = self.width() - 2 * frame
-        height = 0
-        if self.notice.isVisibleTo(self):
-            height = max(self.notice.heightForWidth(width), self.notice.minimumSizeHint().height())
-            self.notice.setGeometry(frame, frame, width, height)
-        self.setViewportMargins(0, height, 0, 0)
-        self._update_scrollbars()
+        self._marks = ReviewMarks()  # the decisions shown and the hunk the keys act on
+        super().clear()
 
     def set_problem_line(self, out_line: int) -> None:
         """Mark the output line where the edited code stops parsing (-1: none), and show its change."""
-        self._painter.problem_line = out_line
-        self._full_repaint = True
-        self._mark_dirty()
+        super().set_problem_line(out_line)
         if self._diff is not None and out_line >= 0:
             for hunk in self._diff.final_hunks:
                 if hunk.out_start <= out_line < hunk.out_start + max(1, len(hunk.new_lines)):
-                    self._current = hunk.index  # A / R act on it first
+                    self._marks.current = hunk.index  # A / R act on it first
                     self.scroll_to_hunk(hunk.index)
                     break
 
-    def set_first_line(self, line: int) -> None:
-        """Number rows as the file does: the edit starts at file line ``line`` (1-based).
-
-        The edit covers a target inside the file; numbering from 1 would make "line 2" of the
-        diff a different line from the editor's line 2. Kept across ``begin`` (a redirect)."""
-        self._painter.first_line = max(1, int(line))
-        self._full_repaint = True
-        self._mark_dirty()
-
-    def set_language_for(self, path_or_name: str | None) -> str:
-        lexer = LineLexer(lexer_for(path_or_name))
-        self._painter.set_lexer(lexer)
-        self.viewport().update()
-        return lexer.name
-
     # ---- review state ----------------------------------------------------------------------------
     @property
-    def diff(self) -> StreamingDiff | None:
-        return self._diff
-
-    @property
     def current_hunk(self) -> int | None:
-        return self._current
+        return self._marks.current
 
     def hunk_state(self, index: int) -> str | None:
-        return self._states.get(index)
+        return self._marks.states.get(index)
 
     def set_hunk_state(self, index: int, state: str | None) -> None:
         """Show a hunk as accepted/rejected (or undecided again, e.g. after a conflict)."""
-        if state not in (ACCEPTED, REJECTED, None):
-            raise ValueError(f"state must be {ACCEPTED!r}, {REJECTED!r} or None, got {state!r}")
-        if state is None:
-            self._states.pop(index, None)
-        else:
-            self._states[index] = state
+        self._marks.set_state(index, state)
         self._advance_current()
         self.viewport().update()
 
@@ -232,120 +85,24 @@ class LiveDiffView(QAbstractScrollArea):
             self.hunkRejected.emit(index)
 
     def _advance_current(self) -> None:
-        if self._current is None or self._current in self._states:
-            undecided = [i for i in sorted(self._rows.header_rows) if i not in self._states]
-            self._current = undecided[0] if undecided else None
-            if self._current is not None and not self.follow:
-                self.reveal_change(self._current)
+        if self._marks.advance(self._rows.header_rows) and not self.follow:
+            self.reveal_change(self._marks.current)
 
-    # ---- rows ------------------------------------------------------------------------------------
-    def rows(self) -> list[DiffRow]:
-        """Every row top to bottom (materialises the pending original; for tests and tools)."""
-        return [self._rows.row(i) for i in range(self.row_count())]
+    # ---- DiffPane's hooks ------------------------------------------------------------------------
+    def _hunks_settled(self) -> None:
+        self._advance_current()
 
-    def row_count(self) -> int:
-        return len(self._rows)
+    def _output_done(self) -> None:
+        if self._marks.current is not None:
+            self.reveal_change(self._marks.current)  # the first change to review is on screen, also sideways
 
-    def _apply(self, update: DiffUpdate) -> None:
-        self._rows.apply(update)
-        if update.new_final_hunks:
-            self._advance_current()
-        self._mark_dirty()
+    def _header_state(self, hunk: int) -> str | None:
+        return self._marks.states.get(hunk)
 
-    # ---- frames ----------------------------------------------------------------------------------
-    def _mark_dirty(self) -> None:
-        self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+    def _is_current(self, hunk: int) -> bool:
+        return hunk == self._marks.current
 
-    def _on_frame(self, now: bool = False) -> None:
-        """Repaint what changed since the last frame: at the next paint, or at once (``now``)."""
-        if not self._dirty:
-            self._timer.stop()
-            return
-        self._dirty = False
-        self._last_frame_s = time.perf_counter()
-        if self._unpainted_since is not None:
-            if self._frame_since is None:
-                self._frame_since = self._unpainted_since
-            self._unpainted_since = None
-            self._last_output_s = self._last_frame_s
-        before = self._last_layout  # rows appended by feed() since then need painting too
-        if self._diff is not None:
-            self._rows.rebuild_tail()
-        after = self._last_layout = self._rows.layout()
-        scrolled_from = self.verticalScrollBar().value()
-        self._update_scrollbars()  # may scroll: the viewport blits the rows that only moved
-        viewport = self.viewport()
-        if self._full_repaint or (now and self.verticalScrollBar().value() != scrolled_from):
-            self._full_repaint = False
-            self._plain_rows.clear()
-            viewport.repaint() if now else viewport.update()
-            return
-        # Settled rows never change, so only rows from the old settled end can differ; the pending
-        # original below keeps its row positions when output and original advance together.
-        first_changed = min(before[0], after[0])
-        if before[0] + before[1] - before[2] != after[0] + after[1] - after[2]:
-            last_changed = self.row_count() + 1
-        else:
-            last_changed = max(before[0] + before[1], after[0] + after[1]) + 1
-        height, top_row, width = self.row_height(), self.verticalScrollBar().value(), viewport.width()
-        top = max(0, (first_changed - top_row) * height)
-        bottom = min(viewport.height(), (last_changed - top_row) * height)
-        changed = QRegion(QRect(0, top, width, bottom - top)) if bottom > top else QRegion()
-        for index in self._plain_rows:
-            changed += QRect(0, (index - top_row) * height, width, height)
-        self._plain_rows.clear()
-        if not changed.isEmpty():
-            viewport.repaint(changed) if now else viewport.update(changed)
-
-    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
-        viewport = self.viewport()
-        if dx or abs(dy) * self.row_height() >= viewport.height():
-            viewport.update()
-        elif dy:
-            viewport.scroll(0, dy * self.row_height())  # blit; Qt repaints only the exposed strip
-
-    def row_height(self) -> int:
-        return self._painter.row_height()
-
-    def _gutter_width(self) -> int:
-        # old and new line numbers (6 columns each), a sign column, padding
-        return self._painter.metrics.horizontalAdvance("9") * 14 + 14
-
-    def _update_scrollbars(self) -> None:
-        visible = max(1, self.viewport().height() // self.row_height())
-        bar = self.verticalScrollBar()
-        bar.setRange(0, max(0, self.row_count() - visible))
-        bar.setPageStep(visible)
-        char_w = self._painter.metrics.horizontalAdvance("x")
-        width = self._rows.max_chars * char_w + self._gutter_width()
-        self.horizontalScrollBar().setRange(0, max(0, width - self.viewport().width() + 20))
-        self.horizontalScrollBar().setPageStep(self.viewport().width())
-        if self.follow:
-            bar.setValue(max(0, min(bar.maximum(), self._rows.front - visible * 2 // 3)))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self._place_notice()
-
-    def wheelEvent(self, event) -> None:  # noqa: N802
-        super().wheelEvent(event)
-        front = self._rows.front
-        bar = self.verticalScrollBar()
-        # Scrolling away from the stream front stops following; scrolling back resumes it.
-        self.follow = bar.value() <= front <= bar.value() + bar.pageStep()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        # Presentation mode sets a larger font: rows, numbers and cached line images follow it.
-        if event.type() == QEvent.Type.FontChange:
-            self._painter.set_font(self.font())
-            self._full_repaint = True
-            self._update_scrollbars()
-            self._mark_dirty()
-        super().changeEvent(event)
-
-    # ---- geometry and painting -------------------------------------------------------------------
+    # ---- buttons and input -----------------------------------------------------------------------
     def button_rect(self, hunk: int, action: str) -> QRect | None:
         """Viewport rectangle of a final hunk's "accept"/"reject" button, or None if off screen."""
         row = self._rows.header_rows.get(hunk)
@@ -357,121 +114,20 @@ class LiveDiffView(QAbstractScrollArea):
         accept, reject, _labels = self._painter.button_geometry(top, self.viewport().width())
         return accept if action == "accept" else reject
 
-    def scroll_to_hunk(self, hunk: int) -> None:
-        row = self._rows.header_rows.get(hunk)
-        if row is not None:
-            self.follow = False
-            self.verticalScrollBar().setValue(max(0, row - 2))
-            self.reveal_change(hunk)
-
-    def change_columns(self, hunk: int) -> tuple[int, int] | None:
-        """(first, last) character column where the hunk's first removed and added lines differ."""
-        row = self._rows.header_rows.get(hunk)
-        if row is None:
-            return None
-        removed = added = None
-        for i in range(row + 1, min(len(self._rows), row + 400)):
-            r = self._rows.row(i)
-            if r.hunk != hunk:
-                break
-            if r.kind == "removed" and removed is None:
-                removed = r.text
-            elif r.kind == "added" and added is None:
-                added = r.text
-        old, new = removed or "", added or ""
-        first = 0
-        while first < min(len(old), len(new)) and old[first] == new[first]:
-            first += 1
-        suffix = 0
-        while suffix < min(len(old), len(new)) - first and old[-1 - suffix] == new[-1 - suffix]:
-            suffix += 1
-        return first, max(first + 1, len(new) - suffix)
-
-    def reveal_change(self, hunk: int) -> None:
-        """Scroll sideways so the changed part of a long line is on screen (lines do not wrap)."""
-        cols = self.change_columns(hunk)
-        if cols is None:
-            return
-        self._update_scrollbars()  # the range must know the rows that arrived since the last frame
-        char_w = self._painter.metrics.horizontalAdvance("x")
-        text_w = self.viewport().width() - self._gutter_width()
-        first_x, end_x = cols[0] * char_w, cols[1] * char_w
-        bar = self.horizontalScrollBar()
-        if first_x >= bar.value() and min(end_x, first_x + text_w * 2 // 3) <= bar.value() + text_w:
-            return  # already visible
-        bar.setValue(max(0, first_x - text_w // 3))
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        painter = QPainter(self.viewport())
-        if self._diff is None:
-            self._painter.paint_empty(painter, self.viewport().rect())
-            painter.end()
-            return
-        height = self.row_height()
-        first = self.verticalScrollBar().value()
-        rows: set[int] = set()
-        for rect in event.region():
-            painter.fillRect(rect, self._painter.colour(self.theme.background))
-            rows.update(range(first + rect.top() // height,
-                              min(self.row_count(), first + rect.bottom() // height + 1)))
-        metrics = self._painter.metrics
-        geometry = (height, self.viewport().width(), self._gutter_width(),
-                    metrics.horizontalAdvance("x"), metrics.horizontalAdvance("9"),
-                    self._gutter_width() - self.horizontalScrollBar().value())
-        self._painter.start_frame()
-        for index in sorted(rows):
-            row = self._rows.row(index)
-            top = (index - first) * height
-            if row.kind == "header":
-                self._paint_header(painter, row, top)
-                continue
-            self._painter.paint_row(painter, row, top, geometry, self._rows)
-            if self._painter.row_incomplete:
-                self._plain_rows.add(index)
-        painter.end()
-        if self._plain_rows:
-            self._mark_dirty()
-        self.paint_count += 1
-        if self._frame_since is not None:
-            latency_ms = (time.perf_counter() - self._frame_since) * 1000.0
-            self._frame_since = None
-            self.framePainted.emit(latency_ms)
-
-    def header_label(self, row: DiffRow) -> str:
-        """What a hunk's header row says: where it is in the file, its size, its state."""
-        state = self._states.get(row.hunk)
-        hunk = self._diff.hunk(row.hunk) if self._diff else None
-        label = f"  hunk {row.hunk + 1} · line {row.orig_line + self._painter.first_line}"
-        if hunk is not None:
-            label += f" · −{hunk.orig_end - hunk.orig_start} +{len(hunk.new_lines)}"
-        problem = self._painter.problem_line
-        if hunk is not None and problem >= 0 and hunk.out_start <= problem < hunk.out_start + len(hunk.new_lines):
-            label = "  ⚠" + label + " · does not parse"  # the sign first: a narrow pane elides the end
-        if not row.final:
-            label += " · streaming…"
-        elif state:
-            label += " · " + ("✓ accepted" if state == ACCEPTED else "✗ rejected")
-        return label
-
-    def _paint_header(self, painter: QPainter, row: DiffRow, top: int) -> None:
-        current = row.final and row.hunk == self._current
-        self._painter.paint_header(painter, row, top, self.viewport().width(), self.header_label(row),
-                                   self._states.get(row.hunk), current)
-
-    # ---- input -------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
         pos: QPoint = event.position().toPoint()
         index = self.verticalScrollBar().value() + pos.y() // self.row_height()
         if 0 <= index < len(self._rows.final):
             row = self._rows.row(index)
-            if row.kind == "header" and row.hunk not in self._states:
+            if row.kind == "header" and row.hunk not in self._marks.states:
                 top = (index - self.verticalScrollBar().value()) * self.row_height()
                 accept, reject, _labels = self._painter.button_geometry(top, self.viewport().width())
                 if accept.contains(pos):
                     self.accept(row.hunk)
                 elif reject.contains(pos):
                     self.reject(row.hunk)
-                self._current = row.hunk if row.hunk not in self._states else self._current
+                if row.hunk not in self._marks.states:
+                    self._marks.current = row.hunk
                 self._advance_current()
                 self.viewport().update()
         super().mousePressEvent(event)
@@ -487,23 +143,17 @@ class LiveDiffView(QAbstractScrollArea):
             self.acceptAllRequested.emit()  # the controller decides (it may ask first) and marks them
         elif ctrl and key == Qt.Key.Key_Backspace:
             self.rejectAllRequested.emit()
-        elif key in (Qt.Key.Key_A, Qt.Key.Key_Y) and self._current is not None:
-            self.accept(self._current)
-        elif key in (Qt.Key.Key_R, Qt.Key.Key_N) and self._current is not None:
-            self.reject(self._current)
+        elif key in (Qt.Key.Key_A, Qt.Key.Key_Y) and self._marks.current is not None:
+            self.accept(self._marks.current)
+        elif key in (Qt.Key.Key_R, Qt.Key.Key_N) and self._marks.current is not None:
+            self.reject(self._marks.current)
         elif key in (Qt.Key.Key_J, Qt.Key.Key_K):
             self._step_current(1 if key == Qt.Key.Key_J else -1)
         else:
             super().keyPressEvent(event)
 
     def _step_current(self, step: int) -> None:
-        undecided = [i for i in sorted(self._rows.header_rows) if i not in self._states]
-        if not undecided:
-            return
-        if self._current not in undecided:
-            self._current = undecided[0]
-        else:
-            position = undecided.index(self._current) + step
-            self._current = undecided[max(0, min(len(undecided) - 1, position))]
-        self.scroll_to_hunk(self._current)
-        self.viewport().update()
+        current = self._marks.step(self._rows.header_rows, step)
+        if current is not None:
+            self.scroll_to_hunk(current)
+            self.viewport().update()

@@ -111,7 +111,7 @@ class StudySession(QWidget):
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.log = EventLog(self.log_dir / f"{study.id}-{participant}-{stamp}.jsonl")
         self.recorder = StudyRecorder(self.log, self.window.controller, study.log_file_contents)
-        self.window.controller.set_view(RecordingView(self.window, self.recorder))
+        self.window.controller.set_view(RecordingView(self.window.edit_view, self.recorder))
         self.log.write("log_start", study=study.id, study_file=str(study.path), participant=participant,
                        participant_number=number, wall_time=datetime.datetime.now().astimezone().isoformat(),
                        clock="time.perf_counter, s since log_start", log_file_contents=study.log_file_contents,
