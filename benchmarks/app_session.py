@@ -10,6 +10,7 @@ import asyncio
 import functools
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -59,6 +60,10 @@ async def until(predicate: Callable[[], bool], timeout_s: float = 60.0, what: st
 def run_app(scenario: Callable[..., Awaitable[object]], model: str | None = None,
             size: tuple[int, int] = (1600, 900)) -> object:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # The window keeps unsaved text for recovery in the user's state folder; a benchmark's typing
+    # goes to a folder of its own, not to the next start of the app.
+    state = tempfile.TemporaryDirectory(prefix="tessera-bench-state-")
+    os.environ["XDG_STATE_HOME"] = state.name
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -78,5 +83,8 @@ def run_app(scenario: Callable[..., Awaitable[object]], model: str | None = None
             await parts.shutdown()
             window.close()
 
-    with asyncio.Runner(loop_factory=functools.partial(qasync.QEventLoop, app)) as runner:
-        return runner.run(main())
+    try:
+        with asyncio.Runner(loop_factory=functools.partial(qasync.QEventLoop, app)) as runner:
+            return runner.run(main())
+    finally:
+        state.cleanup()
