@@ -310,9 +310,9 @@ def test_esc_before_the_first_token_is_honoured(qtbot, window):
     window.focus_instruction()
     qtbot.keyClicks(window.bar.field, "add type hints")
     qtbot.keyClick(window.bar.field, Qt.Key.Key_Return)
-    assert window.controller._starting  # the request has not gone out yet
+    assert window.controller.starting  # the request has not gone out yet
     qtbot.keyClick(window.bar.field, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not window.controller._starting, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.controller.starting, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.controller.mode != "streaming", timeout=WAIT_MS)
     run = window.controller.run
     assert run is None or run.stopped  # never sent, or stopped the moment it was

@@ -52,6 +52,11 @@ class EditController:
         self._cancel_start = False  # Esc came while it was being set up: do not send it
         self.narrower: Target | None = None  # what "narrow to the enclosing function" would target
 
+    @property
+    def starting(self) -> bool:
+        """A new edit is being set up: Enter was pressed, `generate` has not gone out yet."""
+        return self._starting
+
     # -- what the window chooses -----------------------------------------------------------------
 
     def set_view(self, view: EditView) -> None:
