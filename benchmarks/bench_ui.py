@@ -73,9 +73,9 @@ class MeasuredView(LiveDiffView):
         self.fed_at.append(time.perf_counter())
         super().feed(chunk, draft_tokens)
 
-    def _on_frame(self) -> None:
+    def _on_frame(self, now: bool = False) -> None:
         self.frame_upto = len(self.fed_at)
-        super()._on_frame()
+        super()._on_frame(now)
 
     def paintEvent(self, event) -> None:  # noqa: N802
         super().paintEvent(event)
