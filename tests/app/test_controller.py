@@ -210,24 +210,3 @@ def test_a_ready_while_an_edit_streams_records_the_count_and_leaves_the_meter_to
     consume(controller, run, [token(SOURCE), {"type": "done", "request": "r1", "reason": "eos"}])
     controller.engine.on_ready({"type": "ready", "prompt_tokens": 322, "context_length": 4096})
     assert reads and shown  # idle: the meter follows the engine's count
-
-
-def test_the_first_paint_is_asked_for_before_the_first_token_goes_into_the_view():
-    view = FakeView(SOURCE)
-    controller, run = streaming_controller(view)
-    calls: list[str] = []
-    painted: list = []
-    fed = view.diff_update
-
-    def diff_update(update, text):  # a view that paints output after a pause at once
-        calls.append("diff_update")
-        fed(update, text)
-        for callback in painted:
-            callback()
-        painted.clear()
-
-    view.after_paint = lambda callback: (calls.append("after_paint"), painted.append(callback))  # type: ignore[method-assign]
-    view.diff_update = diff_update  # type: ignore[method-assign]
-    consume(controller, run, [token("line_0 = 0\n")])
-    assert calls == ["after_paint", "diff_update"]
-    assert len(controller.ttft_ms) == 1  # timed by that very paint

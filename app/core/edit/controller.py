@@ -6,8 +6,9 @@ editor through the view. It never touches a widget: everything goes through the 
 protocol (`view.py`), so tests drive it with a fake view and a real engine.
 
 States: idle → streaming → (stopped | reviewing); Enter while streaming or stopped redirects.
-Its parts: `engine_session` (the engine's client and the document's session there), `review`
-(the decisions on hunks), `ending` (what a finished edit says), `settings` (what `generate` asks).
+Its parts: `engine_session` (the engine's client and the document's session there), `streaming`
+(the engine's messages into the edit's streaming diff and the view), `review` (the decisions on
+hunks), `ending` (what a finished edit says), `settings` (what `generate` asks).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from app.core.edit import review
 from app.core.edit.ending import Model, ending_of
 from app.core.edit.engine_session import EngineSession
 from app.core.edit.history import InstructionHistory
-from app.core.edit.outcome import (OUT_OF_SCOPE, UNPARSABLE, apply_hunks, overflow_refusal, remote_note, speed_summary,
-                                   syntax_problem, unparsable_notice)
+from app.core.edit.outcome import OUT_OF_SCOPE, overflow_refusal, remote_note, speed_summary
 from app.core.edit.settings import RequestSettings
 from app.core.edit.states import Mode
+from app.core.edit.streaming import EditStream
 from app.core.edit.targeting import Target, check_fit, choose_target, output_budget
 from app.core.edit.view import EditRun, EditView
 from app.core.link.client import ENGINE_LOST, EngineClient, EngineError, RequestStream
@@ -43,10 +44,8 @@ class EditController:
                                     lambda: self._starting, self.stop, client)
         self.history = InstructionHistory()
         self.run: EditRun | None = None
-        self.diff: StreamingDiff | None = None
+        self.stream = EditStream(lambda: self.view)  # the run's streaming diff, fed by the engine's messages
         self.mode = Mode.IDLE
-        self.redirect_latencies_ms: list[float] = []  # Enter → first redirected token painted
-        self.ttft_ms: list[float] = []  # Enter → first token painted, per request
         self._tasks = TaskSet(self._task_failed)  # what spawn() started and has not ended
         self._starting = False  # a new edit is being set up (sync, measure, send)
         self._cancel_start = False  # Esc came while it was being set up: do not send it
@@ -56,6 +55,21 @@ class EditController:
     def starting(self) -> bool:
         """A new edit is being set up: Enter was pressed, `generate` has not gone out yet."""
         return self._starting
+
+    @property
+    def diff(self) -> StreamingDiff | None:
+        """The current edit's streaming diff (the view shows it); None before the first edit."""
+        return self.stream.diff
+
+    @property
+    def ttft_ms(self) -> list[float]:
+        """Enter → first token painted (ms), per request."""
+        return self.stream.ttft_ms
+
+    @property
+    def redirect_latencies_ms(self) -> list[float]:
+        """A redirect's Enter → its first token painted (ms), per redirect."""
+        return self.stream.redirect_latencies_ms
 
     # -- what the window chooses -----------------------------------------------------------------
 
@@ -75,7 +89,7 @@ class EditController:
     def forget_run(self) -> None:
         """Another document replaced the one the last edit was for: nothing of it carries over."""
         self.run = None
-        self.diff = None
+        self.stream.forget()
 
     # -- the user's actions --------------------------------------------------------------------
 
@@ -182,7 +196,7 @@ class EditController:
     def begin_run(self, run: EditRun) -> None:
         """`run`'s request went out: it is the current edit, its diff starts empty, tokens follow."""
         self.run = run
-        self._begin_diff(run.snapshot[run.target.start:run.target.end])
+        self.stream.begin(run)
         self.view.clear_notice()
         self.view.show_target(run.target.start, run.target.end, run.target.label)
         self.view.metrics_start(run.started_s)
@@ -204,12 +218,7 @@ class EditController:
         run.redirect_armed = not was_running
         stream = await client.redirect(run.request_id, instruction)
         if not was_running:
-            # The stopped diff was settled for review; rebuild it to keep streaming into it.
-            self._begin_diff(run.snapshot[run.target.start:run.target.end])
-            if run.output:
-                self._feed_diff(run.output, 0)
-            self._mark_redirect(instruction)
-            self._restore_resolved(run)
+            self.stream.resume(run)  # the stopped diff was settled for review: stream on into it
             run.stopped = run.finished = False
             self.view.metrics_start(enter_s)  # the gauges measure the continued stream afresh
             self._set_mode(Mode.STREAMING)
@@ -225,53 +234,14 @@ class EditController:
             self.handle(run, msg)
 
     def handle(self, run: EditRun, msg: dict[str, Any]) -> None:
-        """One engine message of `run`'s request: into the diff, the gauges, the status line."""
+        """One engine message of `run`'s request: its end here, the rest into the stream."""
         kind = msg.get("type")
-        if kind == "token":
-            self._on_token(run, msg)
-        elif kind == "redirected":
-            self._mark_redirect(str(msg.get("instruction", run.instruction)))
-            run.redirect_armed = True
-        elif kind == "tiles":
-            self.view.feed_tiles(msg)
-        elif kind == "notice":
-            run.notices[str(msg.get("code") or "notice")] = str(msg.get("message", ""))
-            self.view.show_status(str(msg.get("message", "")), "warn")
-        elif kind == "done":
+        if kind == "done":
             self._on_done(run, msg)
         elif kind == "error":
             self._on_error(run, msg)
-
-    def _on_token(self, run: EditRun, msg: dict[str, Any]) -> None:
-        text = str(msg.get("text", ""))
-        count = msg["count"] if isinstance(msg.get("count"), int) else 1  # a closing text piece counts 0
-        draft = int(msg.get("draft") or 0)
-        run.output += text
-        run.tokens += count
-        now = time.perf_counter()
-        # Asked before the token goes in: the view may paint output after a pause at once.
-        if run.first_token_s is None:
-            run.first_token_s = now  # replaced by the paint time below
-            self.view.after_paint(lambda: self._first_paint(run))
-        if run.redirect_enter_s is not None and run.redirect_armed:
-            enter_s = run.redirect_enter_s
-            run.redirect_enter_s = None
-            self.view.after_paint(lambda: self._redirect_paint(enter_s))
-        self._feed_diff(text, draft)
-        if count:  # a closing text piece (count 0) adds no token to the rate
-            self.view.metrics_tokens(count, now, draft)
-
-    def _first_paint(self, run: EditRun) -> None:
-        run.first_token_s = time.perf_counter()
-        self.view.metrics_first_paint(run.first_token_s)
-        self.ttft_ms.append((run.first_token_s - run.started_s) * 1000.0)
-
-    def _redirect_paint(self, enter_s: float) -> None:
-        now = time.perf_counter()
-        latency_ms = (now - enter_s) * 1000.0
-        self.view.metrics_first_paint(now)  # after a stop the gauges restarted: this is their TTFT
-        self.redirect_latencies_ms.append(latency_ms)
-        self.view.show_status(f"Redirected — first new token painted {latency_ms:.0f} ms after Enter")
+        else:  # token, redirected, tiles, notice
+            self.stream.handle(run, msg)
 
     def _on_done(self, run: EditRun, msg: dict[str, Any]) -> None:
         reason = str(msg.get("reason", "eos"))
@@ -282,8 +252,7 @@ class EditController:
         run.finished = True
         run.stopped = run.stopped or reason == "stop"
         shown = self.view.metrics_done(stats)
-        self._finish_diff(run.stopped)
-        self._restore_resolved(run)
+        self.stream.finish(run, run.stopped)
         self.engine.counted_prompt(stats.prompt_tokens)
         summary = speed_summary(run.tokens, stats, shown)
         summary += remote_note(stats)
@@ -293,7 +262,7 @@ class EditController:
             self._refuse_overflow(run.instruction, error.message or "too long", run.target)
         else:
             out_of_scope = stats.out_of_scope or OUT_OF_SCOPE in run.notices
-            problem = self._check_parses(run, reason) if error is None and not out_of_scope else None
+            problem = self.stream.check_parses(run, reason) if error is None and not out_of_scope else None
             ending = ending_of(run, reason, summary, error, out_of_scope, len(self.unresolved_final()),
                                len(self.diff.final_hunks) if self.diff else 0, problem,
                                Model(self.engine.model_name, self.engine.skill_examples))
@@ -304,22 +273,6 @@ class EditController:
             if ending.keep_instruction:
                 self.view.keep_instruction(run.instruction)
         self.view.clear_target()
-
-    def _check_parses(self, run: EditRun, reason: str):
-        """Mark an edit whose result does not parse (the engine's warning, or the file check here)."""
-        if reason not in ("eos", "stop", "length") or self.view.language().lower() not in ("python", "py", "python3"):
-            return None
-        original = run.snapshot[run.target.start:run.target.end]
-        # What accepting every change gives (a stopped edit keeps the original past its last change).
-        output = apply_hunks(original, self.diff.final_hunks) if self.diff is not None else run.output
-        problem = syntax_problem(run.snapshot, run.target.start, run.target.end, output)
-        if problem is None and UNPARSABLE not in run.notices:
-            return None
-        run.unparsable = True
-        if problem is not None:
-            self.view.diff_mark_problem(problem.out_line)
-        self.view.show_notice(*unparsable_notice(problem, run.notices.get(UNPARSABLE, "")).parts())
-        return problem
 
     def _refuse_overflow(self, instruction: str, message: str, target: Target) -> None:
         """Too long for the model: say so with the limit, keep the instruction, offer to narrow."""
@@ -343,8 +296,7 @@ class EditController:
     def _on_error(self, run: EditRun, msg: dict[str, Any]) -> None:
         run.finished = True
         code = str(msg.get("code", "error"))
-        self._finish_diff(True)
-        self._restore_resolved(run)
+        self.stream.finish(run, True)
         self._set_mode(Mode.STOPPED if run.output else Mode.IDLE)
         self.view.clear_target()
         if code == ENGINE_LOST:
@@ -355,28 +307,7 @@ class EditController:
             self.view.show_status(f"The engine refused the edit: {msg.get('message', code)}", "error")
             self.view.keep_instruction(run.instruction)
 
-    # -- the streaming diff (the controller's; the view shows it) -------------------------------
-
-    def _begin_diff(self, original: str) -> None:
-        self.diff = StreamingDiff(original)
-        self.view.diff_begin(self.diff)
-
-    def _feed_diff(self, text: str, draft_tokens: int) -> None:
-        if self.diff is not None:
-            self.view.diff_update(self.diff.feed(text, draft_tokens), text)
-
-    def _mark_redirect(self, instruction: str) -> None:
-        if self.diff is not None:
-            self.view.diff_redirect(self.diff.mark_redirect(instruction))
-
-    def _finish_diff(self, stopped: bool) -> None:
-        if self.diff is not None:
-            self.view.diff_finished(self.diff.finish(stopped), stopped)
-
     # -- review: the controller decides, the view shows (app.core.edit.review) --------------------
-
-    def _restore_resolved(self, run: EditRun) -> None:
-        review.restore_states(self.view, run, self.diff)
 
     def accept_hunks(self, indices: list[int]) -> int:
         """Apply these final hunks to the editor as one undo step; returns how many applied."""
