@@ -52,15 +52,6 @@ async def _one(window, typed: bool, mark: int) -> tuple[float, float, float, flo
         cursor.setPosition(position)
         window.editor.setTextCursor(cursor)
     previous, painted = c.run, len(c.ttft_ms)
-    sent: list[float] = []
-    client_generate = c.engine.client.generate
-
-    async def generate(*args, **kwargs):  # the moment `generate` has gone out on the socket
-        stream = await client_generate(*args, **kwargs)
-        sent.append(time.perf_counter())
-        return stream
-
-    c.engine.client.generate = generate
     enter_s = time.perf_counter()
     window.bar.field.setText(INSTRUCTION)
     window.bar.field.returnPressed.emit()  # what the Enter key triggers
@@ -68,12 +59,12 @@ async def _one(window, typed: bool, mark: int) -> tuple[float, float, float, flo
     await until(lambda: len(c.ttft_ms) > painted, 30, "the first paint")
     c.reject_all()
     await until(lambda: c.mode == "idle", 30, "idle")
-    c.engine.client.generate = client_generate
     engine = c.run.stats.ttft_ms
     arrival = window.gauges.metrics.snapshot(time.perf_counter()).arrival_ttft_ms
-    if engine is None or arrival is None or not sent:
+    sent_s = c.run.sent_s  # the moment `generate` had gone out on the socket
+    if engine is None or arrival is None or sent_s is None:
         return None
-    return c.ttft_ms[-1], engine, arrival, (sent[0] - enter_s) * 1000.0
+    return c.ttft_ms[-1], engine, arrival, (sent_s - enter_s) * 1000.0
 
 
 async def _file(window, path: Path, anchor: str, runs: int, warmup: int, profiler) -> dict:

@@ -89,6 +89,7 @@ def test_tokens_stream_into_the_diff_pane_and_the_editor_stays_untouched(qtbot, 
     # Click-to-first-token-painted arrives with the diff pane's next frame.
     qtbot.waitUntil(lambda: len(window.controller.ttft_ms) == 1, timeout=WAIT_MS)
     assert window.controller.ttft_ms[0] > 0
+    assert run.started_s < run.sent_s < run.first_token_s  # Enter, `generate` out, first token painted
     assert "Done" in window.status_label.text()
     assert window.bar.field.text() == ""  # sent: the field is free for the next instruction
 

@@ -190,7 +190,7 @@ class EditController:
             emulate=settings.paced_model, seed=settings.seed, temperature=settings.temperature,
             speculate=settings.speculate,
         )
-        self.begin_run(EditRun(stream.request_id, instruction, target, text, started_s))
+        self.begin_run(EditRun(stream.request_id, instruction, target, text, started_s, stream.sent_at_s))
         return stream
 
     def begin_run(self, run: EditRun) -> None:

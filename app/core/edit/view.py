@@ -55,6 +55,7 @@ class EditRun:
     target: Target  # the targeted range in `snapshot`
     snapshot: str  # the whole document when the request started
     started_s: float  # perf_counter() at Enter
+    sent_s: float | None = None  # perf_counter() once `generate` had gone out on the socket
     output: str = ""  # everything streamed so far (all segments)
     tokens: int = 0  # tokens received so far
     first_token_s: float | None = None  # perf_counter() when the first token was painted

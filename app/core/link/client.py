@@ -45,7 +45,7 @@ class RequestStream:
     """
 
     request_id: str  # client-chosen id, unique per connection
-    sent_at_s: float  # time.perf_counter() when `generate` was sent
+    sent_at_s: float  # time.perf_counter() once `generate` has gone out on the socket (before: when it was made)
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     finished: bool = False  # a terminal message was queued; nothing follows it
     stop_sent: bool = False  # a `stop` went out; the engine may answer it after the end
@@ -248,6 +248,7 @@ class EngineClient:
         except EngineError:
             self._streams.pop(request_id, None)
             raise
+        stream.sent_at_s = time.perf_counter()
         return stream
 
     async def stop(self, request_id: str) -> None:
