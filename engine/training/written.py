@@ -296,6 +296,18 @@ class _Record(Modernise):
         return res
 
 
+def _same_quotes(original: str, fstring: str) -> str:
+    """The f-string spelled with the original literal's quote character where it can be
+    (``ast.unparse`` prefers single quotes; the expected output keeps the source's own)."""
+    m = re.match(r"[rRbBuU]*([\"'])", original)
+    if m is None or m.group(1) != '"' or not (fstring.startswith("f'") and fstring.endswith("'")):
+        return fstring
+    inner = fstring[2:-1]
+    if '"' in inner or "\\'" in inner:
+        return fstring
+    return f'f"{inner}"'
+
+
 def fstring_forward(code: str, rng: random.Random, pool: list[str]):
     tree = ast.parse(code)
     r = _Record()
@@ -307,7 +319,7 @@ def fstring_forward(code: str, rng: random.Random, pool: list[str]):
     edits, reach = [], -1
     for s, e, n in spans:
         if s >= reach:  # outermost only: an outer rewrite already holds the inner ones
-            edits.append((s, e, ast.unparse(n)))
+            edits.append((s, e, _same_quotes(code[s:e], ast.unparse(n))))
             reach = e
     return instruction_for("fstring", rng), code, edits, tree
 

@@ -114,3 +114,9 @@ def test_long_targets_become_the_engines_windows_each_with_its_edits():
     assert "".join(s for s, _ in wins).count("\n") + len(wins) - 1 == source.count("\n")
     first = written.windows_of(source, target, edits, instruction, count, 512, first_only=True)
     assert first == wins[:1]
+
+
+def test_fstrings_converted_forward_keep_the_sources_quotes():
+    code = 'def line(etype, valuestr):\n    return "%s: %s\\n" % (etype, valuestr)'
+    instruction, source, target, _ = build("fstring", code)
+    assert target == 'def line(etype, valuestr):\n    return f"{etype}: {valuestr}\\n"'
