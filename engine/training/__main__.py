@@ -89,6 +89,16 @@ def step_train(args) -> None:
     train.run(args.cache, enc, tok.get_vocab_size(), CONTEXT_LENGTH, cfg, log=log, init_from=init)
 
 
+def step_average(args) -> None:
+    from . import average
+
+    if not args.average:
+        raise SystemExit("average: name the two model folders with --average FIRST SECOND")
+    first, second = args.average
+    n = average.run(first, second, args.model_dir, args.weight)
+    log(f"{args.model_dir}: {args.weight} x {first} + {1 - args.weight:g} x {second} ({n} weight tensors)")
+
+
 def step_export(args) -> None:
     from . import export
 
@@ -110,7 +120,7 @@ def step_card(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m engine.training", description=__doc__.splitlines()[0])
-    ap.add_argument("step", choices=[*STEPS, "all"])
+    ap.add_argument("step", choices=[*STEPS, "average", "all"])
     ap.add_argument("--cache", type=Path, default=CACHE, help="intermediate files (default .cache/)")
     ap.add_argument("--model-dir", type=Path, default=MODEL_DIR, help="the model folder to write")
     ap.add_argument("--minutes", type=float, default=60.0, help="training budget, whole run")
@@ -120,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init-from", type=Path, default=None,
                     help="fine-tune: start from this model folder's weights and keep its tokenizer")
     ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: TrainConfig's)")
+    ap.add_argument("--average", type=Path, nargs=2, metavar=("FIRST", "SECOND"), default=None,
+                    help="average: the two model folders whose weights are averaged into --model-dir")
+    ap.add_argument("--weight", type=float, default=0.5, help="average: the first model's share")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     steps = STEPS if args.step == "all" else (args.step,)

@@ -24,7 +24,10 @@ from ..skills import BUILDERS, KINDS, EditPair, build_fstring_forward
 from ..skills.rename import identifiers
 
 TRAIN_PER_KIND = 2500  # normalised pairs per kind for training
-WRITTEN_PER_KIND = 9000  # as-written pairs (windows counted) per kind for training
+# As-written pairs (windows counted) per kind for training: more of the kinds real code gets wrong
+# most often (f-strings over several lines, prints between comments, docstrings of methods).
+WRITTEN_PER_KIND = {"fstring": 16000, "remove_prints": 13000, "add_docstring": 12000,
+                    "rename_variable": 11000, "rename_function": 7000, "out_of_scope": 7000}
 HEADER_PER_KIND = 1200  # renames of a header alone (its long docstring in the next window)
 WINDOWS_PER_TARGET = 3  # at most this many windows of one long target
 EVAL_PER_KIND = 200  # pairs per kind held out
@@ -68,7 +71,7 @@ def build_pairs(funcs: list[Function], per_kind: int, uses: int, rng: random.Ran
     return out
 
 
-def build_written_pairs(funcs: list[Function], per_kind: int, uses: int, rng: random.Random, pool: list[str],
+def build_written_pairs(funcs: list[Function], per_kind: int | dict, uses: int, rng: random.Random, pool: list[str],
                         count, context: int) -> list[EditPair]:
     """As-written pairs (engine/training/written.py), whole or in the engine's windows."""
     from ..skills import touches
@@ -79,12 +82,13 @@ def build_written_pairs(funcs: list[Function], per_kind: int, uses: int, rng: ra
         codes = [f.code for f in funcs if kind in WITH_TESTS or not f.from_tests]
         if kind == "fstring":
             codes = [c for c in codes if "f'" in c or 'f"' in c or "format(" in c or "%" in c]
+        want = per_kind[kind] if isinstance(per_kind, dict) else per_kind
         made = 0
         for _ in range(uses):
             order = list(codes)
             rng.shuffle(order)
             for code in order:
-                if made >= per_kind:
+                if made >= want:
                     break
                 for instruction, source, target, edits in written.build(kind, code, rng, pool):
                     wins = written.windows_of(source, target, edits, instruction, count, context,
@@ -94,10 +98,10 @@ def build_written_pairs(funcs: list[Function], per_kind: int, uses: int, rng: ra
                     if len(wins) > WINDOWS_PER_TARGET:
                         wins = rng.sample(wins, WINDOWS_PER_TARGET)
                     for src, tgt in wins:
-                        if made < per_kind:
+                        if made < want:
                             out.append(EditPair(kind, instruction, src, tgt))
                             made += 1
-            if made >= per_kind:
+            if made >= want:
                 break
     rng.shuffle(out)
     return out
