@@ -124,3 +124,30 @@ def test_a_windowed_edit_that_no_longer_parses_in_the_file_is_flagged_and_one_th
     notices = [e.code for e in events if e.type == "notice"]
     assert notices.count("unparsable") == (0 if whole_parses else 1)  # one notice, for the whole target
     assert (done.stats.warning is not None and done.stats.warning.code == "unparsable") is (not whole_parses)
+
+
+def test_a_docstring_longer_than_a_window_passes_through_a_rename(engine):
+    job, events = run(engine, LONG_DOC, "rename variable total to acc", (0, len(LONG_DOC)))
+    done = events[-1]
+    assert done.reason == "eos", done.stats
+    assert done.text == LONG_DOC.replace("total", "acc")  # "points" in the docstring stays as written
+
+
+def test_a_docstring_longer_than_a_window_passes_through_a_parameter_rename(engine):
+    job, events = run(engine, LONG_DOC, "rename variable points to rows", (0, len(LONG_DOC)))
+    done = events[-1]
+    assert done.reason == "eos", done.stats
+    head, doc = LONG_DOC.split("\n", 1)
+    body = doc.split('    """\n', 2)
+    assert done.text.startswith("def fit(rows, weights):\n" + '    """Fit a curve.')
+    assert "about points" in done.text and "for p in rows:" in done.text
+    assert done.text.endswith(body[-1].replace("points", "rows"))
+
+
+def test_untouched_long_statement_is_not_refused_and_windows_without_the_name_skip_the_model(engine):
+    text = "def table():\n    rows = [\n" + "        (1, 'one'),\n" * 300 + "    ]\n    count = len(rows)\n    return count\n"
+    job, events = run(engine, text, "rename variable count to n", (0, len(text)))
+    done = events[-1]
+    assert done.reason == "eos", done.stats
+    assert done.text == text.replace("count", "n")
+    assert done.stats.tokens_out < 40  # the 300-line literal went through without the model
