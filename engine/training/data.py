@@ -75,7 +75,7 @@ def build_written_pairs(funcs: list[Function], per_kind: int | dict, uses: int, 
                         count, context: int) -> list[EditPair]:
     """As-written pairs (engine/training/written.py), whole or in the engine's windows."""
     from ..skills import touches
-    from . import written
+    from . import windowed, written
 
     out: list[EditPair] = []
     for kind in KINDS:
@@ -91,7 +91,7 @@ def build_written_pairs(funcs: list[Function], per_kind: int | dict, uses: int, 
                 if made >= want:
                     break
                 for instruction, source, target, edits in written.build(kind, code, rng, pool):
-                    wins = written.windows_of(source, target, edits, instruction, count, context,
+                    wins = windowed.windows_of(source, target, edits, instruction, count, context,
                                               first_only=kind == "add_docstring")
                     if len(wins) > 1:  # windows the engine passes on without the model teach nothing
                         wins = [(s, t) for s, t in wins if touches(kind, instruction, s)]
@@ -108,8 +108,8 @@ def build_written_pairs(funcs: list[Function], per_kind: int | dict, uses: int, 
 
 
 def build_header_pairs(funcs: list[Function], per_kind: int, rng: random.Random, pool: list[str]) -> list[EditPair]:
-    """Renames of a definition's header alone (written.header_pair), for the engine's header windows."""
-    from . import written
+    """Renames of a definition's header alone (windowed.header_pair), for the engine's header windows."""
+    from . import windowed
 
     out: list[EditPair] = []
     for kind in ("rename_variable", "rename_function"):
@@ -120,7 +120,7 @@ def build_header_pairs(funcs: list[Function], per_kind: int, rng: random.Random,
             if made >= per_kind:
                 break
             try:
-                got = written.header_pair(kind, code, rng, pool)
+                got = windowed.header_pair(kind, code, rng, pool)
             except (SyntaxError, ValueError):
                 continue
             if got is not None:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.training import written
+from engine.training import windowed, written
 from engine.training.corpus import written_in
 
 POOL = ["total", "rows", "result", "buffer", "line_count", "entries"]
@@ -106,13 +106,13 @@ def test_long_targets_become_the_engines_windows_each_with_its_edits():
     count = lambda text: len(text) // 3  # noqa: E731
     instruction, source, target, edits = build("rename_variable", code)
     old, new = instruction.split()[-3], instruction.split()[-1]
-    wins = written.windows_of(source, target, edits, instruction, count, 512, first_only=False)
+    wins = windowed.windows_of(source, target, edits, instruction, count, 512, first_only=False)
     assert len(wins) > 2
     for src, tgt in wins:
         assert count(src) <= 512 // 2
         assert tgt == re.sub(rf"\b{old}\b", new, src)
     assert "".join(s for s, _ in wins).count("\n") + len(wins) - 1 == source.count("\n")
-    first = written.windows_of(source, target, edits, instruction, count, 512, first_only=True)
+    first = windowed.windows_of(source, target, edits, instruction, count, 512, first_only=True)
     assert first == wins[:1]
 
 
