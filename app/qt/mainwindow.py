@@ -19,7 +19,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from app.core.edit.controller import EditController
-from app.core.edit.outcome import OUT_OF_SCOPE, OVERFLOW
+from app.core.edit.outcome import OUT_OF_SCOPE, OVERFLOW, UNCHANGED
 from app.core.edit.quick_actions import QuickAction, actions_for, fill
 from app.core.edit.states import Mode
 from app.core.link.client import EngineInfo
@@ -181,7 +181,7 @@ class MainWindow(QMainWindow):
         if kind == OVERFLOW and self.controller.narrow_target():
             self.bar.field.setFocus(Qt.FocusReason.OtherFocusReason)  # Enter sends the kept instruction
             self.bar.field.end(False)
-        elif kind == OUT_OF_SCOPE:  # the model picker, under its button (popup: no nested event loop)
+        elif kind in (OUT_OF_SCOPE, UNCHANGED):  # the model picker, under its button (popup: no nested event loop)
             button = self.toolbar.model_button
             self.toolbar.model_menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
 

@@ -33,6 +33,17 @@ def test_a_finished_edit_that_changed_nothing_returns_to_idle_and_says_why():
     assert decided.status.endswith("every change already reviewed.")
 
 
+def test_a_skill_that_changed_nothing_says_so_keeps_the_instruction_and_offers_a_larger_model():
+    ending = ending_of(a_run(SOURCE), "eos", "9 tokens", None, False, 0, 0, None, MINI)
+    assert ending.mode == Mode.IDLE and ending.level == "warn" and ending.keep_instruction
+    assert ending.status == "Done: 9 tokens; the model left the code unchanged (see above the diff)."
+    kind, text, action = ending.notice.parts()
+    assert kind == "unchanged" and action == "Choose a model…"
+    assert "“add a docstring”" in text and "tessera-edit-mini" in text and "rename variable x to total" in text
+    free_form = ending_of(a_run(SOURCE), "eos", "9 tokens", None, False, 0, 0, None, Model("qwen", ()))
+    assert free_form.notice is None and free_form.status == "Done: 9 tokens; no change to the code."
+
+
 def test_an_edit_that_does_not_parse_warns_with_the_line_before_review():
     problem = SyntaxProblem(out_line=1, file_line=2, message="invalid syntax")
     ending = ending_of(a_run("x", unparsable=True), "eos", "5 tokens", None, False, 1, 1, problem, MINI)

@@ -198,6 +198,23 @@ def test_an_instruction_outside_the_skills_says_so_names_them_and_keeps_the_inst
     win.toolbar.model_menu.close()
 
 
+def test_a_skill_that_finds_nothing_to_change_says_so_instead_of_a_plain_done(qtbot, win):
+    source = "def area(radius):\n    return 3.14159 * radius ** 2\n"  # nothing to turn into an f-string
+    win.editor.setPlainText(source)
+    qtbot.waitUntil(lambda: win.controller.engine.in_sync, timeout=WAIT_MS)
+    put_cursor(win, source.index("radius **"))
+    send(qtbot, win, "convert to f-strings")
+    wait_done(qtbot, win)
+    notice = win.diff_view.notice
+    qtbot.waitUntil(lambda: notice.isVisible(), timeout=WAIT_MS)
+    assert notice.kind == "unchanged" and "No change" in notice.label.text()
+    assert "“convert to f-strings”" in notice.label.text() and "larger" in notice.label.text()
+    assert notice.action_button.text() == "Choose a model…"
+    assert "unchanged" in win.status_label.text()
+    assert win.bar.field.text() == "convert to f-strings"  # kept, to send again
+    assert win.editor.toPlainText() == source
+
+
 def test_an_edit_that_does_not_parse_is_marked_and_accept_all_asks_first(qtbot, win):
     source = ("def report(items, verbose):\n    total = 0\n    for item in items:\n"
               "        total += item\n    return total\n")

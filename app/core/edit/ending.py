@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.edit.outcome import Notice, SyntaxProblem, out_of_scope_notice
+from app.core.edit.outcome import Notice, SyntaxProblem, out_of_scope_notice, unchanged_notice
 from app.core.edit.states import Mode
 from app.core.edit.view import EditRun
 from wire import Problem
@@ -56,5 +56,9 @@ def ending_of(run: EditRun, reason: str, summary: str, error: Problem | None, ou
                       f"review the {undecided} change(s) before accepting.", "warn")
     if undecided:
         return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; {undecided} change(s) to review.", "ok")
+    if not hunks and reason == "eos" and model.skill_examples:  # a skill that found nothing to do
+        return Ending(Mode.IDLE, f"Done: {summary}; the model left the code unchanged (see above the diff).",
+                      "warn", unchanged_notice(run.instruction, model.name, model.skill_examples),
+                      keep_instruction=True)
     what = "every change already reviewed" if hunks else "no change to the code"
     return Ending(Mode.IDLE, f"Done: {summary}{hint}; {what}.", "ok")

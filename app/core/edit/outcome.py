@@ -20,14 +20,14 @@ from app.core.edit.targeting import Target, narrower_function, statement_regions
 from wire import DoneStats
 
 _DEFINITION = re.compile(r"@|(?:async[ \t]+)?def\b|class\b")  # a line that starts a definition
-OUT_OF_SCOPE, UNPARSABLE, OVERFLOW = "out_of_scope", "unparsable", "overflow"
+OUT_OF_SCOPE, UNPARSABLE, OVERFLOW, UNCHANGED = "out_of_scope", "unparsable", "overflow", "unchanged"
 WHOLE_FILE_CHARS = 512 * 1024  # where the statements around the target do not parse alone, files up to
 # this size are checked whole, larger ones on the edited target alone (parse time)
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # OUT_OF_SCOPE, UNPARSABLE or OVERFLOW
+    kind: str  # OUT_OF_SCOPE, UNPARSABLE, OVERFLOW or UNCHANGED
     text: str  # the message above the diff, in full sentences
     action: str = ""  # the label of the button that helps ("" for none)
 
@@ -160,6 +160,18 @@ def out_of_scope_notice(instruction: str, model_name: str, examples: Sequence[st
         f"Not edited: “{instruction}” is outside what {name} can do; the code is unchanged.{skills}\n"
         "For other edits use a larger model: Choose a model… (Model ▾ in the toolbar) takes a model "
         "folder or an OpenAI-compatible endpoint. Your instruction stays in the bar."), "Choose a model…")
+
+
+def unchanged_notice(instruction: str, model_name: str, examples: Sequence[str]) -> Notice:
+    """An instruction among the model's skills that changed nothing: say so, and what else to try."""
+    name = model_name or "this model"
+    can = skills_phrase(examples)
+    skills = f" It was trained for: {can}." if can else ""
+    return Notice(UNCHANGED, (
+        f"No change: {name} returned the code as it was for “{instruction}”. It knows this kind of edit, "
+        f"but found nothing here it could do (a small model handles the common forms only).{skills}\n"
+        "Your instruction stays in the bar: select less code and press Enter again, or use a larger "
+        "model: Choose a model… (Model ▾ in the toolbar)."), "Choose a model…")
 
 
 def overflow_notice(message: str, narrower_label: str | None) -> Notice:
