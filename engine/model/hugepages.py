@@ -16,12 +16,15 @@ Elsewhere (no ``/proc/self/maps``, an older kernel, ``TESSERA_HUGE_PAGES=0``) it
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import sys
 import threading
+import time
 
 MADV_HUGEPAGE = 14  # <asm-generic/mman-common.h>
 MADV_COLLAPSE = 25
+COLLAPSE_TRIES = 4  # attempts per chunk when the kernel answers EAGAIN
 HUGE = 2 << 20  # bytes in an x86-64 / arm64 transparent huge page
 CHUNK = 64 << 20  # bytes per madvise call, so a closed decoder's thread stops soon
 
@@ -79,6 +82,7 @@ class HugePages:
         self._stop = threading.Event()
         self.collapsed_bytes = 0  # bytes now on huge pages
         self.failed_bytes = 0  # bytes the kernel refused (no MADV_COLLAPSE, no free huge page, ...)
+        self.last_errno = 0  # why the kernel last refused (errno), 0 if it never did
 
     def __enter__(self) -> HugePages:
         if enabled():
@@ -103,10 +107,22 @@ class HugePages:
                 n = min(CHUNK, b - s)
                 # MADV_HUGEPAGE keeps khugepaged from splitting them again; MADV_COLLAPSE does the work.
                 libc.madvise(s, n, MADV_HUGEPAGE)
-                if libc.madvise(s, n, MADV_COLLAPSE) == 0:
+                if self._collapse_chunk(libc, s, n):
                     self.collapsed_bytes += n
                 else:
                     self.failed_bytes += n
+
+    def _collapse_chunk(self, libc, start: int, size: int) -> bool:
+        """MADV_COLLAPSE one chunk; EAGAIN (a page locked or busy for a moment, as on a loaded
+        machine) is tried again a few times before the chunk counts as refused."""
+        for attempt in range(COLLAPSE_TRIES):
+            if libc.madvise(start, size, MADV_COLLAPSE) == 0:
+                return True
+            self.last_errno = ctypes.get_errno()
+            if self.last_errno != errno.EAGAIN or self._stop.is_set():
+                return False
+            time.sleep(0.005 * (attempt + 1))
+        return False
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the collapse is done (True) or `timeout` seconds passed (False)."""

@@ -54,7 +54,7 @@ def test_memory_mapped_in_the_block_lands_on_huge_pages_unchanged():
     with HugePages() as pages:
         data = np.arange(16 << 20, dtype=np.int32)  # 64 MiB, written before the block ends
     assert pages.wait(timeout=60)
-    assert pages.collapsed_bytes >= 32 << 20 and pages.failed_bytes == 0
+    assert pages.collapsed_bytes >= 32 << 20 and pages.failed_bytes == 0, f"errno {pages.last_errno}"
     assert _huge_kib(data) >= 32 << 10
     assert np.array_equal(data, np.arange(16 << 20, dtype=np.int32))
     assert new_ranges(before, anonymous_ranges())  # the array's mapping is new since `before`
