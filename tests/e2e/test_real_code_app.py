@@ -165,6 +165,8 @@ def test_a_145_line_method_of_shlex_is_edited_in_windows_not_refused(qtbot, win,
     assert "read_token" in run.target.label, win.status_label.text()
     assert ((run.stats.windows or 0) > 1) == windowed
     assert "Too long" not in win.status_label.text() and not win.diff_view.notice.isVisible()
+    assert meter.property("overflow") is False  # Enter and the end of the edit leave it as measured, never "too long"
+    assert not windowed or f"{run.stats.windows} windows" in meter.format()
     output = win.controller.diff.output_text
     lines, original = output.splitlines(), text[method:end].splitlines()
     assert lines[0] == original[0] and lines[1].lstrip().startswith(('"""', "'''"))

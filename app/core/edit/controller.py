@@ -182,7 +182,8 @@ class EditController:
         target = choose_target(text, *self.view.selection(), self.view.language())
         target_text = text[target.start:target.end]
         fit = check_fit(self.engine.prompt_tokens, target_text, instruction, self.engine.context_length)
-        self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)  # an estimate; the engine decides
+        if fit.fits:  # an estimate: beyond the context, the engine edits in windows or refuses (its done says)
+            self.view.show_context(fit.used_tokens, fit.context_length, fit.fits)
         settings = self.settings
         stream = await client.generate(
             self.engine.session, instruction, (target.start, target.end),
@@ -254,6 +255,10 @@ class EditController:
         shown = self.view.metrics_done(stats)
         self.stream.finish(run, run.stopped)
         self.engine.counted_prompt(stats.prompt_tokens)
+        if stats.windows:  # edited window by window: the meter says so rather than "too long"
+            text = run.snapshot[run.target.start:run.target.end]
+            fit = check_fit(self.engine.prompt_tokens, text, run.instruction, self.engine.context_length)
+            self.view.show_context(fit.used_tokens, fit.context_length, True, stats.windows)
         summary = speed_summary(run.tokens, stats, shown)
         summary += remote_note(stats)
         error = stats.error if reason == "error" else None
