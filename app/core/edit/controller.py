@@ -255,14 +255,15 @@ class EditController:
         shown = self.view.metrics_done(stats)
         self.stream.finish(run, run.stopped)
         self.engine.counted_prompt(stats.prompt_tokens)
-        if stats.windows:  # edited window by window: the meter says so rather than "too long"
+        error = stats.error if reason == "error" else None
+        refused = error is not None and error.code == "context_overflow" and not run.output
+        if stats.windows or refused:  # the engine's verdict on the length: in windows, or too long
             text = run.snapshot[run.target.start:run.target.end]
             fit = check_fit(self.engine.prompt_tokens, text, run.instruction, self.engine.context_length)
-            self.view.show_context(fit.used_tokens, fit.context_length, True, stats.windows)
+            self.view.show_context(fit.used_tokens, fit.context_length, not refused, stats.windows or 0)
         summary = speed_summary(run.tokens, stats, shown)
         summary += remote_note(stats)
-        error = stats.error if reason == "error" else None
-        if error is not None and error.code == "context_overflow" and not run.output:
+        if refused:
             self._set_mode(Mode.IDLE)
             self._refuse_overflow(run.instruction, error.message or "too long", run.target)
         else:
