@@ -99,6 +99,9 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
             w.instruction = parent.instruction
         offset = len(parent.output_ids) - len(w.output_ids)
         chars = len(parent.output_text) - len(w.output_text)
+        begin_window = getattr(pacing, "begin_window", None)
+        if begin_window is not None:  # the emulated hardware prefills this window's own prompt
+            begin_window(i, w, len(parent.output_ids))
         paced = None if pacing is None else (lambda n, off=offset: pacing(n + off))
         engine.unregister_id(rid)
         async with aclosing(release_run(engine, w, paced)) as events:

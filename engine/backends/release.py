@@ -20,7 +20,9 @@ from ..decode.job import EditJob
 from ..decode.mailbox import Mailbox
 from ..decode.session import Engine
 
-Pacing = Callable[[int], "asyncio.Future | None"]  # pacing(n) → awaitable that releases the n-th token, or None
+# pacing(n) → awaitable that releases the n-th token, or None. A pacing that models each prompt the
+# engine runs also has begin_window(index, window job, tokens before it) (engine/serve/pacing.py).
+Pacing = Callable[[int], "asyncio.Future | None"]
 
 
 async def release_run(engine: Engine, job: EditJob, pacing: Pacing | None = None) -> AsyncIterator[object]:

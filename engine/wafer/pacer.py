@@ -4,6 +4,9 @@ The engine computes tokens as fast as it can; the pacer holds each one back unti
 hardware would have produced it (the emulated clock starts at the request's arrival). When real
 compute is slower than the emulation, tokens go out as soon as they exist and the lag is recorded,
 so `done` stats and the gauges show it instead of hiding it.
+
+A request the engine runs as several prompts (a long target's windows) is several runs on the
+emulated hardware too: each further run prefills its own prompt once the tokens before it are out.
 """
 
 from __future__ import annotations
@@ -33,6 +36,26 @@ class Pacer:
         self._released = 0  # tokens released so far
         self._first_release_s: float | None = None
         self._last_release_s: float | None = None
+        # (first token index, emulated ms its run starts at, emulation) per run, in order
+        self._runs: list[tuple[int, float, Emulation]] = [(0, 0.0, emulation)]
+
+    def next_run(self, emulation: Emulation, tokens_before: int) -> None:
+        """The request's next run (its own prompt, e.g. the next window) follows `tokens_before` tokens.
+
+        Its prefill starts when the emulated hardware has produced the last of those tokens
+        (at arrival when there are none), and its tokens follow on `emulation`'s schedule.
+        """
+        if not isinstance(tokens_before, int) or tokens_before < 0:
+            raise ValueError(f"tokens_before must be a non-negative integer, got {tokens_before!r}")
+        start_ms = self._due_ms(tokens_before) if tokens_before else 0.0
+        self._runs = [r for r in self._runs if r[0] < tokens_before] + [(tokens_before, start_ms, emulation)]
+        if tokens_before == 0:
+            self.emulation = emulation  # the request's first token, and so its TTFT, come from this run
+
+    def _due_ms(self, n_tokens: int) -> float:
+        """Emulated ms after arrival at which the n-th token (1-based) is due."""
+        first, start_ms, emu = next(r for r in reversed(self._runs) if r[0] < n_tokens)
+        return start_ms + emu.release_ms(n_tokens - 1 - first)
 
     def start(self, t0_s: float | None = None) -> None:
         """Start the emulated clock at the request's arrival (now when `t0_s` is None)."""
@@ -49,7 +72,7 @@ class Pacer:
         if not isinstance(n_tokens, int) or n_tokens < 1:
             raise ValueError(f"n_tokens must be a positive integer, got {n_tokens!r}")
         if self.emulation.paced:
-            due_s = self._t0_s + self.emulation.release_ms(n_tokens - 1) / 1000.0
+            due_s = self._t0_s + self._due_ms(n_tokens) / 1000.0
             now = self._clock()
             if now > due_s:
                 self._late_tokens += 1

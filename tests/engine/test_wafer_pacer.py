@@ -126,3 +126,33 @@ def test_a_timer_that_fires_early_never_releases_a_token_early():
         asyncio.run(pacer.wait_release(n))
         assert (clock() - 1000.0) * 1000 >= emu.release_ms(n - 1) - 1e-9
     assert pacer.lag_ms == 0.0
+
+
+def test_each_further_run_prefills_its_own_prompt_after_the_tokens_before_it():
+    # A long target's windows: 3 tokens from a 400-token prompt, then 2 from a 50-token one.
+    first, second = emulation("h100x8", "llama-3.1-70b", 400), emulation("h100x8", "llama-3.1-70b", 50)
+    clock = FakeClock()
+    pacer = Pacer(first, clock=clock, sleep=clock.sleep)
+    pacer.start()
+    released = []
+    for n in range(1, 4):
+        asyncio.run(pacer.wait_release(n))
+        released.append((clock() - 1000.0) * 1000)
+    pacer.next_run(second, 3)
+    for n in range(4, 6):
+        asyncio.run(pacer.wait_release(n))
+        released.append((clock() - 1000.0) * 1000)
+    assert released[:3] == pytest.approx([first.release_ms(i) for i in range(3)])
+    end_of_first = first.release_ms(2)
+    assert released[3:] == pytest.approx([end_of_first + second.release_ms(i) for i in range(2)])
+    assert released[3] - released[2] == pytest.approx(second.ttft_ms)  # the second prompt's prefill, not a step
+    assert pacer.stats()["emulated_ttft_ms"] == pytest.approx(first.ttft_ms, abs=1e-3)
+
+
+def test_a_first_run_after_windows_that_never_ran_starts_at_arrival():
+    later = emulation("wse-3", "llama-3.1-70b", 120)
+    pacer = Pacer(emulation("wse-3", "llama-3.1-70b", 900), clock=FakeClock(), sleep=None)
+    pacer.next_run(later, 0)  # the windows before it passed through unchanged: no tokens, no time
+    assert pacer.emulation is later and pacer.stats()["emulated_ttft_ms"] == pytest.approx(later.ttft_ms, abs=1e-3)
+    with pytest.raises(ValueError, match="non-negative"):
+        pacer.next_run(later, -1)
