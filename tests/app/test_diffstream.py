@@ -1,6 +1,7 @@
 """Streaming diff: stable, chunking-independent, exact, and equal to difflib where alignment is unambiguous."""
 
 import difflib
+import re
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -129,17 +130,70 @@ def test_stopped_stream_keeps_the_unreached_original():
 def test_stop_mid_line_keeps_the_partial_line_as_a_reviewable_edit():
     original = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"
     diff = StreamingDiff(original)
-    diff.feed("def f():\n    return 1.0\n\n\ndef g():\n    retur")
-    diff.feed("n 2.0  # fl")
+    diff.feed("def f():\n    return 1.0\n\n\ndef g():\n    # retur")
+    diff.feed("ns a float")
     update = diff.finish(stopped=True)
     assert update.partial_line == ""
-    assert diff.output_lines[-1] == "    return 2.0  # fl\n"  # still there, now a whole line
+    assert diff.output_lines[-1] == "    # returns a float\n"  # still there, now a whole line
     assert all(h.final for h in diff.hunks)
-    assert [h.new_text for h in diff.hunks] == ["    return 1.0\n", "    return 2.0  # fl\n"]
-    # the original the output never reached is kept as it was, after the partial line
+    assert [(h.kind, h.new_text) for h in diff.hunks] == [
+        ("replace", "    return 1.0\n"), ("insert", "    # returns a float\n")]
+    # a new line, not a rewrite: the original the output never reached is kept after it
     assert update.pending_start == 5
-    assert diff.apply(range(len(diff.hunks))).endswith("    return 2.0  # fl\n    return 2\n")
+    assert diff.apply(range(len(diff.hunks))).endswith("    # returns a float\n    return 2\n")
     assert diff.apply([0]) == original.replace("return 1", "return 1.0")
+
+
+# From fractions.Fraction.limit_denominator (Python 3.11 standard library).
+CONVERGENTS = """\
+        p0, q0, p1, q1 = 0, 1, 1, 0
+        n, d = self._numerator, self._denominator
+        while True:
+            a = n//d
+            q2 = q0+a*q1
+            if q2 > max_denominator:
+                break
+            p0, q0, p1, q1 = p1, q1, p0+a*p1, q2
+            n, d = d, n-a*d
+"""
+RENAMED = re.sub(r"\ba\b", "quotient", CONVERGENTS)
+
+
+def test_stop_right_after_a_rewritten_line_replaces_it_instead_of_duplicating_it():
+    shown = RENAMED[:RENAMED.index("            q2 = ")]  # stopped after "quotient = n//d", nothing of the next
+    diff = StreamingDiff(CONVERGENTS)
+    diff.feed(shown)
+    update = diff.finish(stopped=True)
+    assert [(h.kind, h.old_text, h.new_text) for h in diff.hunks] == [
+        ("replace", "            a = n//d\n", "            quotient = n//d\n")]
+    assert update.pending_start == 4
+    accepted = diff.apply([0])
+    assert accepted == shown + CONVERGENTS[CONVERGENTS.index("            q2 = "):]
+    assert "a = n//d" not in accepted
+
+
+def test_stop_mid_line_on_a_rewritten_line_replaces_it():
+    shown = RENAMED[:RENAMED.index("q0+quotient") + len("q0+quot")]
+    diff = StreamingDiff(CONVERGENTS)
+    diff.feed(shown)
+    diff.finish(stopped=True)
+    assert [(h.kind, h.orig_start, h.orig_end, h.new_lines) for h in diff.hunks] == [
+        ("replace", 3, 5, ("            quotient = n//d\n", "            q2 = q0+quot\n"))]
+    accepted = diff.apply([0])
+    assert accepted.count("q2 = ") == 1 and "a = n//d" not in accepted
+    assert accepted.endswith("q2 = q0+quot\n            if q2 > max_denominator:\n" + CONVERGENTS.split(
+        "if q2 > max_denominator:\n")[1])
+
+
+def test_stop_while_inserting_a_docstring_keeps_it_an_insertion():
+    original = "def double(x):\n    return x * 2\n"
+    for shown in ('def double(x):\n    """Return x times two."""\n', 'def double(x):\n    """Return x ti'):
+        diff = StreamingDiff(original)
+        diff.feed(shown)
+        diff.finish(stopped=True)
+        assert [(h.kind, h.orig_start) for h in diff.hunks] == [("insert", 1)]
+        assert diff.apply([0]) == 'def double(x):\n    """Return x ti' + (
+            'mes two."""\n' if shown.endswith("\n") else "\n") + "    return x * 2\n"
 
 
 def test_stop_while_copying_a_line_is_no_edit_and_skipped_lines_are():
@@ -169,6 +223,37 @@ def test_a_stop_anywhere_keeps_all_output_then_the_unreached_original(original, 
     if partial.strip() and not "".join(diff.output_lines).startswith(shown):
         # not kept as output: then it is the start of the original line the kept part begins with
         assert kept.startswith(partial)
+
+
+@st.composite
+def renamed_code(draw):
+    """An original of distinct lines and an output renaming a name in some of them."""
+    original = [f"    value_{i} = compute(arg_{i}, total)\n" for i in range(draw(st.integers(1, 16)))]
+    output = [line.replace("total", "grand_total") if draw(st.booleans()) else line for line in original]
+    return "".join(original), "".join(output)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(renamed_code(), st.integers(0, 5000), st.lists(st.integers(0, 5000), max_size=8))
+def test_a_stop_during_a_line_by_line_rewrite_never_duplicates_or_drops_a_line(texts, cut, cuts):
+    original, output = texts
+    shown = output[:cut % (len(output) + 1)]
+    diff = StreamingDiff(original)
+    for chunk in chunked(shown, cuts):
+        diff.feed(chunk)
+    diff.finish(stopped=True)
+    complete = shown[:shown.rfind("\n") + 1]
+    partial, reached = shown[len(complete):], complete.count("\n")
+    lines = split_lines(original)
+    if partial.strip() and not lines[reached].startswith(partial):  # a rewritten line, unfinished
+        expected = complete + partial + "\n" + "".join(lines[reached + 1:])
+    else:  # nothing of the next line yet, or a copy of its beginning
+        expected = complete + "".join(lines[reached:])
+    assert diff.apply(range(len(diff.hunks))) == expected
+    whole = StreamingDiff(original)
+    whole.feed(shown)
+    whole.finish(stopped=True)
+    assert as_tuples(diff.hunks) == as_tuples(whole.hunks)  # independent of chunking
 
 
 def test_redirect_and_draft_spans_are_recorded_in_output_coordinates():

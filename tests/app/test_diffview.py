@@ -265,10 +265,12 @@ def test_a_stop_mid_line_leaves_the_partial_line_on_screen_to_review(qtbot):
     last_hunk = added[-1].hunk
     view.scroll_to_hunk(last_hunk)
     assert view.button_rect(last_hunk, "accept") is not None  # reviewable like any other change
+    # the partial line rewrites "return x + 1": it replaces it, not inserted above it
+    assert [row.text for row in rows if row.kind == "removed"][-1] == "    return x + 1"
     # the original the output never reached stays below, unchanged (greyed), not deleted
     pending = [row.text for row in rows if row.kind == "pending"]
-    assert pending[0] == "    return x + 1" and "def f5(x):" in pending
-    assert not any(row.kind == "removed" and row.text == "    return x + 1" for row in rows)
+    assert pending[:2] == ["", "def f2(x):"] and "def f5(x):" in pending
+    assert "    return x + 1" not in pending
 
 
 def test_rows_are_numbered_as_the_file_numbers_them(qtbot):

@@ -16,6 +16,15 @@ How it stays stable and cheap:
   (it would too often match the wrong place while the model is still inserting code).
 - A new output line that occurs nowhere in the rest of the original cannot change any matching
   block, so it costs no diff at all; a full rewrite streams in constant time per line.
+- After a stop, output lines past the last matched line that rewrite the next unreached original
+  lines replace them instead of being inserted before them (so a rename stopped mid-stream does
+  not leave the old line under the new one). They are walked in order against the unreached
+  original: a line that is a rewrite of the next original line not yet taken takes it (same
+  indentation, and a difflib ratio of the stripped lines of at least ``STOP_REWRITE_RATIO`` on
+  tokens or ``STOP_REWRITE_CHAR_RATIO`` on characters; blank pairs with blank), any other line
+  is new. The original up to
+  the last line taken is replaced, the rest kept. Genuinely new lines (a docstring) stay
+  insertions; an unfinished line that begins a next original line is a copy, as before.
 
 Why the final hunks are not always byte-for-byte difflib's: difflib looks at the whole output, and
 output that has not arrived yet can change how it aligns the beginning (append a copy of the
@@ -31,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from app.core.diff.rewrite import rewritten_through
 from app.core.diff.tailmatch import TailMatcher
 
 # An equal run this long settles the hunk before it even without a unique line.
@@ -44,6 +54,12 @@ MAX_TAIL_LINES = 48
 # After a stop, an unfinished line that begins one of this many next original lines is taken as
 # a copy of that line (the model skipped the lines before it), not as new text.
 STOP_COPY_LOOKAHEAD_LINES = 4
+# After a stop, an output line past the last match rewrites the next unreached original line if,
+# at the same indentation, the difflib ratio of their stripped tokens is at least the first
+# (difflib's get_close_matches cutoff) or that of their characters at least the second (the
+# cutoff of difflib.Differ for similar lines); see the module docstring.
+STOP_REWRITE_RATIO = 0.6
+STOP_REWRITE_CHAR_RATIO = 0.75
 
 
 def split_lines(text: str) -> list[str]:
@@ -248,14 +264,13 @@ class StreamingDiff:
 
         ``stopped=True`` is for a stream ended early: the original the output never reached is
         kept rather than deleted, and an unfinished last line stays part of the edit (see
-        `_settle_stopped_partial`).
+        `_stopped_end`).
         """
         if self._done:
             return self._take_update()
         a_end = len(self._orig)
         if stopped:
-            a_end = self._blocks[-1][0] + self._blocks[-1][2] if self._blocks else self._a0
-            a_end = self._settle_stopped_partial(a_end)
+            a_end = self._stopped_end()
         elif self._partial:
             self._out.append(self._partial)
             self._update.lines_added += 1
@@ -271,27 +286,37 @@ class StreamingDiff:
         self._tentative_cache = None
         return self._take_update()
 
-    def _settle_stopped_partial(self, a_end: int) -> int:
-        """Turn the unfinished last line of a stopped stream into output; the new ``a_end``.
+    def _stopped_end(self) -> int:
+        """Settle the unfinished line of a stopped stream; the first original line kept.
 
         A stop mid-line must not lose what the user saw being written. If the partial line is the
         beginning of one of the next few unreached original lines, the model was copying that
         line: nothing of it is an edit, so it is left as the original has it (and any lines the
         model skipped to get there are part of the edit, as they would be had the line been
-        finished). Otherwise it is new text: it becomes a complete output line, ended with a
-        newline so the kept original after it stays on its own lines. Indentation alone is
-        dropped.
+        finished). Otherwise it is a complete output line, ended with a newline unless it ends
+        the original too. Indentation alone is dropped. The output lines past the last match take
+        the original lines they rewrite first (see the module docstring); the copy is looked for
+        after those.
         """
+        a_end, b_end = self._a0, self._b0
+        if self._blocks:
+            i, j, k = self._blocks[-1]
+            a_end, b_end = i + k, j + k
+        taken = rewritten_through(self._orig, a_end, self._out[b_end:], STOP_REWRITE_RATIO,
+                                  STOP_REWRITE_CHAR_RATIO)
         partial = self._partial
         if not partial.strip():
-            return a_end  # only indentation so far: nothing a reviewer could see or accept
-        for k in range(a_end, min(len(self._orig), a_end + STOP_COPY_LOOKAHEAD_LINES)):
+            return taken
+        for k in range(taken, min(len(self._orig), taken + STOP_COPY_LOOKAHEAD_LINES)):
             if self._orig[k].startswith(partial):
                 return k
-        ends_line = a_end < len(self._orig) or self.original.endswith("\n")
-        self._out.append(partial + ("\n" if ends_line else ""))
+        self._out.append(partial + "\n")
         self._update.lines_added += 1
-        return a_end
+        taken = rewritten_through(self._orig, taken, self._out[-1:], STOP_REWRITE_RATIO,
+                                  STOP_REWRITE_CHAR_RATIO)
+        if taken == len(self._orig) and not self.original.endswith("\n"):
+            self._out[-1] = partial  # it ends the file, which has no final newline
+        return taken
 
     # ---- applying ------------------------------------------------------------------------
     def apply(self, hunks_to_accept: Iterable[int | Hunk]) -> str:
