@@ -9,6 +9,7 @@ import pytest
 from app.core.link.client import ENGINE_LOST, EngineClient, EngineError, EngineProcess, EngineStartError, read_token
 
 from engine.model.modelspec import MODELS_DIR
+from tests.sends import record_sends
 
 SOURCE = "def area(w, h):\n    return w * h\n"
 TEST_MODEL = MODELS_DIR / "tiny-random"  # random weights: long streams to stop and redirect
@@ -73,14 +74,7 @@ def test_welcome_ready_and_a_streamed_edit():
 def test_an_update_since_the_held_text_sends_only_the_change_and_the_engine_holds_the_new_text():
     async def main():
         proc, client = await started()
-        sent: list[dict] = []
-        real_send = client.send
-
-        async def send(msg):
-            sent.append(msg.to_message() if hasattr(msg, "to_message") else msg)
-            await real_send(msg)
-
-        client.send = send
+        sent = record_sends(client)
         try:
             new = SOURCE + "\n\ndef volume(w, h, d):\n    return area(w, h) * d\n"
             by_edit = await client.update_document("s", new, since=SOURCE)

@@ -10,6 +10,7 @@ import pytest
 
 from app.core.files.textcodec import decode
 from app.core.link.client import EngineError, document_parts
+from tests.sends import record_sends
 
 
 def test_parts_are_at_most_one_mib_and_never_split_a_character():
@@ -46,14 +47,7 @@ def test_a_9_mib_document_reaches_the_engine_in_parts_without_dropping_the_conne
     # not the 9 MiB again), `generate` right behind it without waiting for the engine's `ready`.
     # The test model reads the whole file as context, so the engine answers at once that the
     # prompt cannot fit, naming its limit (a target the engine did not hold would be refused).
-    sent: list[dict] = []
-    real_send = client.send
-
-    async def send(msg):
-        sent.append(msg.to_message() if hasattr(msg, "to_message") else msg)
-        await real_send(msg)
-
-    client.send = send
+    sent = record_sends(client)
     cursor = window.editor.textCursor()
     cursor.movePosition(cursor.MoveOperation.End)
     cursor.insertText("def tail(x):\n    return x + 1\n")

@@ -151,10 +151,14 @@ def skills_phrase(examples: Sequence[str]) -> str:
     return " · ".join(f"“{e}”" for e in examples if e)
 
 
+def _name_and_skills(model_name: str, examples: Sequence[str]) -> tuple[str, str]:
+    """The model's name for messages and its skills phrase ("" for a free-form model)."""
+    return model_name or "this model", skills_phrase(examples)
+
+
 def out_of_scope_notice(instruction: str, model_name: str, examples: Sequence[str]) -> Notice:
     """Not edited: what the model can do, and how to get a model that can do this."""
-    name = model_name or "this model"
-    can = skills_phrase(examples)
+    name, can = _name_and_skills(model_name, examples)
     skills = f"\n{name} was trained for: {can}." if can else ""
     return Notice(OUT_OF_SCOPE, (
         f"Not edited: “{instruction}” is outside what {name} can do; the code is unchanged.{skills}\n"
@@ -164,8 +168,7 @@ def out_of_scope_notice(instruction: str, model_name: str, examples: Sequence[st
 
 def unchanged_notice(instruction: str, model_name: str, examples: Sequence[str]) -> Notice:
     """An instruction among the model's skills that changed nothing: say so, and what else to try."""
-    name = model_name or "this model"
-    can = skills_phrase(examples)
+    name, can = _name_and_skills(model_name, examples)
     skills = f" It was trained for: {can}." if can else ""
     return Notice(UNCHANGED, (
         f"No change: {name} returned the code as it was for “{instruction}”. It knows this kind of edit, "
