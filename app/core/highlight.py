@@ -242,3 +242,16 @@ def _transition(stack: list[str], new_state) -> None:
 
 
 __all__ = ["DARK", "LineLexer", "ROOT_STATE", "TextStyle", "Theme", "lexer_for", "style_for"]
+
+
+def utf16_offsets(line: str) -> list[int] | None:
+    """Where each character of `line` starts in UTF-16 code units (Qt's string positions), with the
+    end last; None when every character is in the Basic Multilingual Plane (the two agree)."""
+    if all(ord(c) < 0x10000 for c in line):
+        return None
+    out, n = [0], 0
+    for c in line:
+        n += 2 if ord(c) > 0xFFFF else 1
+        out.append(n)
+    return out
+

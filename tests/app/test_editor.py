@@ -129,3 +129,16 @@ def test_line_numbers_widen_with_a_larger_font(qtbot):
     editor.setFont(font)
     assert editor.viewportMargins().left() > width
     assert editor._gutter.width() == editor.viewportMargins().left()  # numbers never touch the code
+
+
+def test_colours_after_an_emoji_land_on_their_own_characters_and_never_split_one(qtbot):
+    line = "label = '😀' + name  # done 🎉"
+    editor = make_editor(qtbot, line + "\n")
+    utf16 = lambda i: len(line[:i].encode("utf-16-le")) // 2  # noqa: E731  (Qt's positions)
+    comment = colour_at(editor, 0, utf16(line.index("#")))
+    assert comment and colour_at(editor, 0, utf16(len(line)) - 1) == comment  # to the comment's last half-emoji
+    assert colour_at(editor, 0, utf16(line.index("+"))) != comment
+    assert colour_at(editor, 0, utf16(line.index("#")) - 1) != comment  # the space before it is not the comment's
+    halves = {utf16(i) + 1 for i, c in enumerate(line) if ord(c) > 0xFFFF}
+    for fmt_range in editor.document().findBlockByNumber(0).layout().formats():
+        assert not {fmt_range.start, fmt_range.start + fmt_range.length} & halves  # never between two halves

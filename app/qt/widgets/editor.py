@@ -14,7 +14,7 @@ from PySide6.QtGui import (QColor, QFont, QFontDatabase, QKeyEvent, QKeySequence
                            QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat)
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-from app.core.highlight import DARK, ROOT_STATE, LineLexer, Theme, lexer_for, style_for
+from app.core.highlight import DARK, ROOT_STATE, LineLexer, Theme, lexer_for, style_for, utf16_offsets
 
 DEFAULT_POINT_SIZE = 14  # large enough to read from the back of a room
 UNLEXED = -2  # block state of a line the lazy highlighter has not reached yet
@@ -106,8 +106,11 @@ class PygmentsHighlighter(QSyntaxHighlighter):
         self.blocks_highlighted += 1
         state = self.previousBlockState()
         tokens, end_state = self._line_lexer.lex(text, ROOT_STATE if state < 0 else state)
+        at = utf16_offsets(text)  # Qt counts an emoji as two positions; the lexer as one character
         for start, length, ttype in tokens:
             if length:
+                if at is not None:
+                    start, length = at[start], at[start + length] - at[start]
                 self.setFormat(start, length, self._format(ttype))
         self.setCurrentBlockState(end_state)
 
