@@ -38,6 +38,7 @@ from wire import PROTOCOL_VERSION
 from ..model.fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_onnx
 from ..model.graph import build_decoder_onnx
 from ..model.modelspec import ModelSpec
+from .processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -172,19 +173,6 @@ s.serve_forever()
 """
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream:
-            stream.close()
-
-
 @contextlib.contextmanager
 def http_endpoint():
     """A local HTTP server process; yields ``trip(i)``: one small JSON request on a new connection."""
@@ -202,7 +190,7 @@ def http_endpoint():
 
         yield trip
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 class _BlockingWebSocket:
@@ -307,7 +295,7 @@ def ws_endpoint(model_dir: Path, serve_args: tuple[str, ...] = ()):
         finally:
             ws.close()
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 def round_trips(model_dir: Path, n: int, chunk: int = 25) -> dict[str, list[float]]:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..backends.endpoints import Endpoint
+from .processes import stop_process
 
 CODE = "def area(w, h):\n    return w * h\n"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +39,7 @@ def peer_engine(model_dir: Path):
             raise RuntimeError(f"the peer engine did not start ({url!r})")
         yield url.replace("ws://", "http://", 1) + "/v1", token
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        stop_process(proc)
 
 
 async def _model_name(base_url: str, token: str) -> str:

@@ -21,7 +21,7 @@ import onnxruntime as ort
 
 from .hugepages import HugePages
 from .modelspec import ModelSpec
-from .runner import _ORT_FLOAT, Cancelled, ContextOverflow, Interrupt, cached_prefix, session_options
+from .runner import _ORT_FLOAT, Cancelled, Interrupt, cached_prefix, check_room, session_options
 
 
 INITIAL_CAPACITY = 1024  # tokens of KV cache allocated at load; doubled on demand
@@ -111,11 +111,8 @@ class BoundDecoder:
     def forward(self, ids: list[int], extra=None) -> np.ndarray:
         """Append `ids` to the cache; return their logits [len(ids), vocab] (a view, valid until the next call)."""
         n = len(ids)
-        if n == 0:
-            raise ValueError("forward needs at least one token")
         start = len(self.tokens)
-        if start + n > self.context_length:
-            raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
+        check_room(start, n, self.context_length)
         if start + n > self._cap:
             self._grow(min(self.context_length, max(2 * self._cap, start + n)))
         b = self._binding

@@ -30,7 +30,7 @@ import onnxruntime as ort
 
 from .fastgraph import FastGraphOptions, build_fast_decoder_onnx, weights_from_onnx
 from .modelspec import ModelSpec, load_spec
-from .runner import Cancelled, ContextOverflow, Interrupt, cached_prefix, session_options
+from .runner import Cancelled, Interrupt, cached_prefix, check_room, session_options
 
 # Weight formats: name → bits of (prefill, k-token forward, single-token step); 0 = float32
 # MatMul (logits equal the plain graph's), 8/4 = MatMulNBits int8/int4 weights (accuracy level 4:
@@ -237,11 +237,8 @@ class FastDecoder:
     def _forward(self, ids: list[int], extra: dict[str, np.ndarray] | None, rows: int, kind: CallKind) -> _Slot:
         """Run one call; the returned slot holds its logits and greedy choices until the next call."""
         n = len(ids)
-        if n == 0:
-            raise ValueError("forward needs at least one token")
         start = len(self.tokens)
-        if start + n > self.context_length:
-            raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
+        check_room(start, n, self.context_length)
         slot = self._slot(n, rows, kind)
         if n == 1:  # the decode step: one write per input, no temporary arrays
             tok = int(ids[0])

@@ -120,11 +120,8 @@ class OnnxDecoder:
     def forward(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """Append `ids` to the cache; return their logits [len(ids), vocab] (float32)."""
         n = len(ids)
-        if n == 0:
-            raise ValueError("forward needs at least one token")
         start = self.length
-        if start + n > self.context_length:
-            raise ContextOverflow(f"{start + n} tokens exceed the model's context of {self.context_length}")
+        check_room(start, n, self.context_length)
         feeds: dict[str, np.ndarray] = {
             "input_ids": np.asarray(ids, dtype=np.int64).reshape(1, n),
             "attention_mask": np.ones((1, start + n), dtype=np.int64),
@@ -170,6 +167,14 @@ class OnnxDecoder:
     def common_prefix(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> int:
         """How many leading positions of `ids` (with their extra inputs) the cache already holds."""
         return cached_prefix(self.tokens, self.features, ids, extra)
+
+
+def check_room(start: int, n: int, context_length: int) -> None:
+    """`n` more tokens after `start` cached ones: at least one, and within the context."""
+    if n == 0:
+        raise ValueError("forward needs at least one token")
+    if start + n > context_length:
+        raise ContextOverflow(f"{start + n} tokens exceed the model's context of {context_length}")
 
 
 def cached_prefix(tokens: list[int], features: dict[str, list[int]], ids: list[int],

@@ -216,24 +216,22 @@ class Modernise(ast.NodeTransformer):
         f = node.func
         if (isinstance(f, ast.Attribute) and f.attr == "format" and isinstance(f.value, ast.Constant)
                 and isinstance(f.value.value, str)):
-            js = _fstring_from_format(f.value.value, node.args, node.keywords)
-            if js is None:
-                self.refused += 1
-                return node
-            self.changed += 1
-            return js
+            return self._counted(node, _fstring_from_format(f.value.value, node.args, node.keywords))
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
         if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
-            js = _fstring_from_percent(node.left.value, node.right)
-            if js is None:
-                self.refused += 1
-                return node
-            self.changed += 1
-            return js
+            return self._counted(node, _fstring_from_percent(node.left.value, node.right))
         return node
+
+    def _counted(self, node: ast.AST, js: ast.JoinedStr | None) -> ast.AST:
+        """The f-string for `node`, counted as a change; `node` itself, counted as refused, if none."""
+        if js is None:
+            self.refused += 1
+            return node
+        self.changed += 1
+        return js
 
 
 def build_fstring_forward(code: str, rng: random.Random, pool: list[str]) -> EditPair | None:
