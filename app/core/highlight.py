@@ -51,6 +51,7 @@ class Theme:
     draft: str  # underline of text from accepted speculation
     accent: str  # buttons, focus, gauge arcs
     tokens: dict  # Pygments token type -> TextStyle
+    search_match: str = "#5a4a14"  # background of the find bar's matches (the current one is selected)
 
 
 DARK = Theme(

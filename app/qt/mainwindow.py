@@ -34,6 +34,8 @@ from app.qt.toolbar import MainToolbar
 from app.qt.view_parts import GaugeColumn, StatusLine, language_for_path
 from app.qt.widgets.diffview import LiveDiffView
 from app.qt.widgets.editor import CodeEditor
+from app.qt.widgets.find_bar import FindBar
+from app.qt.widgets.goto_bar import GotoLineBar
 from app.qt.window_style import STATUS_COLORS, STYLE
 from app.qt.window_view import WindowView
 
@@ -55,6 +57,11 @@ class MainWindow(QMainWindow):
         self.files = FileKeeper(self.editor, self, ask_save_as=self.ask_save_as)
         self.files.message.connect(self.show_status)
         self.files.loaded.connect(self._file_loaded)
+        self.find_bar = FindBar(self.editor, self)  # Ctrl+F, F3
+        self.goto_bar = GotoLineBar(self.editor, self)  # Ctrl+G
+        self.goto_bar.message.connect(self.show_status)
+        for search_bar in (self.goto_bar, self.find_bar):  # above the editor, below the file banner
+            self.files.pane.layout().insertWidget(1, search_bar)
         self.diff_view = LiveDiffView(self)
         self.gauges = GaugeColumn(self)
         self.bar = InstructionBar(self)
@@ -151,7 +158,7 @@ class MainWindow(QMainWindow):
         self.editor.cursorPositionChanged.connect(self._sync_timer_restart)  # keyboard moves too
         self.editor.undoMoved.connect(c.undo_moved)
         shortcuts: list[tuple[str, Callable[[], Any]]] = [
-            ("Ctrl+K", self.focus_instruction), ("Esc", c.stop),
+            ("Ctrl+K", self.focus_instruction), ("Esc", self._escape),
             ("Ctrl+Return", c.accept_all), ("Ctrl+Enter", c.accept_all),
             ("Ctrl+Shift+Backspace", c.reject_all),
         ]
@@ -165,6 +172,22 @@ class MainWindow(QMainWindow):
     def focus_instruction(self) -> None:
         self.bar.field.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.bar.field.selectAll()
+
+    def open_find(self) -> None:
+        self.goto_bar.close_bar()
+        self.find_bar.open_bar()
+
+    def open_goto_line(self) -> None:
+        self.find_bar.close_bar()
+        self.goto_bar.open_bar()
+
+    def _escape(self) -> None:
+        """Esc stops a running edit; with none running it closes the find or go-to bar."""
+        running = self.controller.mode == Mode.STREAMING or self.controller.starting
+        self.controller.stop()
+        if not running:
+            self.find_bar.close_bar()
+            self.goto_bar.close_bar()
 
     def _submitted(self, text: str) -> None:
         if self.editor.isReadOnly():

@@ -18,6 +18,8 @@ SHORTCUTS = (
     ("Ctrl+Enter", "Accept every change"),
     ("Ctrl+Shift+Backspace", "Reject every change"),
     ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo in the editor (an accepted change is one step)"),
+    ("Ctrl+F", "Find in the editor; Enter / F3 next, Shift+Enter / Shift+F3 previous, Esc closes"),
+    ("Ctrl+G", "Go to a line, or line:column"),
     ("Ctrl+O / Ctrl+S / Ctrl+Shift+S", "Open / save / save as"),
     ("Ctrl+Shift+T", "Run the file's tests (only when asked)"),
     ("F11", "Presentation mode"),
@@ -51,6 +53,12 @@ def build_file_edit_menus(window: QMainWindow) -> None:
     edit = bar.addMenu("&Edit")
     edit.addAction(_shown("Undo", "Ctrl+Z"), window.editor.undo)
     edit.addAction(_shown("Redo", "Ctrl+Shift+Z"), window.editor.redo)
+    edit.addSeparator()
+    for text, keys, slot in (("Find…", "Ctrl+F", window.open_find),
+                             ("Find next", "F3", window.find_bar.find_next),
+                             ("Find previous", "Shift+F3", window.find_bar.find_previous),
+                             ("Go to line…", "Ctrl+G", window.open_goto_line)):
+        edit.addAction(QAction(text, window, shortcut=QKeySequence(keys), triggered=slot))
     edit.addSeparator()
     edit.addAction(_shown("Instruction…", "Ctrl+K"), window.focus_instruction)
     edit.addAction(_shown("Stop", "Esc"), c.stop)

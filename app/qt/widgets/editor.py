@@ -138,6 +138,7 @@ class CodeEditor(QPlainTextEdit):
         super().__init__(parent)
         self.theme = theme
         self._target: tuple[int, int] | None = None  # (start, end) chars of the request's range
+        self._search_marks: list[QTextCursor] = []  # the find bar's matches, tinted
         self._gutter = _LineNumberArea(self)
         self.highlighter = PygmentsHighlighter(self.document(), theme)
         self.setFont(monospace_font(point_size))
@@ -230,6 +231,22 @@ class CodeEditor(QPlainTextEdit):
         self.setTextCursor(found)
         return True
 
+    def set_search_marks(self, matches: list[QTextCursor]) -> None:
+        """Tint every match of the find bar's text (an empty list clears them)."""
+        self._search_marks = list(matches)
+        self._refresh_extra_selections()
+
+    def go_to(self, line: int, column: int = 1) -> None:
+        """Put the cursor at 1-based ``line`` and character ``column`` (both must exist) and show it."""
+        block = self.document().findBlockByNumber(line - 1)
+        if not block.isValid():
+            raise ValueError(f"line {line} is outside the document (1..{self.blockCount()})")
+        before = block.text()[:max(0, column - 1)]
+        cursor = QTextCursor(block)
+        cursor.setPosition(block.position() + len(before.encode("utf-16-le")) // 2)  # Qt counts UTF-16
+        self.setTextCursor(cursor)
+        self.centerCursor()
+
     # ---- target range -------------------------------------------------------------------------
     def show_target(self, start: int, end: int) -> None:
         """Tint characters [start, end) as the range a running request will edit."""
@@ -257,6 +274,11 @@ class CodeEditor(QPlainTextEdit):
         current.cursor = self.textCursor()
         current.cursor.clearSelection()
         selections.append(current)
+        for match in self._search_marks:
+            mark = QTextEdit.ExtraSelection()
+            mark.format.setBackground(QColor(self.theme.search_match))
+            mark.cursor = match
+            selections.append(mark)
         if self._target is not None:
             target = QTextEdit.ExtraSelection()
             target.format.setBackground(QColor(self.theme.target))
