@@ -65,5 +65,6 @@ def trials(ci: int, by_hand: int) -> int:
 
 @pytest.fixture(autouse=True)
 def _private_state_dir(tmp_path_factory, monkeypatch):
-    """Recovery files and other state of the app go to a folder of this test, not the user's."""
+    """Recovery files, settings and other state of the app go to folders of this test, not the user's."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("TESSERA_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))

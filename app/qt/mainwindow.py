@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
         self.confirm_discard("opening another file", self._choose_file_to_open)
 
     def _choose_file_to_open(self) -> None:
-        dialog = file_dialog(self, "Open a file")
+        dialog = file_dialog(self, "Open a file", self.path)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.open_path)
         dialog.open()
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         return self.save_to(self.path)
 
     def ask_save_as(self) -> None:
-        dialog = file_dialog(self, "Save as", str(Path(self.path).parent) if self.path else "")
+        dialog = file_dialog(self, "Save as", self.path)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         if self.path:
             dialog.selectFile(Path(self.path).name)
@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.editor.document().isModified())
 
     def ask_model_folder(self) -> None:
-        dialog = file_dialog(self, "Choose a model folder")
+        dialog = file_dialog(self, "Choose a model folder")  # the last folder used, else home
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.fileSelected.connect(self.modelFolderChosen)
         dialog.open()

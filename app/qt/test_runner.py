@@ -40,7 +40,7 @@ class TestRunner:
         name = Path(path).stem if path else ""
         self._w.show_status(f"No test_{name}.py found near {name}.py: choose the test file to run." if name
                             else "Choose the test file to run.")
-        dialog = file_dialog(self._w, "Choose a test file to run", str(Path(path).parent) if path else "")
+        dialog = file_dialog(self._w, "Choose a test file to run", path)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter("Python tests (test_*.py *_test.py);;All files (*)")
         dialog.fileSelected.connect(self.run)

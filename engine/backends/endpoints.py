@@ -87,9 +87,13 @@ def normalise_base_url(url: str) -> str:
     return url
 
 
+def config_dir() -> Path:
+    """The user's Tessera config folder (TESSERA_CONFIG_DIR, else platformdirs' user config folder)."""
+    return Path(os.environ.get(CONFIG_ENV) or user_config_dir("tessera"))
+
+
 def config_path() -> Path:
-    root = os.environ.get(CONFIG_ENV) or user_config_dir("tessera")
-    return Path(root) / "endpoints.json"
+    return config_dir() / "endpoints.json"
 
 
 def load_endpoints(path: Path | None = None) -> list[Endpoint]:

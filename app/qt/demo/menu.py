@@ -96,7 +96,7 @@ class DemoControls:
     # -- playlists -------------------------------------------------------------------------------
 
     def ask_playlist(self) -> None:
-        dialog = file_dialog(self.window, "Open a demo playlist", str(DEMOS_DIR))
+        dialog = file_dialog(self.window, "Open a demo playlist", directory=str(DEMOS_DIR))
         dialog.setNameFilter("Demo playlists (*.toml)")
         dialog.fileSelected.connect(self.play)
         dialog.open()

@@ -1,5 +1,7 @@
 """The file questions the editor asks: changed on disk (reload / overwrite / compare), and the
 recovery offer after a crash. Both open window-modal with `open()`, never a nested `exec()`.
+And the file dialogs, which start near the work (`app.core.files.places`) and remember the last
+folder chosen in the app settings (`settings.ini` in the user's Tessera config folder).
 
 Signals: `DiskChangedDialog.chosen(str)` with "reload", "overwrite" or "cancel".
 """
@@ -10,14 +12,16 @@ import difflib
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox,
                                QPlainTextEdit, QPushButton, QSplitter, QTreeView, QVBoxLayout, QWidget)
 
+from app.core.files.places import start_directory
 from app.core.files.recovery import RecoveryEntry
 from app.qt.widgets.editor import monospace_font
 
 APP_NAME = "Tessera"
+LAST_DIRECTORY_KEY = "files/last_directory"  # the folder of the last file chosen in a file dialog
 MAX_DIFF_LINES = 4000  # the compare view shows this many diff lines at most
 
 
@@ -96,9 +100,39 @@ def recovery_box(entry: RecoveryEntry, more: int, parent: QWidget) -> QMessageBo
     return box
 
 
-def file_dialog(parent: QWidget, title: str, directory: str = "") -> QFileDialog:
-    """A file dialog sized so names, sizes and types read whole (never "38....KiB")."""
+def app_settings() -> QSettings:
+    """The app's settings file (an INI file beside endpoints.json, so one folder holds the config)."""
+    from engine.backends.endpoints import config_dir
+
+    return QSettings(str(config_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def last_directory() -> str | None:
+    value = app_settings().value(LAST_DIRECTORY_KEY)
+    return value if isinstance(value, str) and value else None
+
+
+def remember_directory(chosen: str) -> None:
+    """Keep the folder holding what the user chose (a file, or a model folder) for the next dialog."""
+    settings = app_settings()
+    settings.setValue(LAST_DIRECTORY_KEY, str(Path(chosen).parent))
+    settings.sync()
+
+
+def file_dialog(parent: QWidget, title: str, current_path: str | None = None,
+                directory: str | None = None) -> QFileDialog:
+    """A file dialog that starts near the work and is sized so names, sizes and types read whole.
+
+    It starts in ``directory`` when given (the shipped demos), else in the folder of
+    ``current_path`` (the file being edited), else in the last folder chosen in a file dialog,
+    else at home; the folder of what the user chooses is remembered for the next one.
+    """
+    if directory is None:
+        directory = start_directory(current_path, last_directory(), str(Path.home()))
+    else:
+        directory = start_directory(None, directory, str(Path.home()))
     dialog = QFileDialog(parent, title, directory)
+    dialog.fileSelected.connect(remember_directory)
     dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # styled like the app, both themes
     dialog.resize(980, 600)
     splitter = dialog.findChild(QSplitter, "splitter")
