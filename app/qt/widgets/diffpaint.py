@@ -39,7 +39,8 @@ EMPTY_STEPS = (
 )
 
 _BACKGROUNDS = {"added": "added", "removed": "removed", "partial": "added"}
-_SIGNS = {"added": ("+", "#7ee787"), "removed": ("−", "#ffa198"), "partial": ("+", "#7ee787")}
+# The sign column's mark and colour per row kind (the diff legend shows the same ones).
+SIGNS = {"added": ("+", "#7ee787"), "removed": ("−", "#ffa198"), "partial": ("+", "#7ee787")}
 
 
 class RowPainter:
@@ -120,7 +121,7 @@ class RowPainter:
         if row.out_line >= 0 and row.kind != "partial":
             number = self.text_pixmap(str(row.out_line + self.first_line), theme.gutter_foreground)
             painter.drawPixmap(digit_w * 12 - pixmap_width(number), top, number)
-        sign = _SIGNS.get(row.kind)
+        sign = SIGNS.get(row.kind)
         if sign:
             painter.drawPixmap(digit_w * 12 + 8 + digit_w // 2, top, self.text_pixmap(*sign))
         painter.setClipRect(gutter, top, width - gutter, height)

@@ -59,6 +59,7 @@ class DiffPane(QAbstractScrollArea):
         self.notice = NoticeBanner(self)  # stays above the rows until the next edit
         self.notice.actionClicked.connect(self.noticeActionClicked)
         self.notice.closed.connect(self._place_notice)
+        self.footer: QWidget | None = None  # a strip under the rows (LiveDiffView: the legend)
         self.follow = True  # keep the stream front in view until the user scrolls away
         self.clear()
         self.setFont(self._painter.font)
@@ -138,14 +139,19 @@ class DiffPane(QAbstractScrollArea):
         self._place_notice()
 
     def _place_notice(self) -> None:
-        """The banner takes the top of the pane; the rows start below it."""
+        """The banner takes the top of the pane and the footer its bottom; the rows go between."""
         frame = self.frameWidth()
         width = self.width() - 2 * frame
-        height = 0
+        height = footer_h = 0
         if self.notice.isVisibleTo(self):
             height = max(self.notice.heightForWidth(width), self.notice.minimumSizeHint().height())
             self.notice.setGeometry(frame, frame, width, height)
-        self.setViewportMargins(0, height, 0, 0)
+        if self.footer is not None and self.footer.isVisibleTo(self):
+            footer_h = self.footer.heightForWidth(self.viewport().width())  # beside the scroll bar
+        self.setViewportMargins(0, height, 0, footer_h)
+        if footer_h:
+            rows = self.viewport().geometry()
+            self.footer.setGeometry(rows.left(), rows.bottom() + 1, rows.width(), footer_h)
         self._update_scrollbars()
 
     def set_problem_line(self, out_line: int) -> None:

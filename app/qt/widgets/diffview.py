@@ -13,12 +13,13 @@ Signals (besides `DiffPane`'s ``framePainted`` and ``noticeActionClicked``):
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from app.core.diff.rows import DiffRow
 from app.core.highlight import DARK, Theme
+from app.qt.widgets.diff_legend import DiffLegend
 from app.qt.widgets.diffpane import DiffPane
 from app.qt.widgets.editor import DEFAULT_POINT_SIZE
 from app.qt.widgets.review_marks import ACCEPTED, REJECTED, ReviewMarks
@@ -46,10 +47,29 @@ class LiveDiffView(DiffPane):
                  point_size: int = DEFAULT_POINT_SIZE):
         super().__init__(parent, theme, point_size)  # calls clear(): the marks start empty
         self.setToolTip(LEGEND)
+        self.legend = DiffLegend(self, theme)  # what the colours and marks mean, while a diff shows
+        self.legend.setVisible(False)
+        self.footer = self.legend
+
+    def show_diff(self, diff) -> None:  # noqa: D102 (DiffPane's, with the legend)
+        super().show_diff(diff)
+        self._show_legend(True)
 
     def clear(self) -> None:
         self._marks = ReviewMarks()  # the decisions shown and the hunk the keys act on
         super().clear()
+        self._show_legend(False)  # the idle pane explains the workflow instead
+
+    def _show_legend(self, on: bool) -> None:
+        legend = getattr(self, "legend", None)  # DiffPane.__init__ clears before the legend exists
+        if legend is not None and legend.isVisibleTo(self) != on:
+            legend.setVisible(on)
+            self._place_notice()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presentation mode: the legend grows too
+            self._place_notice()
 
     def set_problem_line(self, out_line: int) -> None:
         """Mark the output line where the edited code stops parsing (-1: none), and show its change."""
