@@ -54,10 +54,13 @@ class DiffLegend(QWidget):
 
     # ---- layout -------------------------------------------------------------------------------
     def legend_font(self) -> QFont:
-        font = QFont(self.font())  # the diff's code font, inherited from the pane
+        # The pane's code font, asked of the pane: under the window's style sheet a child does not
+        # inherit the font the pane is given (presentation mode).
+        code = self.parentWidget().font() if self.parentWidget() is not None else self.font()
+        font = QFont(code)
         font.setFamily("Sans Serif")
         font.setStyleHint(QFont.StyleHint.SansSerif)
-        font.setPointSizeF(max(8.0, self.font().pointSizeF() * FONT_SHARE))
+        font.setPointSizeF(max(8.0, code.pointSizeF() * FONT_SHARE))
         return font
 
     def _layout(self, width: int) -> tuple[dict[str, QRect], int]:
