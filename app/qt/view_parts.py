@@ -20,6 +20,12 @@ _LANGUAGES = {".py": "python", ".pyi": "python", ".js": "javascript", ".ts": "ty
               ".rb": "ruby", ".sh": "bash", ".md": "markdown", ".json": "json", ".toml": "toml"}
 
 
+# Heights of the metrics panel and the wafer view in the gauge column (stretch factors), normally
+# and in presentation mode, where the wafer view's larger text needs more height to leave its grid
+# readable from afar.
+PANEL_WAFER_STRETCH = {False: (3, 2), True: (1, 1)}
+
+
 class StatusLine(QLabel):
     """The status bar's message: one line, or two when a long one would be cut off.
 
@@ -94,8 +100,8 @@ class GaugeColumn(QWidget):
         layout.setSpacing(6)
         layout.addWidget(self.profile_label)
         layout.addWidget(self.target_label)
-        layout.addWidget(self.panel, 3)
-        layout.addWidget(self.wafer, 2)
+        layout.addWidget(self.panel, PANEL_WAFER_STRETCH[0][0])
+        layout.addWidget(self.wafer, PANEL_WAFER_STRETCH[0][1])
 
     def set_profile(self, label: str, name: str = "local") -> None:
         self.profile_label.setText(f"Hardware: {label}")
@@ -117,6 +123,9 @@ class GaugeColumn(QWidget):
             font.setPointSizeF(base * scale)
             widget.setFont(font)
         self.wafer.set_scale(scale)
+        panel_share, wafer_share = PANEL_WAFER_STRETCH[scale > 1.0]
+        self.layout().setStretchFactor(self.panel, panel_share)
+        self.layout().setStretchFactor(self.wafer, wafer_share)
 
     # -- fed by the window on the controller's behalf ---------------------------------------------
 

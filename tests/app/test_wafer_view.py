@@ -4,6 +4,8 @@
 import pytest
 from PySide6.QtGui import QColor
 
+from app.qt.presentation import PRESENTATION_SCALE
+from app.qt.view_parts import GaugeColumn
 from app.qt.widgets.wafer_view import ACTIVE, WaferView
 from engine.wafer import ActivityTrace, emulation
 
@@ -135,3 +137,28 @@ def test_text_stays_legible_and_whole_at_the_gauge_columns_width(view, tmp_path,
     view.grab()
     assert view.body_px() > 16
     assert model in " ".join(view.drawn_text)  # the least telling details give way first
+
+
+@pytest.mark.parametrize("profile, model", [("h100x8", "llama-3.1-70b"), ("gb200nvl72", "llama-3.1-405b"),
+                                            ("b200x8", "llama-3.1-8b")])
+def test_the_gpu_grid_keeps_its_height_in_the_presentation_column(qtbot, profile, model):
+    """The gauge column in presentation mode on a 1080p projector (~500 × 880 px): the grid of
+    GPUs is a picture, not a strip under large text, and the text stays whole."""
+    column = GaugeColumn()
+    qtbot.addWidget(column)
+    column.resize(497, 882)
+    column.set_profile(profile, profile)
+    column.set_scale(PRESENTATION_SCALE)
+    column.show()
+    qtbot.waitExposed(column)
+    emu = emulation(profile, model, 300)
+    trace = ActivityTrace(emu)
+    wafer = column.wafer
+    wafer.set_layout(trace.layout())
+    wafer.show_frame(trace.frame_at(emu.ttft_ms + 100.5 * emu.per_token_ms))
+    wafer.grab()
+    grid = wafer.grid_rect()
+    assert wafer.height() >= 0.4 * column.height()  # the column shares its height with the view
+    assert grid.height() >= 140 and grid.height() >= 0.35 * wafer.height(), (grid, wafer.size())
+    assert wafer.body_px() >= 24
+    assert not any("…" in line for line in wafer.drawn_text), wafer.drawn_text

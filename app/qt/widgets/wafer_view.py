@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.core import wafer_captions as captions
 from app.qt.widgets import expert_panel
 
 BACKGROUND = QColor("#0d1017")
@@ -37,6 +38,11 @@ SUBTITLE_LINES = 3  # the subtitle wraps rather than cutting its figures off
 TITLE_LINES = 2  # hardware names such as "8x NVIDIA H100 SXM (NVLink)" wrap too
 FOOTER_LINES = 2  # and so does the status line under the grid
 EXPERT_SHARE = 0.42  # share of the picture's height the expert strip takes for an MoE model
+# The grid (and expert strip) keeps at least this share of the view's height, and never less than
+# MIN_GRID_PX: text lines beyond one title, one subtitle and one status line give way first (their
+# least telling details are cut). Large presentation text once left the grid a thin strip.
+GRID_SHARE = 0.3
+MIN_GRID_PX = 80
 
 
 def _layer_color(layer: int, layers: int) -> QColor:
@@ -54,11 +60,7 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
-def _int(value, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+_int = captions.as_int
 
 
 class WaferView(QWidget):
@@ -144,10 +146,15 @@ class WaferView(QWidget):
         return QSize(460, 420)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(220, 200)
+        """Room for one title, subtitle and status line at the smallest text size, and the grid."""
+        body = MIN_BODY_PX * self._scale
+        text = body * 1.25 * 1.2 * 1.05 + 2 * body * 1.2 + 2 * 0.35 * body * 1.2
+        return QSize(220, max(200, round(2 * 8 + text + MIN_GRID_PX)))
 
     def _fonts(self) -> tuple[QFont, QFont, QFont]:
-        base = max(MIN_BODY_PX, min(self.width() / 26.0, self.height() / 17.0)) * self._scale
+        # Presentation mode raises the smallest size; text already grown with the view stays as it is,
+        # or a large column would spend its height on words and leave the grid a strip.
+        base = max(MIN_BODY_PX * self._scale, min(self.width() / 26.0, self.height() / 17.0))
         title = QFont(self.font())
         title.setPixelSize(round(base * 1.25))
         title.setBold(True)
@@ -166,6 +173,13 @@ class WaferView(QWidget):
         """The line the view shows under the grid, or its message when there is no grid."""
         return self._status() if self._layout is not None and self._regions else self._message
 
+    def grid_rect(self) -> QRectF | None:
+        """The area the regions were last painted in, in widget coordinates (None: no grid shown)."""
+        area = None
+        for rect in self._rects.values():
+            area = QRectF(rect) if area is None else area.united(rect)
+        return area
+
     def region_rect(self, region_id: int) -> QRectF | None:
         """Where region `region_id` was last painted, in widget coordinates (None if not shown)."""
         return self._rects.get(region_id)
@@ -178,8 +192,9 @@ class WaferView(QWidget):
         self.drawn_text = []
         title, body, small = self._fonts()
         margin = max(8.0, self.width() / 40.0)
-        top = self._paint_header(painter, title, body, margin)
-        bottom = self._paint_footer(painter, body, margin)
+        title_lines, subtitle_lines, footer_lines = self._line_budget(title, body, margin)
+        top = self._paint_header(painter, title, body, margin, title_lines, subtitle_lines)
+        bottom = self._paint_footer(painter, body, margin, footer_lines)
         area = QRectF(margin, top, self.width() - 2 * margin, bottom - top)
         if self._layout is None or not self._regions:
             painter.setFont(body)
@@ -198,26 +213,47 @@ class WaferView(QWidget):
             self._paint_wafers(painter, area, small)
         painter.end()
 
-    def _paint_header(self, painter: QPainter, title: QFont, body: QFont, margin: float) -> float:
+    def _title_words(self) -> list[str]:
+        lay = self._layout or {}
+        return f"{lay.get('label') or lay.get('profile', '')}".split()
+
+    def _line_budget(self, title: QFont, body: QFont, margin: float) -> tuple[int, int, int]:
+        """Lines for the title, subtitle and status line: one each, then more while the grid
+        keeps its share of the height (GRID_SHARE, MIN_GRID_PX): subtitle, title, status, subtitle."""
+        if self._layout is None:
+            return 0, 0, 0
+        width = round(self.width() - 2 * margin)
+        title_m, body_m = QFontMetrics(title), QFontMetrics(body)
+        wanted = [len(self._wrap(self._title_words(), title_m, width, TITLE_LINES, " ")),
+                  len(self._wrap(self._subtitle_parts(), body_m, width, SUBTITLE_LINES)),
+                  len(self._wrap(self._status_parts(), body_m, width, FOOTER_LINES))]
+        heights = (title_m.height() * 1.05, body_m.height(), body_m.height())
+        grid = max(MIN_GRID_PX, self.height() * GRID_SHARE)
+        room = self.height() - 2 * margin - 2 * 0.35 * body_m.height() - grid
+        lines = [min(1, n) for n in wanted]
+        used = sum(h * n for h, n in zip(heights, lines))
+        for i in (1, 0, 2, 1):
+            if lines[i] < wanted[i] and used + heights[i] <= room:
+                lines[i] += 1
+                used += heights[i]
+        return max(1, lines[0]), max(1, lines[1]), max(1, lines[2])
+
+    def _paint_header(self, painter: QPainter, title: QFont, body: QFont, margin: float,
+                      title_lines: int, subtitle_lines: int) -> float:
         y = margin
         if self._layout is None:
             return y
-        lay = self._layout
         painter.setPen(TEXT)
         painter.setFont(title)
-        label = f"{lay.get('label') or lay.get('profile', '')}"
         metrics = painter.fontMetrics()
         width = round(self.width() - 2 * margin)
-        for line in self._wrap(label.split(), metrics, width, TITLE_LINES, " "):
+        for line in self._wrap(self._title_words(), metrics, width, title_lines, " "):
             self._draw_line(painter, line, margin, y + metrics.ascent())
             y += metrics.height() * 1.05
         painter.setFont(body)
         painter.setPen(TEXT_DIM)
         metrics = painter.fontMetrics()
-        width = round(self.width() - 2 * margin)
-        # Text may take about a third of the height: the grid below it must stay a picture.
-        max_lines = max(1, min(SUBTITLE_LINES, int(self.height() * 0.3 // metrics.height())))
-        for line in self._wrap(self._subtitle_parts(), metrics, width, max_lines):
+        for line in self._wrap(self._subtitle_parts(), metrics, width, subtitle_lines):
             self._draw_line(painter, line, margin, y + metrics.ascent())
             y += metrics.height()
         return y + metrics.height() * 0.35
@@ -246,32 +282,12 @@ class WaferView(QWidget):
         return lines
 
     def _subtitle_parts(self) -> list[str]:
-        """Most telling first: when space runs out, the details at the end are what is cut."""
-        lay = self._layout or {}
-        parts = [str(lay.get("model", ""))]
-        if lay.get("decode_tok_s"):
-            parts.append(f"predicted {float(lay['decode_tok_s']):,.0f} tok/s")
-        if lay.get("kind") == "wafer":
-            n = _int(lay.get("wafers"), 1)
-            parts.append(f"{n} wafer{'s' if n != 1 else ''}")
-            if lay.get("sram_utilization") is not None:
-                pct = 100 * float(lay["sram_utilization"])
-                parts.append(f"SRAM {pct:.0f}%" if pct >= 1 else f"SRAM {pct:.2f}%")
-            fraction = lay.get("view_fraction")
-            if isinstance(fraction, (int, float)) and fraction < 0.999:
-                parts.append(f"{100 * fraction:.1f}% of the wafer shown")
-        elif lay.get("kind") == "gpu":
-            n, nodes = len(self._regions), _int(lay.get("wafers"), 1)
-            if nodes > 1:  # the model outgrows one node of the profile: say so, not a bare "16 GPUs"
-                parts.append(f"{n} GPUs in {nodes} nodes")
-            else:
-                parts.append(f"{n} GPU{'s' if n != 1 else ''}")
-        return [p for p in parts if p]
+        return captions.subtitle_parts(self._layout or {}, len(self._regions))
 
-    def _paint_footer(self, painter: QPainter, body: QFont, margin: float) -> float:
+    def _paint_footer(self, painter: QPainter, body: QFont, margin: float, max_lines: int) -> float:
         painter.setFont(body)
         metrics = painter.fontMetrics()
-        lines = self._wrap(self._status_parts(), metrics, round(self.width() - 2 * margin), FOOTER_LINES)
+        lines = self._wrap(self._status_parts(), metrics, round(self.width() - 2 * margin), max_lines)
         y = self.height() - margin - metrics.descent() - (len(lines) - 1) * metrics.height()
         top = y - metrics.ascent()
         painter.setPen(TEXT)
@@ -287,18 +303,7 @@ class WaferView(QWidget):
         """The status line's pieces; it wraps between them when the column is narrow."""
         if self._layout is None or not self._regions:
             return []
-        f = self._frame
-        phase = f.get("phase")
-        if not f or phase in (None, "idle"):
-            return ["waiting for a request"]
-        t = f.get("t_ms")
-        t_text = [f"t = {float(t):,.1f} ms"] if isinstance(t, (int, float)) else []
-        if phase == "prefill":
-            return ["prefill: prompt flows through all layers", *t_text]
-        layer = f.get("layer")
-        layers = _int(self._layout.get("layers"))
-        where = f"layer {layer + 1}/{layers}" if isinstance(layer, int) else {"host": "host", "hop": "between wafers"}.get(phase, "vocab")
-        return [f"token {_int(f.get('tokens'))}", where, *t_text]
+        return captions.status_parts(self._layout, self._frame)
 
     def _wafer_arrangement(self, wafers: int, cols: int, rows: int, area: QRectF,
                            min_gap: float = MIN_WAFER_GAP_PX) -> tuple[int, int, float, float]:
