@@ -57,7 +57,8 @@ QWidget#findBar, QWidget#gotoBar { background: #1f2630; border-bottom: 1px solid
 QLineEdit#findField, QLineEdit#gotoField { font-size: 15px; padding: 4px 6px; background: #0d1117;
     color: #e6edf3; border: 1px solid #3d4756; border-radius: 4px; }
 QLineEdit#findField:focus, QLineEdit#gotoField:focus { border: 1px solid #58a6ff; }
-QLabel#findCount, QLabel#gotoHint { color: #c9d1e0; font-size: 14px; padding: 0 6px; }
+QWidget#findBar QToolButton { padding: 2px 5px; }
+QLabel#findCount, QLabel#gotoHint { color: #c9d1e0; font-size: 14px; padding: 0 4px; }
 QLabel#findCount[none="true"], QLabel#gotoHint[problem="true"] { color: #ff7b72; }
 QLabel#fileBanner { background: #3b2f10; color: #f2cc60; border-bottom: 1px solid #6b5518;
     padding: 6px 10px; font-size: 14px; }

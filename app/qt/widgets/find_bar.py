@@ -61,6 +61,7 @@ class FindBar(QWidget):
         self.field.setObjectName("findField")
         self.field.setPlaceholderText("Find")
         self.field.setClearButtonEnabled(True)
+        self.field.setMinimumWidth(self.field.fontMetrics().horizontalAdvance("0" * 14))
         self.count_label = QLabel("", self)
         self.count_label.setObjectName("findCount")
         self.case_button = self._button("Aa", "Match case (Alt+C)", checkable=True)
