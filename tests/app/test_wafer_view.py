@@ -162,3 +162,18 @@ def test_the_gpu_grid_keeps_its_height_in_the_presentation_column(qtbot, profile
     assert grid.height() >= 140 and grid.height() >= 0.35 * wafer.height(), (grid, wafer.size())
     assert wafer.body_px() >= 24
     assert not any("…" in line for line in wafer.drawn_text), wafer.drawn_text
+
+
+def test_a_72_gpu_node_fills_a_wide_view_instead_of_a_thin_column(view):
+    """GB200 NVL72 comes as 4 × 18 GPUs; in a wide, short view that was a strip 1/10 of its width."""
+    trace = ActivityTrace(emulation("gb200nvl72", "llama-3.1-70b", 100))
+    layout = trace.layout()
+    assert layout["grid"] == {"cols": 4, "rows": 18}
+    view.set_layout(layout)
+    view.resize(480, 300)
+    view.grab()
+    grid = view.grid_rect()
+    assert grid.width() >= 0.6 * view.width(), grid
+    rects = [view.region_rect(r["id"]) for r in layout["regions"]]
+    assert len({(round(r.x()), round(r.y())) for r in rects}) == 72  # every GPU has a place of its own
+    assert min(r.width() for r in rects) >= 20  # each reads as a tile, not a sliver

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.core import wafer_captions as captions
+from app.core import wafer_geometry as geometry
 from app.qt.widgets import expert_panel
 
 BACKGROUND = QColor("#0d1017")
@@ -28,8 +29,6 @@ TEXT = QColor("#f2f4f8")
 TEXT_DIM = QColor("#a9b3c7")
 ACTIVE = QColor("#ffc933")  # the layer the token is in now
 VOCAB = QColor("#2f6f62")  # embedding / LM head tables
-WAFER_GAP_CELLS = 0.8  # space between wafers, in cells: enough to tell wafers apart at a glance
-MIN_WAFER_GAP_PX = 7.0  # ... and never less than this many pixels
 _KIND_LABEL = {"embed": "embed", "head": "head", "vocab": "vocab", "gpu": "GPU"}
 # Body text never gets smaller than this (px), however narrow the gauge column: smaller text is
 # unreadable on a projector. The grid shrinks instead; it stays readable as a picture.
@@ -305,33 +304,16 @@ class WaferView(QWidget):
             return []
         return captions.status_parts(self._layout, self._frame)
 
-    def _wafer_arrangement(self, wafers: int, cols: int, rows: int, area: QRectF,
-                           min_gap: float = MIN_WAFER_GAP_PX) -> tuple[int, int, float, float]:
-        """Wafers per row, rows of wafers, cell size and gap (px) that fill `area` best; with dozens
-        of wafers in a small view the gaps narrow rather than push wafers out of the view."""
-        best = (1, wafers, 0.0, 0.0)
-        for per_row in range(1, wafers + 1):
-            lines = math.ceil(wafers / per_row)
-            gap = min_gap if wafers > 1 else 0.0
-            cell = min(
-                (area.width() - (per_row - 1) * gap) / (per_row * cols),
-                (area.height() - (lines - 1) * gap) / (lines * rows),
-            )
-            if cell > best[2]:
-                best = (per_row, lines, cell, max(gap, cell * WAFER_GAP_CELLS) if wafers > 1 else 0.0)
-        per_row, lines, cell, gap = best
-        # the gap may have grown with the cell: shrink cells so everything still fits
-        cell = min(cell, (area.width() - (per_row - 1) * gap) / (per_row * cols),
-                   (area.height() - (lines - 1) * gap) / (lines * rows))
-        if cell < 0.5 and min_gap > 1.0:
-            return self._wafer_arrangement(wafers, cols, rows, area, min_gap / 2)
-        return per_row, lines, max(cell, 0.25), gap
-
     def _paint_wafers(self, painter: QPainter, area: QRectF, small: QFont) -> None:
         lay = self._layout or {}
         cols, rows = _int(lay["grid"].get("cols"), 1), _int(lay["grid"].get("rows"), 1)
         wafers = max(1, _int(lay.get("wafers"), 1), 1 + max(_int(r.get("wafer")) for r in self._regions))
-        per_row, lines, cell, gap = self._wafer_arrangement(wafers, cols, rows, area)
+        gpu_node = lay.get("kind") == "gpu"
+        if gpu_node:  # reflow each node's GPUs into the rows that fit this view best
+            per_node = cols * rows
+            cols = geometry.gpu_columns(per_node, wafers, area.width(), area.height())
+            rows = math.ceil(per_node / cols)
+        per_row, lines, cell, gap = geometry.arrange(wafers, cols, rows, area.width(), area.height())
         total_w = per_row * cols * cell + (per_row - 1) * gap
         total_h = lines * rows * cell + (lines - 1) * gap
         x0 = area.left() + (area.width() - total_w) / 2
@@ -364,9 +346,12 @@ class WaferView(QWidget):
             if not 0 <= w < len(origins):
                 continue
             o = origins[w]
+            x, y = _int(region.get("x")), _int(region.get("y"))
+            if gpu_node:
+                x, y = self._gpu_index(region) % cols, self._gpu_index(region) // cols
             rect = QRectF(
-                o.x() + _int(region.get("x")) * cell + inset,
-                o.y() + _int(region.get("y")) * cell + inset,
+                o.x() + x * cell + inset,
+                o.y() + y * cell + inset,
                 max(1, _int(region.get("w"), 1)) * cell - 2 * inset,
                 max(1, _int(region.get("h"), 1)) * cell - 2 * inset,
             )
@@ -387,11 +372,15 @@ class WaferView(QWidget):
                 painter.setPen(QColor("#111111") if level > 0.5 else TEXT)
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
 
+    def _gpu_index(self, region: dict) -> int:
+        """A GPU's number within its node, from its place in the layout's grid."""
+        cols = _int((self._layout or {}).get("grid", {}).get("cols"), 1)
+        return _int(region.get("y")) * cols + _int(region.get("x"))
+
     def _region_label(self, region: dict, kind: str, first: int) -> str:
         if kind in _KIND_LABEL:
             if kind == "gpu":
-                cols = _int((self._layout or {}).get("grid", {}).get("cols"), 1)
-                return f"GPU {_int(region.get('y')) * cols + _int(region.get('x'))}"
+                return f"GPU {self._gpu_index(region)}"
             return _KIND_LABEL[kind]
         last = _int(region.get("last_layer"), first)
         if kind == "layers" and last > first:
