@@ -88,7 +88,7 @@ class GotoLineBar(QWidget):
         if not text.strip():
             cursor = self.editor.textCursor()
             self._say(f"Now at line {cursor.blockNumber() + 1:,}, column {cursor.positionInBlock() + 1:,}"
-                      " · Enter goes, Esc stays")
+                      " · Enter goes there, Esc closes")
             return
         try:
             place = self.place(text)
