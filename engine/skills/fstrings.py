@@ -162,7 +162,7 @@ def _fstring_from_format(fmt: str, args: list[ast.expr], keywords: list[ast.keyw
         values.append(ast.FormattedValue(expr, ord(conv) if conv else -1, fspec))
     if used != set(range(len(args))) | set(kw):
         return None  # an unused argument would be evaluated by the call but not by the f-string
-    return ast.JoinedStr(values) if any(isinstance(v, ast.FormattedValue) for v in values) else None
+    return _joined(values) if any(isinstance(v, ast.FormattedValue) for v in values) else None
 
 
 def _fstring_from_percent(fmt: str, right: ast.expr) -> ast.JoinedStr | None:
@@ -195,8 +195,13 @@ def _fstring_from_percent(fmt: str, right: ast.expr) -> ast.JoinedStr | None:
         return None
     if tail:
         values.append(ast.Constant(tail))
+    return _joined(values)
+
+
+def _joined(values: list[ast.expr]) -> ast.JoinedStr:
+    """The f-string of `values`, adjacent literals one constant, as the parser makes them."""
     merged: list[ast.expr] = []
-    for v in values:  # adjacent literals form one constant, as the parser would make them
+    for v in values:
         if merged and isinstance(v, ast.Constant) and isinstance(merged[-1], ast.Constant):
             merged[-1] = ast.Constant(merged[-1].value + v.value)
         else:

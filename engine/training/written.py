@@ -21,6 +21,7 @@ import tokenize
 from ..decode.reframe import frame_for
 from ..skills import instruction_for
 from ..skills.docstring import docstring_summary
+from .fstring_text import in_place
 from ..skills.fstrings import Modernise, formattable, to_format_call, to_percent, uses_old_formatting
 from ..skills.kind import function_of, has_docstring
 from ..skills.prints import bodies, debug_print, is_print_statement, remove_prints
@@ -314,11 +315,11 @@ def fstring_forward(code: str, rng: random.Random, pool: list[str]):
     if not r.changed or r.refused:
         return None
     p = _Pos(code)
-    spans = sorted(((p.start(o), p.end(o), n) for o, n in r.spans), key=lambda x: (x[0], -x[1]))
+    spans = sorted(((p.start(o), p.end(o), o, n) for o, n in r.spans), key=lambda x: (x[0], -x[1]))
     edits, reach = [], -1
-    for s, e, n in spans:
+    for s, e, o, n in spans:
         if s >= reach:  # outermost only: an outer rewrite already holds the inner ones
-            edits.append((s, e, _same_quotes(code[s:e], ast.unparse(n))))
+            edits.append((s, e, in_place(code, o, n) or _same_quotes(code[s:e], ast.unparse(n))))
             reach = e
     return instruction_for("fstring", rng), code, edits, tree
 

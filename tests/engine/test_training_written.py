@@ -120,3 +120,38 @@ def test_fstrings_converted_forward_keep_the_sources_quotes():
     code = 'def line(etype, valuestr):\n    return "%s: %s\\n" % (etype, valuestr)'
     instruction, source, target, _ = build("fstring", code)
     assert target == 'def line(etype, valuestr):\n    return f"{etype}: {valuestr}\\n"'
+
+
+def test_fstrings_over_several_lines_are_converted_piece_by_piece():
+    code = '''def report(a, b, req, path_old, path_new, self):
+    log.info(
+        "Renaming file from [%s] to [%s]"
+        % (path_old, path_new))
+    x = ("a %s "  # the first half
+         "b %d%%, plain %% piece " 'tail' % (a, b))
+    z = ("Given {} "
+         "hash {{x}}.".format(req))
+    w = r'\\d+%s' % a
+    return "{name}({dist!r})".format(
+        name=self.name,
+        dist=self.dist,
+    )
+'''
+    _, source, target, _ = build("fstring", code)
+    assert source == code
+    assert target == '''def report(a, b, req, path_old, path_new, self):
+    log.info(
+        f"Renaming file from [{path_old}] to [{path_new}]")
+    x = (f"a {a} "  # the first half
+         f"b {b:d}%, plain % piece " 'tail')
+    z = (f"Given {req} "
+         f"hash {{x}}.")
+    w = rf'\\d+{a}'
+    return f"{self.name}({self.dist!r})"
+'''
+
+
+def test_an_expression_an_fstring_cannot_hold_in_place_is_joined_into_one_line():
+    code = 'def name(self):\n    return ("{}-{}"\n            ".zip".format(self.name, self.meta["v"]))\n'
+    _, _, target, _ = build("fstring", code)
+    assert target == 'def name(self):\n    return (f"{self.name}-{self.meta[\'v\']}.zip")\n'

@@ -1,0 +1,139 @@
+"""Old string formatting rewritten to f-strings in the source's own text: each literal piece of an
+implicitly concatenated string keeps its line, quotes, escapes and the comments between pieces;
+only the pieces with fields get the ``f`` prefix, and the ``.format(...)``/``% args`` goes.
+
+``'Renaming %s '\\n    'to %s' % (a, b)`` becomes ``f'Renaming {a} '\\n    f'to {b}'``: the edit a
+person makes, line by line, instead of one joined line (what ``ast.unparse`` writes). Used by the
+as-written training pairs (engine/training/written.py); any rewrite whose expression differs from
+the tree-level f-string is dropped there for the one-line spelling.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import string
+import tokenize
+
+from ..skills.percent import CONVERSION
+
+_PREFIX = re.compile(r"[A-Za-z]*")
+
+
+def _pieces(text: str) -> list[tuple[int, int]] | None:
+    """(start, end) of each STRING token of a literal's source text, or None."""
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    lines = [0]
+    for ln in text.splitlines(keepends=True):
+        lines.append(lines[-1] + len(ln))
+    out = []
+    for t in toks:
+        if t.type == tokenize.STRING:
+            out.append((lines[t.start[0] - 1] + t.start[1], lines[t.end[0] - 1] + t.end[1]))
+        elif t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER,
+                            tokenize.INDENT, tokenize.DEDENT):
+            return None
+    return out or None
+
+
+def _field(code: str, fv: ast.FormattedValue, quote: str) -> str | None:
+    src = ast.get_source_segment(code, fv.value)
+    if src is None or "\n" in src or "\\" in src or quote in src or "{" in src or "}" in src:
+        return None  # an expression an f-string of this quote cannot hold (Python 3.11)
+    if src.startswith("{"):
+        src = " " + src
+    conv = "" if fv.conversion == -1 else "!" + chr(fv.conversion)
+    spec = "" if fv.format_spec is None else ":" + "".join(p.value for p in fv.format_spec.values)
+    return "{" + src + conv + spec + "}"
+
+
+def _escape(literal: str) -> str:
+    return literal.replace("{", "{{").replace("}", "}}")
+
+
+def _percent_piece(body: str, fields: list[str]) -> tuple[str, int, bool] | None:
+    """(new body, fields used, has a field) of one piece of a ``%`` template."""
+    out, pos, used = [], 0, 0
+    for m in CONVERSION.finditer(body):
+        out.append(_escape(body[pos:m.start()]))
+        pos = m.end()
+        if m["percent"]:
+            out.append("%")
+            continue
+        if used >= len(fields):
+            return None
+        out.append(fields[used])
+        used += 1
+    out.append(_escape(body[pos:]))
+    return "".join(out), used, used > 0 or "{" in body or "}" in body
+
+
+def _format_piece(body: str, fields: list[str]) -> tuple[str, int, bool] | None:
+    """(new body, fields used, needs the f prefix) of one piece of a ``str.format`` template."""
+    try:
+        parsed = list(string.Formatter().parse(body))
+    except ValueError:
+        return None  # a field split between two pieces
+    out, used = [], 0
+    for literal, name, _spec, _conv in parsed:
+        out.append(_escape(literal))
+        if name is None:
+            continue
+        if used >= len(fields):
+            return None
+        out.append(fields[used])
+        used += 1
+    return "".join(out), used, used > 0 or "{{" in body or "}}" in body
+
+
+def in_place(code: str, old: ast.expr, new: ast.JoinedStr) -> str | None:
+    """The text that replaces ``old`` (a ``'...'.format(...)`` call or a ``'...' % args``), piece by
+    piece, or None where the rewrite cannot keep the source's pieces."""
+    lit = old.func.value if isinstance(old, ast.Call) else old.left
+    seg = ast.get_source_segment(code, old, padded=False)
+    lit_seg = ast.get_source_segment(code, lit)
+    if seg is None or lit_seg is None:
+        return None
+    at = seg.find(lit_seg)
+    pieces = _pieces(lit_seg)
+    if at < 0 or pieces is None:
+        return None
+    values = [v for v in new.values if isinstance(v, ast.FormattedValue)]
+    out, pos, k = [seg[:at]], 0, 0
+    for s, e in pieces:
+        tok = lit_seg[s:e]
+        prefix = _PREFIX.match(tok).group().lower()
+        if prefix not in ("", "r", "u"):
+            return None
+        quote = tok[len(prefix):][:3] if tok[len(prefix):][:3] in ('"""', "'''") else tok[len(prefix)]
+        body = tok[len(prefix) + len(quote):-len(quote)]
+        fields = []
+        for fv in values[k:]:
+            f = _field(code, fv, quote[0])
+            if f is None:
+                return None
+            fields.append(f)
+        made = (_format_piece if isinstance(old, ast.Call) else _percent_piece)(body, fields)
+        if made is None:
+            return None
+        text, used, needs_f = made
+        k += used
+        if not needs_f:  # a piece without fields keeps its own text (``%%`` spelled once)
+            text = body.replace("%%", "%") if not isinstance(old, ast.Call) else body
+        pre = ("r" if "r" in prefix else "") + "f" if needs_f else tok[:len(prefix)]
+        out += [lit_seg[pos:s], pre + quote + text + quote]
+        pos = e
+    if k != len(values):
+        return None
+    out.append(lit_seg[pos:])
+    out.append(")" * seg[:at].count("("))  # the literal's own parentheses
+    text = "".join(out)
+    try:
+        got = ast.parse("(" + text.strip() + "\n)", mode="eval").body  # a line break stays inside brackets
+    except SyntaxError:
+        return None
+    return text if ast.dump(got) == ast.dump(new) else None
