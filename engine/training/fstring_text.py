@@ -137,3 +137,107 @@ def in_place(code: str, old: ast.expr, new: ast.JoinedStr) -> str | None:
     except SyntaxError:
         return None
     return text if ast.dump(got) == ast.dump(new) else None
+
+
+# --- reverse: the stdlib's f-strings into old formatting, piece by piece ------------------------
+
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def _fields_of(body: str) -> list[tuple[int, int, str, str]] | None:
+    """(start, end, expression text, conversion and spec text) of each field of an f-string body."""
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c in "{}" and body[i + 1:i + 2] == c:
+            i += 2
+            continue
+        if c == "}":
+            return None
+        if c != "{":
+            i += 1
+            continue
+        depth, j, quote = 0, i + 1, None
+        while j < len(body):
+            d = body[j]
+            if quote:
+                quote = None if d == quote else quote
+            elif d in "'\"":
+                quote = d
+            elif d in _OPEN:
+                depth += 1
+            elif d in _CLOSE and depth:
+                depth -= 1
+            elif depth == 0 and (d in "!:}" and not (d == "!" and body[j + 1:j + 2] == "=")):
+                break
+            j += 1
+        k = body.find("}", j)
+        if j >= len(body) or k < 0 or "{" in body[j:k]:
+            return None  # a nested field in the spec: not one old formatting spells
+        out.append((i, k + 1, body[i + 1:j], body[j:k]))
+        i = k + 1
+    return out
+
+
+def _old_field(tail: str, percent: bool) -> str | None:
+    """``%s``/``{}`` for a field's ``!r:spec`` text."""
+    conv, _, spec = tail.partition(":")
+    if conv and conv not in ("!r", "!s", "!a"):
+        return None
+    if not percent:
+        return "{" + conv + (":" + spec if spec else "") + "}"
+    if spec:
+        return None if conv or CONVERSION.fullmatch("%" + spec) is None else "%" + spec
+    return "%" + (conv[1] if conv else "s")
+
+
+def _arg(text: str) -> str:
+    simple = re.fullmatch(r"[\w.]+(\(.*\)|\[.*\])?", text.strip()) is not None
+    return text.strip() if simple else "(" + text.strip() + ")"
+
+
+def reverse_in_place(code: str, js: ast.JoinedStr, percent: bool) -> tuple[str, list[str]] | None:
+    """The text of f-string `js` rewritten to ``'...' % args`` (`percent`) or ``'...'.format(args)``,
+    each piece on its own line as written, and the argument texts; None where it cannot be."""
+    seg = ast.get_source_segment(code, js)
+    pieces = _pieces(seg) if seg is not None else None
+    if pieces is None:
+        return None
+    out, pos, args = [], 0, []
+    for s, e in pieces:
+        tok = seg[s:e]
+        prefix = _PREFIX.match(tok).group().lower()
+        rest = tok[len(prefix):]
+        quote = rest[:3] if rest[:3] in ('"""', "'''") else rest[:1]
+        body = rest[len(quote):-len(quote)]
+        if "f" not in prefix:
+            if percent and "%" in body or not percent and ("{" in body or "}" in body):
+                return None  # would need escaping in the template
+            out += [seg[pos:s], tok]
+            pos = e
+            continue
+        fields = _fields_of(body)
+        if fields is None:
+            return None
+        text, at = [], 0
+        for a, b, expr, tail in fields:
+            lit = body[at:a]
+            text.append(lit.replace("{{", "{").replace("}}", "}").replace("%", "%%") if percent else lit)
+            spelled = _old_field(tail, percent)
+            if spelled is None or not expr.strip() or expr.strip().endswith("="):
+                return None
+            text.append(spelled)
+            args.append(expr)
+            at = b
+        lit = body[at:]
+        text.append(lit.replace("{{", "{").replace("}}", "}").replace("%", "%%") if percent else lit)
+        out += [seg[pos:s], prefix.replace("f", "") + quote + "".join(text) + quote]
+        pos = e
+    if not args:
+        return None
+    out.append(seg[pos:])
+    if percent:
+        call = " % " + (_arg(args[0]) if len(args) == 1 else "(" + ", ".join(a.strip() for a in args) + ")")
+    else:
+        call = ".format(" + ", ".join(a.strip() for a in args) + ")"
+    return "".join(out) + call, args

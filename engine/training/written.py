@@ -21,7 +21,7 @@ import tokenize
 from ..decode.reframe import frame_for
 from ..skills import instruction_for
 from ..skills.docstring import docstring_summary
-from .fstring_text import in_place
+from .fstring_text import in_place, reverse_in_place
 from ..skills.fstrings import Modernise, formattable, to_format_call, to_percent, uses_old_formatting
 from ..skills.kind import function_of, has_docstring
 from ..skills.prints import bodies, debug_print, is_print_statement, remove_prints
@@ -261,10 +261,16 @@ def fstring_reverse(code: str, rng: random.Random, pool: list[str]):
     for node in v.found:
         if not formattable(node):
             continue
-        alt = to_percent(node) if rng.random() < 0.5 else None
-        alt = alt or to_format_call(node)
+        percent = rng.random() < 0.5
+        written = reverse_in_place(code, node, percent) or (percent and reverse_in_place(code, node, False))
+        if written:  # each piece on its own line, in its own quotes, the arguments after the last
+            alt = ast.parse("(" + written[0] + "\n)", mode="eval").body
+            text = written[0]
+        else:
+            alt = (to_percent(node) if percent else None) or to_format_call(node)
+            text = ast.unparse(alt)
         alts[id(node)] = alt
-        edits.append((p.start(node), p.end(node), ast.unparse(alt)))
+        edits.append((p.start(node), p.end(node), text))
     if not edits:
         return None
     source = apply(code, edits)

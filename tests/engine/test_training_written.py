@@ -155,3 +155,23 @@ def test_an_expression_an_fstring_cannot_hold_in_place_is_joined_into_one_line()
     code = 'def name(self):\n    return ("{}-{}"\n            ".zip".format(self.name, self.meta["v"]))\n'
     _, _, target, _ = build("fstring", code)
     assert target == 'def name(self):\n    return (f"{self.name}-{self.meta[\'v\']}.zip")\n'
+
+
+def test_fstrings_built_in_reverse_keep_each_piece_on_its_line():
+    code = '''def report(a, x, c):
+    log.info(f"a {a!r} b {c.d[1]:>4} "  # the first half
+             "plain "
+             f'{len(x)}% done {{ok}}\\n')
+    return f"{a}-{x:.2f}"
+'''
+    sources = set()
+    for seed in range(6):
+        instruction, source, target, _ = build("fstring", code, seed)
+        assert target == code
+        sources.add(source)
+    assert '''    log.info("a {!r} b {:>4} "  # the first half
+             "plain "
+             '{}% done {{ok}}\\n'.format(a, c.d[1], len(x)))
+''' in "".join(sources)
+    assert any('return "%s-%.2f" % (a, x)' in s for s in sources)
+    assert any('return "{}-{:.2f}".format(a, x)' in s for s in sources)
