@@ -299,3 +299,17 @@ def test_bad_input_gets_clear_errors():
     diff.finish()
     with pytest.raises(RuntimeError, match="after finish"):
         diff.feed("more")
+
+
+def test_stop_after_a_short_line_with_one_name_renamed_replaces_it():
+    original = "def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return g\n\n\nx = 1\n"
+    diff = StreamingDiff(original)
+    diff.feed("def gcd(a, b):\n    while b:\n        a, b = b, a % b\n    return common\n")
+    diff.finish(stopped=True)
+    assert [(h.kind, h.old_text, h.new_text) for h in diff.hunks] == [
+        ("replace", "    return g\n", "    return common\n")]
+    assert diff.apply([0]).count("return") == 1
+    inserted = StreamingDiff("def f():\n    return g\n")
+    inserted.feed("def f():\n    if not g:\n")  # a new line before it, not a rewrite of it
+    inserted.finish(stopped=True)
+    assert [h.kind for h in inserted.hunks] == ["insert"]
