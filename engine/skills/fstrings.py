@@ -12,7 +12,7 @@ import ast
 import random
 import string
 
-from .kind import EditPair, Kind
+from .kind import EditPair, Kind, parsed
 from .percent import CONVERSION, numeric_spec
 
 _PHRASINGS = ("convert to f-strings", "Convert to f-strings", "use f-strings", "convert string formatting to f-strings",
@@ -20,7 +20,12 @@ _PHRASINGS = ("convert to f-strings", "Convert to f-strings", "use f-strings", "
 
 
 def touches(instruction: str, code: str) -> bool:
-    return "%" in code or "format" in code
+    """Old formatting of a string literal in the code; a logging call's lazy ``%s`` arguments, a
+    ``%`` in a comment or the word "format" do not count where the code parses."""
+    if "%" not in code and "format" not in code:
+        return False
+    tree = parsed(code)
+    return tree is None or uses_old_formatting(tree)
 
 
 # --- reverse: f-strings into old formatting -------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import random
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,3 +49,11 @@ def function_of(tree: ast.Module) -> ast.FunctionDef | ast.AsyncFunctionDef:
 
 def has_docstring(fn: ast.AST) -> bool:
     return ast.get_docstring(fn, clean=False) is not None
+
+
+def parsed(code: str) -> ast.Module | None:
+    """`code` (a target or one of its windows, at any indentation) parsed, or None if it does not parse."""
+    try:
+        return ast.parse(textwrap.dedent(code))
+    except (SyntaxError, ValueError):
+        return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import random
 
-from .kind import EditPair, Kind, function_of, has_docstring
+from .kind import EditPair, Kind, function_of, has_docstring, parsed
 from .tokens import CLOSE, OPEN, Vocabulary, indent_of, triggered
 
 TRIGGER = ("remove_prints", (("remove", "Remove", "delete", "Delete", "strip", "Strip", "drop", "Drop"),
@@ -51,7 +51,11 @@ def draft(vocab: Vocabulary, pred: list[int], origin: list[int], instruction: li
 
 
 def touches(instruction: str, code: str) -> bool:
-    return "print" in code
+    """A print statement in the code; "print" in a string or a comment does not count where it parses."""
+    if "print" not in code:
+        return False
+    tree = parsed(code)
+    return tree is None or any(is_print_statement(s) for s in ast.walk(tree) if isinstance(s, ast.stmt))
 
 
 # --- training pairs -------------------------------------------------------------------------

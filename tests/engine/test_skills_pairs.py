@@ -171,3 +171,15 @@ def test_touches_is_conservative():
     assert touches("add_docstring", "add a docstring", "    def f(x):\n        return x")
     assert not touches("add_docstring", "add a docstring", "x = [1,\n     2]") and touches(None, "anything", "")
     assert not touches("out_of_scope", "add type hints", "x = 1")
+
+
+def test_prints_and_old_formatting_count_as_code_not_as_words():
+    lazy = '        logger.info(\n            "%s is already installed, %d left",\n            name, n,\n        )\n'
+    assert not touches("fstring", "convert to f-strings", lazy)  # a logging call formats lazily
+    assert not touches("fstring", "convert to f-strings", "    x = 'use the format'  # 100% sure\n")
+    assert touches("fstring", "convert to f-strings", "        msg = ('a {} '\n               'b'.format(x))\n")
+    assert touches("fstring", "convert to f-strings", "    else:\n        x = '%s' % y\n")  # not Python alone: counts
+    table = "    VARS = (\n" + "        ('p', 'print'),\n" * 3 + "    )\n"
+    assert not touches("remove_prints", "remove print statements", table)
+    assert not touches("remove_prints", "remove print statements", "    # print(x) when debugging\n    y = 1\n")
+    assert touches("remove_prints", "remove print statements", "    if x:\n        print(x)\n")

@@ -151,3 +151,17 @@ def test_untouched_long_statement_is_not_refused_and_windows_without_the_name_sk
     assert done.reason == "eos", done.stats
     assert done.text == text.replace("count", "n")
     assert done.stats.tokens_out < 40  # the 300-line literal went through without the model
+
+
+def test_a_long_logging_call_and_a_table_naming_print_are_passed_on_not_refused(engine):
+    lazy = ("def report(name, n):\n    logger.info(\n        \"%s is installed, %d left\"\n"
+            + "        \" and more words about it, %s\"\n" * 60 + "        , name, n)\n    return 'x %s' % name\n")
+    _, events = run(engine, lazy, "convert to f-strings", (0, len(lazy)))
+    done = events[-1]
+    assert done.reason == "eos", done.stats
+    assert done.text == lazy.replace("return 'x %s' % name", "return f'x {name}'")
+    table = "def names():\n    n = 1\n    print('here')\n    VARS = (\n" + "        ('p', 'print'),\n" * 300 + "    )\n    return VARS\n"
+    _, events = run(engine, table, "remove print statements", (0, len(table)))
+    done = events[-1]
+    assert done.reason == "eos", done.stats
+    assert done.text == table.replace("    print('here')\n", "")
