@@ -28,19 +28,14 @@ async def stream_edit(engine: Engine, job: EditJob, pacing: Pacing | None = None
     """Run `job` and yield its events: a long target window by window (engine/decode/windows.py plans them).
 
     An instruction outside the skills of a model that declares them gets the code back unchanged
-    without running the model (what such a model is trained to do), after the notice that says so.
+    without running the model (what such a model is trained to do), after the notice that says so,
+    however long the target; a target too long even for windows is refused.
     """
-    if job.refusal:
-        yield DoneEvent(job.request_id, "error", DoneStats(
-            tokens_total=0, prompt_tokens=0, context_tokens=engine.spec.context_length,
-            error=Problem("context_overflow", job.refusal)), "")
-        engine.unregister(job)
-        return
-    if engine.spec.skills and engine.spec.skill_for(job.model_instruction) is None and not job.output_ids:
-        job.out_of_scope = True
+    notice = engine.scope_notice(job) if not job.output_ids else None
+    if notice is not None:  # outside the skills: the code back unchanged, without the model
         finished = False
         try:
-            yield engine.scope_notice(job)
+            yield notice
             t_ms = round((time.monotonic() - job.t_arrival) * 1e3, 3)
             if job.code:
                 yield TokenEvent(job.request_id, 0, job.code, 0, t_ms, t_ms)
@@ -52,6 +47,12 @@ async def stream_edit(engine: Engine, job: EditJob, pacing: Pacing | None = None
         yield DoneEvent(job.request_id, "eos", DoneStats(
             tokens_total=0, prompt_tokens=0, cached_tokens=0, out_of_scope=True,
             context_tokens=engine.spec.context_length, total_ms=t_ms), job.code)
+        return
+    if job.refusal:
+        yield DoneEvent(job.request_id, "error", DoneStats(
+            tokens_total=0, prompt_tokens=0, context_tokens=engine.spec.context_length,
+            error=Problem("context_overflow", job.refusal)), "")
+        engine.unregister(job)
         return
     if job.windows:
         other = engine.registered(job.request_id)

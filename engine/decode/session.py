@@ -11,6 +11,7 @@ that check the same flag.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -325,16 +326,39 @@ class Engine:
         future.add_done_callback(worker_failed)
         return future
 
-    def scope_notice(self, job: EditJob) -> NoticeEvent | None:
-        """The notice that `job`'s instruction is outside the model's skills (and mark it so), or None."""
-        if not self.spec.skills or self.spec.skill_for(job.model_instruction) is not None:
-            job.out_of_scope = False
+    def scope_problem(self, job: EditJob) -> tuple[str, str] | None:
+        """(notice code, message) when the model's skills do not cover `job`, else None:
+        ``out_of_scope`` for an instruction outside them, ``needs_function`` for a skill that edits
+        one function (a docstring) asked of code that does not start with one (a whole file)."""
+        if not self.spec.skills:
             return None
-        job.out_of_scope = True
-        msg = self.spec.out_of_scope_notice or (
-            f"'{job.instruction}' is outside what {self.spec.name} was trained for; "
-            "it will return the code unchanged. Load a larger model for this edit.")
-        return NoticeEvent(job.request_id, "out_of_scope", msg)
+        skill = self.spec.skill_for(job.model_instruction)
+        if skill is None:
+            return "out_of_scope", self.spec.out_of_scope_notice or (
+                f"'{job.instruction}' is outside what {self.spec.name} was trained for; "
+                "it will return the code unchanged. Load a larger model for this edit.")
+        if skill.name == "add_docstring" and not starts_with_function(job.model_code):
+            first = next((ln.strip() for ln in job.model_code.splitlines() if ln.strip()), "")
+            return "needs_function", (
+                f"'{job.instruction}' writes the docstring of one function, and this selection starts with "
+                f"{first[:60]!r}, not a def. Put the cursor in a function (or select one) and send it again; "
+                "the code is unchanged.")
+        return None
+
+    def scope_notice(self, job: EditJob) -> NoticeEvent | None:
+        """The notice that the model's skills do not cover `job` (and mark it so), or None."""
+        problem = self.scope_problem(job)
+        job.out_of_scope = problem is not None
+        return NoticeEvent(job.request_id, *problem) if problem else None
+
+
+def starts_with_function(code: str) -> bool:
+    """The code's first statement, past blank lines, comments and decorators, is a ``def``."""
+    for line in code.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "@")):
+            return re.match(r"(?:async\s+)?def\b", stripped) is not None
+    return False
 
 
 def _model_code(text: str, selection: tuple[int, int] | None) -> str:

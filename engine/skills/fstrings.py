@@ -20,12 +20,17 @@ _PHRASINGS = ("convert to f-strings", "Convert to f-strings", "use f-strings", "
 
 
 def touches(instruction: str, code: str) -> bool:
-    """Old formatting of a string literal in the code; a logging call's lazy ``%s`` arguments, a
-    ``%`` in a comment or the word "format" do not count where the code parses."""
+    """Old formatting of a string literal in the code that an f-string can spell; a logging call's
+    lazy ``%s`` arguments, a ``%(name)s`` mapping, a ``%`` in a comment or the word "format" do not
+    count where the code parses."""
     if "%" not in code and "format" not in code:
         return False
     tree = parsed(code)
-    return tree is None or uses_old_formatting(tree)
+    if tree is None:
+        return True
+    modernise = Modernise()
+    modernise.visit(tree)
+    return modernise.changed > 0
 
 
 # --- reverse: f-strings into old formatting -------------------------------------------------

@@ -275,3 +275,18 @@ def test_a_target_beyond_the_context_names_the_limit_keeps_the_instruction_and_n
     qtbot.waitUntil(lambda: win.controller.run is not refused, timeout=WAIT_MS)
     wait_done(qtbot, win)
     assert win.controller.diff.output_text == rename(small, "result", "out")
+
+
+def test_a_docstring_asked_of_a_whole_module_says_it_needs_a_function_and_changes_nothing(qtbot, win):
+    text = open_file(qtbot, win, Path(textwrap.__file__))  # starts with the module's docstring
+    select(win, 0, len(text))
+    send(qtbot, win, "add a docstring")
+    wait_done(qtbot, win)
+    notice = win.diff_view.notice
+    assert notice.isVisible() and notice.kind == "needs_function"
+    said = notice.label.text()
+    assert "one function" in said and "Text wrapping and filling" in said and "cursor in a function" in said
+    assert not notice.action_button.isVisible()
+    assert "Not edited" in win.status_label.text() and "Done" not in win.status_label.text()
+    assert win.bar.field.text() == "add a docstring"
+    assert win.document_text() == text

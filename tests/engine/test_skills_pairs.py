@@ -179,6 +179,8 @@ def test_prints_and_old_formatting_count_as_code_not_as_words():
     assert not touches("fstring", "convert to f-strings", "    x = 'use the format'  # 100% sure\n")
     assert touches("fstring", "convert to f-strings", "        msg = ('a {} '\n               'b'.format(x))\n")
     assert touches("fstring", "convert to f-strings", "    else:\n        x = '%s' % y\n")  # not Python alone: counts
+    mapping = "    wordsep = re.compile(r\'\'\'\n      %(ws)s+\n    \'\'\' % {'ws': whitespace})\n"
+    assert not touches("fstring", "convert to f-strings", mapping)  # no f-string spells a %(name)s mapping
     table = "    VARS = (\n" + "        ('p', 'print'),\n" * 3 + "    )\n"
     assert not touches("remove_prints", "remove print statements", table)
     assert not touches("remove_prints", "remove print statements", "    # print(x) when debugging\n    y = 1\n")

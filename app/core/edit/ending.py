@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.edit.outcome import Notice, SyntaxProblem, out_of_scope_notice, unchanged_notice
+from app.core.edit.outcome import NEEDS_FUNCTION, Notice, SyntaxProblem, out_of_scope_notice, unchanged_notice
 from app.core.edit.states import Mode
 from app.core.edit.view import EditRun
 from wire import Problem
@@ -36,6 +36,10 @@ def ending_of(run: EditRun, reason: str, summary: str, error: Problem | None, ou
     """The ending of `run`: `summary` is its speed ("40 tokens, 1,200 tok/s"), `undecided` and
     `hunks` count its final changes left to review and in all, `problem` where its result stops
     parsing (checked only for an edit that ended normally or by a stop)."""
+    if out_of_scope and run.notices.get(NEEDS_FUNCTION):  # the skill edits one function: the engine says why
+        return Ending(Mode.REVIEWING if undecided else Mode.IDLE,
+                      f"Not edited: “{run.instruction}” needs a function to work on (see above the diff).", "warn",
+                      Notice(NEEDS_FUNCTION, run.notices[NEEDS_FUNCTION]), keep_instruction=True)
     if out_of_scope:
         return Ending(Mode.REVIEWING if undecided else Mode.IDLE,
                       f"Not edited: “{run.instruction}” is outside what {model.name or 'this model'} can do "

@@ -21,13 +21,14 @@ from wire import DoneStats
 
 _DEFINITION = re.compile(r"@|(?:async[ \t]+)?def\b|class\b")  # a line that starts a definition
 OUT_OF_SCOPE, UNPARSABLE, OVERFLOW, UNCHANGED = "out_of_scope", "unparsable", "overflow", "unchanged"
+NEEDS_FUNCTION = "needs_function"  # the engine's notice: a one-function skill asked of code that is not one
 WHOLE_FILE_CHARS = 512 * 1024  # where the statements around the target do not parse alone, files up to
 # this size are checked whole, larger ones on the edited target alone (parse time)
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # OUT_OF_SCOPE, UNPARSABLE, OVERFLOW or UNCHANGED
+    kind: str  # OUT_OF_SCOPE, NEEDS_FUNCTION, UNPARSABLE, OVERFLOW or UNCHANGED
     text: str  # the message above the diff, in full sentences
     action: str = ""  # the label of the button that helps ("" for none)
 
