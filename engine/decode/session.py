@@ -341,7 +341,7 @@ class Engine:
             first = next((ln.strip() for ln in job.model_code.splitlines() if ln.strip()), "")
             return "needs_function", (
                 f"'{job.instruction}' writes the docstring of one function, and this selection starts with "
-                f"{first[:60]!r}, not a def. Put the cursor in a function (or select one) and send it again; "
+                f"“{first[:60]}”, not a def. Put the cursor in a function (or select one) and send it again; "
                 "the code is unchanged.")
         return None
 
