@@ -20,7 +20,7 @@ from ..decode.documents import RequestError
 from ..decode.events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
 from ..decode.job import EditJob
 from ..decode.session import Engine
-from ..decode.windows import passes_through, whole_stopped_parsing
+from ..decode.windows import passes_through, whole_review_notice, whole_stopped_parsing
 from .release import Pacing, release_run
 
 
@@ -116,8 +116,8 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
                     ev.index += offset
                     ev.chars += chars
                     yield ev
-                elif isinstance(ev, NoticeEvent):  # "unparsable" is decided on the whole target, at the end
-                    if ev.code != "unparsable" and (ev.code != "out_of_scope" or i == 0):
+                elif isinstance(ev, NoticeEvent):  # the output checks are the whole target's, at the end
+                    if ev.code not in ("unparsable", "not_the_edit") and (ev.code != "out_of_scope" or i == 0):
                         yield ev
                 elif isinstance(ev, DoneEvent):
                     last = ev
@@ -142,9 +142,13 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
     if reason == "eos":  # a window alone seldom parses: the parse check is the whole target's
         broken = whole_stopped_parsing(parent)
         stats.parses = not broken
+        if stats.warning is not None and stats.warning.code in ("unparsable", "not_the_edit"):
+            stats.warning = None  # the last window's verdict alone
+        differs = None if broken else whole_review_notice(engine, parent)
         if broken and stats.warning is None:
             stats.warning = Problem("unparsable", UNPARSABLE)
             yield NoticeEvent(rid, "unparsable", UNPARSABLE)
-        elif not broken and stats.warning is not None and stats.warning.code == "unparsable":
-            stats.warning = None
+        elif differs is not None and stats.warning is None:
+            stats.warning = Problem("not_the_edit", differs)
+            yield NoticeEvent(rid, "not_the_edit", differs)
     yield DoneEvent(rid, reason, stats, parent.output_text)

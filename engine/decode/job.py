@@ -32,6 +32,7 @@ class EditJob:
     prediction: str | None = None  # predicted output text: the speculation's draft instead of `code`
     running: bool = False  # on the worker now: a stop also interrupts the decoder's current call
     session_id: str = ""  # the session the request edits
+    first_line: int = 1  # the document line the selection starts on (for the lines notices name)
     t_stop: float | None = None  # monotonic seconds when the engine read a stop for the current run
     _redirect_to: str | None = None  # pending mid-stream redirect
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -88,3 +89,21 @@ class EditJob:
     def has_redirect(self) -> bool:
         with self._lock:
             return self._redirect_to is not None
+
+
+def review_notice(spec, job: "EditJob", model_text: str) -> str | None:
+    """The ``not_the_edit`` message for a finished edit of one of the model's skills that parses but
+    is not that skill's edit (engine/skills/verify.py), naming the document line; None otherwise."""
+    from ..skills.verify import check, message
+
+    skill = spec.skill_for(job.model_instruction) if spec.skills else None
+    found = check(skill.name, job.model_instruction, job.model_code, model_text) if skill is not None else None
+    if found is None:
+        return None
+    what, line = found
+    head = 0
+    if job.frame is not None:
+        head = job.frame.head.count("\n")
+        for placeholder, original in job.frame.table:  # names as the user wrote them
+            what = what.replace(placeholder, original)
+    return message(what, job.first_line + head + line - 1)

@@ -33,7 +33,7 @@ from ..model.tokenizer import StreamDecoder
 from .degenerate import UNPARSABLE, Watch, stopped_parsing
 from .drafts import Drafts, lookup_for
 from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
-from .job import EditJob
+from .job import EditJob, review_notice
 from .sampling import sample
 from .speculative import AdaptiveK, PromptLookup
 
@@ -319,6 +319,9 @@ class _Run:
         if reason == "eos" and stopped_parsing(job.model_code, job.model_text):
             stats.warning = Problem("unparsable", UNPARSABLE)
             self.post(NoticeEvent(job.request_id, "unparsable", stats.warning.message))
+        elif reason == "eos" and (differs := review_notice(self.spec, job, job.model_text)) is not None:
+            stats.warning = Problem("not_the_edit", differs)
+            self.post(NoticeEvent(job.request_id, "not_the_edit", differs))
         parses = not stopped_parsing(job.model_code, job.model_text) if reason == "eos" else None
         done = stats.done_stats(len(job.output_ids) - stats.tokens_before, len(job.output_ids), parses)
         self.post(DoneEvent(job.request_id, reason, done, job.output_text))

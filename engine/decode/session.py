@@ -205,6 +205,7 @@ class Engine:
             file_context=text if self.spec.file_context else None,
             max_tokens=max_tokens, sampling=sampling or SamplingParams(), speculate=speculate,
             prediction=prediction, session_id=session_id, frame=frame_for(text, start, end, instruction),
+            first_line=text.count("\n", 0, start) + 1,
         )
         if self._overflows(job):
             job.windows = self._windows(job, text, start, end)

@@ -177,3 +177,12 @@ def whole_stopped_parsing(parent) -> bool:
     if frame is None:
         return stopped_parsing(parent.code, parent.output_text)
     return stopped_parsing(frame.model_code, frame.encode_prediction(parent.output_text))
+
+
+def whole_review_notice(engine, parent) -> str | None:
+    """The ``not_the_edit`` check (engine/decode/job.py) of all the windows' output together."""
+    from .job import review_notice
+
+    frame = parent.frame
+    text = frame.encode_prediction(parent.output_text) if frame is not None else parent.output_text
+    return review_notice(engine.spec, parent, text)

@@ -72,3 +72,21 @@ def test_a_stopped_edit_whose_partial_changes_would_break_the_file_says_so_and_a
     assert controller.mode == "stopped" and run.unparsable
     assert "would break the file" in view.status[-1][0] and view.notice[0] == "unparsable"
     assert controller.accept_all() == 0 and view.text == SOURCE and "does not parse" in view.question[0]
+
+
+def test_an_edit_the_engine_finds_is_not_the_skills_edit_warns_and_accept_all_asks():
+    view = FakeView(SOURCE)
+    controller, run = streaming_controller(view)
+    wrong = SOURCE.replace("    total = 0\n", "    count = 0\n")  # parses; one use renamed, the others not
+    message = "the edit differs from renaming total to count at line 2: review it before accepting"
+    consume(controller, run, [token(wrong), {"type": "notice", "request": "r1", "code": "not_the_edit",
+                                             "message": message}, done()])
+    assert run.not_the_edit == message and not run.unparsable and controller.mode == "reviewing"
+    assert view.notice[0] == "not_the_edit" and "renaming total to count at line 2" in view.notice[1]
+    status, level = view.status[-1]
+    assert status.startswith("Done: ") and status.endswith(f"; ⚠ {message}.") and level == "warn"
+    assert controller.accept_all() == 0 and view.text == SOURCE  # asked first
+    question, then = view.question
+    assert "renaming total to count at line 2" in question
+    then()
+    assert view.text == wrong

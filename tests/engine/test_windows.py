@@ -160,6 +160,7 @@ def test_a_long_logging_call_and_a_table_naming_print_are_passed_on_not_refused(
     done = events[-1]
     assert done.reason == "eos", done.stats
     assert done.text == lazy.replace("return 'x %s' % name", "return f'x {name}'")
+    assert not [e for e in events if e.type == "notice"]  # the whole target's checks found it right
     table = "def names():\n    n = 1\n    print('here')\n    VARS = (\n" + "        ('p', 'print'),\n" * 300 + "    )\n    return VARS\n"
     _, events = run(engine, table, "remove print statements", (0, len(table)))
     done = events[-1]

@@ -341,6 +341,11 @@ class EditController:
                 "would not run until it is fixed (Ctrl+Z undoes the accept).", "Accept anyway",
                 lambda: self.accept_hunks(left))
             return 0
+        if run is not None and run.not_the_edit and left:
+            self.view.confirm(
+                f"The engine found {run.not_the_edit.split(': review')[0]}. Accept all {len(left)} change(s) "
+                "anyway? (Ctrl+Z undoes the accept.)", "Accept anyway", lambda: self.accept_hunks(left))
+            return 0
         return self.accept_hunks(left)
 
     def reject_all(self) -> None:

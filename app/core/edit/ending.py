@@ -58,6 +58,8 @@ def ending_of(run: EditRun, reason: str, summary: str, error: Problem | None, ou
         where = f" ({problem.describe()})" if problem else ""
         return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; ⚠ the edited code does not parse{where}: "
                       f"review the {undecided} change(s) before accepting.", "warn")
+    if undecided and run.not_the_edit:
+        return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; ⚠ {run.not_the_edit}.", "warn")
     if undecided:
         return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; {undecided} change(s) to review.", "ok")
     if not hunks and reason == "eos" and model.skill_examples:  # a skill that found nothing to do

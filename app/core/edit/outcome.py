@@ -21,6 +21,7 @@ from wire import DoneStats
 
 _DEFINITION = re.compile(r"@|(?:async[ \t]+)?def\b|class\b")  # a line that starts a definition
 OUT_OF_SCOPE, UNPARSABLE, OVERFLOW, UNCHANGED = "out_of_scope", "unparsable", "overflow", "unchanged"
+NOT_THE_EDIT = "not_the_edit"  # the engine's notice: an edit that parses but is not the skill's edit
 NEEDS_FUNCTION = "needs_function"  # the engine's notice: a one-function skill asked of code that is not one
 WHOLE_FILE_CHARS = 512 * 1024  # where the statements around the target do not parse alone, files up to
 # this size are checked whole, larger ones on the edited target alone (parse time)
@@ -28,7 +29,7 @@ WHOLE_FILE_CHARS = 512 * 1024  # where the statements around the target do not p
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # OUT_OF_SCOPE, NEEDS_FUNCTION, UNPARSABLE, OVERFLOW or UNCHANGED
+    kind: str  # OUT_OF_SCOPE, NEEDS_FUNCTION, NOT_THE_EDIT, UNPARSABLE, OVERFLOW or UNCHANGED
     text: str  # the message above the diff, in full sentences
     action: str = ""  # the label of the button that helps ("" for none)
 
@@ -145,6 +146,13 @@ def unparsable_notice(problem: SyntaxProblem | None, engine_message: str = "") -
         f"⚠ The edited code does not parse{where}: accepting it would break the file. The line is "
         "marked in red below; accept changes one by one, or Ctrl+Enter asks before accepting them all."
         + (f" Engine: {engine_message}." if engine_message and problem is None else "")))
+
+
+def not_the_edit_notice(engine_message: str) -> Notice:
+    """An edit that parses but is not the edit asked for (the engine's check of its skill's rule)."""
+    return Notice(NOT_THE_EDIT, (
+        f"⚠ {engine_message[:1].upper()}{engine_message[1:]}. The model's output parses, but it is not exactly "
+        "the edit asked for: read the changes before accepting them; Ctrl+Enter asks before accepting them all."))
 
 
 def skills_phrase(examples: Sequence[str]) -> str:

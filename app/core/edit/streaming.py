@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from app.core.diff.stream import StreamingDiff
 from app.core.edit import review
-from app.core.edit.outcome import UNPARSABLE, SyntaxProblem, apply_hunks, syntax_problem, unparsable_notice
+from app.core.edit.outcome import (NOT_THE_EDIT, UNPARSABLE, SyntaxProblem, apply_hunks, not_the_edit_notice,
+                                   syntax_problem, unparsable_notice)
 from app.core.edit.view import EditRun, EditView
 
 
@@ -77,6 +78,9 @@ class EditStream:
         output = apply_hunks(original, self.diff.final_hunks) if self.diff is not None else run.output
         problem = syntax_problem(run.snapshot, run.target.start, run.target.end, output)
         if problem is None and UNPARSABLE not in run.notices:
+            if run.notices.get(NOT_THE_EDIT) and reason != "stop":
+                run.not_the_edit = run.notices[NOT_THE_EDIT]
+                view.show_notice(*not_the_edit_notice(run.not_the_edit).parts())
             return None
         run.unparsable = True
         if problem is not None:

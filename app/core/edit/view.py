@@ -69,3 +69,4 @@ class EditRun:
     stats: DoneStats = field(default_factory=DoneStats)  # the engine's `done` stats
     notices: dict[str, str] = field(default_factory=dict)  # the engine's notices: code → message
     unparsable: bool = False  # the finished edit does not parse (Ctrl+Enter asks before accepting)
+    not_the_edit: str = ""  # the engine found the edit is not its skill's edit: why (Ctrl+Enter asks too)
