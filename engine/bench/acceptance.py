@@ -224,7 +224,7 @@ def score(case: Case, output: str) -> tuple[bool, bool]:
     return dump == case.expected, True
 
 
-async def _run_one(engine, i: int, case: Case) -> tuple[str, str]:
+async def _run_one(engine, i: int, case: Case) -> tuple[str, str, list[str]]:
     from ..backends.edit_stream import stream_edit
     from ..decode.sampling import SamplingParams
     from ..decode.session import Document, RequestError
@@ -234,14 +234,16 @@ async def _run_one(engine, i: int, case: Case) -> tuple[str, str]:
         job = engine.make_job(f"acc{i}", f"acc{i}", case.instruction, (case.start, case.end), None,
                               SamplingParams(0.0, 1.0, 0), speculate=True)
     except RequestError as exc:
-        return "", f"refused: {exc.code}"
-    done = None
+        return "", f"refused: {exc.code}", []
+    done, notices = None, []
     async for ev in stream_edit(engine, job):
         if ev.type == "done":
             done = ev
+        elif ev.type == "notice":
+            notices.append(ev.code)
     engine.sessions.pop(f"acc{i}", None)
     err = done.stats.error if done.reason == "error" else None
-    return done.text, err.code if err else done.reason
+    return done.text, err.code if err else done.reason, notices
 
 
 def run(cases: list[Case], model_dir: str | Path | None = None, log=print) -> dict:
@@ -251,11 +253,15 @@ def run(cases: list[Case], model_dir: str | Path | None = None, log=print) -> di
 
     engine = Engine(model_dir or default_model_dir(), threads=1)
     cells: dict = defaultdict(lambda: [0, 0, 0])  # (situation, kind) → [n, exact, parses]
+    told_counts: dict = defaultdict(lambda: defaultdict(int))  # kind → how a non-exact edit was reported → count
     failures = []
     try:
         for i, case in enumerate(cases):
-            output, reason = asyncio.run(_run_one(engine, i, case))
+            output, reason, notices = asyncio.run(_run_one(engine, i, case))
             exact, ok = score(case, output)
+            if not exact:  # what the user is told about an edit that is not the expected one
+                told = told_how(reason, notices, output == case.text[case.start:case.end])
+                told_counts[case.kind][told] += 1
             for s in case.situations:
                 cell = cells[(s, case.kind)]
                 cell[0] += 1
@@ -263,7 +269,7 @@ def run(cases: list[Case], model_dir: str | Path | None = None, log=print) -> di
                 cell[2] += ok
             if not exact and len(failures) < 200:
                 failures.append({"path": case.path, "kind": case.kind, "situations": case.situations,
-                                 "instruction": case.instruction, "reason": reason,
+                                 "instruction": case.instruction, "reason": reason, "told": told,
                                  "source": case.text[case.start:case.end], "got": output})
     finally:
         engine.close()
@@ -271,7 +277,23 @@ def run(cases: list[Case], model_dir: str | Path | None = None, log=print) -> di
              for (s, k), v in sorted(cells.items()) if v[0]}
     files_parse = sum(v[2] for v in cells.values()) / max(sum(v[0] for v in cells.values()), 1)
     log(markdown(table, SITUATIONS, KINDS))
-    return {"cells": table, "parses": files_parse, "failures": failures}
+    told = {k: dict(v) for k, v in sorted(told_counts.items())}
+    log("not exact, and what the user was told: " + "; ".join(
+        f"{k}: " + ", ".join(f"{n} {how}" for how, n in sorted(v.items())) for k, v in told.items()))
+    return {"cells": table, "parses": files_parse, "told": told, "failures": failures}
+
+
+def told_how(reason: str, notices: list[str], unchanged: bool) -> str:
+    """How the app reports an edit that is not the expected one: refused (too long), stopped
+    (degenerate output), warned (does not parse, not the skill's edit, needs a function), unchanged
+    (the "no change" notice), or silent: shown as done with nothing said."""
+    if reason.startswith("refused") or reason == "context_overflow":
+        return "refused"
+    if reason in ("degenerate_output", "error"):
+        return "stopped"
+    if any(code in ("unparsable", "not_the_edit", "needs_function", "out_of_scope") for code in notices):
+        return "warned"
+    return "unchanged" if unchanged else "silent"
 
 
 def markdown(table: dict, situations, kinds) -> str:
