@@ -15,7 +15,7 @@ from typing import Any
 class Problem:
     """An error or warning carried in `done.stats`."""
 
-    code: str  # machine-readable, e.g. "context_overflow", "degenerate_output", "unparsable"
+    code: str  # machine-readable, e.g. "context_overflow", "degenerate_output", "unparsable", "not_the_edit"
     message: str  # for the user
 
     def to_message(self) -> dict[str, str]:
@@ -52,7 +52,7 @@ class DoneStats:
     out_of_scope: bool = False  # the model was not trained for this instruction (a notice said so)
     parses: bool | None = None  # the edited code still parses (None: not checked)
     error: Problem | None = None  # why it failed (reason "error")
-    warning: Problem | None = None  # something the user should know (e.g. "unparsable")
+    warning: Problem | None = None  # something the user should know ("unparsable", "not_the_edit")
     # -- a remote backend (engine/backends/remote.py) --
     backend: str | None = None  # "remote" when an endpoint computed the tokens
     transport: str | None = None  # "http" or "websocket" to that endpoint
