@@ -354,10 +354,15 @@ class Engine:
 
 
 def starts_with_function(code: str) -> bool:
-    """The code's first statement, past blank lines, comments and decorators, is a ``def``."""
+    """The code's first statement, past blank lines, comments and decorators (over several lines
+    too), is a ``def``."""
+    depth = 0  # brackets still open in a decorator
     for line in code.splitlines():
         stripped = line.strip()
-        if stripped and not stripped.startswith(("#", "@")):
+        if depth > 0 or stripped.startswith("@"):
+            depth = max(0, depth + sum(stripped.count(c) for c in "([{") - sum(stripped.count(c) for c in ")]}"))
+            continue
+        if stripped and not stripped.startswith("#"):
             return re.match(r"(?:async\s+)?def\b", stripped) is not None
     return False
 

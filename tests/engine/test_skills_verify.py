@@ -65,3 +65,13 @@ def test_the_engines_notice_names_the_document_line_of_a_method(tmp_path):
         assert review_notice(engine.spec, other, wrong) is None
     finally:
         engine.close()
+
+
+def test_a_docstring_target_starts_with_a_def_past_decorators_over_several_lines():
+    from engine.decode.session import starts_with_function
+
+    assert starts_with_function("# helper\n@unittest.skipIf(sys.platform == 'win32',\n"
+                                "                 'not on Windows')\n@property\nasync def f(self):\n    pass\n")
+    assert starts_with_function("    def __lt__(self_, other): return 0\n")
+    assert not starts_with_function('"""Text wrapping and filling."""\n\nimport re\n\ndef f():\n    pass\n')
+    assert not starts_with_function("class C:\n    def f(self):\n        pass\n")
