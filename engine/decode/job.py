@@ -43,6 +43,7 @@ class EditJob:
     model_text: str = ""  # the output as the model wrote it (before `_restore`), for the parse check
     windows: list["EditJob"] | None = None  # a long target's windows, run in order (engine/decode/windows.py)
     window_at: int = 0  # the window running now (or to continue after a stop)
+    window: bool = False  # one window of a long target: the output checks wait for the whole target
     refusal: str | None = None  # why the target cannot be edited at all (too long even for windows)
     _prompt: tuple | None = None  # (its inputs, the prompt built from them): built once per instruction
 

@@ -319,7 +319,7 @@ class _Run:
         if reason == "eos" and stopped_parsing(job.model_code, job.model_text):
             stats.warning = Problem("unparsable", UNPARSABLE)
             self.post(NoticeEvent(job.request_id, "unparsable", stats.warning.message))
-        elif reason == "eos" and (differs := review_notice(self.spec, job, job.model_text)) is not None:
+        elif reason == "eos" and not job.window and (differs := review_notice(self.spec, job, job.model_text)):
             stats.warning = Problem("not_the_edit", differs)
             self.post(NoticeEvent(job.request_id, "not_the_edit", differs))
         parses = not stopped_parsing(job.model_code, job.model_text) if reason == "eos" else None

@@ -250,7 +250,7 @@ class Engine:
             return None
         return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
                         sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
-                        frame=frame_for(text, a, b, job.instruction)) for a, b in ranges]
+                        frame=frame_for(text, a, b, job.instruction), window=True) for a, b in ranges]
 
     def find_job(self, request_id: str) -> EditJob | None:
         if request_id in self._active:

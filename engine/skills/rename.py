@@ -24,7 +24,13 @@ _VARIABLE_PHRASINGS = ("rename variable {old} to {new}", "rename {old} to {new}"
                        "Rename {old} to {new}", "rename parameter {old} to {new}")
 _FUNCTION_PHRASINGS = ("rename function {old} to {new}", "rename the function {old} to {new}",
                        "Rename function {old} to {new}", "rename method {old} to {new}", "rename {old} to {new}")
-_OLD_NAME = re.compile(r"`?([A-Za-z_]\w*)`?\s+to\s+`?[A-Za-z_]\w*`?\.?\s*$")
+_NAMES = re.compile(r"`?([A-Za-z_]\w*)`?\s+to\s+`?([A-Za-z_]\w*)`?\.?\s*$")
+
+
+def names_in(instruction: str) -> tuple[str, str] | None:
+    """(old, new) of a rename instruction ("rename variable total to acc"), or None."""
+    m = _NAMES.search(instruction)
+    return (m.group(1), m.group(2)) if m else None
 
 
 # --- draft ----------------------------------------------------------------------------------
@@ -124,8 +130,8 @@ def draft(vocab: Vocabulary, pred: list[int], origin: list[int], instruction: li
 
 def touches(instruction: str, code: str) -> bool:
     """Conservative: the old name anywhere in the code counts, even in a string."""
-    m = _OLD_NAME.search(instruction)
-    return m is None or re.search(rf"(?<!\w){re.escape(m.group(1))}(?!\w)", code) is not None
+    names = names_in(instruction)
+    return names is None or re.search(rf"(?<!\w){re.escape(names[0])}(?!\w)", code) is not None
 
 
 # --- training pairs -------------------------------------------------------------------------

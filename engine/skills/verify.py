@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import ast
 import copy
-import re
 
 from .fstrings import Modernise
 from .kind import has_docstring, parsed
 from .prints import remove_prints
-from .rename import rename_in
+from .rename import names_in, rename_in
 
-_NAMES = re.compile(r"`?([A-Za-z_]\w*)`?\s+to\s+`?([A-Za-z_]\w*)`?\.?\s*$")
 WHAT = {"rename_variable": "renaming {old} to {new}", "rename_function": "renaming {old} to {new}",
         "remove_prints": "removing the print statements", "fstring": "converting the string formatting to f-strings",
         "add_docstring": "adding a docstring"}
@@ -30,13 +28,12 @@ def _functions(tree: ast.AST) -> list[ast.AST]:
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
-def _expected(kind: str, instruction: str, tree: ast.Module) -> ast.Module | None:
+def _expected(kind: str, names: tuple[str, str] | None, tree: ast.Module) -> ast.Module | None:
     """The source tree with the skill's edit made (in place), or None where the rule does not say."""
     if kind in ("rename_variable", "rename_function"):
-        m = _NAMES.search(instruction)
-        if m is None:
+        if names is None:
             return None
-        rename_in(tree, m.group(1), m.group(2), function=kind == "rename_function")
+        rename_in(tree, *names, function=kind == "rename_function")
     elif kind == "remove_prints":
         remove_prints(tree)
     elif kind == "fstring":
@@ -82,8 +79,8 @@ def check(kind: str, instruction: str, source: str, output: str) -> tuple[str, i
     src, out = parsed(source), parsed(output)
     if src is None or out is None or kind not in WHAT or ast.dump(out) == ast.dump(src):
         return None
-    m = _NAMES.search(instruction)
-    what = WHAT[kind].format(old=m.group(1), new=m.group(2)) if m else WHAT[kind]
+    names = names_in(instruction)
+    what = WHAT[kind].format(old=names[0], new=names[1]) if names else WHAT[kind]
     if kind == "add_docstring":
         before, after = _functions(src), _functions(out)
         if not before or not after or has_docstring(before[0]):
@@ -92,7 +89,7 @@ def check(kind: str, instruction: str, source: str, output: str) -> tuple[str, i
             return what, after[0].lineno
         del after[0].body[0]
         return None if ast.dump(out) == ast.dump(src) else (what, _first_difference(out, src))
-    want = _expected(kind, instruction, src)
+    want = _expected(kind, names, src)
     if want is None or ast.dump(out) == ast.dump(want):
         return None
     return what, _first_difference(out, want)
