@@ -13,7 +13,8 @@ from .speculative import PromptLookup
 class Drafts:
     """Extra per-position inputs (draft ids) for models that declare them; no-op otherwise."""
 
-    def __init__(self, spec: ModelSpec, source_ids: list[int], instruction_ids: list[int]):
+    def __init__(self, spec: ModelSpec, source_ids: list[int], instruction_ids: list[int],
+                 predicted: list[int] | None = None):
         self.names = spec.extra_inputs
         self.aligner = None
         self._ghost = None  # (aligner clone that pushed the last proposal, that proposal)
@@ -21,7 +22,7 @@ class Drafts:
         if self.names:
             from ..model.align import make_aligner  # the model's own alignment, shared with training
 
-            self.aligner = make_aligner(spec.aligner or {}, source_ids, instruction_ids)
+            self.aligner = make_aligner(spec.aligner or {}, source_ids, instruction_ids, predicted)
 
     @property
     def predicts_output(self) -> bool:
@@ -71,6 +72,19 @@ class Drafts:
         elif self.aligner:
             for tok in tokens:
                 self.aligner.push(tok)
+
+
+def skill_prediction(spec: ModelSpec, job: EditJob) -> list[int] | None:
+    """The tokens of the output a skill's own rule predicts for the job's code, where the skill
+    writes it in the source's text (engine/skills ``predicted_text``): the draft-conditioned
+    model is shown that in place of the token-level draft. None for other skills and models."""
+    if not spec.extra_inputs or not spec.skills or job.prediction is not None:
+        return None
+    from ..skills import predicted_text
+
+    found = spec.skill_for(job.model_instruction)
+    text = predicted_text(found.name, job.model_code) if found is not None else None
+    return encode(spec.tokenizer, text) if text is not None else None
 
 
 def lookup_for(job: EditJob, drafts: Drafts, source_ids: list[int], spec: ModelSpec) -> PromptLookup | None:

@@ -31,7 +31,7 @@ from ..model.prompts import encode
 from ..model.runner import Cancelled, ContextOverflow
 from ..model.tokenizer import StreamDecoder
 from .degenerate import UNPARSABLE, Watch, stopped_parsing
-from .drafts import Drafts, lookup_for
+from .drafts import Drafts, lookup_for, skill_prediction
 from .events import DoneEvent, DoneStats, NoticeEvent, RedirectEvent, TokenEvent
 from .job import EditJob, review_notice
 from .sampling import sample
@@ -111,7 +111,7 @@ def prefill(dec: Decoder, spec: ModelSpec, job: EditJob) -> tuple[np.ndarray, Dr
     if over is not None:
         raise _overflow(spec, f"more than {over}")
     prompt = job.prompt(spec)
-    drafts = Drafts(spec, prompt.source_ids, prompt.instruction_ids)
+    drafts = Drafts(spec, prompt.source_ids, prompt.instruction_ids, skill_prediction(spec, job))
     ids = prompt.ids + job.output_ids
     if len(ids) >= spec.context_length:
         raise _overflow(spec, str(len(ids)))

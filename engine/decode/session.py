@@ -207,7 +207,7 @@ class Engine:
             prediction=prediction, session_id=session_id, frame=frame_for(text, start, end, instruction),
             first_line=text.count("\n", 0, start) + 1,
         )
-        if self._overflows(job):
+        if self._overflows(job) or self._focused(job):
             job.windows = self._windows(job, text, start, end)
         session.jobs[request_id] = job
         self._active[request_id] = job
@@ -228,11 +228,19 @@ class Engine:
         prompt = job.prompt(self.spec)
         return len(prompt.ids) + len(prompt.source_ids) + OUTPUT_ROOM >= self.spec.context_length
 
+    def _focused(self, job: EditJob) -> bool:
+        """The skill changes statements one by one (engine/decode/windows.py FOCUSED): only those go to the model."""
+        from .windows import FOCUSED
+
+        found = self.spec.skill_for(job.model_instruction) if self.spec.skills else None
+        return (found is not None and found.name in FOCUSED and self.spec.chat is None
+                and not self.spec.file_context)
+
     def _windows(self, job: EditJob, text: str, start: int, end: int) -> list[EditJob] | None:
         """The windows of a long target (engine/decode/windows.py), or a context_overflow refusal naming the limit."""
         from ..model.prompts import encode
         from ..skills import touches
-        from .windows import WindowError, plan, source_budget
+        from .windows import FOCUSED, WindowError, focused_plan, plan, source_budget
 
         tok = self.spec.tokenizer
         found = self.spec.skill_for(job.model_instruction) if self.spec.skills else None
@@ -240,6 +248,16 @@ class Engine:
         if self.spec.chat is not None or self.spec.file_context:
             return None  # the decode loop reports the overflow with its figures
         budget = source_budget(self.spec.context_length, len(encode(tok, job.model_instruction)))
+        count = lambda code: len(encode(tok, code))  # noqa: E731
+        if skill in FOCUSED:
+            focused = focused_plan(text, start, end, skill, count, budget)
+            if focused is not None:
+                return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
+                                sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
+                                frame=frame_for(text, a, b, job.instruction), window=True, pass_on=not edit)
+                        for a, b, edit in focused]
+            if not self._overflows(job):
+                return None
         try:
             ranges = plan(text, start, end, lambda code: len(encode(tok, code)), budget,
                           passable=lambda code: not touches(skill, job.instruction, code))

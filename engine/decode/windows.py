@@ -20,6 +20,7 @@ attend over the whole target.
 from __future__ import annotations
 
 import ast
+import copy
 
 from .degenerate import stopped_parsing
 from .reframe import frame_for
@@ -164,6 +165,8 @@ def passes_through(engine, parent, i: int) -> bool:
     skill = engine.spec.skill_for(parent.model_instruction) if engine.spec.skills else None
     if skill is None:
         return False
+    if parent.windows[i].pass_on is not None:
+        return parent.windows[i].pass_on
     if skill.name == "add_docstring":
         return i > 0
     code = parent.windows[i].code
@@ -186,3 +189,116 @@ def whole_review_notice(engine, parent) -> str | None:
     frame = parent.frame
     text = frame.encode_prediction(parent.output_text) if frame is not None else parent.output_text
     return review_notice(engine.spec, parent, text)
+
+
+# --- focused windows: only the statements the edit changes go through the model -----------------
+
+FOCUSED = ("fstring", "remove_prints")  # skills whose rule changes statements one by one
+
+
+def _is_elif(node: ast.AST, lines: list[str]) -> bool:
+    return isinstance(node, ast.If) and lines[node.lineno - 1].lstrip().startswith("elif")
+
+
+def _parts(node: ast.stmt, lines: list[str]) -> tuple[list[ast.AST], list[list[ast.stmt]]]:
+    """(the header's expressions and decorators, the statement blocks) of one statement; an
+    ``if``'s ``elif`` tests belong to its header, their bodies are its blocks."""
+    blocks: list[list[ast.stmt]] = []
+    head: list[ast.AST] = []
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            if field == "orelse" and len(value) == 1 and _is_elif(value[0], lines):
+                h, b = _parts(value[0], lines)
+                head += h
+                blocks += b
+            else:
+                blocks.append(value)
+        elif isinstance(value, list) and value and isinstance(value[0], (ast.excepthandler, ast.match_case)):
+            for part in value:
+                head += [getattr(part, f) for f in ("type", "pattern", "guard") if getattr(part, f, None) is not None]
+                blocks.append(part.body)
+        elif isinstance(value, ast.AST):
+            head.append(value)
+        elif isinstance(value, list):
+            head += [v for v in value if isinstance(v, ast.AST)]
+    return head, blocks
+
+
+def _changes(skill: str, node: ast.AST) -> bool:
+    """The skill's rule (engine/skills/verify.py) changes something inside `node`."""
+    from ..skills.fstrings import Modernise
+    from ..skills.prints import is_print_statement
+
+    if skill == "remove_prints":
+        return any(isinstance(n, ast.stmt) and is_print_statement(n) for n in ast.walk(node))
+    m = Modernise()
+    m.visit(copy.deepcopy(node))
+    return m.changed > 0
+
+
+def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budget: int
+                 ) -> list[tuple[int, int, bool]] | None:
+    """Ranges covering [start, end), each ``(a, b, edit)``: ``edit`` for a statement the skill's
+    rule changes (a print, a statement with old string formatting), the smallest that holds the
+    change; the code between them is passed on unchanged. A block left with prints only goes as
+    its whole statement, so that the model writes its ``pass``.
+
+    Nothing that changes gives the whole target passed on. None when the target does not parse or
+    a statement to edit is longer than a window: the target is then edited as before (whole, or in
+    windows by length).
+    """
+    from ..skills.prints import is_print_statement
+
+    frame = frame_for(text, start, end)
+    try:
+        tree = ast.parse(frame.model_code)
+    except SyntaxError:
+        return None
+    lines = frame.model_code.split("\n")
+    doc = [start] + _line_starts(text, start, end)
+    skip = frame.head.count("\n")
+
+    def at(line: int) -> int:  # document offset where model line `line` begins (or `end`)
+        k = line - 1 + skip
+        return doc[k] if k < len(doc) else end
+
+    picked: list[tuple[int, int]] = []
+
+    def visit(block: list[ast.stmt]) -> None:
+        for node in block:
+            if not _changes(skill, node):
+                continue
+            head, blocks = _parts(node, lines)
+            whole = not blocks or any(_changes(skill, h) for h in head) or (
+                skill == "remove_prints" and any(all(is_print_statement(s) for s in b) for b in blocks))
+            if whole:
+                first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                picked.append((first, node.end_lineno))
+            else:
+                for b in blocks:
+                    visit(b)
+
+    visit(tree.body)
+    if not picked:
+        return [(start, end, False)]  # nothing the rule changes: the code as it is
+    merged: list[list[int]] = []
+    for a, b in sorted(picked):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out: list[tuple[int, int, bool]] = []
+    pos = start
+    for a, b in merged:
+        lo, hi = max(at(a), start), at(b + 1)
+        if count_tokens(frame_for(text, lo, hi).model_code) > budget:
+            return None
+        if lo > pos:
+            out.append((pos, lo, False))
+        out.append((lo, hi, True))
+        pos = hi
+    if pos < end:
+        out.append((pos, end, False))
+    if sum(edit for _, _, edit in out) > MAX_WINDOWS:
+        return None
+    return out

@@ -24,6 +24,8 @@ Everything here is pure Python on small integer lists: the common step is two co
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
+
 import numpy as np
 
 from ..skills import predicted_output
@@ -136,7 +138,8 @@ class Aligner:
 _PARSED: dict[int, tuple[dict, Vocabulary]] = {}  # id(spec) → (spec, parsed), a few entries
 
 
-def make_aligner(spec: dict, source_ids: list[int], instruction_ids: list[int]) -> Aligner:
+def make_aligner(spec: dict, source_ids: list[int], instruction_ids: list[int],
+                 predicted: list[int] | None = None) -> Aligner:
     """The engine's entry point: `spec` is the "aligner" object of tessera.json.
 
     Parsing a spec takes milliseconds (vocabulary tables, the pre-token pattern), so the parsed
@@ -146,11 +149,29 @@ def make_aligner(spec: dict, source_ids: list[int], instruction_ids: list[int]) 
         if len(_PARSED) > 8:
             _PARSED.clear()
         hit = _PARSED[id(spec)] = (spec, vocabulary_from_spec(spec))
-    return aligner_for(hit[1], source_ids, instruction_ids)
+    return aligner_for(hit[1], source_ids, instruction_ids, predicted)
 
 
-def aligner_for(vocab: Vocabulary, source_ids: list[int], instruction_ids: list[int]) -> Aligner:
-    """As make_aligner, with the spec already parsed (training builds many aligners)."""
+def origin_of(source: list[int], pred: list[int]) -> list[int]:
+    """Per predicted token, the source token it stands for: its match where the two sequences
+    agree (difflib), else the source position where the change begins."""
+    origin = [0] * len(pred)
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, source, pred, autojunk=False).get_opcodes():
+        for j in range(j1, j2):
+            origin[j] = i1 + (j - j1) if tag == "equal" else i1
+    return origin
+
+
+def aligner_for(vocab: Vocabulary, source_ids: list[int], instruction_ids: list[int],
+                predicted: list[int] | None = None) -> Aligner:
+    """As make_aligner, with the spec already parsed (training builds many aligners).
+
+    `predicted`, when given, is the predicted output already made (a skill's rule written in the
+    source's own text, engine/skills ``predicted_text``) in place of the token-level drafts."""
     source = [int(t) for t in source_ids]
-    pred, origin = predicted_output(vocab, source, [int(t) for t in instruction_ids])
+    if predicted is not None:
+        pred = [int(t) for t in predicted]
+        origin = origin_of(source, pred)
+    else:
+        pred, origin = predicted_output(vocab, source, [int(t) for t in instruction_ids])
     return Aligner(vocab, _Track(pred), _Track(source), origin)

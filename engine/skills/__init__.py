@@ -52,6 +52,17 @@ def skill_of(instruction: str) -> str | None:
     return None
 
 
+def predicted_text(kind: str, code: str) -> str | None:
+    """The output `kind`'s own rule predicts for `code`, written in the code's own text, for the
+    kinds whose token-level draft cannot spell it (an f-string over several pieces and lines, a
+    ``.format`` with keywords, braces to double); None for the others, or where it cannot tell."""
+    if kind == "fstring":
+        from .fstring_text import rewrite
+
+        return rewrite(code)
+    return None
+
+
 def predicted_output(vocab: Vocabulary, source: list[int], instruction: list[int]) -> tuple[list[int], list[int]]:
     """The predicted output and, per predicted token, the index of the source token it stands for."""
     pred, origin = list(source), list(range(len(source)))
@@ -69,4 +80,4 @@ def touches(skill: str | None, instruction: str, code: str) -> bool:
 
 
 __all__ = ["BUILDERS", "BY_NAME", "DRAFTS", "EDIT_KINDS", "KINDS", "REGISTRY", "SKILLS", "TRIGGERS", "EditPair",
-           "Kind", "build_fstring_forward", "instruction_for", "predicted_output", "skill_of", "touches"]
+           "Kind", "build_fstring_forward", "instruction_for", "predicted_output", "predicted_text", "skill_of", "touches"]

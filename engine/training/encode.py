@@ -16,7 +16,7 @@ from tokenizers import Tokenizer
 
 from ..model.align import FEATURES, aligner_for
 from ..model.prompts import build_edit_prompt
-from ..skills import EditPair
+from ..skills import EditPair, predicted_text
 from ..skills.tokens import Vocabulary
 from .tokenizer import SPECIAL
 
@@ -58,7 +58,9 @@ def encode_pair(tok: Tokenizer, vocab: Vocabulary, pair: EditPair, rng: random.R
             outputs[j] = rng.choice(prompt.source_ids)
         else:
             outputs[j] = rng.randrange(len(SPECIAL), tok.get_vocab_size())
-    al = aligner_for(vocab, prompt.source_ids, prompt.instruction_ids)
+    predicted = predicted_text(pair.kind, pair.source)  # the engine shows the same (engine/decode/drafts.py)
+    al = aligner_for(vocab, prompt.source_ids, prompt.instruction_ids,
+                     tok.encode(predicted, add_special_tokens=False).ids if predicted is not None else None)
     first = al.next_features()
     pad = vocab.pad
     n_prompt = len(prompt.ids)

@@ -21,7 +21,7 @@ import tokenize
 from ..decode.reframe import frame_for
 from ..skills import instruction_for
 from ..skills.docstring import docstring_summary
-from .fstring_text import in_place, reverse_in_place
+from ..skills.fstring_text import in_place, reverse_in_place, same_quotes
 from ..skills.fstrings import Modernise, formattable, to_format_call, to_percent, uses_old_formatting
 from ..skills.kind import function_of, has_docstring
 from ..skills.prints import bodies, debug_print, is_print_statement, remove_prints
@@ -302,18 +302,6 @@ class _Record(Modernise):
         return res
 
 
-def _same_quotes(original: str, fstring: str) -> str:
-    """The f-string spelled with the original literal's quote character where it can be
-    (``ast.unparse`` prefers single quotes; the expected output keeps the source's own)."""
-    m = re.match(r"[rRbBuU]*([\"'])", original)
-    if m is None or m.group(1) != '"' or not (fstring.startswith("f'") and fstring.endswith("'")):
-        return fstring
-    inner = fstring[2:-1]
-    if '"' in inner or "\\'" in inner:
-        return fstring
-    return f'f"{inner}"'
-
-
 def fstring_forward(code: str, rng: random.Random, pool: list[str]):
     tree = ast.parse(code)
     r = _Record()
@@ -325,7 +313,7 @@ def fstring_forward(code: str, rng: random.Random, pool: list[str]):
     edits, reach = [], -1
     for s, e, o, n in spans:
         if s >= reach:  # outermost only: an outer rewrite already holds the inner ones
-            edits.append((s, e, in_place(code, o, n) or _same_quotes(code[s:e], ast.unparse(n))))
+            edits.append((s, e, in_place(code, o, n) or same_quotes(code[s:e], ast.unparse(n))))
             reach = e
     return instruction_for("fstring", rng), code, edits, tree
 

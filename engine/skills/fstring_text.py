@@ -4,8 +4,9 @@ only the pieces with fields get the ``f`` prefix, and the ``.format(...)``/``% a
 
 ``'Renaming %s '\\n    'to %s' % (a, b)`` becomes ``f'Renaming {a} '\\n    f'to {b}'``: the edit a
 person makes, line by line, instead of one joined line (what ``ast.unparse`` writes). Used by the
-as-written training pairs (engine/training/written.py); any rewrite whose expression differs from
-the tree-level f-string is dropped there for the one-line spelling.
+as-written training pairs (engine/training/written.py) and by the skill's draft of a whole target
+(engine/skills/fstrings.py ``rewrite``); a rewrite whose expression differs from the tree-level
+f-string is not used.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 import string
 import tokenize
 
-from ..skills.percent import CONVERSION
+from .percent import CONVERSION
 
 _PREFIX = re.compile(r"[A-Za-z]*")
 
@@ -241,3 +242,81 @@ def reverse_in_place(code: str, js: ast.JoinedStr, percent: bool) -> tuple[str, 
     else:
         call = ".format(" + ", ".join(a.strip() for a in args) + ")"
     return "".join(out) + call, args
+
+
+# --- the rule's edit of a whole target, in its own text -------------------------------------------
+
+def same_quotes(original: str, fstring: str) -> str:
+    """The f-string spelled with the original literal's quote character where it can be
+    (``ast.unparse`` prefers single quotes; the expected output keeps the source's own)."""
+    m = re.match(r"[rRbBuU]*([\"'])", original)
+    if m is None or m.group(1) != '"' or not (fstring.startswith("f'") and fstring.endswith("'")):
+        return fstring
+    inner = fstring[2:-1]
+    if '"' in inner or "\\'" in inner:
+        return fstring
+    return f'f"{inner}"'
+
+
+def _offset(lines: list[str], starts: list[int], line: int, col: int) -> int:
+    """Text offset of an ast (line, UTF-8 byte column) position."""
+    return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+
+def rewrites(code: str) -> list[tuple[int, int, str]] | None:
+    """(start, end, new text) of each outermost old formatting in `code` that the skill's rule
+    (engine/skills/fstrings.py ``Modernise``) turns into an f-string, spelled in the source's own
+    pieces (``in_place``) or, where it cannot keep them, on one line with the literal's quotes;
+    None where `code` does not parse."""
+    from .fstrings import Modernise
+
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    spans: list[tuple[ast.AST, ast.AST]] = []
+
+    class Record(Modernise):
+        def visit_Call(self, node):
+            res = super().visit_Call(node)
+            if res is not node:
+                spans.append((node, res))
+            return res
+
+        def visit_BinOp(self, node):
+            res = super().visit_BinOp(node)
+            if res is not node:
+                spans.append((node, res))
+            return res
+
+    Record().visit(tree)
+    lines = code.splitlines(keepends=True) or [""]
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln))
+    at = sorted(((_offset(lines, starts, o.lineno, o.col_offset), _offset(lines, starts, o.end_lineno, o.end_col_offset),
+                  o, n) for o, n in spans), key=lambda x: (x[0], -x[1]))
+    out, reach = [], -1
+    for s, e, o, n in at:
+        if s >= reach:  # outermost only: an outer rewrite already holds the inner ones
+            try:
+                text = in_place(code, o, n) or same_quotes(code[s:e], ast.unparse(n))
+            except (ValueError, RecursionError):
+                return None
+            out.append((s, e, text))
+            reach = e
+    return out
+
+
+def rewrite(code: str) -> str | None:
+    """`code` with the skill's edit made in its own text, or None where it does not parse or has
+    nothing to convert. The draft the model is shown for a target (engine/skills/__init__.py)."""
+    edits = rewrites(code)
+    if not edits:
+        return None
+    out, pos = [], 0
+    for s, e, text in edits:
+        out += [code[pos:s], text]
+        pos = e
+    out.append(code[pos:])
+    return "".join(out)
