@@ -83,7 +83,7 @@ def skill_prediction(spec: ModelSpec, job: EditJob) -> list[int] | None:
     from ..skills import predicted_text
 
     found = spec.skill_for(job.model_instruction)
-    text = predicted_text(found.name, job.model_code) if found is not None else None
+    text = predicted_text(found.name, job.model_code, job.model_instruction) if found is not None else None
     return encode(spec.tokenizer, text) if text is not None else None
 
 

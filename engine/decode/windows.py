@@ -193,7 +193,7 @@ def whole_review_notice(engine, parent) -> str | None:
 
 # --- focused windows: only the statements the edit changes go through the model -----------------
 
-FOCUSED = ("fstring", "remove_prints")  # skills whose rule changes statements one by one
+FOCUSED = ("fstring", "remove_prints", "add_docstring")  # skills whose rule changes a few statements
 
 
 def _is_elif(node: ast.AST, lines: list[str]) -> bool:
@@ -241,7 +241,8 @@ def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budg
     """Ranges covering [start, end), each ``(a, b, edit)``: ``edit`` for a statement the skill's
     rule changes (a print, a statement with old string formatting), the smallest that holds the
     change; the code between them is passed on unchanged. A block left with prints only goes as
-    its whole statement, so that the model writes its ``pass``.
+    its whole statement, so that the model writes its ``pass``. For a docstring, the window is
+    the ``def`` header with its first statement, or the header alone where that is too long.
 
     Nothing that changes gives the whole target passed on. None when the target does not parse or
     a statement to edit is longer than a window: the target is then edited as before (whole, or in
@@ -263,6 +264,21 @@ def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budg
         return doc[k] if k < len(doc) else end
 
     picked: list[tuple[int, int]] = []
+    if skill == "add_docstring":  # the header and its first statement, or the header alone
+        from ..skills.docstring import header_last_line
+
+        fn = tree.body[0] if len(tree.body) == 1 else None
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or ast.get_docstring(fn, clean=False) is not None:
+            return None
+        end_of_header = header_last_line(frame.model_code, fn)
+        if end_of_header is None or fn.body[0].lineno <= end_of_header:
+            return None
+        first = min([fn.lineno] + [d.lineno for d in fn.decorator_list])
+        lo = max(at(first), start)
+        for last in (fn.body[0].end_lineno, end_of_header):
+            if count_tokens(frame_for(text, lo, at(last + 1)).model_code) <= budget:
+                return [(lo, at(last + 1), True)] + ([(at(last + 1), end, False)] if at(last + 1) < end else [])
+        return None
 
     def visit(block: list[ast.stmt]) -> None:
         for node in block:

@@ -174,3 +174,58 @@ KIND = Kind(
     "add_docstring", "add a docstring", _PHRASINGS, build_add_docstring, touches,
     pattern=r"(?:add|write|insert) (?:a )?(?:one-line |short )?docstring(?: to this function)?\.?",
     example="add a docstring")
+
+
+# --- the draft written in the source's own text ---------------------------------------------------
+
+def header_last_line(code: str, fn: ast.AST) -> int | None:
+    """The line (1-based) of the colon that ends `fn`'s ``def`` header, found with tokenize."""
+    import io
+    import tokenize
+
+    depth, seen_def = 0, False
+    try:
+        for t in tokenize.generate_tokens(io.StringIO(code).readline):
+            if t.start[0] < fn.lineno:
+                continue
+            if t.type == tokenize.NAME and t.string == "def":
+                seen_def = True
+            elif seen_def and t.type == tokenize.OP:
+                if t.string in "([{":
+                    depth += 1
+                elif t.string in ")]}":
+                    depth -= 1
+                elif t.string == ":" and depth == 0:
+                    return t.start[0]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    return None
+
+
+def draft_text(code: str) -> str | None:
+    """`code` (a function, or its header alone: the window before a long first statement) with
+    the summary line inserted after its ``def`` header at the body's indentation: the rule of
+    ``build_add_docstring`` written in the source's own text. None where the code does not start
+    with a function, already has a docstring, or has its body on the header's line."""
+    try:
+        tree, alone = ast.parse(code), False
+    except (SyntaxError, ValueError):
+        try:
+            tree, alone = ast.parse(code.rstrip() + "\n    pass\n"), True
+        except (SyntaxError, ValueError):
+            return None
+    if not tree.body or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    fn = tree.body[0]
+    if has_docstring(fn):
+        return None
+    end = header_last_line(code, fn)
+    lines = code.split("\n")
+    if end is None or (not alone and fn.body[0].lineno <= end):
+        return None
+    if alone:
+        indent = " " * (len(lines[fn.lineno - 1]) - len(lines[fn.lineno - 1].lstrip()) + 4)
+    else:
+        body = lines[fn.body[0].lineno - 1]
+        indent = body[:len(body) - len(body.lstrip())]
+    return "\n".join(lines[:end] + [f'{indent}"""{docstring_summary(fn)}"""'] + lines[end:])

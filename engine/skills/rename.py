@@ -254,3 +254,61 @@ FUNCTION = Kind(
     "rename_function", "rename function", _FUNCTION_PHRASINGS, build_rename_function, touches,
     pattern=rf"rename (?:the )?(?:function|method) `?{NAME}`? to `?{NAME}`?",
     example="rename function parse to parse_header")
+
+
+# --- the draft written in the source's own text ---------------------------------------------------
+
+def draft_text(code: str, instruction: str, *, function: bool) -> str | None:
+    """`code` with the rename of ``rename_in`` made in its own text: each name node spelled anew
+    where it stands, strings, comments, attributes of other objects and keyword arguments left as
+    they are. None where the code does not parse, the instruction names no rename, or nothing is
+    renamed."""
+    import io
+    import tokenize
+
+    names = names_in(instruction)
+    if names is None:
+        return None
+    old, new = names
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    lines = code.splitlines(keepends=True) or [""]
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln))
+
+    def offset(line: int, col: int) -> int:  # ast columns count UTF-8 bytes
+        return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+    at: set[int] = set()
+    defs: set[int] = set()  # lines of the definitions to rename (their names are found by tokenize)
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id == old:
+            at.add(offset(n.lineno, n.col_offset))
+        elif isinstance(n, ast.arg) and n.arg == old and not function:
+            at.add(offset(n.lineno, n.col_offset))
+        elif function and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == old:
+            defs.add(n.lineno)
+        elif (function and isinstance(n, ast.Attribute) and n.attr == old
+              and isinstance(n.value, ast.Name) and n.value.id in ("self", "cls")):
+            at.add(offset(n.end_lineno, n.end_col_offset) - len(old))
+    if defs:
+        try:
+            toks = list(tokenize.generate_tokens(io.StringIO(code).readline))
+        except (tokenize.TokenError, SyntaxError):
+            return None
+        for a, b in zip(toks, toks[1:]):
+            if a.string == "def" and b.string == old and a.start[0] in defs:
+                at.add(starts[b.start[0] - 1] + b.start[1])
+    if not at:
+        return None
+    out, pos = [], 0
+    for i in sorted(at):
+        if code[i:i + len(old)] != old:
+            return None
+        out += [code[pos:i], new]
+        pos = i + len(old)
+    out.append(code[pos:])
+    return "".join(out)

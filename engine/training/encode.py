@@ -58,7 +58,7 @@ def encode_pair(tok: Tokenizer, vocab: Vocabulary, pair: EditPair, rng: random.R
             outputs[j] = rng.choice(prompt.source_ids)
         else:
             outputs[j] = rng.randrange(len(SPECIAL), tok.get_vocab_size())
-    predicted = predicted_text(pair.kind, pair.source)  # the engine shows the same (engine/decode/drafts.py)
+    predicted = predicted_text(pair.kind, pair.source, pair.instruction)  # the engine shows the same (engine/decode/drafts.py)
     al = aligner_for(vocab, prompt.source_ids, prompt.instruction_ids,
                      tok.encode(predicted, add_special_tokens=False).ids if predicted is not None else None)
     first = al.next_features()

@@ -126,7 +126,7 @@ def test_the_model_is_shown_the_rules_fstring_draft(engine):
     prompt = job.prompt(engine.spec)
     assert Drafts(engine.spec, prompt.source_ids, prompt.instruction_ids, predicted).aligner.predicted == predicted
     engine.unregister(job)
-    other = engine.make_job("d", "d2", "add a docstring", None)
+    other = engine.make_job("d", "d2", "remove print statements", None)
     assert skill_prediction(engine.spec, other) is None  # its token-level draft stays
     engine.unregister(other)
 
@@ -148,3 +148,60 @@ def test_remove_prints_in_a_method_edits_only_its_prints_through_the_engine(engi
     assert "".join(e.text for e in events if e.type == "token") == done.text
     assert done.text == METHOD[start:].replace("            print(row)\n", "").replace(
         "                print(\"late\", row)\n", "                pass\n").replace("        print(total)\n", "")
+
+
+@pytest.mark.parametrize("code, summary_line", [
+    ("@property\ndef location(self) -> Optional[str]:\n    return self._loc", '    """Return location."""'),
+    ("def finalize_options(self):  # noqa: C901 (25)\n    pass", '    """Return finalize options."""'),
+    ("def check_macro(self, symbol,\n              headers=None):\n    return 1", '    """Check macro given symbol and headers."""'),
+    ("def parse(\n    line: str,\n) -> None:", '    """Parse given line."""'),  # a header alone: the window before a long statement
+])
+def test_the_docstring_draft_reads_the_parsed_signature_not_its_tokens(code, summary_line):
+    from engine.skills.docstring import draft_text, header_last_line
+
+    got = draft_text(code)
+    fn = ast.parse(got).body[0]
+    end = header_last_line(code, ast.parse(code if not code.endswith(":") else code + "\n    pass").body[0])
+    assert got.split("\n")[end] == summary_line
+    assert "\n".join(ln for ln in got.split("\n") if ln != summary_line) == code
+    assert ast.get_docstring(fn) == summary_line.strip().strip('"')
+
+
+def test_no_docstring_draft_for_a_function_with_one_or_a_body_on_the_def_line():
+    from engine.skills.docstring import draft_text
+
+    assert draft_text('def f():\n    """Has one."""\n    return 1') is None
+    assert draft_text("def f(): return 1") is None
+    assert draft_text("x = 1") is None
+
+
+def test_the_rename_draft_spares_keywords_strings_comments_and_other_objects():
+    from engine.skills.rename import draft_text
+
+    code = ("def compress(a, out=None):\n"
+            "    \"\"\"out: where\"\"\"\n"
+            "    return wrap(a, out=out)  # out\n")
+    assert draft_text(code, "rename variable out to dest", function=False) == (
+        "def compress(a, dest=None):\n"
+        "    \"\"\"out: where\"\"\"\n"
+        "    return wrap(a, out=dest)  # out\n")
+    method = "def go(self, n):\n    return self.go(n - 1) + other.go\n"
+    assert draft_text(method, "rename function go to run", function=True) == (
+        "def run(self, n):\n    return self.run(n - 1) + other.go\n")
+    assert draft_text("def f(é, x):\n    return 'é' + x\n", "rename variable x to z", function=False) == (
+        "def f(é, z):\n    return 'é' + z\n")
+    assert draft_text("def f(a):\n    return a\n", "rename variable b to c", function=False) is None
+
+
+def test_add_a_docstring_window_is_the_header_with_its_first_statement_or_the_header_alone():
+    code = ("def find(self, dirs,\n"
+            "         lib):\n"
+            "    # which names to try\n"
+            "    names = [lib + '_bcpp', lib, lib + '_d', lib + '_x']\n"
+            "    return names\n")
+    wide = plan_of(code, "add_docstring")
+    assert [(code[a:b], edit) for a, b, edit in wide] == [
+        (code[:code.index("    return")], True), (code[code.index("    return"):], False)]
+    narrow = focused_plan(code, 0, len(code), "add_docstring", lambda c: len(c.split()), 6)
+    assert [(code[a:b], edit) for a, b, edit in narrow] == [
+        (code[:code.index("    # which")], True), (code[code.index("    # which"):], False)]
