@@ -208,6 +208,19 @@ def _fstring_from_percent(fmt: str, right: ast.expr) -> ast.JoinedStr | None:
     return _joined(values)
 
 
+def spellable(js: ast.JoinedStr) -> bool:
+    """The f-string can be written on its lines in Python 3.11: no string inside a field needs a
+    backslash (``"\\n".join(...)``), which an f-string's expressions cannot hold before 3.12."""
+    for v in js.values:
+        if isinstance(v, ast.FormattedValue):
+            for n in ast.walk(v.value):
+                if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)):
+                    text = n.value.decode("latin-1") if isinstance(n.value, bytes) else n.value
+                    if "\\" in text or not text.isprintable():
+                        return False
+    return True
+
+
 def _joined(values: list[ast.expr]) -> ast.JoinedStr:
     """The f-string of `values`, adjacent literals one constant, as the parser makes them."""
     merged: list[ast.expr] = []
@@ -242,7 +255,7 @@ class Modernise(ast.NodeTransformer):
 
     def _counted(self, node: ast.AST, js: ast.JoinedStr | None) -> ast.AST:
         """The f-string for `node`, counted as a change; `node` itself, counted as refused, if none."""
-        if js is None:
+        if js is None or not spellable(js):
             self.refused += 1
             return node
         self.changed += 1

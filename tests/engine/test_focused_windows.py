@@ -205,3 +205,12 @@ def test_add_a_docstring_window_is_the_header_with_its_first_statement_or_the_he
     narrow = focused_plan(code, 0, len(code), "add_docstring", lambda c: len(c.split()), 6)
     assert [(code[a:b], edit) for a, b, edit in narrow] == [
         (code[:code.index("    # which")], True), (code[code.index("    # which"):], False)]
+
+
+def test_a_field_that_needs_a_backslash_stays_old_formatting_before_python_3_12():
+    code = 'msg = "{}:\\n  {}".format(n, "\\n  ".join(lines))\nok = "{}".format(",".join(lines))\n'
+    tree = ast.parse(code)
+    m = Modernise()
+    m.visit(tree)
+    assert (m.changed, m.refused) == (1, 1)
+    assert rewrite(code) == code.replace('"{}".format(",".join(lines))', "f\"{','.join(lines)}\"")
