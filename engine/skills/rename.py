@@ -188,6 +188,11 @@ def local_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     return out
 
 
+def defines(tree: ast.AST, name: str) -> bool:
+    """The code defines a function `name`: "rename NAME to NEW" then renames that function."""
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in ast.walk(tree))
+
+
 def rename_in(tree: ast.Module, old: str, new: str, *, function: bool) -> None:
     """Rename every variable use of `old` (Name and parameter nodes); for a function rename also
     its definition and calls through ``self.``/``cls.`` (recursive method calls)."""
@@ -261,7 +266,7 @@ FUNCTION = Kind(
 def draft_text(code: str, instruction: str, *, function: bool) -> str | None:
     """`code` with the rename of ``rename_in`` made in its own text: each name node spelled anew
     where it stands, strings, comments, attributes of other objects and keyword arguments left as
-    they are. None where the code does not parse, the instruction names no rename, or nothing is
+    they are. A rename of a function the code defines is a function rename, however phrased. None where the code does not parse, the instruction names no rename, or nothing is
     renamed."""
     import io
     import tokenize
@@ -274,6 +279,7 @@ def draft_text(code: str, instruction: str, *, function: bool) -> str | None:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return None
+    function = function or defines(tree, old)
     lines = code.splitlines(keepends=True) or [""]
     starts = [0]
     for ln in lines:

@@ -17,7 +17,7 @@ import copy
 from .fstrings import Modernise
 from .kind import has_docstring, parsed
 from .prints import remove_prints
-from .rename import names_in, rename_in
+from .rename import defines, names_in, rename_in
 
 WHAT = {"rename_variable": "renaming {old} to {new}", "rename_function": "renaming {old} to {new}",
         "remove_prints": "removing the print statements", "fstring": "converting the string formatting to f-strings",
@@ -33,7 +33,7 @@ def _expected(kind: str, names: tuple[str, str] | None, tree: ast.Module) -> ast
     if kind in ("rename_variable", "rename_function"):
         if names is None:
             return None
-        rename_in(tree, *names, function=kind == "rename_function")
+        rename_in(tree, *names, function=kind == "rename_function" or defines(tree, names[0]))
     elif kind == "remove_prints":
         remove_prints(tree)
     elif kind == "fstring":

@@ -214,3 +214,14 @@ def test_a_field_that_needs_a_backslash_stays_old_formatting_before_python_3_12(
     m.visit(tree)
     assert (m.changed, m.refused) == (1, 1)
     assert rewrite(code) == code.replace('"{}".format(",".join(lines))', "f\"{','.join(lines)}\"")
+
+
+def test_rename_name_to_new_of_the_function_the_code_defines_renames_its_def_too():
+    from engine.skills.rename import draft_text
+    from engine.skills.verify import check
+
+    code = "def inflate(fl, n):\n    if n:\n        inflate(fl, n - 1)\n"
+    want = "def total(fl, n):\n    if n:\n        total(fl, n - 1)\n"
+    assert draft_text(code, "rename inflate to total", function=False) == want
+    assert check("rename_variable", "rename inflate to total", code, want) is None
+    assert check("rename_variable", "rename inflate to total", code, code.replace("        inflate", "        total"))
