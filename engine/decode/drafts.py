@@ -19,6 +19,12 @@ class Drafts:
         self.aligner = None
         self._ghost = None  # (aligner clone that pushed the last proposal, that proposal)
         self.use_lookup = False  # draft from prompt lookup even when the aligner could (a client's prediction)
+        self.kept: list[int] = []  # the source's own tokens before the first change its skill's rule makes
+        if predicted is not None:
+            n = 0
+            while n < min(len(source_ids), len(predicted)) and source_ids[n] == predicted[n]:
+                n += 1
+            self.kept = list(predicted[:n]) if n < len(predicted) else []
         if self.names:
             from ..model.align import make_aligner  # the model's own alignment, shared with training
 

@@ -164,6 +164,7 @@ class _Run:
         self.drafts: Drafts | None = None
         self.lookup: PromptLookup | None = None
         self.k_sched = AdaptiveK()
+        self.kept: list[int] = []  # output tokens fixed in advance: the source's, before the first change
 
     def emit(self, tok: int, from_draft: bool) -> None:
         """Detokenize `tok`, append it to the output and post its event."""
@@ -192,6 +193,8 @@ class _Run:
         job, spec = self.job, self.spec
         t_p = time.monotonic()
         logits, self.drafts, source_ids, keep = prefill(self.dec, spec, job)
+        if first and not job.output_ids:
+            self.kept = self.drafts.kept
         if first:
             self.stats.prompt_tokens = self.dec.length - len(job.output_ids)
             self.stats.cached_tokens = keep
@@ -206,9 +209,16 @@ class _Run:
                 self.lookup.observe(job.output_ids)
         return logits
 
+    def kept_or(self, tok: int) -> int:
+        """The model's token, or the source's own where the output is still before the first change
+        the skill's rule makes (engine/decode/drafts.py ``kept``): an edit keeps what precedes it,
+        and a small model shown a lone statement would otherwise open it with ``return``."""
+        n = len(self.job.output_ids)
+        return self.kept[n] if n < len(self.kept) else tok
+
     def decode_one(self, logits: np.ndarray) -> bool:
         """Sample the token after a prefill from `logits` and emit it; True when the output ended."""
-        tok = sample(logits + self.ban, self.job.sampling, self.rng)
+        tok = self.kept_or(sample(logits + self.ban, self.job.sampling, self.rng))
         if tok in self.spec.eos_ids:
             return True
         self.emit(tok, False)
@@ -241,7 +251,7 @@ class _Run:
         accepted = 0  # accept
         ended = False
         for i in range(1 + len(proposal)):
-            tok = choose(i)
+            tok = self.kept_or(choose(i))
             if tok in spec.eos_ids:
                 ended = True
                 break
