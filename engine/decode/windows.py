@@ -15,6 +15,13 @@ docstring or literal) that the edit does not touch, where it would otherwise ref
 Windows keep the small model on the lengths it was trained on, cost nothing when the target fits,
 and keep the live diff live: a longer context would need a retrained model and make every token
 attend over the whole target.
+
+Focused windows (``focused_plan``), whatever the target's length, for the skills whose rule
+changes a few statements (remove prints, f-strings, a docstring): only the smallest statements
+that hold a change go through the model, each a window of its own; everything between them is
+passed on as it is. The edit stays minimal by construction (the model cannot touch a line the
+rule leaves alone), it costs output tokens only where the code changes, and a small model is
+more often right on one statement than on a whole function of real code.
 """
 
 from __future__ import annotations
