@@ -278,7 +278,10 @@ def draft_text(code: str, instruction: str, *, function: bool) -> str | None:
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
-        return None
+        try:  # a definition's header alone: the window before a docstring longer than a window
+            tree = ast.parse(code.rstrip() + "\n    pass\n")
+        except (SyntaxError, ValueError):
+            return None
     function = function or defines(tree, old)
     lines = code.splitlines(keepends=True) or [""]
     starts = [0]

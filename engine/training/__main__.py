@@ -89,6 +89,37 @@ def step_train(args) -> None:
     train.run(args.cache, enc, tok.get_vocab_size(), CONTEXT_LENGTH, cfg, log=log, init_from=init)
 
 
+def step_subset(args) -> None:
+    """A cache for a focused fine-tune: every training pair of the ``--focus`` kinds and ``--others``
+    pairs of each other kind (so that they are not forgotten), drawn from ``--from-cache``'s pairs;
+    its tokenizer, spec and evaluation pairs copied."""
+    import random
+    import shutil
+
+    from .data import read_jsonl
+
+    if not args.focus:
+        raise SystemExit("subset: name the kinds to focus on with --focus KIND[,KIND]")
+    focus = set(args.focus.split(","))
+    rng = random.Random(args.seed)
+    lines = (args.from_cache / "train.jsonl").read_text().splitlines(keepends=True)
+    kinds = [p.kind for p in read_jsonl(args.from_cache / "train.jsonl")]
+    by_kind: dict[str, list[str]] = {}
+    for kind, line in zip(kinds, lines):
+        by_kind.setdefault(kind, []).append(line)
+    out = [ln for kind, ln in zip(kinds, lines) if kind in focus]  # in file order
+    for k in by_kind:  # the other kinds in order of first appearance
+        if k not in focus:
+            out += rng.sample(by_kind[k], min(args.others, len(by_kind[k])))
+    rng.shuffle(out)
+    (args.cache / "train.jsonl").write_text("".join(out))
+    for name in ("tokenizer.json", "tessera.json", "eval.jsonl", "eval_written.jsonl", "data_manifest.json"):
+        if (args.from_cache / name).is_file():
+            shutil.copy(args.from_cache / name, args.cache / name)
+    (args.cache / "train_encoded.npz").unlink(missing_ok=True)
+    log(f"{len(out)} pairs: all of {sorted(focus)}, {args.others} of each other kind")
+
+
 def step_average(args) -> None:
     from . import average
 
@@ -120,7 +151,7 @@ def step_card(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m engine.training", description=__doc__.splitlines()[0])
-    ap.add_argument("step", choices=[*STEPS, "average", "all"])
+    ap.add_argument("step", choices=[*STEPS, "average", "subset", "all"])
     ap.add_argument("--cache", type=Path, default=CACHE, help="intermediate files (default .cache/)")
     ap.add_argument("--model-dir", type=Path, default=MODEL_DIR, help="the model folder to write")
     ap.add_argument("--minutes", type=float, default=60.0, help="training budget, whole run")
@@ -133,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--average", type=Path, nargs=2, metavar=("FIRST", "SECOND"), default=None,
                     help="average: the two model folders whose weights are averaged into --model-dir")
     ap.add_argument("--weight", type=float, default=0.5, help="average: the first model's share")
+    ap.add_argument("--from-cache", type=Path, default=CACHE, help="subset: the cache whose pairs are drawn from")
+    ap.add_argument("--focus", default="", help="subset: the kinds whose every pair is kept (comma-separated)")
+    ap.add_argument("--others", type=int, default=3000, help="subset: pairs kept of each other kind")
     args = ap.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     steps = STEPS if args.step == "all" else (args.step,)

@@ -225,3 +225,11 @@ def test_rename_name_to_new_of_the_function_the_code_defines_renames_its_def_too
     assert draft_text(code, "rename inflate to total", function=False) == want
     assert check("rename_variable", "rename inflate to total", code, want) is None
     assert check("rename_variable", "rename inflate to total", code, code.replace("        inflate", "        total"))
+
+
+def test_the_rename_draft_of_a_header_alone_renames_its_parameter():
+    from engine.skills.rename import draft_text
+
+    header = "def merge(seqs, usemask=True,\n          flatten=False):"
+    assert draft_text(header, "rename usemask to masked", function=False) == (
+        "def merge(seqs, masked=True,\n          flatten=False):")
