@@ -273,6 +273,7 @@ class _Run:
         """Take a new instruction mid-stream: announce it, prefill the new prompt; its logits."""
         job = self.job
         job.instruction = instruction
+        self.kept = []  # the old instruction's: the new one is the model's to follow from here
         self.stats.redirects += 1
         self.post(RedirectEvent(job.request_id, len(job.output_ids), len(job.output_text), instruction))
         self.wake()

@@ -233,3 +233,28 @@ def test_the_rename_draft_of_a_header_alone_renames_its_parameter():
     header = "def merge(seqs, usemask=True,\n          flatten=False):"
     assert draft_text(header, "rename usemask to masked", function=False) == (
         "def merge(seqs, masked=True,\n          flatten=False):")
+
+
+def test_the_output_keeps_the_sources_tokens_before_the_first_change(engine):
+    engine.open("k", Document("def f(a):\n    print('a is %s' % a)\n"))
+    job = engine.make_job("k", "k1", "use f-strings", None)
+    predicted = skill_prediction(engine.spec, job)
+    prompt = job.prompt(engine.spec)
+    kept = Drafts(engine.spec, prompt.source_ids, prompt.instruction_ids, predicted).kept
+    engine.unregister(job)
+    assert kept and predicted[:len(kept)] == prompt.source_ids[:len(kept)] == kept
+    assert predicted[len(kept)] != prompt.source_ids[len(kept)]  # up to the first change, not past it
+    assert engine.spec.tokenizer.decode(kept).startswith("def f(a):")
+    assert Drafts(engine.spec, prompt.source_ids, prompt.instruction_ids, prompt.source_ids).kept == []
+
+
+def test_a_lone_print_statement_window_is_converted_in_place(engine):
+    code = ("def report(err, infile):\n"
+            "    try:\n"
+            "        load(infile)\n"
+            "    except OSError:\n"
+            "        print('Skipping counts file %r: %s' % (infile, err), file=sys.stderr)\n")
+    job, events = run(engine, code, "convert to f-strings", (0, len(code)))
+    assert [w.pass_on for w in job.windows] == [True, False]
+    assert events[-1].text == code.replace("'Skipping counts file %r: %s' % (infile, err)",
+                                           "f'Skipping counts file {infile!r}: {err}'")
