@@ -142,6 +142,7 @@ class Generate(Message):
     top_p: float | None = None  # nucleus sampling mass, (0, 1]
     seed: int | None = None  # sampling seed
     speculate: bool | None = optional(nullable=False)  # predicted-output speculation (default on)
+    whole: bool | None = optional(nullable=False)  # the model writes the whole target (no focused windows)
     profile: str | None = None  # hardware profile that paces the stream
     emulate: str | None = None  # model shape the profile paces
 

@@ -55,7 +55,8 @@ async def warm(study, model_dir: str | None = None, out=sys.stdout) -> int:
                 view = HeadlessView(text, line_selection(text, task.selection), str(path))
                 controller = EditController(view, client)
                 # The text does not depend on speculation; its draft marks are kept when on.
-                controller.configure(speculate=any(c.speculation for c in study.conditions))
+                controller.configure(speculate=any(c.speculation for c in study.conditions),
+                                     whole=True)  # as the paced study asks: the model writes the whole target
                 await controller.engine.open_document()
                 controller.submit(task.instruction)
                 await controller.wait_idle()

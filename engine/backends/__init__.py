@@ -80,6 +80,14 @@ class GenerateRequest:
     profile: str | None = None  # hardware profile whose speed the stream is paced to; None = as computed
     emulate: str | None = None  # model shape the paced profile emulates; None = the loaded model's
     side: SideChannel | None = None  # where a backend sends extra messages (activity frames) while streaming
+    whole: bool = False  # the model writes the whole selection: no focused windows (engine/decode/windows.py);
+    # the OpenAI-compatible API asks so, since its usage and max_tokens count the model's own tokens
+
+    @property
+    def focused(self) -> bool:
+        """Focused windows: the request is neither `whole` nor paced to emulated hardware (a demo or a
+        study shows the emulated model writing the whole edit at its speed, not code passed on at once)."""
+        return not self.whole and self.profile in (None, "", "local")
 
 
 @runtime_checkable

@@ -78,7 +78,8 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
     decode_s = 0.0
     first = None
     reason, last = "eos", None
-    for i in range(parent.window_at, len(parent.windows)):
+    i = parent.window_at
+    while i < len(parent.windows):
         w = parent.windows[i]
         parent.window_at = i
         if parent.stop.is_set():
@@ -89,10 +90,21 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
             parent.instruction = new
             totals["redirects"] += 1
             yield RedirectEvent(rid, len(parent.output_ids), len(parent.output_text), new)
+        if parent.instruction != parent.planned_for:  # redirected: the windows still to come are cut anew
+            engine.replan(parent, i + 1 if (w.segments or w.output_ids) else i)
+            w = parent.windows[i]
         if passes_through(engine, parent, i):
+            if pacing is not None and not parent.output_ids:  # code passed on before the first token
+                waiter = pacing(1)  # shows with it, at the paced TTFT (later ones follow the tokens before them)
+                if waiter is not None:
+                    await waiter
+                if parent.stop.is_set():
+                    reason = "stop"
+                    break
             parent.output_text += w.code
             t_ms = round((time.monotonic() - parent.t_arrival) * 1e3, 3)
             yield TokenEvent(rid, len(parent.output_ids), w.code, 0, t_ms, t_ms)
+            i += 1
             continue
         if w.segments:
             w.restart_with(parent.instruction)
@@ -133,6 +145,7 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
         reason = last.reason if last is not None else "error"
         if reason != "eos":
             break
+        i += 1
     else:
         parent.window_at = len(parent.windows)
     engine.unregister_id(rid)

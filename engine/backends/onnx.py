@@ -73,7 +73,7 @@ class OnnxBackend:
     def generate(self, request: GenerateRequest) -> AsyncIterator[Event]:
         job = self.engine.make_job(request.session, request.request, request.instruction, request.selection,
                                    request.max_tokens, request.sampling, request.speculate,
-                                   prediction=request.prediction)
+                                   prediction=request.prediction, focused=request.focused)
         self.ask_pacing(request)
         try:
             return self._run(job)

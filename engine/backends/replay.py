@@ -83,7 +83,7 @@ class ReplayBackend:
             raise RequestError("duplicate_request", f"request {request.request!r} is already running")
         job = self.engine.make_job(request.session, request.request, request.instruction, request.selection,
                                    request.max_tokens, request.sampling, request.speculate,
-                                   prediction=request.prediction)
+                                   prediction=request.prediction, focused=request.focused)
         self.inner.ask_pacing(request)
         try:
             pace, stats = self.inner.pacing_for(job)
@@ -137,12 +137,15 @@ class ReplayBackend:
         # A pacing hook that never waits keeps the worker's events one token each (unmerged).
         async for ev in stream_edit(self.engine, job, pace or (lambda _n: None)):
             if isinstance(ev, TokenEvent):
-                tokens.append([job.output_ids[ev.index] if ev.count else None, ev.text, int(ev.draft > 0)])
+                # the token's id is looked up at the end: a long target's windows add theirs to
+                # the request's output ids only when each window is done
+                tokens.append([ev.index if ev.count else None, ev.text, int(ev.draft > 0)])
             elif isinstance(ev, RedirectEvent):
                 key = ""  # a redirected run is not the prompt's response
             elif isinstance(ev, DoneEvent):
                 if pace_stats is not None:
                     ev.stats.update(**pace_stats())
+                tokens = [[None if i is None else job.output_ids[i], text, draft] for i, text, draft in tokens]
                 recorded = bool(key) and ev.reason in ("eos", "length") and "".join(t[1] for t in tokens) == ev.text
                 if recorded:
                     self.cache.put(key, Response(tokens, ev.reason, self.engine.spec.name))
@@ -174,7 +177,7 @@ class ReplayBackend:
                 if counted and shown >= budget:
                     reason = "length"
                     break
-                if counted and pace is not None:
+                if pace is not None and (counted or shown == 0):  # text before the first token: at the TTFT
                     waiter = pace(shown + 1)
                     if waiter is not None:
                         await waiter

@@ -84,7 +84,7 @@ def skill_prediction(spec: ModelSpec, job: EditJob) -> list[int] | None:
     """The tokens of the output a skill's own rule predicts for the job's code, where the skill
     writes it in the source's text (engine/skills ``predicted_text``): the draft-conditioned
     model is shown that in place of the token-level draft. None for other skills and models."""
-    if not spec.extra_inputs or not spec.skills or job.prediction is not None:
+    if not spec.extra_inputs or not spec.skills:  # a client's prediction only drafts speculation
         return None
     from ..skills import predicted_text
 

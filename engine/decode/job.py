@@ -45,6 +45,8 @@ class EditJob:
     window_at: int = 0  # the window running now (or to continue after a stop)
     window: bool = False  # one window of a long target: the output checks wait for the whole target
     pass_on: bool | None = None  # a window given back unchanged (True) or edited (False) by plan; None: decide by skill
+    planned_for: str = ""  # the instruction `windows` were cut for (a redirect cuts the rest anew)
+    focused: bool = True  # focused windows allowed (engine/decode/windows.py); False: the model writes it all
     refusal: str | None = None  # why the target cannot be edited at all (too long even for windows)
     _prompt: tuple | None = None  # (its inputs, the prompt built from them): built once per instruction
 

@@ -190,6 +190,7 @@ class Engine:
         sampling: SamplingParams | None = None,
         speculate: bool = True,
         prediction: str | None = None,
+        focused: bool = True,
     ) -> EditJob:
         """A new request, registered as running at once: a stop or redirect that follows in the
         same breath finds it (the stream that runs it may not have started yet)."""
@@ -205,10 +206,11 @@ class Engine:
             file_context=text if self.spec.file_context else None,
             max_tokens=max_tokens, sampling=sampling or SamplingParams(), speculate=speculate,
             prediction=prediction, session_id=session_id, frame=frame_for(text, start, end, instruction),
-            first_line=text.count("\n", 0, start) + 1,
+            first_line=text.count("\n", 0, start) + 1, focused=focused,
         )
-        if self._overflows(job) or self._focused(job):
-            job.windows = self._windows(job, text, start, end)
+        if self._overflows(job) or (focused and self._focused(job)):
+            job.windows = self._windows(job, text, start, end, focused)
+            job.planned_for = job.instruction
         session.jobs[request_id] = job
         self._active[request_id] = job
         return job
@@ -236,7 +238,7 @@ class Engine:
         return (found is not None and found.name in FOCUSED and self.spec.chat is None
                 and not self.spec.file_context)
 
-    def _windows(self, job: EditJob, text: str, start: int, end: int) -> list[EditJob] | None:
+    def _windows(self, job: EditJob, text: str, start: int, end: int, focused: bool = True) -> list[EditJob] | None:
         """The windows of a long target (engine/decode/windows.py), or a context_overflow refusal naming the limit."""
         from ..model.prompts import encode
         from ..skills import touches
@@ -249,13 +251,13 @@ class Engine:
             return None  # the decode loop reports the overflow with its figures
         budget = source_budget(self.spec.context_length, len(encode(tok, job.model_instruction)))
         count = lambda code: len(encode(tok, code))  # noqa: E731
-        if skill in FOCUSED:
-            focused = focused_plan(text, start, end, skill, count, budget)
-            if focused is not None:
+        if focused and skill in FOCUSED:
+            ranges = focused_plan(text, start, end, skill, count, budget)
+            if ranges is not None:
                 return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
                                 sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
                                 frame=frame_for(text, a, b, job.instruction), window=True, pass_on=not edit)
-                        for a, b, edit in focused]
+                        for a, b, edit in ranges]
             if not self._overflows(job):
                 return None
         try:
@@ -269,6 +271,28 @@ class Engine:
         return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
                         sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
                         frame=frame_for(text, a, b, job.instruction), window=True) for a, b in ranges]
+
+    def replan(self, parent: EditJob, i: int) -> None:
+        """Cut `parent`'s windows from `i` on anew for its current instruction (after a redirect):
+        focused windows of the old skill would pass on code the new instruction changes. Where the
+        rest cannot be cut, its windows stay, each decided by the new skill (``pass_on`` cleared)."""
+        rest = "".join(w.code for w in parent.windows[i:])
+        parent.planned_for = parent.instruction
+        if not rest:
+            return
+        tmp = EditJob(request_id=parent.request_id, instruction=parent.instruction, code=rest,
+                      sampling=parent.sampling, speculate=parent.speculate, t_arrival=parent.t_arrival,
+                      frame=frame_for(rest, 0, len(rest), parent.instruction))
+        windows = (self._windows(tmp, rest, 0, len(rest), parent.focused)
+                   if self._overflows(tmp) or (parent.focused and self._focused(tmp)) else None)
+        if windows is None and tmp.refusal is None:
+            tmp.window = True
+            windows = [tmp]
+        if windows is None:
+            for w in parent.windows[i:]:
+                w.pass_on = None
+            return
+        parent.windows[i:] = windows
 
     def find_job(self, request_id: str) -> EditJob | None:
         if request_id in self._active:

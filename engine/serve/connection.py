@@ -311,7 +311,7 @@ class Connection:
         events = self.backend.generate(GenerateRequest(
             self.prefix + msg["session"], self.prefix + rid, msg["instruction"], selection_of(msg),
             msg.get("max_tokens"), sampling, msg.get("speculate", True), profile=msg.get("profile"),
-            emulate=emulate, side=self._side(rid)))
+            emulate=emulate, side=self._side(rid), whole=bool(msg.get("whole", False))))
         self._start_stream(rid, events)
 
     def _start_stream(self, rid: str, events) -> None:

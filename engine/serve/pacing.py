@@ -126,6 +126,8 @@ class RequestPacing:
 
     def begin_window(self, index: int, window, tokens_before: int) -> None:
         """Window `index` of a long target runs next, after `tokens_before` tokens of the request."""
+        while len(self._emulations) <= index:  # a redirect cut the windows anew, into more of them
+            self._emulations.append(None)
         emu = self._emulations[index]
         n = prompt_tokens(self._spec, window)  # a redirect between windows changes the prompt
         if n is not None and (emu is None or n != emu.prompt_tokens):

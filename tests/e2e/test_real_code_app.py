@@ -222,13 +222,13 @@ def test_an_edit_that_does_not_parse_is_marked_and_accept_all_asks_first(qtbot, 
               "        total += item\n    return total\n")
     win.editor.setPlainText(source)
     put_cursor(win, source.index("total"))
-    send(qtbot, win, "rename variable total to lambda")  # a keyword: the faithful edit cannot parse
+    send(qtbot, win, "rename variable total to class")  # a keyword: the faithful edit cannot parse
     wait_done(qtbot, win)
     run = win.controller.run
     assert run.unparsable and win.controller.mode == "reviewing"
     notice = win.diff_view.notice
     assert notice.isVisible() and notice.kind == "unparsable" and "does not parse" in notice.label.text()
-    assert "line 2" in notice.label.text()  # `lambda = 0`: the first line that cannot parse
+    assert "line 2" in notice.label.text()  # `class = 0`: the first line that cannot parse
     assert win.diff_view._painter.problem_line == 1  # marked in the diff (output line 2)
     assert any("does not parse" in win.diff_view.header_label(r) for r in win.diff_view.rows()
                if r.kind == "header")
@@ -243,7 +243,7 @@ def test_an_edit_that_does_not_parse_is_marked_and_accept_all_asks_first(qtbot, 
     box = win.edit_view.confirm_box
     qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
     next(b for b in box.buttons() if b.text() == "Accept anyway").click()
-    qtbot.waitUntil(lambda: "lambda = 0" in win.editor.toPlainText(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "class = 0" in win.editor.toPlainText(), timeout=WAIT_MS)
     assert win.controller.mode == "idle"
 
 

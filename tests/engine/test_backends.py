@@ -35,7 +35,7 @@ def test_the_onnx_engine_is_a_backend_and_lists_its_model(backend):
 
 
 def test_a_stream_ends_with_one_done_carrying_the_documented_stats(backend):
-    events = collect(backend, GenerateRequest("s", "r-stats", "remove prints", max_tokens=30))
+    events = collect(backend, GenerateRequest("s", "r-stats", "rename variable s to acc", max_tokens=30))
     assert [e.type for e in events].count("done") == 1 and events[-1].type == "done"
     stats = events[-1].stats
     assert stats.tokens_out > 0 and stats.ttft_ms is not None and stats.decode_tok_s > 0
@@ -55,10 +55,11 @@ def test_bad_requests_are_refused_in_the_call(backend):
 
 
 def test_a_prediction_is_the_draft_and_never_changes_greedy_output(backend):
-    plain = collect(backend, GenerateRequest("p", "r-plain", "remove prints", max_tokens=60, speculate=False))[-1]
-    exact = collect(backend, GenerateRequest("p", "r-exact", "remove prints", max_tokens=60,
+    plain = collect(backend, GenerateRequest("p", "r-plain", "rename variable s to acc", max_tokens=60,
+                                             speculate=False))[-1]
+    exact = collect(backend, GenerateRequest("p", "r-exact", "rename variable s to acc", max_tokens=60,
                                              prediction=plain.text))[-1]
-    wrong = collect(backend, GenerateRequest("p", "r-wrong", "remove prints", max_tokens=60,
+    wrong = collect(backend, GenerateRequest("p", "r-wrong", "rename variable s to acc", max_tokens=60,
                                              prediction="0123456789 " * 8))[-1]
     assert exact.text == plain.text == wrong.text
     n = plain.stats.tokens_out

@@ -258,3 +258,30 @@ def test_a_lone_print_statement_window_is_converted_in_place(engine):
     assert [w.pass_on for w in job.windows] == [True, False]
     assert events[-1].text == code.replace("'Skipping counts file %r: %s' % (infile, err)",
                                            "f'Skipping counts file {infile!r}: {err}'")
+
+
+def test_a_redirect_cuts_the_windows_still_to_come_for_the_new_instruction(engine):
+    code = ("def total(xs):\n"
+            "    acc = 0\n"
+            "    for x in xs:\n"
+            "        print(x)\n"
+            "        acc += x\n"
+            "    return acc\n")
+
+    async def go():
+        engine.open("rd", Document(code))
+        job = engine.make_job("rd", "rd1", "remove print statements", None)
+        assert [w.pass_on for w in job.windows] == [True, False, True]
+        events = []
+        async for ev in stream_edit(engine, job):
+            events.append(ev)
+            if ev.type == "token" and len(events) == 1:  # the first window is passed on: steer now
+                assert engine.redirect("rd1", "rename variable acc to running") is None
+        return job, events
+
+    job, events = asyncio.run(go())
+    done = events[-1]
+    assert "redirected" in [e.type for e in events] and done.reason == "eos"
+    assert job.planned_for == "rename variable acc to running"
+    assert done.text.startswith("def total(xs):\n    acc = 0\n")  # shown before the redirect: kept
+    assert "running += x" in done.text and "return running" in done.text  # the rest has the new edit

@@ -30,7 +30,8 @@ def run(backend, rid, instruction="remove prints", profile=None, on_token=None):
         if "s" not in backend.engine.sessions:
             backend.open("s", Document(CODE))
         events = []
-        async for ev in backend.generate(GenerateRequest("s", rid, instruction, None, 60, profile=profile)):
+        # the model writes the whole function (no focused windows): a stream long enough to stop in
+        async for ev in backend.generate(GenerateRequest("s", rid, instruction, None, 60, profile=profile, whole=True)):
             events.append(ev)
             if on_token is not None and isinstance(ev, TokenEvent):
                 on_token(backend, ev)

@@ -189,7 +189,7 @@ class EditController:
             self.engine.session, instruction, (target.start, target.end),
             max_tokens=settings.max_tokens or output_budget(target_text), profile=settings.profile,
             emulate=settings.paced_model, seed=settings.seed, temperature=settings.temperature,
-            speculate=settings.speculate,
+            speculate=settings.speculate, whole=settings.whole,
         )
         self.begin_run(EditRun(stream.request_id, instruction, target, text, started_s, stream.sent_at_s))
         return stream

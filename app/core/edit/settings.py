@@ -19,6 +19,7 @@ class RequestSettings:
     temperature: float | None = None  # sampling temperature (1.0 = the model's distribution); None = default
     max_tokens: int | None = None  # fixed output budget (tokens); None = sized from the target
     speculate: bool | None = None  # predicted-output speculation; None = the engine's default
+    whole: bool | None = None  # the model writes the whole target, as a paced edit does (a study's warm-up)
 
     @property
     def paced_model(self) -> str | None:

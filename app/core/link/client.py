@@ -236,7 +236,7 @@ class EngineClient:
         """Send `generate` and return the stream of its events.
 
         `options` are the protocol's optional fields (max_tokens, temperature, seed, speculate,
-        profile, emulate); None values are left out.
+        whole, profile, emulate); None values are left out.
         """
         request_id = self.new_request_id()
         stream = RequestStream(request_id, time.perf_counter())

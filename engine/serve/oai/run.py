@@ -100,7 +100,7 @@ class EditRun:
         try:
             self._events = self.backend.generate(GenerateRequest(
                 self._session, self.request_id, target.instruction, target.span, p.max_tokens, p.sampling,
-                prediction=prediction))
+                prediction=prediction, whole=True))
             first = await anext(self._events)
             while first.type == "notice":
                 self.notice = first.message
