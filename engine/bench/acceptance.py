@@ -5,10 +5,11 @@ setuptools, pygments, numpy's Python files) and of the standard library files th
 out (``engine/training/corpus.py`` ``split_of``). The selection is the target's whole lines, as
 the app selects it (column 0 of its first line, decorators included, through its trailing newline);
 the edited selection is put back into the file. Each edit is classed by situation (top-level,
-method, nested, decorated, long: 100+ lines, comments, double quotes, non-ASCII) and by kind (the
-model's five skills and out of scope). The expected edit is built with ``ast`` by the training
-pair builders (engine/skills/); remove-prints targets get debug prints inserted as
-text lines at the statements' own indentation.
+method, nested, decorated, long: 100+ lines, comments, double quotes, non-ASCII, real prints) and
+by kind (the model's five skills and out of scope). The expected edit is built with ``ast`` by the
+training pair builders (engine/skills/); remove-prints targets are functions with prints of their
+own ("real prints": the rule removes them) or get debug prints inserted as text lines at the
+statements' own indentation.
 
 - exact: the whole file, edited, is AST-equal to the file with the expected edit;
 - parses: the whole edited file parses.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import asyncio
 import importlib.util
 import json
@@ -30,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGES = ("pip", "setuptools", "pygments", "numpy")
-SITUATIONS = ("top-level", "method", "nested", "decorated", "long", "comments", "double quotes", "non-ASCII")
+SITUATIONS = ("top-level", "method", "nested", "decorated", "long", "comments", "double quotes", "non-ASCII",
+              "real prints")
 LONG_LINES = 100
 
 
@@ -163,19 +166,22 @@ def cases_in(path: Path, rng: random.Random, kinds: tuple[str, ...]) -> list[Cas
             src_text = text
         elif kind == "remove_prints":
             if any(is_print_statement(s) for s in ast.walk(fn) if isinstance(s, ast.stmt)):
+                new_fn = copy.deepcopy(fn)  # real prints, as written: the rule's edit of them
+                remove_prints(new_fn)
+                out.append(Case(str(path), text, start, end, kind, "remove print statements",
+                                _expected_file(tree, fn, new_fn), (*sits, "real prints")))
                 continue
             new_seg = _insert_prints(seg, fn, first, rng)
             if new_seg is None:
                 continue
             src_text = text[:start] + new_seg + text[end:]
             try:
-                new_tree = ast.parse(src_text)
+                ast.parse(src_text)
             except SyntaxError:
                 continue
             end = start + len(new_seg)
             expected = ast.dump(tree)
             out.append(Case(str(path), src_text, start, end, kind, "remove print statements", expected, sits))
-            _ = new_tree, remove_prints
             continue
         else:
             try:

@@ -17,11 +17,13 @@ and keep the live diff live: a longer context would need a retrained model and m
 attend over the whole target.
 
 Focused windows (``focused_plan``), whatever the target's length, for the skills whose rule
-changes a few statements (remove prints, f-strings, a docstring): only the smallest statements
+changes a few statements (f-strings, a docstring): only the smallest statements
 that hold a change go through the model, each a window of its own; everything between them is
 passed on as it is. The edit stays minimal by construction (the model cannot touch a line the
 rule leaves alone), it costs output tokens only where the code changes, and a small model is
-more often right on one statement than on a whole function of real code.
+more often right on one statement than on a whole function of real code. Removing prints is not
+focused: shown a print alone, the bundled model often writes ``return`` in its place (real
+prints: 58–83% exact against 92% when it writes the whole function).
 """
 
 from __future__ import annotations
@@ -200,7 +202,7 @@ def whole_review_notice(engine, parent) -> str | None:
 
 # --- focused windows: only the statements the edit changes go through the model -----------------
 
-FOCUSED = ("fstring", "remove_prints", "add_docstring")  # skills whose rule changes a few statements
+FOCUSED = ("fstring", "add_docstring")  # skills whose rule changes a few statements
 
 
 def _is_elif(node: ast.AST, lines: list[str]) -> bool:
@@ -232,12 +234,9 @@ def _parts(node: ast.stmt, lines: list[str]) -> tuple[list[ast.AST], list[list[a
 
 
 def _changes(skill: str, node: ast.AST) -> bool:
-    """The skill's rule (engine/skills/verify.py) changes something inside `node`."""
+    """The f-string rule (engine/skills/verify.py) changes something inside `node`."""
     from ..skills.fstrings import Modernise
-    from ..skills.prints import is_print_statement
 
-    if skill == "remove_prints":
-        return any(isinstance(n, ast.stmt) and is_print_statement(n) for n in ast.walk(node))
     m = Modernise()
     m.visit(copy.deepcopy(node))
     return m.changed > 0
@@ -246,17 +245,14 @@ def _changes(skill: str, node: ast.AST) -> bool:
 def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budget: int
                  ) -> list[tuple[int, int, bool]] | None:
     """Ranges covering [start, end), each ``(a, b, edit)``: ``edit`` for a statement the skill's
-    rule changes (a print, a statement with old string formatting), the smallest that holds the
-    change; the code between them is passed on unchanged. A block left with prints only goes as
-    its whole statement, so that the model writes its ``pass``. For a docstring, the window is
-    the ``def`` header with its first statement, or the header alone where that is too long.
+    rule changes (old string formatting), the smallest that holds the change; the code between
+    them is passed on unchanged. For a docstring, the window is the ``def`` header with its first
+    statement, or the header alone where that is too long.
 
     Nothing that changes gives the whole target passed on. None when the target does not parse or
     a statement to edit is longer than a window: the target is then edited as before (whole, or in
     windows by length).
     """
-    from ..skills.prints import is_print_statement
-
     frame = frame_for(text, start, end)
     try:
         tree = ast.parse(frame.model_code)
@@ -292,8 +288,7 @@ def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budg
             if not _changes(skill, node):
                 continue
             head, blocks = _parts(node, lines)
-            whole = not blocks or any(_changes(skill, h) for h in head) or (
-                skill == "remove_prints" and any(all(is_print_statement(s) for s in b) for b in blocks))
+            whole = not blocks or any(_changes(skill, h) for h in head)
             if whole:
                 first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
                 picked.append((first, node.end_lineno))

@@ -1,6 +1,6 @@
-"""Focused windows (engine/decode/windows.py ``focused_plan``): for "remove prints" and f-strings only
-the statements the skill's rule changes go through the model; and the f-string draft written in the
-source's own text (engine/skills/fstring_text.py ``rewrite``) that the model is shown."""
+"""Focused windows (engine/decode/windows.py ``focused_plan``): for f-strings and docstrings only the
+statements the skill's rule changes go through the model; the drafts written in the source's own
+text (engine/skills ``predicted_text``) that the model is shown; the kept prefix; redirects."""
 
 from __future__ import annotations
 
@@ -41,19 +41,6 @@ def plan_of(text: str, skill: str, start: int = 0, end: int | None = None):
     return focused_plan(text, start, end, skill, lambda code: len(code.split()), 10_000)
 
 
-def test_only_the_print_statements_are_edited_and_a_block_of_prints_goes_whole():
-    start = METHOD.index("    def render")
-    ranges = plan_of(METHOD, "remove_prints", start)
-    assert ranges[0][0] == start and ranges[-1][1] == len(METHOD)
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
-    edited = [METHOD[a:b] for a, b, edit in ranges if edit]
-    assert edited == ["            print(row)\n",
-                      "            if row.late:\n                print(\"late\", row)\n",  # its block would be empty
-                      "        print(total)\n"]
-    passed = "".join(METHOD[a:b] for a, b, edit in ranges if not edit)
-    assert "# one line per row" in passed and "return total" in passed
-
-
 def test_fstring_windows_are_the_statements_with_old_formatting_and_a_header_takes_its_whole_statement():
     code = ('def f(a, b):\n'
             '    log.info("lazy %s", a)\n'
@@ -77,12 +64,12 @@ def test_fstring_windows_are_the_statements_with_old_formatting_and_a_header_tak
 def test_nothing_to_change_passes_the_whole_target_and_broken_code_falls_back():
     code = "def f(a):\n    return a\n"
     assert plan_of(code, "fstring") == [(0, len(code), False)]
-    assert plan_of("def f(:\n    print(1)\n", "remove_prints") is None
+    assert plan_of("def f(:\n    x = '%s' % y\n", "fstring") is None
 
 
 def test_a_statement_longer_than_a_window_falls_back_to_the_plan_by_length():
-    code = "def f(a):\n    print(a, a, a, a, a, a)\n"
-    assert focused_plan(code, 0, len(code), "remove_prints", lambda c: len(c.split()), 2) is None
+    code = "def f(a):\n    x = '%s %s %s' % (a, a, a)\n"
+    assert focused_plan(code, 0, len(code), "fstring", lambda c: len(c.split()), 2) is None
 
 
 @pytest.mark.parametrize("code, want", [
@@ -139,15 +126,18 @@ def run(engine: Engine, text: str, instruction: str, selection):
     return asyncio.run(go())
 
 
-def test_remove_prints_in_a_method_edits_only_its_prints_through_the_engine(engine):
+def test_remove_prints_is_not_focused_the_model_writes_the_whole_method(engine):
+    """Shown a print alone, the bundled model often writes ``return`` in its place: it writes the
+    whole function instead (engine/decode/windows.py FOCUSED)."""
     start = METHOD.index("    def render")
     job, events = run(engine, METHOD, "remove print statements", (start, len(METHOD)))
-    assert [w.pass_on for w in job.windows] == [True, False, True, False, True, False, True]
+    assert job.windows is None
     done = events[-1]
-    assert done.reason == "eos" and done.stats.windows == len(job.windows)
-    assert "".join(e.text for e in events if e.type == "token") == done.text
-    assert done.text == METHOD[start:].replace("            print(row)\n", "").replace(
-        "                print(\"late\", row)\n", "                pass\n").replace("        print(total)\n", "")
+    assert done.reason == "eos" and "".join(e.text for e in events if e.type == "token") == done.text
+    want = ast.parse(METHOD[start:].replace("            print(row)\n", "").replace(
+        "                print(\"late\", row)\n", "                pass\n").replace("        print(total)\n", "").strip()
+        .replace("\n    ", "\n"))
+    assert ast.dump(ast.parse(done.text.strip().replace("\n    ", "\n"))) == ast.dump(want)
 
 
 @pytest.mark.parametrize("code, summary_line", [
@@ -264,13 +254,13 @@ def test_a_redirect_cuts_the_windows_still_to_come_for_the_new_instruction(engin
     code = ("def total(xs):\n"
             "    acc = 0\n"
             "    for x in xs:\n"
-            "        print(x)\n"
+            "        log('x is %s' % x)\n"
             "        acc += x\n"
             "    return acc\n")
 
     async def go():
         engine.open("rd", Document(code))
-        job = engine.make_job("rd", "rd1", "remove print statements", None)
+        job = engine.make_job("rd", "rd1", "convert to f-strings", None)
         assert [w.pass_on for w in job.windows] == [True, False, True]
         events = []
         async for ev in stream_edit(engine, job):
