@@ -56,7 +56,7 @@ def predicted_text(kind: str, code: str, instruction: str = "") -> str | None:
     """The output `kind`'s own rule predicts for `code`, written in the code's own text, for the
     kinds whose token-level draft cannot spell it (an f-string over several pieces and lines, a
     ``.format`` with keywords, braces to double; a rename that spares keyword arguments and
-    strings; a docstring whose summary needs the parsed
+    strings; prints dropped with ``pass`` where a block would be left empty; a docstring whose summary needs the parsed
     signature, not the tokens, that a return annotation or a comment would mislead); None for
     the others, or where it cannot tell."""
     if kind == "fstring":
@@ -65,6 +65,8 @@ def predicted_text(kind: str, code: str, instruction: str = "") -> str | None:
         return rewrite(code)
     if kind == "add_docstring":
         return docstring.draft_text(code)
+    if kind == "remove_prints":
+        return prints.draft_text(code)
     if kind in ("rename_variable", "rename_function"):
         return rename.draft_text(code, instruction, function=kind == "rename_function")
     return None

@@ -133,3 +133,46 @@ KIND = Kind(
     "remove_prints", "remove print statements", _PHRASINGS, build_remove_prints, touches,
     pattern=r"(?:remove|delete|drop|strip) (?:all )?(?:the )?(?:debug )?print(?:s| statements| calls)?\.?",
     example="remove print statements")
+
+
+# --- the draft written in the source's own text ---------------------------------------------------
+
+def draft_text(code: str) -> str | None:
+    """`code` with ``remove_prints`` made in its own text: each print statement's lines dropped, a
+    block left empty given ``pass`` at its indentation. None where the code does not parse, has no
+    print, or a print shares a line with other code (``x = 1; print(x)``)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    lines = code.split("\n")
+    drop: dict[int, str | None] = {}  # first line (0-based) → replacement line or None, per print
+    spans: list[tuple[int, int]] = []
+    for body in bodies(tree):
+        prints = [s for s in body if is_print_statement(s)]
+        if not prints:
+            continue
+        for s in prints:
+            a, b = s.lineno - 1, s.end_lineno - 1
+            rest = lines[b].encode("utf-8")[s.end_col_offset:].decode("utf-8", "replace").strip()
+            if lines[a].encode("utf-8")[:s.col_offset].strip() or (rest and not rest.startswith("#")):
+                return None  # shares its line with other code (a comment after it goes with it)
+            spans.append((a, b))
+            drop[a] = None
+        if len(prints) == len(body):
+            first = prints[0]
+            drop[first.lineno - 1] = lines[first.lineno - 1][:first.col_offset] + "pass"
+    if not spans:
+        return None
+    out, skip = [], set()
+    for a, b in spans:
+        skip.update(range(a + 1, b + 1))
+    for i, line in enumerate(lines):
+        if i in skip:
+            continue
+        if i in drop:
+            if drop[i] is not None:
+                out.append(drop[i])
+            continue
+        out.append(line)
+    return "\n".join(out)
