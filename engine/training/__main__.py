@@ -73,9 +73,7 @@ def _encoded(args):
         return Encoded.load(path), tok
     vocab = vocabulary_from_spec(json.loads((args.cache / "tessera.json").read_text())["aligner"])
     t = time.monotonic()
-    kinds = frozenset(args.text_drafts.split(",")) if args.text_drafts else None
-    enc = encode_pairs(tok, vocab, read_jsonl(args.cache / "train.jsonl"), args.seed, CONTEXT_LENGTH,
-                       text_drafts=kinds)
+    enc = encode_pairs(tok, vocab, read_jsonl(args.cache / "train.jsonl"), args.seed, CONTEXT_LENGTH)
     enc.save(path)
     log(f"encoded {len(enc.kinds)} sequences, {len(enc.ids) / 1e6:.1f}M tokens in {time.monotonic() - t:.0f} s")
     return enc, tok
@@ -166,8 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--average", type=Path, nargs=2, metavar=("FIRST", "SECOND"), default=None,
                     help="average: the two model folders whose weights are averaged into --model-dir")
     ap.add_argument("--weight", type=float, default=0.5, help="average: the first model's share")
-    ap.add_argument("--text-drafts", default="",
-                    help="train: only these kinds get the text-level draft when encoding (default: every kind that has one)")
     ap.add_argument("--from-cache", type=Path, default=CACHE, help="subset: the cache whose pairs are drawn from")
     ap.add_argument("--focus", default="", help="subset: the kinds whose every pair is kept (comma-separated)")
     ap.add_argument("--others", type=int, default=3000, help="subset: pairs kept of each other kind")

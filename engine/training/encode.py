@@ -43,10 +43,10 @@ class Encoded:
 
 
 def encode_pair(tok: Tokenizer, vocab: Vocabulary, pair: EditPair, rng: random.Random | None,
-                max_len: int, text_drafts: frozenset | None = None) -> tuple[list[int], list[int], dict[str, list[int]]] | None:
+                max_len: int) -> tuple[list[int], list[int], dict[str, list[int]]] | None:
     """(inputs, labels, features) of one pair, or None when it does not fit in max_len. The draft is
     the skill's rule written in the source's text where the kind has one (engine/skills
-    ``predicted_text``), limited to the `text_drafts` kinds when given; else the token-level draft."""
+    ``predicted_text``), else the token-level draft."""
     prompt = build_edit_prompt(tok, SPECIAL, pair.instruction, pair.source)
     end = tok.token_to_id(SPECIAL["end"])
     target = tok.encode(pair.target, add_special_tokens=False).ids + [end]
@@ -60,8 +60,7 @@ def encode_pair(tok: Tokenizer, vocab: Vocabulary, pair: EditPair, rng: random.R
             outputs[j] = rng.choice(prompt.source_ids)
         else:
             outputs[j] = rng.randrange(len(SPECIAL), tok.get_vocab_size())
-    predicted = (predicted_text(pair.kind, pair.source, pair.instruction)  # as the engine (engine/decode/drafts.py)
-                 if text_drafts is None or pair.kind in text_drafts else None)
+    predicted = predicted_text(pair.kind, pair.source, pair.instruction)  # as the engine (engine/decode/drafts.py)
     al = aligner_for(vocab, prompt.source_ids, prompt.instruction_ids,
                      tok.encode(predicted, add_special_tokens=False).ids if predicted is not None else None)
     first = al.next_features()
@@ -79,13 +78,13 @@ def encode_pair(tok: Tokenizer, vocab: Vocabulary, pair: EditPair, rng: random.R
 
 
 def encode_pairs(tok: Tokenizer, vocab: Vocabulary, pairs: list[EditPair], seed: int, max_len: int,
-                 corrupt: bool = True, text_drafts: frozenset | None = None) -> Encoded:
+                 corrupt: bool = True) -> Encoded:
     rng = random.Random(seed) if corrupt else None
     ids, labels, kinds = [], [], []
     feats = {k: [] for k in FEATURES}
     offsets = [0]
     for pair in pairs:
-        enc = encode_pair(tok, vocab, pair, rng, max_len, text_drafts)
+        enc = encode_pair(tok, vocab, pair, rng, max_len)
         if enc is None:
             continue
         i, lab, f = enc
