@@ -13,14 +13,13 @@ engine's ``plan`` (engine/decode/windows.py) and each window becomes a pair with
 from __future__ import annotations
 
 import ast
-import io
 import random
 import re
-import tokenize
 
 from ..decode.reframe import frame_for
 from ..skills import instruction_for
 from ..skills.docstring import docstring_summary
+from ..skills.docstring import header_last_line
 from ..skills.fstring_text import in_place, reverse_in_place, same_quotes
 from ..skills.fstrings import Modernise, formattable, to_format_call, to_percent, uses_old_formatting
 from ..skills.kind import function_of, has_docstring
@@ -130,27 +129,6 @@ def rename_function(code: str, rng: random.Random, pool: list[str]):
     return instruction_for("rename_function", rng, old=old, new=new), code, edits, tree
 
 
-def _header_line(code: str, fn: ast.AST) -> int | None:
-    """Line of the ``:`` that ends the def header."""
-    depth, started = 0, False
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            if not started:
-                started = tok.start >= (fn.lineno, fn.col_offset)
-                if not started:
-                    continue
-            if tok.type == tokenize.OP:
-                if tok.string in "([{":
-                    depth += 1
-                elif tok.string in ")]}":
-                    depth -= 1
-                elif tok.string == ":" and depth == 0:
-                    return tok.start[0]
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return None
-    return None
-
-
 def add_docstring(code: str, rng: random.Random, pool: list[str]):
     fn = function_of(ast.parse(code))
     source = code
@@ -167,7 +145,7 @@ def add_docstring(code: str, rng: random.Random, pool: list[str]):
         return None
     fn = function_of(tree)
     summary = docstring_summary(fn)
-    row = _header_line(source, fn)
+    row = header_last_line(source, fn)
     b0 = fn.body[0]
     if row is None or row >= b0.lineno or '"' in summary or "\\" in summary:
         return None
