@@ -121,6 +121,7 @@ class Restorer:
     _started: bool = False
     _blank: int = 0  # blank lines of the target given back so far
     _names: dict = field(default_factory=dict)
+    _trailing: str = ""  # whitespace at the end of the output so far, held until more text follows
 
     def __post_init__(self) -> None:
         self._skip = self.frame.lead
@@ -134,18 +135,32 @@ class Restorer:
             cut = _hold_point(text, f.marker)
             text, self._held = text[:cut], text[cut:]
             text = self._unplace(text)
-        return self._start(text) + self._reindent(text) if text else ""
+        return self._start(text) + self._hold_trailing(self._reindent(text)) if text else ""
+
+    def _hold_trailing(self, out: str) -> str:
+        """`out` less its trailing whitespace, which waits for more text: at the end of the output it
+        is the model's own and is dropped (the target's own trailing whitespace is `frame.tail`)."""
+        if not self.frame.model_code.strip():
+            return out  # a target of whitespace only comes back as it is
+        body = out.rstrip(" \t\r\n")
+        if not body:
+            self._trailing += out
+            return ""
+        held, self._trailing = self._trailing, out[len(body):]
+        return held + body
 
     def finish(self, complete: bool) -> str:
-        """The rest: held text, and (when the output ended normally) the target's trailing whitespace.
+        """The rest: held text, and (when the output ended normally) the target's trailing whitespace
+        in place of the output's own.
 
         An empty output stays empty (nothing around it is given back).
         """
         held, self._held = self._unplace(self._held), ""
-        out = self._start(held) + self._reindent(held) if held else ""
+        out = self._start(held) + self._hold_trailing(self._reindent(held)) if held else ""
+        trailing, self._trailing = self._trailing, ""
         if complete and self._started:
-            out += self.frame.tail
-        return out
+            return out + self.frame.tail  # the model's trailing blank lines are not the target's
+        return out + trailing
 
     def _start(self, text: str) -> str:
         if self._started or not text:

@@ -118,3 +118,13 @@ def test_non_ascii_code_edits_byte_exact(engine):
     assert out.encode() == text.replace("message", "msg").encode()
     out, _ = edit(engine, text, "remove print statements")
     assert out.encode() == text.replace("    print(message)\n", "").encode()
+
+
+def test_blank_lines_the_model_adds_at_the_end_are_dropped_and_the_targets_own_come_back():
+    text = "class A:\n    def f(self):\n        return 1\n\n\nx = 2\n"
+    start, end = text.index("    def f"), text.index("x = 2")
+    f = frame_for(text, start, end)
+    for piece in (1, 3, 1000):
+        assert restore(f, f.model_code + "\n\n    \n", piece) == text[start:end]
+        assert restore(f, f.model_code.replace("\n", "\n\n", 1), piece) == (
+            text[start:end].replace("\n", "\n\n", 1))  # a blank line inside is the model's edit: kept
