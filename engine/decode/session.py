@@ -254,10 +254,7 @@ class Engine:
         if focused and skill in FOCUSED:
             ranges = focused_plan(text, start, end, skill, count, budget)
             if ranges is not None:
-                return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
-                                sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
-                                frame=frame_for(text, a, b, job.instruction), window=True, pass_on=not edit)
-                        for a, b, edit in ranges]
+                return [window_of(job, text, a, b, pass_on=not edit) for a, b, edit in ranges]
             if not self._overflows(job):
                 return None
         try:
@@ -268,9 +265,7 @@ class Engine:
                            "and output). Select less code (the enclosing function), or load a model with a "
                            "longer context.")
             return None
-        return [EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b],
-                        sampling=job.sampling, speculate=job.speculate, t_arrival=job.t_arrival,
-                        frame=frame_for(text, a, b, job.instruction), window=True) for a, b in ranges]
+        return [window_of(job, text, a, b) for a, b in ranges]
 
     def replan(self, parent: EditJob, i: int) -> None:
         """Cut `parent`'s windows from `i` on anew for its current instruction (after a redirect):
@@ -280,13 +275,10 @@ class Engine:
         parent.planned_for = parent.instruction
         if not rest:
             return
-        tmp = EditJob(request_id=parent.request_id, instruction=parent.instruction, code=rest,
-                      sampling=parent.sampling, speculate=parent.speculate, t_arrival=parent.t_arrival,
-                      frame=frame_for(rest, 0, len(rest), parent.instruction))
+        tmp = window_of(parent, rest, 0, len(rest))
         windows = (self._windows(tmp, rest, 0, len(rest), parent.focused)
                    if self._overflows(tmp) or (parent.focused and self._focused(tmp)) else None)
         if windows is None and tmp.refusal is None:
-            tmp.window = True
             windows = [tmp]
         if windows is None:
             for w in parent.windows[i:]:
@@ -393,6 +385,13 @@ class Engine:
         problem = self.scope_problem(job)
         job.out_of_scope = problem is not None
         return NoticeEvent(job.request_id, *problem) if problem else None
+
+
+def window_of(job: EditJob, text: str, a: int, b: int, pass_on: bool | None = None) -> EditJob:
+    """The edit of text[a:b] as one window of `job`: its instruction, sampling and arrival."""
+    return EditJob(request_id=job.request_id, instruction=job.instruction, code=text[a:b], sampling=job.sampling,
+                   speculate=job.speculate, t_arrival=job.t_arrival, frame=frame_for(text, a, b, job.instruction),
+                   window=True, pass_on=pass_on)
 
 
 def starts_with_function(code: str) -> bool:

@@ -233,7 +233,7 @@ def _parts(node: ast.stmt, lines: list[str]) -> tuple[list[ast.AST], list[list[a
     return head, blocks
 
 
-def _changes(skill: str, node: ast.AST) -> bool:
+def _changes(node: ast.AST) -> bool:
     """The f-string rule (engine/skills/verify.py) changes something inside `node`."""
     from ..skills.fstrings import Modernise
 
@@ -285,10 +285,10 @@ def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budg
 
     def visit(block: list[ast.stmt]) -> None:
         for node in block:
-            if not _changes(skill, node):
+            if not _changes(node):
                 continue
             head, blocks = _parts(node, lines)
-            whole = not blocks or any(_changes(skill, h) for h in head)
+            whole = not blocks or any(_changes(h) for h in head)
             if whole:
                 first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
                 picked.append((first, node.end_lineno))

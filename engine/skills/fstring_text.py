@@ -17,6 +17,7 @@ import re
 import string
 import tokenize
 
+from .kind import ast_offsets
 from .percent import CONVERSION
 
 _PREFIX = re.compile(r"[A-Za-z]*")
@@ -258,11 +259,6 @@ def same_quotes(original: str, fstring: str) -> str:
     return f'f"{inner}"'
 
 
-def _offset(lines: list[str], starts: list[int], line: int, col: int) -> int:
-    """Text offset of an ast (line, UTF-8 byte column) position."""
-    return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
-
-
 def rewrites(code: str) -> list[tuple[int, int, str]] | None:
     """(start, end, new text) of each outermost old formatting in `code` that the skill's rule
     (engine/skills/fstrings.py ``Modernise``) turns into an f-string, spelled in the source's own
@@ -290,12 +286,9 @@ def rewrites(code: str) -> list[tuple[int, int, str]] | None:
             return res
 
     Record().visit(tree)
-    lines = code.splitlines(keepends=True) or [""]
-    starts = [0]
-    for ln in lines:
-        starts.append(starts[-1] + len(ln))
-    at = sorted(((_offset(lines, starts, o.lineno, o.col_offset), _offset(lines, starts, o.end_lineno, o.end_col_offset),
-                  o, n) for o, n in spans), key=lambda x: (x[0], -x[1]))
+    offset = ast_offsets(code)
+    at = sorted(((offset(o.lineno, o.col_offset), offset(o.end_lineno, o.end_col_offset), o, n) for o, n in spans),
+                key=lambda x: (x[0], -x[1]))
     out, reach = [], -1
     for s, e, o, n in at:
         if s >= reach:  # outermost only: an outer rewrite already holds the inner ones

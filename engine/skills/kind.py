@@ -51,6 +51,18 @@ def has_docstring(fn: ast.AST) -> bool:
     return ast.get_docstring(fn, clean=False) is not None
 
 
+def ast_offsets(code: str):
+    """A function from an ast position (line, UTF-8 byte column) to its offset in `code`."""
+    lines = code.splitlines(keepends=True) or [""]
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln))
+
+    def offset(line: int, col: int) -> int:
+        return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+    return offset
+
+
 def parsed(code: str) -> ast.Module | None:
     """`code` (a target or one of its windows, at any indentation) parsed, or None if it does not parse."""
     try:

@@ -14,7 +14,7 @@ import keyword
 import random
 import re
 
-from .kind import NAME, EditPair, Kind, function_of
+from .kind import NAME, EditPair, Kind, ast_offsets, function_of
 from .tokens import Vocabulary, find, triggered
 
 TRIGGER = ("rename", (("rename", "Rename"),))  # draft trigger: words of the instruction (tessera.json)
@@ -283,14 +283,7 @@ def draft_text(code: str, instruction: str, *, function: bool) -> str | None:
         except (SyntaxError, ValueError):
             return None
     function = function or defines(tree, old)
-    lines = code.splitlines(keepends=True) or [""]
-    starts = [0]
-    for ln in lines:
-        starts.append(starts[-1] + len(ln))
-
-    def offset(line: int, col: int) -> int:  # ast columns count UTF-8 bytes
-        return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
-
+    offset = ast_offsets(code)
     at: set[int] = set()
     defs: set[int] = set()  # lines of the definitions to rename (their names are found by tokenize)
     for n in ast.walk(tree):
@@ -310,7 +303,7 @@ def draft_text(code: str, instruction: str, *, function: bool) -> str | None:
             return None
         for a, b in zip(toks, toks[1:]):
             if a.string == "def" and b.string == old and a.start[0] in defs:
-                at.add(starts[b.start[0] - 1] + b.start[1])
+                at.add(offset(b.start[0], 0) + b.start[1])  # tokenize counts characters
     if not at:
         return None
     out, pos = [], 0
