@@ -47,6 +47,8 @@ class DoneStats:
     draft_acceptance_ratio: float = 0.0  # draft_accepted_tokens / draft_proposed_tokens (0..1)
     # -- the run --
     redirects: int = 0  # redirects taken while running
+    steered_tokens: int = 0  # tokens where a skill's own rule overrode the model's first choice: its
+    # draft (given at least a tenth of that choice's probability), or no end before the source's ending
     windows: int | None = None  # windows a long target was edited in (engine/windows.py)
     weights: str | None = None  # weight format that computed it, e.g. "float32"
     out_of_scope: bool = False  # the model was not trained for this instruction (a notice said so)

@@ -74,7 +74,7 @@ async def stream_windows(engine: Engine, parent: EditJob, pacing: Pacing | None 
     """Run `parent.windows` in order as one request: one index space, one `done` (see engine/decode/windows.py)."""
     rid = parent.request_id
     totals = {"tokens_out": 0, "prompt_tokens": 0, "cached_tokens": 0, "draft_accepted_tokens": 0,
-              "draft_proposed_tokens": 0, "verify_passes": 0, "redirects": 0}
+              "draft_proposed_tokens": 0, "verify_passes": 0, "redirects": 0, "steered_tokens": 0}
     decode_s = 0.0
     first = None
     reason, last = "eos", None

@@ -14,12 +14,17 @@ class Drafts:
     """Extra per-position inputs (draft ids) for models that declare them; no-op otherwise."""
 
     def __init__(self, spec: ModelSpec, source_ids: list[int], instruction_ids: list[int],
-                 predicted: list[int] | None = None):
+                 predicted: list[int] | None = None, ending: str = ""):
         self.names = spec.extra_inputs
         self.aligner = None
         self._ghost = None  # (aligner clone that pushed the last proposal, that proposal)
         self.use_lookup = False  # draft from prompt lookup even when the aligner could (a client's prediction)
         self.kept: list[int] = []  # the source's own tokens before the first change its skill's rule makes
+        # The skill's rule wrote the whole predicted output (``predicted``): its draft is trusted
+        # (engine/decode/loop.py ``_Run.steer``), and the output may end only once it ends as the
+        # source does after the rule's last change (``ending``).
+        self.trusted = predicted is not None and bool(self.names)
+        self.ending = ending if self.trusted else ""
         if predicted is not None:
             n = 0
             while n < min(len(source_ids), len(predicted)) and source_ids[n] == predicted[n]:
@@ -80,17 +85,34 @@ class Drafts:
                 self.aligner.push(tok)
 
 
-def skill_prediction(spec: ModelSpec, job: EditJob) -> list[int] | None:
-    """The tokens of the output a skill's own rule predicts for the job's code, where the skill
-    writes it in the source's text (engine/skills ``predicted_text``): the draft-conditioned
-    model is shown that in place of the token-level draft. None for other skills and models."""
+def skill_text(spec: ModelSpec, job: EditJob) -> str | None:
+    """The output a skill's own rule predicts for the job's code, where the skill writes it in the
+    source's text (engine/skills ``predicted_text``). None for other skills and models."""
     if not spec.extra_inputs or not spec.skills:  # a client's prediction only drafts speculation
         return None
     from ..skills import predicted_text
 
     found = spec.skill_for(job.model_instruction)
-    text = predicted_text(found.name, job.model_code, job.model_instruction) if found is not None else None
+    return predicted_text(found.name, job.model_code, job.model_instruction) if found is not None else None
+
+
+def skill_prediction(spec: ModelSpec, job: EditJob) -> list[int] | None:
+    """The tokens of `skill_text`: the draft-conditioned model is shown them in place of the
+    token-level draft."""
+    text = skill_text(spec, job)
     return encode(spec.tokenizer, text) if text is not None else None
+
+
+def ending_of(source: str, predicted: str) -> str:
+    """How the output must end: the text the source and the rule's prediction end with alike (what
+    follows the rule's last change), within their last line, trailing whitespace aside. A small
+    model tends to stop one closing bracket early on a statement it joined from several lines."""
+    a, b = source.rstrip(), predicted.rstrip()
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    tail = a[len(a) - n:]
+    return tail[tail.rfind("\n") + 1:]
 
 
 def lookup_for(job: EditJob, drafts: Drafts, source_ids: list[int], spec: ModelSpec) -> PromptLookup | None:

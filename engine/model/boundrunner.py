@@ -141,7 +141,12 @@ class BoundDecoder:
 
     def forward_greedy(self, ids: list[int], extra=None) -> list[int]:
         ban = self.spec.ban_bias
-        return [int(np.argmax(row + ban)) for row in self.forward(ids, extra)]
+        self._rows = self.forward(ids, extra)
+        return [int(np.argmax(row + ban)) for row in self._rows]
+
+    def row_logits(self, i: int) -> np.ndarray:
+        """Row `i` of the last forward_greedy's logits (a view, valid until the next call)."""
+        return self._rows[i]
 
     def prefill(self, ids: list[int], extra=None, chunk: int = 128) -> np.ndarray:
         logits = None

@@ -38,3 +38,6 @@ class Decoder(Protocol):
 
     def forward_greedy(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> list[int]:
         ...  # feed `ids`; the greedy token after each position (banned tokens excluded)
+
+    def row_logits(self, i: int) -> np.ndarray:
+        ...  # row `i` of the last forward_greedy's logits (valid until the next call)

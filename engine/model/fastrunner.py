@@ -292,7 +292,13 @@ class FastDecoder:
         Equal to ``argmax(forward(ids)[i] + spec.ban_bias)``, chosen inside the graph: no logits
         are copied or scanned in Python.
         """
-        return self._forward(ids, extra, len(ids), _call_kind(ids)).next_ids[0].tolist()
+        self._greedy = self._forward(ids, extra, len(ids), _call_kind(ids))
+        return self._greedy.next_ids[0].tolist()
+
+    def row_logits(self, i: int) -> np.ndarray:
+        """Row `i` of the last forward_greedy's logits (the graph wrote them with its choices;
+        valid until the next call)."""
+        return self._greedy.logits[0, i]
 
     def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
         """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""

@@ -150,7 +150,12 @@ class OnnxDecoder:
     def forward_greedy(self, ids: list[int], extra: dict[str, np.ndarray] | None = None) -> list[int]:
         """Append `ids` to the cache; return the greedy choice (argmax of logits + ban bias) after each."""
         ban = self.spec.ban_bias
-        return [int(np.argmax(row + ban)) for row in self.forward(ids, extra)]
+        self._rows = self.forward(ids, extra)
+        return [int(np.argmax(row + ban)) for row in self._rows]
+
+    def row_logits(self, i: int) -> np.ndarray:
+        """Row `i` of the last forward_greedy's logits."""
+        return self._rows[i]
 
     def prefill(self, ids: list[int], extra: dict[str, np.ndarray] | None = None, chunk: int = 128) -> np.ndarray:
         """Forward a long prompt in chunks, checking `cancel` between them; return the last logits."""
