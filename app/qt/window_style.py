@@ -48,6 +48,8 @@ QFileDialog QTreeView, QFileDialog QListView, QFileDialog QLineEdit, QFileDialog
     color: #e6edf3; background: #0d1117; selection-background-color: #1f6feb; }
 QFrame#noticeBanner { background: #3a2f12; border: 1px solid #d29922; border-radius: 4px; }
 QFrame#noticeBanner[kind="unparsable"] { background: #3d1d20; border-color: #f85149; }
+QFrame#noticeBanner[kind="nothing_to_change"] { background: #12263f; border-color: #388bfd; }
+QFrame#noticeBanner[kind="nothing_to_change"] QLabel#noticeText { color: #cae8ff; }
 QLabel#noticeText { color: #f8e3a1; background: transparent; font-size: 14px; }
 QFrame#noticeBanner[kind="unparsable"] QLabel#noticeText { color: #ffdcd7; }
 QPushButton#noticeAction { color: #ffffff; background: #9e6a03; border: none; font-weight: bold; }

@@ -32,7 +32,7 @@ async def stream_edit(engine: Engine, job: EditJob, pacing: Pacing | None = None
     however long the target; a target too long even for windows is refused.
     """
     notice = engine.scope_notice(job) if not job.output_ids else None
-    if notice is not None:  # outside the skills: the code back unchanged, without the model
+    if notice is not None:  # outside the skills, or nothing to change: the code back unchanged, without the model
         finished = False
         try:
             yield notice
@@ -45,7 +45,7 @@ async def stream_edit(engine: Engine, job: EditJob, pacing: Pacing | None = None
             if not finished:  # closed early: stopped like any request
                 job.stop.set()
         yield DoneEvent(job.request_id, "eos", DoneStats(
-            tokens_total=0, prompt_tokens=0, cached_tokens=0, out_of_scope=True,
+            tokens_total=0, prompt_tokens=0, cached_tokens=0, out_of_scope=job.out_of_scope,
             context_tokens=engine.spec.context_length, total_ms=t_ms), job.code)
         return
     if job.refusal:

@@ -364,7 +364,9 @@ class Engine:
     def scope_problem(self, job: EditJob) -> tuple[str, str] | None:
         """(notice code, message) when the model's skills do not cover `job`, else None:
         ``out_of_scope`` for an instruction outside them, ``needs_function`` for a skill that edits
-        one function (a docstring) asked of code that does not start with one (a whole file)."""
+        one function (a docstring) asked of code that does not start with one (a whole file),
+        ``nothing_to_change`` for a new request whose skill finds nothing to change in the code (no
+        print to remove; the engine answers with the code unchanged without the model)."""
         if not self.spec.skills:
             return None
         skill = self.spec.skill_for(job.model_instruction)
@@ -378,12 +380,18 @@ class Engine:
                 f"'{job.instruction}' writes the docstring of one function, and this selection starts with "
                 f"“{first[:60]}”, not a def. Put the cursor in a function (or select one) and send it again; "
                 "the code is unchanged.")
+        if not job.window and not job.output_ids:
+            from ..skills import nothing_to_change
+
+            why = nothing_to_change(skill.name, job.instruction, job.code)
+            if why is not None:
+                return "nothing_to_change", f"Nothing to change for '{job.instruction}': {why}. The code is unchanged."
         return None
 
     def scope_notice(self, job: EditJob) -> NoticeEvent | None:
         """The notice that the model's skills do not cover `job` (and mark it so), or None."""
         problem = self.scope_problem(job)
-        job.out_of_scope = problem is not None
+        job.out_of_scope = problem is not None and problem[0] != "nothing_to_change"
         return NoticeEvent(job.request_id, *problem) if problem else None
 
 

@@ -52,6 +52,13 @@ def skill_of(instruction: str) -> str | None:
     return None
 
 
+def nothing_to_change(skill: str | None, instruction: str, code: str) -> str | None:
+    """Why an edit of skill `skill` has nothing to change in `code` ("it has no print statement"),
+    or None where it may change something (or the skill is another model's)."""
+    kind = BY_NAME.get(skill) if skill else None
+    return None if kind is None else kind.nothing(instruction, code)
+
+
 def predicted_text(kind: str, code: str, instruction: str = "") -> str | None:
     """The output `kind`'s own rule predicts for `code`, written in the code's own text, for the
     kinds whose token-level draft cannot spell it (an f-string over several pieces and lines, a
@@ -89,4 +96,4 @@ def touches(skill: str | None, instruction: str, code: str) -> bool:
 
 
 __all__ = ["BUILDERS", "BY_NAME", "DRAFTS", "EDIT_KINDS", "KINDS", "REGISTRY", "SKILLS", "TRIGGERS", "EditPair",
-           "Kind", "build_fstring_forward", "instruction_for", "predicted_output", "predicted_text", "skill_of", "touches"]
+           "Kind", "build_fstring_forward", "instruction_for", "nothing_to_change", "predicted_output", "predicted_text", "skill_of", "touches"]

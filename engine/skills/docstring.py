@@ -12,7 +12,7 @@ import ast
 import random
 import re
 
-from .kind import EditPair, Kind, function_of, has_docstring
+from .kind import EditPair, Kind, function_of, has_docstring, parsed
 from .tokens import CLOSE, OPEN, Vocabulary, header_end, indent_of, respace, triggered
 
 TRIGGER = ("add_docstring", (("add", "Add", "write", "Write", "insert", "Insert"), ("docstring",)))
@@ -170,8 +170,17 @@ def build_add_docstring(code: str, rng: random.Random, pool: list[str]) -> EditP
     return EditPair("add_docstring", rng.choice(_PHRASINGS), source, ast.unparse(tree))
 
 
+def nothing(instruction: str, code: str) -> str | None:
+    """A function that has a docstring already."""
+    tree = parsed(code)
+    node = tree.body[0] if tree is not None and tree.body else None
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and has_docstring(node):
+        return f"`{node.name}` has a docstring already"
+    return None
+
+
 KIND = Kind(
-    "add_docstring", "add a docstring", _PHRASINGS, build_add_docstring, touches,
+    "add_docstring", "add a docstring", _PHRASINGS, build_add_docstring, touches, nothing=nothing,
     pattern=r"(?:add|write|insert) (?:a )?(?:one-line |short )?docstring(?: to this function)?\.?",
     example="add a docstring")
 

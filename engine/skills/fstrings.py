@@ -277,8 +277,12 @@ def build_fstring_forward(code: str, rng: random.Random, pool: list[str]) -> Edi
     return EditPair("fstring", rng.choice(_PHRASINGS), code, target)
 
 
+def nothing(instruction: str, code: str) -> str | None:
+    return None if touches(instruction, code) else "the code has no `%` or `.format()` string formatting that an f-string can spell"
+
+
 KIND = Kind(
-    "fstring", "convert to f-strings", _PHRASINGS, build_fstring, touches,
+    "fstring", "convert to f-strings", _PHRASINGS, build_fstring, touches, nothing=nothing,
     pattern=r"(?:convert|change|rewrite)(?: this| the code| string formatting)? (?:to|into|with) "
             r"(?:use )?f-?strings?\.?|use f-?strings?\.?",
     example="convert to f-strings")

@@ -129,8 +129,12 @@ def build_remove_prints(code: str, rng: random.Random, pool: list[str]) -> EditP
     return EditPair("remove_prints", rng.choice(_PHRASINGS), source, target)
 
 
+def nothing(instruction: str, code: str) -> str | None:
+    return None if touches(instruction, code) else "the code has no print statement"
+
+
 KIND = Kind(
-    "remove_prints", "remove print statements", _PHRASINGS, build_remove_prints, touches,
+    "remove_prints", "remove print statements", _PHRASINGS, build_remove_prints, touches, nothing=nothing,
     pattern=r"(?:remove|delete|drop|strip) (?:all )?(?:the )?(?:debug )?print(?:s| statements| calls)?\.?",
     example="remove print statements")
 

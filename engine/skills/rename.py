@@ -251,12 +251,18 @@ def build_rename_function(code: str, rng: random.Random, pool: list[str]) -> Edi
                     code, ast.unparse(tree))
 
 
+def nothing(instruction: str, code: str) -> str | None:
+    names = names_in(instruction)
+    return None if touches(instruction, code) or names is None else f"`{names[0]}` does not occur in the code"
+
+
 VARIABLE = Kind(
     "rename_variable", "rename variable / rename OLD to NEW", _VARIABLE_PHRASINGS, build_rename_variable, touches,
+    nothing=nothing,
     pattern=rf"rename (?:the )?(?:(?:variable|parameter|local|argument) )?`?{NAME}`? to `?{NAME}`?",
     example="rename variable x to total")
 FUNCTION = Kind(
-    "rename_function", "rename function", _FUNCTION_PHRASINGS, build_rename_function, touches,
+    "rename_function", "rename function", _FUNCTION_PHRASINGS, build_rename_function, touches, nothing=nothing,
     pattern=rf"rename (?:the )?(?:function|method) `?{NAME}`? to `?{NAME}`?",
     example="rename function parse to parse_header")
 

@@ -44,6 +44,16 @@ def test_a_skill_that_changed_nothing_says_so_keeps_the_instruction_and_offers_a
     assert free_form.notice is None and free_form.status == "Done: 9 tokens; no change to the code."
 
 
+def test_nothing_to_change_shows_the_engines_reason_without_offering_a_larger_model():
+    run = a_run(SOURCE)
+    run.notices["nothing_to_change"] = "Nothing to change for 'add a docstring': `f` has a docstring already."
+    ending = ending_of(run, "eos", "0 tokens", None, False, 0, 0, None, MINI)
+    assert ending.mode == Mode.IDLE and ending.level == "info" and ending.keep_instruction
+    assert ending.status == "Done: nothing to change (see above the diff)."
+    kind, text, action = ending.notice.parts()
+    assert kind == "nothing_to_change" and action == "" and text.startswith("Nothing to change for 'add a docstring'")
+
+
 def test_an_edit_that_does_not_parse_warns_with_the_line_before_review():
     problem = SyntaxProblem(out_line=1, file_line=2, message="invalid syntax")
     ending = ending_of(a_run("x", unparsable=True), "eos", "5 tokens", None, False, 1, 1, problem, MINI)

@@ -209,10 +209,11 @@ def test_a_skill_that_finds_nothing_to_change_says_so_instead_of_a_plain_done(qt
     wait_done(qtbot, win)
     notice = win.diff_view.notice
     qtbot.waitUntil(lambda: notice.isVisible(), timeout=WAIT_MS)
-    assert notice.kind == "unchanged" and "No change" in notice.label.text()
-    assert "“convert to f-strings”" in notice.label.text() and "larger" in notice.label.text()
-    assert notice.action_button.text() == "Choose a model…"
-    assert "unchanged" in win.status_label.text()
+    assert notice.kind == "nothing_to_change"  # the engine knows the rule has nothing to do: no model call
+    assert "Nothing to change for 'convert to f-strings'" in notice.label.text()
+    assert "no `%` or `.format()`" in notice.label.text()
+    assert not notice.action_button.isVisible()  # a larger model would not help
+    assert "nothing to change" in win.status_label.text()
     assert win.bar.field.text() == "convert to f-strings"  # kept, to send again
     assert win.editor.toPlainText() == source
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.edit.outcome import NEEDS_FUNCTION, Notice, SyntaxProblem, out_of_scope_notice, unchanged_notice
+from app.core.edit.outcome import (NEEDS_FUNCTION, NOTHING, Notice, SyntaxProblem, out_of_scope_notice,
+                                   unchanged_notice)
 from app.core.edit.states import Mode
 from app.core.edit.view import EditRun
 from wire import Problem
@@ -62,6 +63,10 @@ def ending_of(run: EditRun, reason: str, summary: str, error: Problem | None, ou
         return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; ⚠ {run.not_the_edit}.", "warn")
     if undecided:
         return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; {undecided} change(s) to review.", "ok")
+    if not hunks and reason == "eos" and run.notices.get(NOTHING):  # the engine: nothing for the skill here
+        return Ending(Mode.IDLE, "Done: nothing to change (see above the diff).", "info",
+                      Notice(NOTHING, run.notices[NOTHING] + " Your instruction stays in the bar: put the cursor "
+                             "in other code (or select it) and press Enter."), keep_instruction=True)
     if not hunks and reason == "eos" and model.skill_examples:  # a skill that found nothing to do
         return Ending(Mode.IDLE, f"Done: {summary}; the model left the code unchanged (see above the diff).",
                       "warn", unchanged_notice(run.instruction, model.name, model.skill_examples),

@@ -23,13 +23,14 @@ _DEFINITION = re.compile(r"@|(?:async[ \t]+)?def\b|class\b")  # a line that star
 OUT_OF_SCOPE, UNPARSABLE, OVERFLOW, UNCHANGED = "out_of_scope", "unparsable", "overflow", "unchanged"
 NOT_THE_EDIT = "not_the_edit"  # the engine's notice: an edit that parses but is not the skill's edit
 NEEDS_FUNCTION = "needs_function"  # the engine's notice: a one-function skill asked of code that is not one
+NOTHING = "nothing_to_change"  # the engine's notice: the skill finds nothing to change in the target
 WHOLE_FILE_CHARS = 512 * 1024  # where the statements around the target do not parse alone, files up to
 # this size are checked whole, larger ones on the edited target alone (parse time)
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # OUT_OF_SCOPE, NEEDS_FUNCTION, NOT_THE_EDIT, UNPARSABLE, OVERFLOW or UNCHANGED
+    kind: str  # OUT_OF_SCOPE, NEEDS_FUNCTION, NOTHING, NOT_THE_EDIT, UNPARSABLE, OVERFLOW or UNCHANGED
     text: str  # the message above the diff, in full sentences
     action: str = ""  # the label of the button that helps ("" for none)
 
