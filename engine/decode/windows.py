@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import io
+import tokenize
 
 from .degenerate import stopped_parsing
 from .reframe import frame_for
@@ -90,6 +92,47 @@ def statement_cuts(text: str, start: int, end: int) -> dict[int, int]:
     return {off: first[k - skip] for k, off in enumerate(lines, start=2) if (k - skip) in first}
 
 
+def fine_cuts(text: str, start: int, end: int) -> list[int]:
+    """Offsets in (start, end) where a window may begin inside one statement too long for a window:
+    each statement's first line, the first in its block included (the window before it ends with
+    its block's header) or after comments, and each comment line (windows of comments alone are
+    passed on as they are)."""
+    frame = frame_for(text, start, end)
+    lines = _line_starts(text, start, end)
+    skip = len(frame.head.split("\n")) - 1
+    try:
+        tree = ast.parse(frame.model_code)
+    except SyntaxError:
+        return []
+    firsts = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt):
+            decos = getattr(node, "decorator_list", None) or []
+            firsts.add(min([node.lineno] + [d.lineno for d in decos]))
+    comments = set()  # lines that hold a comment alone (tokenize: not a "#" inside a string)
+    try:
+        seen = set()
+        for tok in tokenize.generate_tokens(io.StringIO(frame.model_code).readline):
+            if tok.type == tokenize.COMMENT and tok.start[0] not in seen:
+                comments.add(tok.start[0])
+            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                seen.add(tok.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    out = []
+    for k, off in enumerate(lines, start=2):
+        line = k - skip
+        if (line in firsts and line > 1) or line in comments:
+            out.append(off)
+    return out
+
+
+def is_comment_block(code: str) -> bool:
+    """`code` is comment lines and blank lines only: no skill's rule changes it."""
+    lines = [ln.strip() for ln in code.split("\n") if ln.strip()]
+    return bool(lines) and all(ln.startswith("#") for ln in lines)
+
+
 def _parse_dedented(code: str) -> ast.Module | None:
     try:
         return ast.parse(frame_for(code, 0, len(code)).model_code)
@@ -130,7 +173,9 @@ def plan(text: str, start: int, end: int, count_tokens, budget: int, passable=No
     Each window ends at the shallowest cut among those that fill at least half the budget. A
     statement longer than the budget (a long docstring or literal) becomes a window of its own
     when ``passable(code)`` says the edit leaves it as it is (it is then passed on unchanged);
-    otherwise the selection is refused with a WindowError that names the statement and the limit.
+    otherwise (with ``passable``) it is cut inside (``fine_cuts``: after a block's header, around a
+    run of comments), and where even that does not fit, the selection is refused with a
+    WindowError that names the statement and the limit.
     """
     depth = statement_cuts(text, start, end)
     depth[end] = -1
@@ -154,6 +199,12 @@ def plan(text: str, start: int, end: int, count_tokens, budget: int, passable=No
             if passable is not None and split is not None and count_tokens(frame_for(text, a, split).model_code) <= budget:
                 out.append((a, split))  # the header alone; its long docstring is the next window
                 a = split
+                continue
+            inside = [c for c in fine_cuts(text, a, nxt)
+                      if count_tokens(frame_for(text, a, c).model_code) <= budget]
+            if passable is not None and inside:  # cut inside the statement: at a block's first
+                out.append((a, inside[-1]))  # statement or around a run of comments
+                a = inside[-1]
                 continue
             n = count_tokens(frame_for(text, a, nxt).model_code)
             line = text.count("\n", 0, a) + 1
@@ -179,7 +230,7 @@ def passes_through(engine, parent, i: int) -> bool:
     if skill.name == "add_docstring":
         return i > 0
     code = parent.windows[i].code
-    return is_string_statement(code) or not touches(skill.name, parent.instruction, code)
+    return is_string_statement(code) or is_comment_block(code) or not touches(skill.name, parent.instruction, code)
 
 
 def whole_stopped_parsing(parent) -> bool:

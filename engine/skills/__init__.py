@@ -59,13 +59,7 @@ def nothing_to_change(skill: str | None, instruction: str, code: str) -> str | N
     return None if kind is None else kind.nothing(instruction, code)
 
 
-def predicted_text(kind: str, code: str, instruction: str = "") -> str | None:
-    """The output `kind`'s own rule predicts for `code`, written in the code's own text, for the
-    kinds whose token-level draft cannot spell it (an f-string over several pieces and lines, a
-    ``.format`` with keywords, braces to double; a rename that spares keyword arguments and
-    strings; prints dropped with ``pass`` where a block would be left empty; a docstring whose summary needs the parsed
-    signature, not the tokens, that a return annotation or a comment would mislead); None for
-    the others, or where it cannot tell."""
+def _rule_text(kind: str, code: str, instruction: str) -> str | None:
     if kind == "fstring":
         from .fstring_text import rewrite
 
@@ -77,6 +71,54 @@ def predicted_text(kind: str, code: str, instruction: str = "") -> str | None:
     if kind in ("rename_variable", "rename_function"):
         return rename.draft_text(code, instruction, function=kind == "rename_function")
     return None
+
+
+def predicted_text(kind: str, code: str, instruction: str = "") -> str | None:
+    """The output `kind`'s own rule predicts for `code`, written in the code's own text, for the
+    kinds whose token-level draft cannot spell it (an f-string over several pieces and lines, a
+    ``.format`` with keywords, braces to double; a rename that spares keyword arguments and
+    strings; prints dropped with ``pass`` where a block would be left empty; a docstring whose summary needs the parsed
+    signature, not the tokens, that a return annotation or a comment would mislead); None for
+    the others, or where it cannot tell.
+
+    A window of a long target (engine/decode/windows.py) that ends in shallower blocks than it
+    begins (``x = 1`` deep in a ``try``, then the rest of the function) does not parse alone: it is
+    read inside stand-in blocks (``fragment_blocks``) and the rule's text cut back out."""
+    text = _rule_text(kind, code, instruction)
+    if text is not None or kind == "add_docstring":
+        return text
+    wrapped = fragment_blocks(code)
+    if wrapped is None:
+        return None
+    head = wrapped
+    text = _rule_text(kind, head + code, instruction)
+    if text is None or not text.startswith(head):
+        return None
+    return text[len(head):]
+
+
+def fragment_blocks(code: str) -> str | None:
+    """The stand-in block headers that make `code` parse when it begins deeper than it
+    goes on: an ``if 1:`` at each shallower indentation it returns to, each with a ``pass`` at the
+    depth below so that no stand-in block is left empty by an edit. None where `code` parses as it
+    is, or does not parse inside them either."""
+    import ast
+
+    lines = [ln for ln in code.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return None
+    indent = lambda ln: len(ln) - len(ln.lstrip(" "))  # noqa: E731
+    first = indent(lines[0])
+    if first == 0:
+        return None
+    levels = sorted({indent(ln) for ln in lines if indent(ln) < first} | {0})
+    inner = levels[1:] + [first]
+    head = "".join(" " * lv + "if 1:\n" + " " * nxt + "pass\n" for lv, nxt in zip(levels, inner))
+    try:
+        ast.parse(head + code)
+    except (SyntaxError, ValueError):
+        return None
+    return head
 
 
 def predicted_output(vocab: Vocabulary, source: list[int], instruction: list[int]) -> tuple[list[int], list[int]]:
@@ -96,4 +138,4 @@ def touches(skill: str | None, instruction: str, code: str) -> bool:
 
 
 __all__ = ["BUILDERS", "BY_NAME", "DRAFTS", "EDIT_KINDS", "KINDS", "REGISTRY", "SKILLS", "TRIGGERS", "EditPair",
-           "Kind", "build_fstring_forward", "instruction_for", "nothing_to_change", "predicted_output", "predicted_text", "skill_of", "touches"]
+           "Kind", "build_fstring_forward", "fragment_blocks", "instruction_for", "nothing_to_change", "predicted_output", "predicted_text", "skill_of", "touches"]

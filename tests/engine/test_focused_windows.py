@@ -275,3 +275,22 @@ def test_a_redirect_cuts_the_windows_still_to_come_for_the_new_instruction(engin
     assert job.planned_for == "rename variable acc to running"
     assert done.text.startswith("def total(xs):\n    acc = 0\n")  # shown before the redirect: kept
     assert "running += x" in done.text and "return running" in done.text  # the rest has the new edit
+
+
+def test_a_window_that_ends_in_shallower_blocks_gets_the_rules_text_too():
+    from engine.skills import fragment_blocks, predicted_text
+
+    window = ("            msg = describe(e)\n"  # deep in a try, then back out to the function's body
+              "            print('failed:', msg)\n"
+              "            raise Failure(msg) from e\n"
+              "\n"
+              "        # after it\n"
+              "        for flag in flags:\n"
+              "            print(flag)\n"
+              "    return done\n")
+    head = fragment_blocks(window)
+    assert head is not None and ast.parse(head + window)
+    assert predicted_text("remove_prints", window) == window.replace("            print('failed:', msg)\n", "").replace(
+        "            print(flag)\n", "            pass\n")  # the block it empties gets `pass`, not the stand-ins
+    assert predicted_text("rename_variable", window, "rename msg to text").count("text") == 3
+    assert fragment_blocks("x = 1\n") is None and fragment_blocks("    x = (\n") is None

@@ -166,3 +166,31 @@ def test_a_long_logging_call_and_a_table_naming_print_are_passed_on_not_refused(
     done = events[-1]
     assert done.reason == "eos", done.stats
     assert done.text == table.replace("    print('here')\n", "")
+
+
+COMMENTED = ('class Case:\n'
+             '    def test_trace(self):\n'
+             + "".join(f"        # why this test exists, reason {i}: the crash happened at the console of debug builds\n"
+                       for i in range(8))
+             + '        stdout = self.run_code("""\n'
+             + "".join(f"            console.push('a{i} = [1, 2, 3]')\n" for i in range(6))
+             + '        """)\n'
+             '        self.assertIn("unreachable", stdout)\n'
+             '        return stdout\n')
+
+
+def test_a_short_method_with_long_comments_is_cut_inside_not_refused(engine):
+    tok = engine.spec.tokenizer
+    start = COMMENTED.index("    def")
+    count = lambda c: len(encode(tok, c))  # noqa: E731
+    budget = source_budget(engine.spec.context_length, 8)
+    assert count(COMMENTED[start:]) > budget  # one statement (the def) longer than a window
+    ranges = plan(COMMENTED, start, len(COMMENTED), count, budget, passable=lambda code: False)
+    parts = [COMMENTED[a:b] for a, b in ranges]
+    assert "".join(parts) == COMMENTED[start:] and all(count(frame_for(COMMENTED, a, b).model_code) <= budget
+                                                        for a, b in ranges)
+    assert any(p.lstrip().startswith("# why") for p in parts)  # the comments begin a window of their own
+    job, events = run(engine, COMMENTED, "rename the variable stdout to result", (start, len(COMMENTED)))
+    done = events[-1]
+    assert done.reason == "eos" and len(job.windows) >= 2
+    assert done.text == COMMENTED[start:].replace("stdout", "result")
