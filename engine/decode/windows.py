@@ -8,9 +8,11 @@ in order on the same request; their outputs, each in document terms, concatenate
 the whole selection, and they stream as one (engine/backends/edit_stream.py). For "add a docstring" only the first window (the
 one holding the ``def``) goes through the model; the others are passed on unchanged.
 
-A window the edit cannot change (a rename's old name, a print, string formatting absent from it)
-is passed on unchanged without the model; so is a single statement longer than a window (a long
-docstring or literal) that the edit does not touch, where it would otherwise refuse the selection.
+A window the edit cannot change (a rename's old name, a print, string formatting absent from it;
+comments alone) is passed on unchanged without the model; so is a single statement longer than a
+window (a long docstring or literal) that the edit does not touch. One that the edit may touch is cut
+inside (``fine_cuts``: after a block's header, around comments); only a statement that cannot be cut
+small enough (one long line) refuses the selection.
 
 Windows keep the small model on the lengths it was trained on, cost nothing when the target fits,
 and keep the live diff live: a longer context would need a retrained model and make every token
