@@ -26,6 +26,24 @@ PLACEHOLDERS = {
 }
 
 
+
+class _Meter(QProgressBar):
+    """The context meter: as wide as its text at its font (presentation mode enlarges the font
+    after the text was set: ``InstructionBar.refit``)."""
+
+    def _text_width(self) -> int:
+        return max(190, self.fontMetrics().horizontalAdvance(self.text()) + 28)
+
+    def sizeHint(self):  # noqa: N802  (QProgressBar's minimumSizeHint asks this one)
+        hint = super().sizeHint()
+        hint.setWidth(max(hint.width(), self._text_width()))
+        return hint
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()
+        hint.setWidth(self._text_width())
+        return hint
+
 class InstructionField(QLineEdit):
     historyPrevious = Signal()
     historyNext = Signal()
@@ -69,10 +87,9 @@ class InstructionBar(QWidget):
         self.reject_all_button.setToolTip("Discard every change (Ctrl+Shift+Backspace)")
         self.reject_all_button.clicked.connect(self.rejectAllRequested)
 
-        self.context_meter = QProgressBar(self)
+        self.context_meter = _Meter(self)
         self.context_meter.setObjectName("contextMeter")
         self.context_meter.setTextVisible(True)
-        self.context_meter.setMinimumWidth(190)
         self.context_meter.setToolTip("Prompt tokens against the model's context window")
         self.set_context(0, 0, True)
 
@@ -138,6 +155,11 @@ class InstructionBar(QWidget):
         self.accept_all_button.setEnabled(can_review)
         self.reject_all_button.setEnabled(can_review)
 
+    def refit(self) -> None:
+        """Take the style sheet's font now and size the context meter for its text at it."""
+        self.context_meter.ensurePolished()
+        self.context_meter.updateGeometry()
+
     def set_context(self, used_tokens: int, context_length: int, fits: bool, windows: int = 0) -> None:
         meter = self.context_meter
         meter.setToolTip("Prompt tokens against the model's context window")
@@ -159,5 +181,4 @@ class InstructionBar(QWidget):
         meter.setProperty("overflow", not fits)
         meter.style().unpolish(meter)
         meter.style().polish(meter)
-        # Wide enough for its text at the style's font (presentation mode enlarges it).
-        meter.setMinimumWidth(max(190, meter.fontMetrics().horizontalAdvance(meter.text()) + 28))
+        meter.updateGeometry()

@@ -57,6 +57,7 @@ def apply_presentation(window, on: bool, normal_sizes: list[int] | None) -> list
     for widget in (window.editor, window.diff_view):  # sized in points, not by the style sheet
         scale_font(widget, CODE_SCALE if on else 1.0)
     window.gauges.set_scale(scale)
+    window.bar.refit()  # the context meter's width follows its text at the new font
     if on and normal_sizes is None:
         normal_sizes = window.splitter.sizes()  # restored when the mode ends
     if window.isVisible():

@@ -180,8 +180,13 @@ def test_presentation_mode_enlarges_every_text_a_room_reads(qtbot, win):
                 win.gauges.wafer.body_px())
 
     before = sizes()
+    meter = win.bar.context_meter
+    win.bar.set_context(1050, 512, True, windows=2)  # a long text, set before the font grows
     win.set_presentation(True)
     qtbot.waitUntil(lambda: all(a > b for a, b in zip(sizes(), before)), timeout=WAIT_MS)
+    needed = meter.fontMetrics().horizontalAdvance(meter.text())  # at the larger font: none of it clipped
+    win.resize(1600, 1000)  # a projector's screen
+    qtbot.waitUntil(lambda: meter.width() >= needed + 20, timeout=WAIT_MS)
     win.set_presentation(False)
     qtbot.waitUntil(lambda: sizes() == before, timeout=WAIT_MS)
 
