@@ -177,3 +177,22 @@ def test_a_72_gpu_node_fills_a_wide_view_instead_of_a_thin_column(view):
     rects = [view.region_rect(r["id"]) for r in layout["regions"]]
     assert len({(round(r.x()), round(r.y())) for r in rects}) == 72  # every GPU has a place of its own
     assert min(r.width() for r in rects) >= 20  # each reads as a tile, not a sliver
+
+
+def test_text_a_narrow_column_cuts_is_whole_in_the_tooltip(view, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    emu = emulation("wse-3", "llama-3.1-70b", 300)
+    trace = ActivityTrace(emu)
+    view.set_layout(trace.layout())
+    view.show_frame(trace.frame_at(emu.ttft_ms + 10.5 * emu.per_token_ms))
+    view.resize(220, 200)
+    view.grab()
+    assert any("…" in line for line in view.drawn_text)  # this narrow, something is cut
+    caption = view.caption()
+    assert "…" not in caption and "llama-3.1-70b" in caption and "token 1" in caption
+    view.show()
+    QApplication.sendEvent(view, QHelpEvent(QHelpEvent.Type.ToolTip, QPoint(5, 5), view.mapToGlobal(QPoint(5, 5))))
+    qtbot.waitUntil(lambda: QToolTip.isVisible() and QToolTip.text() == caption)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.core import wafer_captions as captions
 from app.core import wafer_geometry as geometry
@@ -211,6 +211,23 @@ class WaferView(QWidget):
                                                       heading, body, small)
             self._paint_wafers(painter, area, small)
         painter.end()
+
+    def caption(self) -> str:
+        """Every line of text the view shows, whole: its tooltip, where a narrow column cut some."""
+        if self._layout is None:
+            return self._message
+        return "\n".join(line for line in (" ".join(self._title_words()), " · ".join(self._subtitle_parts()),
+                                            " · ".join(self._status_parts())) if line)
+
+    def event(self, event) -> bool:  # noqa: D102
+        if event.type() == QEvent.Type.ToolTip:
+            text = self.caption()
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
 
     def _title_words(self) -> list[str]:
         lay = self._layout or {}
