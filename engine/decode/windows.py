@@ -61,6 +61,32 @@ def _line_starts(text: str, start: int, end: int) -> list[int]:
     return out
 
 
+def _logical_starts(text: str, start: int, end: int) -> list[int]:
+    """Offsets in (start, end) of the lines where a logical line begins (``tokenize``: never inside
+    a string or brackets); none where the text does not tokenize, nor for text that is not Python."""
+    lines = _line_starts(text, start, end)
+    first_line = text.count("\n", 0, start) + 1
+    found: set[int] = set()
+    depth, fresh = 0, True
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text[start:end]).readline):
+            if tok.type in (tokenize.NEWLINE, tokenize.NL):
+                fresh = fresh or depth == 0
+                continue
+            if tok.type in (tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            if fresh and depth == 0:
+                found.add(tok.start[0])
+            fresh = False
+            if tok.type == tokenize.OP and tok.string in "([{":
+                depth += 1
+            elif tok.type == tokenize.OP and tok.string in ")]}":
+                depth = max(0, depth - 1)
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    return [off for off in lines if text.count("\n", 0, off) + 2 - first_line in found]
+
+
 def _bodies(tree: ast.AST, depth: int = 0):
     """(statement list, depth) for every block of `tree`."""
     for field in ("body", "orelse", "finalbody", "handlers", "cases"):
@@ -82,8 +108,8 @@ def statement_cuts(text: str, start: int, end: int) -> dict[int, int]:
     lines = _line_starts(text, start, end)
     try:
         tree = ast.parse(frame.model_code)
-    except SyntaxError:
-        return {off: 0 for off in lines}  # not Python: any line start will do
+    except SyntaxError:  # does not parse as dedented (text at column 0 inside a string): where
+        return {off: 0 for off in _logical_starts(text, start, end)}  # a logical line begins
     first: dict[int, int] = {}
     for block, depth in _bodies(tree):
         for node in block[1:]:

@@ -194,3 +194,13 @@ def test_a_short_method_with_long_comments_is_cut_inside_not_refused(engine):
     done = events[-1]
     assert done.reason == "eos" and len(job.windows) >= 2
     assert done.text == COMMENTED[start:].replace("stdout", "result")
+
+
+def test_a_target_that_does_not_dedent_is_cut_only_where_a_logical_line_begins(engine):
+    # A docstring on the def line whose text sits at column 0: the dedented frame does not parse.
+    text = ("class T:\n    def exceptions(): r'''\n" + "Tests of exceptions, said at column 0.\n" * 150
+            + "'''\n    def other(self):\n        return 1\n")
+    start, end = text.index("    def exceptions"), text.index("    def other")
+    _, events = run(engine, text, "rename the function exceptions to result", (start, end))
+    done = events[-1]  # never cut inside the string (the model would rename the word in it): refused
+    assert done.reason == "error" and done.stats.error.code == "context_overflow"
