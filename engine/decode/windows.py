@@ -347,7 +347,14 @@ def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budg
 
     picked: list[tuple[int, int]] = []
     if skill == "add_docstring":  # the header and its first statement, or the header alone
-        from ..skills.docstring import header_last_line
+        from ..skills.docstring import draft_text, header_last_line
+
+        def fits(lo: int, hi: int) -> bool:  # the source, and the output with its docstring (a long
+            code = frame_for(text, lo, hi).model_code  # name makes a long one), within the context
+            src = count_tokens(code)
+            drafted = draft_text(code)
+            out = count_tokens(drafted) if drafted is not None else src + OUTPUT_ROOM
+            return src <= budget and src + out <= 2 * budget + OUTPUT_ROOM
 
         fn = tree.body[0] if len(tree.body) == 1 else None
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or ast.get_docstring(fn, clean=False) is not None:
@@ -358,7 +365,7 @@ def focused_plan(text: str, start: int, end: int, skill: str, count_tokens, budg
         first = min([fn.lineno] + [d.lineno for d in fn.decorator_list])
         lo = max(at(first), start)
         for last in (fn.body[0].end_lineno, end_of_header):
-            if count_tokens(frame_for(text, lo, at(last + 1)).model_code) <= budget:
+            if fits(lo, at(last + 1)):
                 return [(lo, at(last + 1), True)] + ([(at(last + 1), end, False)] if at(last + 1) < end else [])
         return None
 

@@ -294,3 +294,16 @@ def test_a_window_that_ends_in_shallower_blocks_gets_the_rules_text_too():
         "            print(flag)\n", "            pass\n")  # the block it empties gets `pass`, not the stand-ins
     assert predicted_text("rename_variable", window, "rename msg to text").count("text") == 3
     assert fragment_blocks("x = 1\n") is None and fragment_blocks("    x = (\n") is None
+
+
+def test_a_docstring_too_long_for_the_header_and_first_statement_window_takes_the_header_alone(engine):
+    name = "validate_https_" + "_".join(f"part{i}_segment" for i in range(14))
+    first = ("    if not isinstance(data, (str)):\n        raise SchemaError(\"\" + (name_prefix or \"data\") + "
+             "\" must be string\", value=data, name=\"\" + (name_prefix or \"data\") + \"\", rule='type')\n")
+    code = (f"def {name}(data, custom_formats={{}}, name_prefix=None):\n" + first
+            + "    if isinstance(data, str):\n        check(data)\n    return data\n")
+    job, events = run(engine, code, "add a docstring", (0, len(code)))
+    done = events[-1]
+    assert done.reason == "eos" and done.stats.warning is None
+    assert job.windows[0].code == code.split("\n", 1)[0] + "\n"  # the header alone: room for the docstring
+    assert done.text.startswith(code.split("\n", 1)[0] + '\n    """') and done.text.endswith(code.split("\n", 1)[1])
