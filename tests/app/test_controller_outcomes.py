@@ -90,14 +90,3 @@ def test_an_edit_the_engine_finds_is_not_the_skills_edit_warns_and_accept_all_as
     assert "renaming total to count at line 2" in question
     then()
     assert view.text == wrong
-
-
-def test_an_output_cut_short_keeps_the_code_it_did_not_reach():
-    view = FakeView(SOURCE)
-    controller, run = streaming_controller(view)
-    partial = "def tally(items):\n    count = 0\n"  # the limit hit two lines in
-    consume(controller, run, [token(partial), {"type": "done", "request": "r1", "reason": "length",
-                                               "stats": {"decode_tok_s": 900.0}}])
-    assert "Cut short" in view.status[-1][0] and view.status[-1][1] == "warn"
-    controller.accept_all()
-    assert view.text == SOURCE.replace("    total = 0\n", "    count = 0\n")  # the rest is still there

@@ -26,9 +26,9 @@ def test_a_finished_edit_with_changes_waits_for_review():
 
 
 def test_a_finished_edit_that_changed_nothing_returns_to_idle_and_says_why():
-    ending = ending_of(a_run(SOURCE), "eos", "9 tokens", None, False, 0, 0, None, Model("qwen", ()))
+    ending = ending_of(a_run(SOURCE), "length", "9 tokens", None, False, 0, 0, None, MINI)
     assert ending.mode == Mode.IDLE
-    assert ending.status == "Done: 9 tokens; no change to the code."
+    assert ending.status == "Done: 9 tokens (output hit the length limit); no change to the code."
     decided = ending_of(a_run(SOURCE), "eos", "9 tokens", None, False, 0, 1, None, MINI)
     assert decided.status.endswith("every change already reviewed.")
 
@@ -82,12 +82,3 @@ def test_a_failed_request_keeps_the_instruction_only_if_nothing_arrived():
     assert empty.status == "The edit failed after 0 tokens: the server closed the stream"
     partial = ending_of(a_run("x"), "error", "1 tokens", error, False, 1, 1, None, MINI)
     assert partial.mode == Mode.STOPPED and not partial.keep_instruction
-
-
-def test_an_output_cut_short_at_the_length_limit_says_the_rest_is_unchanged():
-    ending = ending_of(a_run("x"), "length", "500 tokens", None, False, 2, 2, None, MINI)
-    assert ending.mode == Mode.REVIEWING and ending.level == "warn" and "Done" not in ending.status
-    assert ending.status.startswith("Cut short at the model's output limit after 500 tokens")
-    assert "past that point is unchanged" in ending.status and "Review the 2 change(s)" in ending.status
-    nothing = ending_of(a_run("x"), "length", "500 tokens", None, False, 0, 0, None, MINI)
-    assert nothing.mode == Mode.IDLE and nothing.keep_instruction and "Select less" in nothing.status

@@ -253,9 +253,7 @@ class EditController:
         run.finished = True
         run.stopped = run.stopped or reason == "stop"
         shown = self.view.metrics_done(stats)
-        # An output cut short (the length limit, an error mid-stream) did not reach the end of the
-        # target: what it did not reach stays as it is, as after a stop, never shown as deleted.
-        self.stream.finish(run, run.stopped or reason in ("length", "error"))
+        self.stream.finish(run, run.stopped)
         self.engine.counted_prompt(stats.prompt_tokens)
         error = stats.error if reason == "error" else None
         refused = error is not None and error.code == "context_overflow" and not run.output

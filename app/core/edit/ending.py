@@ -54,20 +54,15 @@ def ending_of(run: EditRun, reason: str, summary: str, error: Problem | None, ou
         broken = f" ⚠ Accepting all of it would break the file ({problem.describe()})." if problem else ""
         return Ending(Mode.STOPPED, f"Stopped after {summary}. Review the partial edit, or type a new "
                       f"instruction and press Enter to redirect.{broken}", "warn")
-    if reason == "length":  # cut short: the code after the output's end is kept (controller)
-        return Ending(Mode.REVIEWING if undecided else Mode.IDLE,
-                      f"Cut short at the model's output limit after {summary}: the code past that point is "
-                      "unchanged. " + (f"Review the {undecided} change(s), or select less and send again."
-                                       if undecided else "Select less and send again."), "warn",
-                      keep_instruction=not undecided)
+    hint = " (output hit the length limit)" if reason == "length" else ""
     if undecided and run.unparsable:
         where = f" ({problem.describe()})" if problem else ""
-        return Ending(Mode.REVIEWING, f"Done: {summary}; ⚠ the edited code does not parse{where}: "
+        return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; ⚠ the edited code does not parse{where}: "
                       f"review the {undecided} change(s) before accepting.", "warn")
     if undecided and run.not_the_edit:
-        return Ending(Mode.REVIEWING, f"Done: {summary}; ⚠ {run.not_the_edit}.", "warn")
+        return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; ⚠ {run.not_the_edit}.", "warn")
     if undecided:
-        return Ending(Mode.REVIEWING, f"Done: {summary}; {undecided} change(s) to review.", "ok")
+        return Ending(Mode.REVIEWING, f"Done: {summary}{hint}; {undecided} change(s) to review.", "ok")
     if not hunks and reason == "eos" and run.notices.get(NOTHING):  # the engine: nothing for the skill here
         return Ending(Mode.IDLE, "Done: nothing to change (see above the diff).", "info",
                       Notice(NOTHING, run.notices[NOTHING] + " Your instruction stays in the bar: put the cursor "
@@ -77,4 +72,4 @@ def ending_of(run: EditRun, reason: str, summary: str, error: Problem | None, ou
                       "warn", unchanged_notice(run.instruction, model.name, model.skill_examples),
                       keep_instruction=True)
     what = "every change already reviewed" if hunks else "no change to the code"
-    return Ending(Mode.IDLE, f"Done: {summary}; {what}.", "ok")
+    return Ending(Mode.IDLE, f"Done: {summary}{hint}; {what}.", "ok")
