@@ -90,8 +90,8 @@ class RunStats:
             speculate=self.speculate, draft_accepted_tokens=self.draft_accepted_tokens,
             draft_proposed_tokens=proposed, verify_passes=self.verify_passes,
             draft_acceptance_ratio=round(self.draft_accepted_tokens / proposed, 4) if proposed else 0.0,
-            redirects=self.redirects, steered_tokens=self.steered_tokens, weights=self.weights, out_of_scope=self.out_of_scope, parses=parses,
-            error=self.error, warning=self.warning)
+            redirects=self.redirects, steered_tokens=self.steered_tokens, weights=self.weights,
+            out_of_scope=self.out_of_scope, parses=parses, error=self.error, warning=self.warning)
 
 
 def _overflow(spec: ModelSpec, needed: str) -> ContextOverflow:

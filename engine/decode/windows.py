@@ -64,9 +64,7 @@ def _line_starts(text: str, start: int, end: int) -> list[int]:
 def _logical_starts(text: str, start: int, end: int) -> list[int]:
     """Offsets in (start, end) of the lines where a logical line begins (``tokenize``: never inside
     a string or brackets); none where the text does not tokenize, nor for text that is not Python."""
-    lines = _line_starts(text, start, end)
-    first_line = text.count("\n", 0, start) + 1
-    found: set[int] = set()
+    found: set[int] = set()  # lines of text[start:end] (1 = its first)
     depth, fresh = 0, True
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text[start:end]).readline):
@@ -84,7 +82,7 @@ def _logical_starts(text: str, start: int, end: int) -> list[int]:
                 depth = max(0, depth - 1)
     except (tokenize.TokenError, SyntaxError):
         return []
-    return [off for off in lines if text.count("\n", 0, off) + 2 - first_line in found]
+    return [off for k, off in enumerate(_line_starts(text, start, end), start=2) if k in found]
 
 
 def _bodies(tree: ast.AST, depth: int = 0):
@@ -229,9 +227,9 @@ def plan(text: str, start: int, end: int, count_tokens, budget: int, passable=No
                 a = split
                 continue
             inside = [c for c in fine_cuts(text, a, nxt)
-                      if count_tokens(frame_for(text, a, c).model_code) <= budget]
-            if passable is not None and inside:  # cut inside the statement: at a block's first
-                out.append((a, inside[-1]))  # statement or around a run of comments
+                      if count_tokens(frame_for(text, a, c).model_code) <= budget] if passable is not None else []
+            if inside:  # cut inside the statement: at a block's first statement or around comments
+                out.append((a, inside[-1]))
                 a = inside[-1]
                 continue
             n = count_tokens(frame_for(text, a, nxt).model_code)

@@ -16,6 +16,7 @@ run, the windows and the aligner all read the kinds from here.
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 
@@ -53,7 +54,7 @@ def skill_of(instruction: str) -> str | None:
 
 
 def nothing_to_change(skill: str | None, instruction: str, code: str) -> str | None:
-    """Why an edit of skill `skill` has nothing to change in `code` ("it has no print statement"),
+    """Why an edit of skill `skill` has nothing to change in `code` ("the code has no print statement"),
     or None where it may change something (or the skill is another model's)."""
     kind = BY_NAME.get(skill) if skill else None
     return None if kind is None else kind.nothing(instruction, code)
@@ -87,10 +88,9 @@ def predicted_text(kind: str, code: str, instruction: str = "") -> str | None:
     text = _rule_text(kind, code, instruction)
     if text is not None or kind == "add_docstring":
         return text
-    wrapped = fragment_blocks(code)
-    if wrapped is None:
+    head = fragment_blocks(code)
+    if head is None:
         return None
-    head = wrapped
     text = _rule_text(kind, head + code, instruction)
     if text is None or not text.startswith(head):
         return None
@@ -102,8 +102,6 @@ def fragment_blocks(code: str) -> str | None:
     goes on: an ``if 1:`` at each shallower indentation it returns to, each with a ``pass`` at the
     depth below so that no stand-in block is left empty by an edit. None where `code` parses as it
     is, or does not parse inside them either."""
-    import ast
-
     lines = [ln for ln in code.split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return None

@@ -33,7 +33,7 @@ class Kind:
     touches: Callable[[str, str], bool]  # (instruction, code) → whether the edit can change the code
     pattern: str = ""  # full, case-insensitive match of the instruction; "" for out of scope
     example: str = ""  # an instruction the pattern takes, shown to users
-    # (instruction, code) → why the edit has nothing to change in the code ("the target has no print
+    # (instruction, code) → why the edit has nothing to change in the code ("the code has no print
     # statement"), or None when it may change something; the engine then answers without the model
     nothing: Callable[[str, str], "str | None"] = lambda instruction, code: None
 
